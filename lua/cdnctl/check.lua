@@ -1,0 +1,161 @@
+-- cdnctl.check: validation of everything a user can hand a binding, before
+-- any request exists. Each checker takes (value, argname) and returns the
+-- normalised value, or nil and a message that names the argument and says
+-- why. Nothing malformed ever reaches a URL or a form body.
+
+local codec = require "cdnctl.codec"
+
+local M = {}
+
+local function fail(argname, why)
+  return nil, argname .. ": " .. why
+end
+
+local function describe_char(c)
+  local names = { [" "] = "a space", ["/"] = "'/'", ["?"] = "'?'", ["#"] = "'#'", ["%"] = "'%'",
+    ["@"] = "'@'", ["\\"] = "'\\'", ["&"] = "'&'", [":"] = "':'" }
+  if names[c] then return names[c] end
+  if c:match("%c") then return string.format("a control character (0x%02X)", c:byte()) end
+  if c:match("%s") then return "whitespace" end
+  return "'" .. c .. "'"
+end
+
+-- A bare hostname: "Example.COM" -> "example.com"; "https://x.com/shop" -> "x.com";
+-- "bücher.de" -> "xn--bcher-kva.de". Refuses paths, ports, userinfo, bad labels.
+function M.domain(v, argname)
+  argname = argname or "domain"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  local s = v
+  local scheme_rest = s:match("^[Hh][Tt][Tt][Pp][Ss]?://(.*)$")
+  if scheme_rest then
+    -- a URL: keep its host, drop the path, query and fragment
+    s = scheme_rest:match("^([^/?#]*)")
+    if s == "" then return fail(argname, "URL has no host") end
+    if s:find("@", 1, true) then return fail(argname, "URL has user information ('@'); give the host alone") end
+    if s:find(":", 1, true) then return fail(argname, "URL has a port; give the host alone") end
+  end
+  local bad = s:match("[%s/%?#%%@\\&:%c\"'<>|`{}%^%[%]=;,+*!$()~]")
+  if bad then return fail(argname, "contains " .. describe_char(bad) .. " in '" .. v:gsub("%c", "?") .. "'") end
+  if s:find("[\128-\255]") then
+    local ascii, err = codec.idna(s)
+    if not ascii then return fail(argname, "is not a valid internationalised domain name (" .. err .. ")") end
+    s = ascii
+  end
+  s = s:lower()
+  if s:sub(-1) == "." then s = s:sub(1, -2) end -- a fully qualified name's final dot
+  if #s > 253 then return fail(argname, "is longer than 253 characters") end
+  if s:find("..", 1, true) then return fail(argname, "contains an empty label ('..')") end
+  if s:sub(1, 1) == "." then return fail(argname, "starts with a dot") end
+  if not s:find(".", 1, true) then return fail(argname, "'" .. s .. "' has no dot: a domain such as example.com is needed") end
+  for label in s:gmatch("[^.]+") do
+    if #label > 63 then return fail(argname, "label '" .. label:sub(1, 20) .. "...' is longer than 63 characters") end
+    if label:sub(1, 1) == "-" or label:sub(-1) == "-" then
+      return fail(argname, "label '" .. label .. "' starts or ends with a hyphen")
+    end
+    if not label:match("^[a-z0-9_-]+$") then return fail(argname, "label '" .. label .. "' has characters a hostname cannot have") end
+  end
+  return s
+end
+
+-- An API key: printable, no URL or form metacharacters, no whitespace.
+function M.key(v, argname)
+  argname = argname or "key"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  if #v > 256 then return fail(argname, "is longer than 256 characters") end
+  local bad = v:match("[/%?#&%s%c%%=+\\\"'<>]") or v:match("[\128-\255]")
+  -- the message never quotes the key itself
+  if bad then return fail(argname, "contains " .. describe_char(bad) .. ", which an API key cannot contain") end
+  return v
+end
+
+-- A positive integer id (site_id), from a Lua integer or a decimal string.
+function M.site_id(v, argname)
+  argname = argname or "site_id"
+  local n
+  if math.type(v) == "integer" then n = v
+  elseif math.type(v) == "float" and v == math.floor(v) and v >= 1 and v < 2^53 then n = math.tointeger(v)
+  elseif type(v) == "string" and v:match("^%d+$") and #v <= 15 then n = math.tointeger(tonumber(v))
+  end
+  if not n or n < 1 then return fail(argname, "must be a positive integer, got " .. (type(v) == "string" and ("'" .. v .. "'") or tostring(v))) end
+  return n
+end
+
+-- A non-negative integer (limits, offsets).
+function M.count(v, argname)
+  local n
+  if math.type(v) == "integer" then n = v
+  elseif math.type(v) == "float" and v == math.floor(v) and v >= 0 and v < 2^53 then n = math.tointeger(v)
+  elseif type(v) == "string" and v:match("^%d+$") and #v <= 15 then n = math.tointeger(tonumber(v))
+  end
+  if not n or n < 0 then return fail(argname, "must be a non-negative integer, got " .. tostring(v)) end
+  return n
+end
+
+-- A flag sent as 1/0: booleans, 0/1 or "0"/"1".
+function M.flag(v, argname)
+  if v == true or v == 1 or v == "1" then return 1 end
+  if v == false or v == 0 or v == "0" then return 0 end
+  return fail(argname, "must be true/false or 1/0, got " .. tostring(v))
+end
+
+-- Free text sent in a form field: any UTF-8 but control characters.
+function M.text(v, argname)
+  if type(v) == "number" then v = tostring(v) end
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if #v > 1024 then return fail(argname, "is longer than 1024 characters") end
+  local bad = v:match("[%c]")
+  if bad then return fail(argname, "contains " .. describe_char(bad)) end
+  if not utf8.len(v) then return fail(argname, "is not valid UTF-8") end
+  return v
+end
+
+-- A comma-separated list of hostnames (asset_domains); "" clears it.
+function M.hostlist(v, argname)
+  if v == "" then return "" end
+  if type(v) == "table" then v = table.concat(v, ",") end
+  if type(v) ~= "string" then return fail(argname, "expected a string or a list of hostnames") end
+  local out = {}
+  for part in (v .. ","):gmatch("([^,]*),") do
+    part = part:match("^%s*(.-)%s*$")
+    local h, err = M.domain(part, argname)
+    if not h then return nil, err end
+    out[#out + 1] = h
+  end
+  return table.concat(out, ",")
+end
+
+-- An origin URL for Easy IO: http(s)://host[:port]/path, normalised to a
+-- trailing slash as the service does. "example.com" becomes https://example.com/.
+function M.site_url(v, argname)
+  argname = argname or "site_url"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  local bad = v:match("[%s%c\"<>\\^`{|}]")
+  if bad then return fail(argname, "contains " .. describe_char(bad)) end
+  local scheme, rest = v:match("^([Hh][Tt][Tt][Pp][Ss]?)://(.*)$")
+  if not scheme then scheme, rest = "https", v end
+  local hostport, path = rest:match("^([^/?#]*)(.*)$")
+  if path:find("[?#]") then return fail(argname, "must not have a query or fragment") end
+  local host, port = hostport:match("^(.-):(%d+)$")
+  if not host then host = hostport end
+  if host:find("@", 1, true) then return fail(argname, "must not contain user information ('@')") end
+  local h, err = M.domain(host, argname)
+  if not h then return nil, err end
+  if path == "" then path = "/" end
+  if path:sub(-1) ~= "/" then path = path .. "/" end
+  if path:find("%.%./") or path:find("//", 1, true) then return fail(argname, "path has '..' or an empty segment") end
+  if path:find("%%") and not path:gsub("%%%x%x", ""):find("^[^%%]*$") then return fail(argname, "path has a stray '%'") end
+  return scheme:lower() .. "://" .. h .. (port and (":" .. port) or "") .. path
+end
+
+-- www and apex of a domain: "example.com" and "www.example.com" in that order.
+function M.hosts(domain)
+  local d, err = M.domain(domain, "domain")
+  if not d then return nil, err end
+  local apex = d:match("^www%.(.+%..+)$") or d
+  return { apex, "www." .. apex }
+end
+
+return M

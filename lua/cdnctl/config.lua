@@ -1,0 +1,64 @@
+-- cdnctl.config: where base URLs and keys come from, in one place.
+-- Keys: opts.key, else the environment (SHORTPIXEL_API_KEY, EASYIO_API_KEY),
+-- else the selected profile; under --sandbox the sandbox's demo keys replace
+-- the environment and the profile, so no real key is ever sent to it.
+
+local redact = require "cdnctl.redact"
+
+local M = {}
+
+M.DEFAULT_URLS = {
+  sp = "https://no-cdn.shortpixel.ai",
+  api = "https://api.shortpixel.com",
+  ez = "https://optimize.exactlywww.com",
+}
+local URL_ENV = { sp = "CDNCTL_SHORTPIXEL_URL", api = "CDNCTL_SHORTPIXEL_API_URL", ez = "CDNCTL_EASYIO_URL" }
+local KEY_ENV = { shortpixel = "SHORTPIXEL_API_KEY", easyio = "EASYIO_API_KEY" }
+M.KEY_ENV = KEY_ENV
+
+-- Overrides set by --sandbox or a profile: {urls = {sp=, api=, ez=}, keys = {shortpixel=, easyio=}}
+M.override = { urls = {}, keys = {} }
+M.profile = nil       -- {name=, shortpixel_key=, easyio_key=, shortpixel_url=, easyio_url=}
+M.allow_http = false
+
+local function nonempty(s) return s ~= nil and s ~= "" and s or nil end
+
+function M.url(which)
+  local u = M.override.urls[which] or nonempty(os.getenv(URL_ENV[which]))
+  if not u and M.profile then
+    if which == "ez" then u = M.profile.easyio_url
+    elseif which == "sp" then u = M.profile.shortpixel_url
+    elseif which == "api" then u = M.profile.shortpixel_api_url end
+  end
+  u = u or M.DEFAULT_URLS[which]
+  return (u:gsub("/+$", ""))
+end
+
+-- The key for a service, and where it came from ("option", "environment",
+-- "profile NAME", "sandbox"), or nil.
+function M.key(service, opts_key)
+  local k, from
+  if opts_key ~= nil then
+    k, from = opts_key, "option"
+  elseif M.override.keys[service] then
+    k, from = M.override.keys[service], "sandbox"
+  elseif nonempty(os.getenv(KEY_ENV[service])) then
+    k, from = os.getenv(KEY_ENV[service]), "environment"
+  elseif M.profile and M.profile[service .. "_key"] then
+    k, from = M.profile[service .. "_key"], "profile " .. M.profile.name
+  end
+  if type(k) == "string" then redact.add(k) end
+  return k, from
+end
+
+-- A key may be sent in clear only to loopback; everything else needs https.
+function M.transport_ok(url)
+  local scheme, host = url:match("^(%a+)://%[?([^/:%]]+)")
+  if scheme == "https" then return true end
+  if scheme == "http" and (host == "localhost" or host:match("^127%.") or host == "::1") then return true end
+  if scheme == "http" and M.allow_http then return true end
+  return false, "refusing to send an API key over plain http to " .. tostring(host)
+    .. " (use https, or --allow-http for a host you trust)"
+end
+
+return M

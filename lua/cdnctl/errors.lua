@@ -1,0 +1,42 @@
+-- cdnctl.errors: the error objects every binding returns as `nil, err`.
+-- An error is a table {op, kind, message, http_status, code, ...} whose
+-- tostring is one readable line. Kinds: "api" (the service said no),
+-- "http" (an HTTP error status), "transport" (no usable answer: refused,
+-- reset, timeout), "invalid" (refused before sending), "decode" (the body
+-- is not the JSON we expected), "interrupted" (Ctrl-C).
+
+local redact = require "cdnctl.redact"
+
+local M = {}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "cdnctl.Error"
+
+function Error.__tostring(e)
+  local s = (e.op or "cdnctl") .. ": " .. tostring(e.message)
+  local extra = {}
+  if e.code ~= nil and e.kind == "api" then extra[#extra + 1] = "API code " .. tostring(e.code) end
+  if e.http_status and e.http_status ~= 200 and e.http_status ~= 0 then
+    extra[#extra + 1] = "HTTP " .. e.http_status
+  end
+  if e.kind ~= "api" then extra[#extra + 1] = e.kind end
+  if #extra > 0 then s = s .. " (" .. table.concat(extra, ", ") .. ")" end
+  return s
+end
+
+M.KINDS = { api = true, http = true, transport = true, invalid = true, decode = true, interrupted = true }
+
+-- M.new{op=, kind=, message=, ...} with the message masked of `secret`
+-- (the call's key) and of every registered secret.
+function M.new(t, secret)
+  assert(M.KINDS[t.kind], "unknown error kind")
+  t.message = redact.mask(tostring(t.message or t.kind), secret)
+  return setmetatable(t, Error)
+end
+
+function M.is(v)
+  return getmetatable(v) == Error
+end
+
+return M

@@ -1,0 +1,71 @@
+-- cdnctl: the library behind the globals `cdnctl`, `shortpixel` and
+-- `easyio`. The bindings are built from the table of operations (cdnctl.ops).
+
+local client = require "cdnctl.client"
+local sched = require "cdnctl.sched"
+local json = require "cdnctl.json"
+local http = require "cdnctl.http"
+local host = require "cdnctl.host"
+local check = require "cdnctl.check"
+
+local mods = client.modules()
+
+local M = {
+  version = host.version,
+  shortpixel = mods.shortpixel,
+  easyio = mods.easyio,
+  parallel = sched.parallel,
+  sleep = sched.sleep,
+  json = json,
+  null = json.null,
+  ops = require "cdnctl.ops",
+}
+
+-- cdnctl.debug([flag]) -> flag: trace every request on stderr.
+function M.debug(flag)
+  if flag ~= nil then return http.debug(flag and true or false) end
+  return http.debug()
+end
+
+-- cdnctl.retry{attempts=, base=, cap=, retry_after_cap=, timeout=} -> the policy
+function M.retry(t)
+  if t ~= nil then
+    if type(t) ~= "table" then error("bad argument #1 to 'retry' (table expected)", 2) end
+    for k, v in pairs(t) do
+      if client.policy[k] == nil then error("bad argument #1 to 'retry' (unknown setting '" .. tostring(k) .. "')", 2) end
+      if type(v) ~= "number" or v < 0 or (k == "attempts" and (math.type(v) ~= "integer" or v < 1)) then
+        error("bad argument #1 to 'retry' (" .. k .. " must be a " .. (k == "attempts" and "positive integer" or "non-negative number") .. ")", 2)
+      end
+      client.policy[k] = v
+    end
+  end
+  local copy = {}
+  for k, v in pairs(client.policy) do copy[k] = v end
+  return copy
+end
+
+-- cdnctl.meta(result) -> {op, attempts, retries, time, reconciled} of a binding's result
+function M.meta(result)
+  return client.meta[result]
+end
+
+-- cdnctl.hosts(domain) -> {apex, www}
+M.hosts = mods.shortpixel.hosts
+
+-- cdnctl.exit(status): end the script with this exit status, unwinding cleanly.
+function M.exit(status)
+  status = math.tointeger(status or 0)
+  if not status then error("bad argument #1 to 'exit' (integer expected)", 2) end
+  error(setmetatable({ exit_status = status }, { __tostring = function() return "exit " .. status end }), 0)
+end
+
+-- Install the documented globals: cdnctl, shortpixel, easyio, help.
+function M.install_globals()
+  rawset(_G, "cdnctl", M)
+  rawset(_G, "shortpixel", M.shortpixel)
+  rawset(_G, "easyio", M.easyio)
+  rawset(_G, "help", require("cdnctl.help").help)
+end
+
+M.check = check
+return M

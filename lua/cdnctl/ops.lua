@@ -1,0 +1,262 @@
+-- cdnctl.ops: the table of operations. Everything cdnctl knows about the
+-- two APIs is here and nowhere else: each entry names the binding, the
+-- service, the HTTP method, the path template, the arguments (positional
+-- and option fields, with their checkers), how the key travels, how to read
+-- the answer, whether a blind retry is safe, and the documentation that
+-- help(), the man page and `cdnctl call --list` print.
+--
+-- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
+-- argument, already validated, percent-encoded when substituted.
+
+local M = {}
+
+-- ShortPixel's statuses (read-domain), by number.
+M.STATUS = {
+  [2] = "ok",
+  [1] = "credits almost exhausted",
+  [-1] = "credits exhausted",
+  [-2] = "credits exhausted some time ago",
+  [-3] = "domain not reachable",
+}
+
+-- Reading answers -----------------------------------------------------------
+-- accept(body) -> true | false, message, code. `body` is the decoded JSON.
+
+-- ShortPixel's domain actions answer {"Status": n, "Message": "..."}:
+-- n >= 1 means done; anything else is the service saying no.
+local function sp_action(body)
+  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
+  local st = body.Status
+  if type(st) == "table" then st = tonumber(st.Code) end
+  st = tonumber(st)
+  if st == nil then return false, "answer has no Status" end
+  if st >= 1 then return true end
+  return false, tostring(body.Message or (type(body.Status) == "table" and body.Status.Message) or "refused"), st
+end
+
+-- read-domain: every documented status is an answer, not a failure.
+local function sp_read(body)
+  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
+  local st = tonumber(body.Status)
+  if st and M.STATUS[st] then return true end
+  return false, tostring(body.Message or "unknown domain status"), st
+end
+
+-- api-status: {"Status": {"Code": "2", "Message": "Success"}, ...}
+local function sp_api_status(body)
+  if type(body) ~= "table" or type(body.Status) ~= "table" then
+    return false, "unexpected answer (no Status object)"
+  end
+  local code = tonumber(body.Status.Code)
+  if code == 2 then return true end
+  return false, tostring(body.Status.Message or "API key refused"), code
+end
+
+-- read-domain-cdn-usage: the statistics, or a ShortPixel error object.
+local function sp_usage(body)
+  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
+  if body.Status ~= nil and body.Email == nil then return sp_action(body) end
+  return true
+end
+
+-- Easy IO: any object with an "error" member is a failure.
+local function ez_accept(body)
+  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
+  if body.error ~= nil then return false, tostring(body.error) end
+  return true
+end
+
+-- Operations ---------------------------------------------------------------
+
+local SP_RULE_WWW = "example.com and www.example.com are separate domains to ShortPixel: see shortpixel.hosts()."
+
+M.list = {
+  -- ShortPixel CDN API
+  {
+    service = "shortpixel", name = "add_domain", method = "GET",
+    path = "{sp}/add-domain/{domain}/{key}", key = "path", key_optional = true,
+    args = { { name = "domain", check = "domain" } },
+    accept = sp_action, idempotent = true,
+    doc = "Add a domain and associate it with the user who has the API key.",
+    returns = "{Status = 2, Message = ...}",
+    rules = {
+      "Adding a domain again is safe.",
+      "With opts.key == false the domain is added but associated with nobody (500 free credits).",
+      "A domain added without a key is associated with the first key that adds or sets it later.",
+      "A domain already associated with one user cannot be taken by another key.",
+      SP_RULE_WWW,
+    },
+  },
+  {
+    service = "shortpixel", name = "read_domain", method = "GET",
+    path = "{sp}/read-domain/{domain}", key = "none",
+    args = { { name = "domain", check = "domain" } },
+    accept = sp_read, idempotent = true, status_name = true,
+    doc = "Read a domain's status and quota state.",
+    returns = "{Status = n, status_name = ...}: 2 ok, 1 credits almost exhausted, -1 credits exhausted, -2 exhausted some time ago, -3 domain not reachable",
+    rules = { "Negative statuses describe the domain; they are answers, not failures.", SP_RULE_WWW },
+  },
+  {
+    service = "shortpixel", name = "set_domain", method = "GET",
+    path = "{sp}/set-domain/{domain}/{key}", key = "path",
+    args = { { name = "domain", check = "domain" } },
+    accept = sp_action, idempotent = true,
+    doc = "Associate an existing, unassociated domain with the key's user; adds nothing.",
+    returns = "{Status = 2, Message = ...}",
+    rules = { "The domain must exist already.", "A domain associated with another user is refused.", SP_RULE_WWW },
+  },
+  {
+    service = "shortpixel", name = "revoke_domain", method = "GET",
+    path = "{sp}/revoke-domain/{domain}/{key}", key = "path",
+    args = { { name = "domain", check = "domain" } },
+    accept = sp_action, idempotent = true,
+    doc = "Revoke a domain's association; only the owner's key can.",
+    returns = "{Status = 2, Message = ...}",
+    rules = { "Works only with the API key of the current owner.", SP_RULE_WWW },
+  },
+  {
+    service = "shortpixel", name = "api_status", method = "GET",
+    path = "{api}/v2/api-status.php?key={key}", key = "query",
+    args = {},
+    accept = sp_api_status, idempotent = true,
+    doc = "Credits of the API key: quota, calls made, one-time credits.",
+    returns = "{Status = {Code, Message}, APICallsMade, APICallsFree, APICallsQuota, APICallsQuotaOneTime, APICallsMadeOneTime, DateSubscription, DomainCheck, Unlimited}",
+    rules = { "Sent over https even though the page shows http: a key never travels in clear text." },
+  },
+  {
+    service = "shortpixel", name = "read_domain_cdn_usage", method = "GET",
+    path = "{sp}/read-domain-cdn-usage/{domain}/{key}", key = "path",
+    args = { { name = "domain", check = "domain" } },
+    accept = sp_usage, idempotent = true,
+    doc = "CDN traffic and API-call statistics of a domain, with daily breakdowns.",
+    returns = "{Email, APIQuota, ..., UsedCDN = {[date] = {Traf}}, UsedCredits = {[date] = {Paid, Free, ...}}}",
+    rules = { SP_RULE_WWW },
+  },
+  {
+    service = "shortpixel", name = "purge_storage_bulk", method = "GET",
+    path = "{sp}/purge-storage-bulk/{key}/{domain}", key = "path",
+    args = { { name = "domain", check = "domain" } }, options = { both = "boolean" },
+    accept = sp_action, idempotent = true, both_hosts = true,
+    doc = "Purge every file of the domain on ShortPixel's storage servers.",
+    returns = "{Status = 2, Message = ...}; with opts.both, {[apex] = result, [www] = result}",
+    rules = { "The domain must be associated with the key's user.", SP_RULE_WWW .. " opts.both = true purges both." },
+  },
+  {
+    service = "shortpixel", name = "purge_cdn_cache_bulk", method = "GET",
+    path = "{sp}/purge-cdn-cache-bulk/{key}/{domain}", key = "path",
+    args = { { name = "domain", check = "domain" } }, options = { both = "boolean" },
+    accept = sp_action, idempotent = true, both_hosts = true,
+    doc = "Purge every file of the domain on the CDN and on ShortPixel's storage.",
+    returns = "{Status = 2, Message = ...}; with opts.both, {[apex] = result, [www] = result}",
+    rules = { "The domain must be associated with the key's user.", SP_RULE_WWW .. " opts.both = true purges both." },
+  },
+
+  -- Easy IO Admin API: every call is a POST with api_key and a user-agent.
+  {
+    service = "easyio", name = "show_sites", method = "POST", path = "{ez}/exactdn/show.php",
+    args = { { name = "site_url", check = "site_url", optional = true } },
+    accept = ez_accept, idempotent = true,
+    doc = "List the account's CDN sites (a sub-key sees its own), optionally one site_url.",
+    returns = "{live_sites, licensed, interval, quota, sites = {{site_id, zone, alias, site_url, location, pending, live, purgeable, bandwidth, beforet, aftert, config}}}",
+    rules = { "live_sites counts only sites with live = 1; dev sites do not count against licensed." },
+  },
+  {
+    service = "easyio", name = "create_site", method = "POST", path = "{ez}/exactdn/create.php",
+    args = { { name = "site_url", check = "site_url" } },
+    accept = ez_accept, idempotent = false, reconcile = "site",
+    doc = "Add a CDN site for an origin URL.",
+    returns = "{id, site_url, dev, alias, status = 'success'}",
+    rules = {
+      "The service adds a trailing slash to site_url.",
+      "Staging-looking URLs are dev = 1 and do not count against the site limit.",
+      "Not safe to retry blindly: after a lost answer cdnctl looks the site up (show_sites) before retrying.",
+    },
+  },
+  {
+    service = "easyio", name = "update_site_config", method = "POST", path = "{ez}/exactdn/config-update.php",
+    args = { { name = "site_id", check = "site_id" },
+             { name = "config", fields = {
+                 webp = "flag", avif = "flag", asset_domains = "hostlist", watermark = "flag",
+                 watermark_offset = "count", watermark_min_size = "count", watermark_position = "count",
+                 watermark_url = "text" } } },
+    accept = ez_accept, idempotent = true,
+    doc = "Change a site's configuration (webp, avif, asset_domains, watermark...).",
+    returns = "{success = 1, webp, avif, asset_domains, watermark, ...}",
+    rules = { "Lua booleans are sent as 1/0.", "Watermarking is not yet implemented by the service." },
+  },
+  {
+    service = "easyio", name = "set_cname", method = "POST", path = "{ez}/exactdn/cname.php",
+    args = { { name = "site_id", check = "site_id" }, { name = "custom_cname", label = "hostname", check = "domain" } },
+    accept = ez_accept, idempotent = true,
+    doc = "Give a site a custom CDN hostname (CNAME).",
+    returns = "{success = 'Custom hostname successfully added.', alias}",
+  },
+  {
+    service = "easyio", name = "revert_cname", method = "POST", path = "{ez}/exactdn/cname-revert.php",
+    args = { { name = "site_id", check = "site_id" } },
+    accept = ez_accept, idempotent = true,
+    doc = "Remove a site's custom hostname and restore the standard one.",
+    returns = "{success = 'Default hostname successfully restored: ...', alias}",
+  },
+  {
+    service = "easyio", name = "remove_site", method = "POST", path = "{ez}/exactdn/remove.php",
+    args = { { name = "site_id", check = "site_id" } },
+    accept = ez_accept, idempotent = true, reconcile = "site_gone",
+    doc = "Remove a CDN site.",
+    returns = "{success = true}",
+    rules = { "Pending (new) sites cannot be removed." },
+  },
+  {
+    service = "easyio", name = "savings", method = "POST", path = "{ez}/exactdn/savings.php", key = "form_optional",
+    args = { { name = "alias", check = "domain" } },
+    accept = ez_accept, idempotent = true,
+    doc = "Image savings and statistics of a site, by its CDN alias.",
+    returns = "{original, savings, quota, bandwidth} (bytes)",
+  },
+  {
+    service = "easyio", name = "show_keys", method = "POST", path = "{ez}/api_key/show.php",
+    args = {},
+    accept = ez_accept, idempotent = true,
+    doc = "List the account's sub-keys with limits, sites, labels, usage and bills.",
+    returns = "{keys = {...}, limits = {[key] = n}, sites, site_limit, labels, stats, bill}",
+  },
+  {
+    service = "easyio", name = "create_key", method = "POST", path = "{ez}/api_key/create.php",
+    args = {},
+    accept = ez_accept, idempotent = false, reconcile = "key",
+    doc = "Create a sub-key.",
+    returns = "{success = 1, sub_key}",
+    rules = { "Sub-keys cannot create sub-keys.",
+              "Not safe to retry blindly: after a lost answer cdnctl compares show_keys before and after." },
+  },
+  {
+    service = "easyio", name = "remove_key", method = "POST", path = "{ez}/api_key/remove.php",
+    args = { { name = "sub_key", check = "key" } },
+    accept = ez_accept, idempotent = true, reconcile = "key_gone",
+    doc = "Remove a sub-key.",
+    returns = "{success = 1, sub_key}",
+  },
+  {
+    service = "easyio", name = "change_key", method = "POST", path = "{ez}/api_key/change.php",
+    args = { { name = "sub_key", check = "key" },
+             { name = "fields", fields = { label = "text", allowed = "count", site_limit = "count" } } },
+    options = { replace = "boolean" },
+    accept = ez_accept, idempotent = true, keep_omitted = true,
+    doc = "Change a sub-key's label, monthly image limit (allowed) or site limit.",
+    returns = "{success = 1, sub_key, label, allowed, site_limit}",
+    rules = { "The service blanks every field it is not given: cdnctl reads the current values "
+              .. "(show_keys) and sends all three, unless opts.replace = true." },
+  },
+}
+
+-- Options every binding takes, with their types.
+M.common_options = { key = "key", timeout = "number", attempts = "integer" }
+
+M.by_name = {}
+for _, op in ipairs(M.list) do
+  op.full = op.service .. "." .. op.name
+  op.key = op.key or "form"
+  M.by_name[op.full] = op
+end
+
+return M

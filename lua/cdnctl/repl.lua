@@ -1,0 +1,146 @@
+-- cdnctl.repl: the interactive prompt. As in lua.c: a line is tried as
+-- `return <line>` first; a syntax error at <eof> means "go on", on the
+-- `>>` prompt. Values print pretty; errors print and the prompt goes on.
+-- History lives in $XDG_STATE_HOME/cdnctl/history (mode 0600), keys masked.
+
+local rl = require "cdnctl.readline"
+local host = require "cdnctl.host"
+local pretty = require "cdnctl.pretty"
+local redact = require "cdnctl.redact"
+local fs = require "cdnctl.fs"
+local config = require "cdnctl.config"
+
+local M = {}
+
+local KEYWORDS = { "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+  "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while" }
+
+function M.history_path()
+  local base = os.getenv("XDG_STATE_HOME")
+  if not base or base == "" then base = (os.getenv("HOME") or ".") .. "/.local/state" end
+  return base .. "/cdnctl", base .. "/cdnctl/history"
+end
+
+-- A history line with secrets masked: configured keys, and any string
+-- literal given as key = "..." (or api_key/sub_key).
+function M.mask_line(line)
+  line = redact.mask(line)
+  line = line:gsub("(%f[%w_][%w_]*key%s*=%s*)([\"'])(.-)%2", function(lhs, q, v)
+    return lhs .. q .. redact.short(v) .. q
+  end)
+  return line
+end
+
+-- Candidates for completing `text` (globals, fields by dotted/colon path, keywords).
+function M.complete(text)
+  local path, sep, partial = text:match("^([%w_%.:]-)([%.:]?)([%w_]*)$")
+  if not path then return {} end
+  local out = {}
+  local function add_fields(t, prefix, methods_only)
+    local seen = {}
+    local cur = t
+    local guard = 0
+    while type(cur) == "table" and guard < 5 do
+      for k, v in pairs(cur) do
+        if type(k) == "string" and k:match("^[%a_][%w_]*$") and k:sub(1, #partial) == partial and not seen[k] then
+          if not methods_only or type(v) == "function" then
+            seen[k] = true
+            local suffix = type(v) == "function" and "(" or (type(v) == "table" and "." or "")
+            out[#out + 1] = prefix .. k .. suffix
+          end
+        end
+      end
+      local mt = getmetatable(cur)
+      cur = mt and type(mt.__index) == "table" and mt.__index or nil
+      guard = guard + 1
+    end
+  end
+  if sep == "" then
+    add_fields(_G, "")
+    for _, kw in ipairs(KEYWORDS) do
+      if kw:sub(1, #partial) == partial then out[#out + 1] = kw end
+    end
+  else
+    local t = _G
+    for name in path:gmatch("[^%.:]+") do
+      if type(t) ~= "table" then return {} end
+      t = rawget(t, name) or t[name]
+    end
+    if type(t) == "string" then t = string end
+    if type(t) ~= "table" then return {} end
+    add_fields(t, path .. sep, sep == ":")
+  end
+  table.sort(out)
+  return out
+end
+
+local function print_results(res)
+  if res.n == 0 then return end
+  local parts = {}
+  for i = 1, res.n do parts[i] = pretty.format(res[i]) end
+  local line = table.concat(parts, "\t")
+  io.stdout:write(line, "\n")
+end
+
+-- Compile a line (and what came before it): function | nil, "incomplete" | nil, message
+local function compile(buffer)
+  local f = load("return " .. buffer .. ";", "=stdin", "t")
+  if f then return f end
+  local g, err = load(buffer, "=stdin", "t")
+  if g then return g end
+  if err:find("<eof>$") then return nil, "incomplete" end
+  return nil, err
+end
+
+function M.banner(opts)
+  local sp = config.key("shortpixel")
+  local ez = config.key("easyio")
+  local function show(k) return k and redact.short(k) or "(none)" end
+  return string.format("cdnctl %s%s  shortpixel %s key %s  easyio %s key %s\n"
+    .. "help() lists the bindings; Tab completes; Ctrl-D quits.",
+    host.version, opts.sandbox and " (sandbox)" or "", config.url("sp"), show(sp), config.url("ez"), show(ez))
+end
+
+function M.run(opts)
+  opts = opts or {}
+  rl.set_completer(function(text) return M.complete(text) end)
+  local dir, hist = M.history_path()
+  fs.mkdir_p(dir, 448) -- 0700
+  rl.read_history(hist)
+  io.stdout:write(M.banner(opts), "\n")
+  local buffer
+  while true do
+    local line = rl.readline(buffer and ">> " or "> ")
+    if line == nil then io.stdout:write("\n"); break end
+    if line == false then
+      buffer = nil
+    else
+      buffer = buffer and (buffer .. "\n" .. line) or line
+      local f, err = compile(buffer)
+      if f or err ~= "incomplete" then
+        if buffer:find("%S") then rl.add_history(M.mask_line(buffer)) end
+        local src = buffer
+        buffer = nil
+        if not f then
+          io.stderr:write(err, "\n")
+        else
+          local res = table.pack(host.pcall(f))
+          if res[1] then
+            table.remove(res, 1)
+            res.n = res.n - 1
+            print_results(res)
+          else
+            local msg = tostring(res[2])
+            if not require("cdnctl.http").debug() then msg = msg:gsub("\nstack traceback:.*$", "") end
+            io.stderr:write(msg, "\n")
+          end
+        end
+        local _ = src
+      end
+    end
+  end
+  rl.write_history(hist)
+  return 0
+end
+
+return M

@@ -1,0 +1,15 @@
+-- cdnctl.sandbox.accounts: the sandbox's documented demo accounts. These
+-- keys open nothing anywhere but the sandbox; `cdnctl sandbox --help` and
+-- the README list them, and --account adds more.
+
+return {
+  demo = {
+    shortpixel = {
+      { key = "sp-demo-agency-0001", email = "agency@example.com" },
+      { key = "sp-demo-other-0002", email = "other@example.com" },
+    },
+    easyio = {
+      { key = "ez-demo-account-0001", sub_keys = { "ez-demo-subkey-0001" } },
+    },
+  },
+}

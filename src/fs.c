@@ -1,0 +1,110 @@
+/*
+ * fs.c: the few file operations Lua's io library lacks and cdnctl needs so
+ * that no file is ever left half-written: atomic replacement (temporary
+ * file, fsync, rename, fsync of the folder) and fsync of an open file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "host.h"
+
+static int fs_fail(lua_State *L, const char *what, const char *path) {
+  int e = errno;
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s %s: %s", what, path, strerror(e));
+  return 2;
+}
+
+/* fs.write_atomic(path, data [, mode]) -> true | nil, message
+ * Readers see the old file or the new one, never a part. */
+static int fs_lua_write_atomic(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  mode_t mode = (mode_t)luaL_optinteger(L, 3, 0644);
+  size_t plen = strlen(path);
+  char *tmp = lua_newuserdatauv(L, plen + 16, 0); /* scratch owned by Lua */
+  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) return fs_fail(L, "cannot create a temporary file for", path);
+  fchmod(fd, mode);
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = write(fd, data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { int e = errno; close(fd); unlink(tmp); errno = e; return fs_fail(L, "cannot write", path); }
+    off += (size_t)n;
+  }
+  if (fsync(fd) != 0) { int e = errno; close(fd); unlink(tmp); errno = e; return fs_fail(L, "cannot fsync", path); }
+  close(fd);
+  if (rename(tmp, path) != 0) { int e = errno; unlink(tmp); errno = e; return fs_fail(L, "cannot rename into", path); }
+  /* make the rename itself durable */
+  char *dircopy = lua_newuserdatauv(L, plen + 1, 0);
+  memcpy(dircopy, path, plen + 1);
+  int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) { fsync(dfd); close(dfd); }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* fs.fsync(file) -> true | nil, message: flush a Lua file handle to disk */
+static int fs_lua_fsync(lua_State *L) {
+  luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  if (p->closef == NULL || p->f == NULL) return luaL_argerror(L, 1, "file is closed");
+  if (fflush(p->f) != 0 || fsync(fileno(p->f)) != 0) return fs_fail(L, "cannot fsync", "file");
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* fs.stat(path) -> {mode = perms, size = n, type = "file"|"dir"|"other"} | nil, message */
+static int fs_lua_stat(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) return fs_fail(L, "cannot stat", path);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, st.st_mode & 07777);
+  lua_setfield(L, -2, "mode");
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  lua_setfield(L, -2, "size");
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other");
+  lua_setfield(L, -2, "type");
+  return 1;
+}
+
+/* fs.mkdir_p(path [, mode]) -> true | nil, message */
+static int fs_lua_mkdir_p(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  mode_t mode = (mode_t)luaL_optinteger(L, 2, 0700);
+  char *p = lua_newuserdatauv(L, len + 1, 0);
+  memcpy(p, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (p[i] == '/' || p[i] == '\0') {
+      char c = p[i];
+      p[i] = '\0';
+      if (mkdir(p, mode) != 0 && errno != EEXIST) return fs_fail(L, "cannot create folder", p);
+      p[i] = c;
+    }
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* fs.isatty(fd) -> boolean (0 stdin, 1 stdout, 2 stderr) */
+static int fs_lua_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+  return 1;
+}
+
+int luaopen_cdnctl_fs(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    {"write_atomic", fs_lua_write_atomic}, {"fsync", fs_lua_fsync}, {"stat", fs_lua_stat},
+    {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {NULL, NULL}};
+  luaL_newlib(L, funcs);
+  return 1;
+}

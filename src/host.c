@@ -1,0 +1,206 @@
+/*
+ * host.c: the Lua state cdnctl runs in.
+ *
+ * host_newstate() opens the standard libraries and puts every module into
+ * package.preload: the C ones (cdnctl.http, cdnctl.json, ...) and the Lua
+ * library compiled in from lua/ (or read from CDNCTL_LUA_PATH while
+ * developing). The message handler turns any error object into text with a
+ * traceback, with every registered secret masked. SIGINT sets a flag that the
+ * request loop reads and, while user code runs, a hook that raises
+ * "interrupted!" at a safe point, as lua.c does.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <lualib.h>
+#include "host.h"
+#include "version.h"
+
+volatile sig_atomic_t host_interrupted;
+static lua_State *host_mainL;          /* the state whose hook SIGINT may set (main thread only) */
+static volatile sig_atomic_t host_hook_armed;
+
+/* Raise "interrupted!" at the next safe point (the hook lua.c uses). */
+static void host_lstop(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  host_interrupted = 0;
+  luaL_error(L, "interrupted!");
+}
+
+/* SIGINT: the first press asks politely, a second one before the first was
+ * seen ends the process, as in lua.c. */
+static void host_on_sigint(int sig) {
+  if (host_interrupted) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  host_interrupted = 1;
+  if (host_hook_armed && host_mainL)
+    lua_sethook(host_mainL, host_lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+void host_install_sigint(lua_State *L) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = host_on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  host_mainL = L;
+}
+
+void host_restore_sigint(void) {
+  signal(SIGINT, SIG_DFL);
+  host_mainL = NULL;
+}
+
+/* Turn the error object at 1 into a message with a traceback; secrets masked. */
+int host_msghandler(lua_State *L) {
+  if (lua_istable(L, 1)) {                 /* cdnctl.exit(n): passes through untouched */
+    lua_getfield(L, 1, "exit_status");
+    int is_exit = lua_isinteger(L, -1);
+    lua_pop(L, 1);
+    if (is_exit) return 1;
+  }
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+    else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  char *masked = redact_mask_dup(lua_tostring(L, -1), NULL);
+  if (masked) { lua_pushstring(L, masked); free(masked); }
+  return 1;
+}
+
+/* Call the function below narg arguments under the message handler. */
+int host_docall(lua_State *L, int narg, int nres) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, host_msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, narg, nres, base);
+  lua_remove(L, base);
+  return status;
+}
+
+void host_report(lua_State *L, int status, const char *progname) {
+  if (status == LUA_OK) return;
+  const char *msg = lua_tostring(L, -1);
+  char *masked = redact_mask_dup(msg ? msg : "(error object is not a string)", NULL);
+  fprintf(stderr, "%s: %s\n", progname, masked ? masked : "error");
+  fflush(stderr);
+  free(masked);
+  lua_pop(L, 1);
+}
+
+/* host.pcall(f, ...) -> true, ... | false, message-with-traceback
+ * Runs user code: Ctrl-C raises "interrupted!" inside it. */
+static int host_lua_pcall(lua_State *L) {
+  luaL_checkany(L, 1);
+  int n = lua_gettop(L);
+  int armed = host_hook_armed;
+  if (L == host_mainL) host_hook_armed = 1;
+  int status = host_docall(L, n - 1, LUA_MULTRET);
+  host_hook_armed = armed;
+  lua_sethook(L, NULL, 0, 0);
+  lua_pushboolean(L, status == LUA_OK);
+  lua_insert(L, 1);
+  return lua_gettop(L);
+}
+
+/* host.arm(flag) -> previous: whether Ctrl-C raises inside Lua code. The
+ * scheduler disarms it, so that a Ctrl-C lets in-flight work finish. */
+static int host_lua_arm(lua_State *L) {
+  int prev = host_hook_armed;
+  host_hook_armed = lua_toboolean(L, 1) && L == host_mainL;
+  if (!host_hook_armed) lua_sethook(L, NULL, 0, 0);
+  lua_pushboolean(L, prev);
+  return 1;
+}
+
+/* host.traceback(msg) -> msg with a traceback, secrets masked */
+static int host_lua_traceback(lua_State *L) {
+  lua_settop(L, 1);
+  return host_msghandler(L);
+}
+
+/* host.no_core_dumps(): a process holding API keys leaves no core file. */
+static int host_lua_no_core_dumps(lua_State *L) {
+  struct rlimit rl = {0, 0};
+  lua_pushboolean(L, setrlimit(RLIMIT_CORE, &rl) == 0);
+  return 1;
+}
+
+static int host_lua_exit(lua_State *L) {
+  int code = (int)luaL_optinteger(L, 1, 0);
+  fflush(stdout);
+  fflush(stderr);
+  _exit(code);
+}
+
+static int host_open(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"traceback", host_lua_traceback},
+    {"no_core_dumps", host_lua_no_core_dumps}, {"exit", host_lua_exit}, {NULL, NULL}};
+  luaL_newlib(L, funcs);
+  lua_pushliteral(L, CDNCTL_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_newtable(L);
+  for (const struct host_module *m = host_modules; m->name; m++) {
+    lua_pushstring(L, m->name);
+    lua_rawseti(L, -2, (lua_Integer)(m - host_modules) + 1);
+  }
+  lua_setfield(L, -2, "modules");
+  return 1;
+}
+
+/* Loader of an embedded module: upvalue 1 is its index in host_modules.
+ * With CDNCTL_LUA_PATH set, the file under that folder wins. */
+static int host_load_embedded(lua_State *L) {
+  const struct host_module *m = &host_modules[lua_tointeger(L, lua_upvalueindex(1))];
+  const char *dir = getenv("CDNCTL_LUA_PATH");
+  int status;
+  if (dir && *dir) {
+    const char *path = lua_pushfstring(L, "%s/%s", dir, m->chunk + 4); /* drop "lua/" */
+    status = luaL_loadfilex(L, path, "t");
+  } else {
+    lua_pushfstring(L, "=%s", m->chunk);
+    status = luaL_loadbufferx(L, m->src, m->len, lua_tostring(L, -1), "t");
+  }
+  if (status != LUA_OK) return lua_error(L);
+  lua_pushstring(L, m->name);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static void host_preload(lua_State *L, const char *name, lua_CFunction f) {
+  lua_pushcfunction(L, f);
+  lua_setfield(L, -2, name);
+}
+
+lua_State *host_newstate(void) {
+  lua_State *L = luaL_newstate();
+  if (!L) return NULL;
+  luaL_openlibs(L);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");                       /* package preload */
+  host_preload(L, "cdnctl.host", host_open);
+  host_preload(L, "cdnctl.http", luaopen_cdnctl_http);
+  host_preload(L, "cdnctl.json", luaopen_cdnctl_json);
+  host_preload(L, "cdnctl.codec", luaopen_cdnctl_codec);
+  host_preload(L, "cdnctl.redact", luaopen_cdnctl_redact);
+  host_preload(L, "cdnctl.fs", luaopen_cdnctl_fs);
+  host_preload(L, "cdnctl.server", luaopen_cdnctl_server);
+  host_preload(L, "cdnctl.readline", luaopen_cdnctl_readline);
+  for (const struct host_module *m = host_modules; m->name; m++) {
+    lua_pushinteger(L, (lua_Integer)(m - host_modules));
+    lua_pushcclosure(L, host_load_embedded, 1);
+    lua_setfield(L, -2, m->name);
+  }
+  lua_pop(L, 2);
+  return L;
+}

@@ -1,0 +1,57 @@
+/*
+ * host.h: the pieces of the cdnctl C host and how they meet.
+ *
+ * The host owns one Lua state per thread. Each C module offers a
+ * luaopen_cdnctl_* function that registers a table of functions; host.c
+ * puts those tables and the embedded Lua library into package.preload.
+ */
+#ifndef CDNCTL_HOST_H
+#define CDNCTL_HOST_H
+
+#include <stddef.h>
+#include <signal.h>
+#include <lua.h>
+#include <lauxlib.h>
+
+/* One embedded Lua module: generated into lua_modules.c by cmake/embed.cmake. */
+struct host_module {
+  const char *name;   /* module name, "cdnctl.ops" */
+  const char *chunk;  /* chunk name for messages, "lua/cdnctl/ops.lua" */
+  const char *src;
+  size_t len;
+};
+extern const struct host_module host_modules[];
+
+/* host.c */
+lua_State *host_newstate(void);           /* NULL on out of memory */
+int host_msghandler(lua_State *L);        /* error object -> message + traceback */
+int host_docall(lua_State *L, int narg, int nres);
+void host_report(lua_State *L, int status, const char *progname);
+extern volatile sig_atomic_t host_interrupted; /* set by SIGINT, cleared by readers */
+void host_install_sigint(lua_State *L);
+void host_restore_sigint(void);
+
+/* Lua-facing modules (one per file). */
+int luaopen_cdnctl_http(lua_State *L);    /* http.c: request, wait, now, sleep */
+int luaopen_cdnctl_json(lua_State *L);    /* json.c: decode, encode with exact integers */
+int luaopen_cdnctl_codec(lua_State *L);   /* codec.c: URL escaping, forms, IDNA */
+int luaopen_cdnctl_redact(lua_State *L);  /* redact.c: masking of secrets */
+int luaopen_cdnctl_fs(lua_State *L);      /* fs.c: atomic writes, fsync */
+int luaopen_cdnctl_server(lua_State *L);  /* server.c: the sandbox's HTTP server */
+int luaopen_cdnctl_readline(lua_State *L);/* repl.c: readline, history, completion */
+
+/* json.c, for C callers (the server). Push the decoded value or return 0
+ * with an error message pushed. */
+int json_decode_exact(lua_State *L, const char *s, size_t len);
+
+/* redact.c: registered secrets are masked in everything the host prints. */
+void redact_add_secret(const char *secret);
+char *redact_mask_dup(const char *text, const char *extra_secret); /* malloc'd */
+size_t redact_mask_into(const char *text, size_t len, const char *secret,
+                        char *out, size_t outsz);
+void redact_clear(void);
+
+/* codec.c, for C callers and fuzzers. */
+int codec_unescape(const char *in, size_t len, char *out, size_t *outlen, int plus_is_space);
+
+#endif

@@ -1,0 +1,524 @@
+/*
+ * http.c: the one request primitive, on libcurl's multi interface.
+ *
+ * http.request(req) starts a transfer. Called from a coroutine that the Lua
+ * scheduler adopted (http.adopt), it yields the transfer to the scheduler
+ * with lua_yieldk and finishes in http_finish when resumed; anywhere else it
+ * drives the loop itself until its own transfer ends and returns the same
+ * way (as lbaselib.c's pcall reuses finishpcall). http.wait() drives the
+ * loop for the scheduler and hands back the transfers that ended.
+ *
+ * Ownership: the context (one multi handle) is a userdata in the registry
+ * with __gc. Each transfer is a userdata "cdnctl.Transfer" owning its easy
+ * handle, header list and buffers; while curl uses it, a registry reference
+ * keeps it alive. __gc frees everything, in flight or not.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "host.h"
+#include "version.h"
+
+#define HTTP_TRANSFER_MT "cdnctl.Transfer"
+#define HTTP_DEFAULT_MAX_BODY (16 * 1024 * 1024)
+
+enum { HTTP_IDLE, HTTP_RUNNING, HTTP_DONE };
+
+struct http_transfer;
+
+typedef struct http_ctx {
+  CURLM *multi;
+  int inflight;
+  int debug;
+  struct http_transfer *done_head, *done_tail; /* ended, for the scheduler */
+} http_ctx;
+
+typedef struct http_transfer {
+  http_ctx *ctx;
+  CURL *easy;
+  struct curl_slist *req_headers;
+  char *body; size_t body_len, body_cap, max_body;
+  char *hdrs; size_t hdrs_len, hdrs_cap;   /* raw headers of the last response */
+  char errbuf[CURL_ERROR_SIZE];
+  char *secret;                            /* masked out of every message */
+  char *method, *url;
+  CURLcode result;
+  long status;
+  int state, blocking, too_big, interrupted;
+  int ref;                                 /* LUA_NOREF unless curl holds it */
+  double started, elapsed;
+  struct http_transfer *next;
+} http_transfer;
+
+static const char http_key_ctx = 'c';
+static const char http_key_sched = 's';
+
+static double http_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static http_ctx *http_getctx(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
+  http_ctx *c = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return c;
+}
+
+/* Append to a growable buffer; 0 past max (the cap of response bodies). */
+static int http_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n, size_t max) {
+  if (*len + n > max) return 0;
+  if (*len + n + 1 > *cap) {
+    size_t ncap = *cap ? *cap : 1024;
+    while (ncap < *len + n + 1) ncap *= 2;
+    char *nb = realloc(*buf, ncap);
+    if (!nb) return 0;
+    *buf = nb, *cap = ncap;
+  }
+  memcpy(*buf + *len, p, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return 1;
+}
+
+static size_t http_on_body(char *p, size_t size, size_t n, void *ud) {
+  http_transfer *t = ud;
+  if (!http_append(&t->body, &t->body_len, &t->body_cap, p, size * n, t->max_body)) {
+    t->too_big = 1;
+    return 0; /* curl stops with CURLE_WRITE_ERROR */
+  }
+  return size * n;
+}
+
+static size_t http_on_header(char *p, size_t size, size_t n, void *ud) {
+  http_transfer *t = ud;
+  if (n * size >= 5 && memcmp(p, "HTTP/", 5) == 0) t->hdrs_len = 0; /* a new response */
+  if (!http_append(&t->hdrs, &t->hdrs_len, &t->hdrs_cap, p, size * n, 256 * 1024)) return 0;
+  return size * n;
+}
+
+/* Detach a transfer from curl and drop the registry's hold on it. */
+static void http_detach(lua_State *L, http_transfer *t) {
+  if (t->state == HTTP_RUNNING && t->ctx && t->ctx->multi) {
+    curl_multi_remove_handle(t->ctx->multi, t->easy);
+    t->ctx->inflight--;
+  }
+  if (t->state == HTTP_RUNNING) t->state = HTTP_DONE;
+  if (L && t->ref != LUA_NOREF) {
+    luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+    t->ref = LUA_NOREF;
+  }
+}
+
+static void http_wipe_free(char *s) {
+  if (!s) return;
+  for (volatile char *p = s; *p; p++) *p = 0;
+  free(s);
+}
+
+static int http_transfer_gc(lua_State *L) {
+  http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
+  if (t->state == HTTP_RUNNING && t->ctx && t->ctx->multi) {
+    curl_multi_remove_handle(t->ctx->multi, t->easy);
+    t->ctx->inflight--;
+  }
+  t->state = HTTP_DONE;
+  if (t->easy) curl_easy_cleanup(t->easy);
+  curl_slist_free_all(t->req_headers);
+  free(t->body);
+  free(t->hdrs);
+  http_wipe_free(t->secret);
+  http_wipe_free(t->url);
+  free(t->method);
+  t->easy = NULL, t->req_headers = NULL, t->body = t->hdrs = NULL;
+  t->secret = t->url = t->method = NULL;
+  return 0;
+}
+
+/* Print one trace line (CDNCTL_DEBUG): method, masked URL, status, time. */
+static void http_trace(http_transfer *t) {
+  char line[1024];
+  if (t->interrupted)
+    snprintf(line, sizeof line, "cdnctl: %s %s -> interrupted", t->method, t->url);
+  else if (t->result != CURLE_OK)
+    snprintf(line, sizeof line, "cdnctl: %s %s -> error: %s (%.1f ms)", t->method, t->url,
+             t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result), t->elapsed * 1000);
+  else
+    snprintf(line, sizeof line, "cdnctl: %s %s -> %ld (%.1f ms)", t->method, t->url, t->status,
+             t->elapsed * 1000);
+  char *masked = redact_mask_dup(line, t->secret);
+  fprintf(stderr, "%s\n", masked ? masked : "cdnctl: (trace line lost: out of memory)");
+  free(masked);
+}
+
+/* Read every ended transfer from curl. */
+static void http_collect(lua_State *L, http_ctx *c) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(c->multi, &left))) {
+    if (m->msg != CURLMSG_DONE) continue;
+    http_transfer *t = NULL;
+    CURL *easy = m->easy_handle;
+    CURLcode result = m->data.result; /* m is dead after remove_handle */
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+    if (!t) continue;
+    t->result = result;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
+    t->elapsed = http_now() - t->started;
+    curl_multi_remove_handle(c->multi, easy);
+    c->inflight--;
+    t->state = HTTP_DONE;
+    if (c->debug) http_trace(t);
+    if (!t->blocking) {
+      t->next = NULL;
+      if (c->done_tail) c->done_tail->next = t; else c->done_head = t;
+      c->done_tail = t;
+    } else if (t->ref != LUA_NOREF) {
+      luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+      t->ref = LUA_NOREF;
+    }
+  }
+}
+
+/* Drive the loop once: perform, wait up to timeout_ms for activity, perform. */
+static void http_step(lua_State *L, http_ctx *c, int timeout_ms) {
+  int running;
+  curl_multi_perform(c->multi, &running);
+  http_collect(L, c);
+  if (c->done_head || timeout_ms <= 0) return;
+  curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
+  curl_multi_perform(c->multi, &running);
+  http_collect(L, c);
+}
+
+/* Push a response table or nil, error for an ended transfer. */
+static int http_push_result(lua_State *L, http_transfer *t) {
+  if (t->result == CURLE_OK && !t->interrupted) {
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, t->status);
+    lua_setfield(L, -2, "status");
+    lua_pushlstring(L, t->body ? t->body : "", t->body_len);
+    lua_setfield(L, -2, "body");
+    lua_pushnumber(L, t->elapsed);
+    lua_setfield(L, -2, "time");
+    lua_newtable(L);                                     /* res headers */
+    const char *p = t->hdrs, *end = t->hdrs ? t->hdrs + t->hdrs_len : NULL;
+    while (p && p < end) {
+      const char *eol = memchr(p, '\n', (size_t)(end - p));
+      if (!eol) eol = end;
+      const char *colon = memchr(p, ':', (size_t)(eol - p));
+      if (colon && memcmp(p, "HTTP/", 5) != 0) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (const char *k = p; k < colon; k++) luaL_addchar(&b, (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k));
+        luaL_pushresult(&b);                             /* res headers name */
+        const char *v = colon + 1, *ve = eol;
+        while (v < ve && (*v == ' ' || *v == '\t')) v++;
+        while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ')) ve--;
+        lua_pushlstring(L, v, (size_t)(ve - v));
+        lua_rawset(L, -3);
+      }
+      p = eol + 1;
+    }
+    lua_setfield(L, -2, "headers");
+    return 1;
+  }
+  char msg[CURL_ERROR_SIZE + 64];
+  const char *code = "transport";
+  if (t->interrupted) {
+    snprintf(msg, sizeof msg, "interrupted");
+    code = "interrupted";
+  } else if (t->too_big || t->result == CURLE_FILESIZE_EXCEEDED) {
+    snprintf(msg, sizeof msg, "response body larger than %zu bytes", t->max_body);
+    code = "too_big";
+  } else {
+    snprintf(msg, sizeof msg, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result));
+    if (t->result == CURLE_OPERATION_TIMEDOUT) code = "timeout";
+  }
+  char *masked = redact_mask_dup(msg, t->secret);
+  lua_pushnil(L);
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, "transport");
+  lua_setfield(L, -2, "kind");
+  lua_pushstring(L, masked ? masked : "transfer failed");
+  lua_setfield(L, -2, "message");
+  lua_pushstring(L, code);
+  lua_setfield(L, -2, "code");
+  lua_pushinteger(L, (lua_Integer)t->result);
+  lua_setfield(L, -2, "curl_code");
+  free(masked);
+  return 2;
+}
+
+/* Continuation of http.request after a yield: ctx is the stack index of the
+ * transfer kept on the coroutine's own stack. */
+static int http_finish(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  http_transfer *t = luaL_checkudata(L, (int)ctx, HTTP_TRANSFER_MT);
+  if (t->state != HTTP_DONE) return luaL_error(L, "http: resumed before its transfer ended");
+  return http_push_result(L, t);
+}
+
+/* Read an optional number field of the request table, in seconds. */
+static long http_ms_field(lua_State *L, const char *name, double dflt) {
+  lua_getfield(L, 1, name);
+  double v = luaL_opt(L, luaL_checknumber, -1, dflt);
+  lua_pop(L, 1);
+  if (!(v > 0 && v < 86400)) luaL_error(L, "http.request: %s must be a number of seconds in (0, 86400)", name);
+  return (long)(v * 1000);
+}
+
+static const char *http_str_field(lua_State *L, const char *name, int required) {
+  lua_getfield(L, 1, name);
+  const char *s = lua_tostring(L, -1);
+  if (!s && (required || !lua_isnil(L, -1)))
+    luaL_error(L, "http.request: field '%s' must be a string", name);
+  lua_pop(L, 1); /* the string stays alive in the request table */
+  return s;
+}
+
+static char *http_strdup_or_raise(lua_State *L, const char *s) {
+  char *d = strdup(s);
+  if (!d) luaL_error(L, "not enough memory");
+  return d;
+}
+
+/* http.request{method=, url=, headers={"Name: value"...}, body=, timeout=,
+ *              connect_timeout=, max_body=, secret=}
+ *   -> {status, body, headers, time} | nil, {kind="transport", message, code} */
+static int http_lua_request(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  http_ctx *c = http_getctx(L);
+  const char *method = http_str_field(L, "method", 0);
+  const char *url = http_str_field(L, "url", 1);
+  const char *body = http_str_field(L, "body", 0);
+  const char *secret = http_str_field(L, "secret", 0);
+  if (!method) method = body ? "POST" : "GET";
+  if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+    return luaL_error(L, "http.request: method must be GET or POST, not '%s'", method);
+  if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+    return luaL_error(L, "http.request: url must start with https:// or http://");
+  long timeout = http_ms_field(L, "timeout", 60), ctimeout = http_ms_field(L, "connect_timeout", 10);
+  lua_getfield(L, 1, "max_body");
+  lua_Integer max_body = luaL_optinteger(L, -1, HTTP_DEFAULT_MAX_BODY);
+  lua_pop(L, 1);
+  if (max_body < 0) return luaL_error(L, "http.request: max_body must not be negative");
+
+  http_transfer *t = lua_newuserdatauv(L, sizeof *t, 0);  /* req t */
+  memset(t, 0, sizeof *t);
+  t->ref = LUA_NOREF;
+  t->ctx = c;
+  t->max_body = (size_t)max_body;
+  luaL_setmetatable(L, HTTP_TRANSFER_MT);
+  t->method = http_strdup_or_raise(L, method);
+  t->url = http_strdup_or_raise(L, url);
+  if (secret) t->secret = http_strdup_or_raise(L, secret);
+  t->easy = curl_easy_init();
+  if (!t->easy) return luaL_error(L, "http.request: cannot create a curl handle");
+
+  lua_getfield(L, 1, "headers");                           /* req t headers */
+  if (lua_istable(L, -1)) {
+    lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, i);
+      const char *h = lua_tostring(L, -1);
+      if (!h || strpbrk(h, "\r\n")) return luaL_error(L, "http.request: header %d is not a single-line string", (int)i);
+      struct curl_slist *nl = curl_slist_append(t->req_headers, h);
+      if (!nl) return luaL_error(L, "not enough memory");
+      t->req_headers = nl;
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);                                           /* req t */
+  if (body) {
+    struct curl_slist *nl = curl_slist_append(t->req_headers, "Expect:");
+    if (!nl) return luaL_error(L, "not enough memory");
+    t->req_headers = nl;
+  }
+
+  CURL *e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ctimeout);
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "cdnctl/" CDNCTL_VERSION);
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (t->req_headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
+  if (strcmp(method, "POST") == 0) {
+    size_t blen = 0;
+    lua_getfield(L, 1, "body");
+    const char *b = lua_tolstring(L, -1, &blen);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, b ? b : "");
+    lua_pop(L, 1);
+  } else {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  }
+
+  /* Yield only to the scheduler: a user's own coroutine gets a blocking call. */
+  int adopted = 0;
+  if (lua_isyieldable(L)) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_sched);
+    lua_pushthread(L);
+    lua_rawget(L, -2);
+    adopted = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  t->blocking = !adopted;
+  t->started = http_now();
+  if (curl_multi_add_handle(c->multi, e) != CURLM_OK)
+    return luaL_error(L, "http.request: cannot start the transfer");
+  t->state = HTTP_RUNNING;
+  c->inflight++;
+  lua_pushvalue(L, 2);
+  t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  if (adopted) {
+    lua_pushvalue(L, 2);                                   /* req t t: the copy is yielded */
+    return lua_yieldk(L, 1, 2, http_finish);
+  }
+  while (t->state != HTTP_DONE) {
+    if (host_interrupted) {
+      host_interrupted = 0;
+      t->interrupted = 1;
+      http_detach(L, t);
+      if (c->debug) http_trace(t);
+      return luaL_error(L, "interrupted");
+    }
+    http_step(L, c, 100);
+  }
+  return http_finish(L, LUA_OK, 2);
+}
+
+/* http.wait([timeout]) -> {transfer...}, interrupted
+ * Drives the loop until a scheduler's transfer ends, the timeout (seconds)
+ * passes, Ctrl-C is pressed, or nothing is in flight. */
+static int http_lua_wait(lua_State *L) {
+  http_ctx *c = http_getctx(L);
+  double timeout = luaL_optnumber(L, 1, -1);
+  double deadline = timeout >= 0 ? http_now() + timeout : -1;
+  int interrupted = 0;
+  while (!c->done_head) {
+    if (host_interrupted) { interrupted = 1; host_interrupted = 0; break; }
+    double now = http_now();
+    if (deadline >= 0 && now >= deadline) break;
+    if (c->inflight == 0 && deadline < 0) break;
+    int ms = 100;
+    if (deadline >= 0 && (deadline - now) * 1000 < ms) ms = (int)((deadline - now) * 1000) + 1;
+    if (c->inflight == 0) {
+      struct timespec ts = {0, (long)ms * 1000000L};
+      nanosleep(&ts, NULL);
+    } else {
+      http_step(L, c, ms);
+    }
+  }
+  lua_newtable(L);
+  int n = 0;
+  while (c->done_head) {
+    http_transfer *t = c->done_head;
+    c->done_head = t->next;
+    if (!c->done_head) c->done_tail = NULL;
+    t->next = NULL;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->ref);
+    lua_rawseti(L, -2, ++n);
+    luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+    t->ref = LUA_NOREF;
+  }
+  lua_pushboolean(L, interrupted);
+  return 2;
+}
+
+/* http.adopt(co): requests made inside co yield to the scheduler. */
+static int http_lua_adopt(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTHREAD);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_sched);
+  lua_pushvalue(L, 1);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  return 0;
+}
+
+/* http.sleep(seconds): blocking sleep that keeps transfers moving; raises
+ * "interrupted" on Ctrl-C. (In the scheduler, cdnctl.sleep yields instead.) */
+static int http_lua_sleep(lua_State *L) {
+  http_ctx *c = http_getctx(L);
+  double deadline = http_now() + luaL_checknumber(L, 1);
+  for (;;) {
+    if (host_interrupted) { host_interrupted = 0; return luaL_error(L, "interrupted"); }
+    double left = deadline - http_now();
+    if (left <= 0) return 0;
+    int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
+    if (c->inflight) http_step(L, c, ms);
+    else { struct timespec ts = {0, (long)ms * 1000000L}; nanosleep(&ts, NULL); }
+  }
+}
+
+static int http_lua_now(lua_State *L) { lua_pushnumber(L, http_now()); return 1; }
+static int http_lua_pending(lua_State *L) { lua_pushinteger(L, http_getctx(L)->inflight); return 1; }
+static int http_lua_debug(lua_State *L) {
+  http_ctx *c = http_getctx(L);
+  if (!lua_isnone(L, 1)) c->debug = lua_toboolean(L, 1);
+  lua_pushboolean(L, c->debug);
+  return 1;
+}
+/* http.interrupted() -> boolean: Ctrl-C pressed since the last check (clears it) */
+static int http_lua_interrupted(lua_State *L) {
+  lua_pushboolean(L, host_interrupted);
+  host_interrupted = 0;
+  return 1;
+}
+
+static int http_ctx_gc(lua_State *L) {
+  http_ctx *c = lua_touserdata(L, 1);
+  if (c->multi) curl_multi_cleanup(c->multi); /* transfers were collected first (created later) */
+  c->multi = NULL;
+  return 0;
+}
+
+int luaopen_cdnctl_http(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    {"request", http_lua_request}, {"wait", http_lua_wait}, {"adopt", http_lua_adopt},
+    {"sleep", http_lua_sleep}, {"now", http_lua_now}, {"pending", http_lua_pending},
+    {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted}, {NULL, NULL}};
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
+  if (lua_isnil(L, -1)) {
+    static int curl_ready;
+    if (!curl_ready) { curl_global_init(CURL_GLOBAL_DEFAULT); curl_ready = 1; }
+    http_ctx *c = lua_newuserdatauv(L, sizeof *c, 0);
+    memset(c, 0, sizeof *c);
+    c->multi = curl_multi_init();
+    if (!c->multi) return luaL_error(L, "cannot create a curl multi handle");
+    lua_newtable(L);
+    lua_pushcfunction(L, http_ctx_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
+    lua_newtable(L);                        /* scheduler's coroutines, weak keys */
+    lua_newtable(L);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &http_key_sched);
+    luaL_newmetatable(L, HTTP_TRANSFER_MT);
+    lua_pushcfunction(L, http_transfer_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  luaL_newlib(L, funcs);
+  return 1;
+}

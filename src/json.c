@@ -1,0 +1,289 @@
+/*
+ * json.c: JSON through lua-cjson, with exact numbers.
+ *
+ * Debian 12's lua-cjson 2.1.0 decodes every number as a float and encodes at
+ * most 14 significant digits, which breaks byte counts and quotas. The fix
+ * sits here, at the boundary, and nowhere else:
+ *  - decode: a pre-pass copies the text, turning each number token into a
+ *    string "\xFF<token>" (0xFF never occurs in UTF-8, and the pre-pass
+ *    rejects invalid UTF-8 in strings); after cjson decodes, a walk turns each
+ *    such string back into a number with lua_stringtonumber, which yields an
+ *    integer for "123" and a float for "1.5" exactly as Lua's own lexer does.
+ *  - encode: a copy of the value has integers as "\xFF<digits>" and floats as
+ *    "\xFF%.17g"; after cjson encodes, a post-pass drops the quotes and marker.
+ * On a decode error the original text is decoded again by cjson alone, so the
+ * message's "at character N" points into the caller's text.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "host.h"
+
+#define JSON_MARK '\xFF'
+#define JSON_MAX_DEPTH 1000
+
+static const char json_key_decode = 'd'; /* registry: cjson instance's decode */
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t json_utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t need; unsigned min, cp;
+  if (c >= 0xC2 && c <= 0xDF) { need = 2; cp = c & 0x1F; min = 0x80; }
+  else if (c >= 0xE0 && c <= 0xEF) { need = 3; cp = c & 0x0F; min = 0x800; }
+  else if (c >= 0xF0 && c <= 0xF4) { need = 4; cp = c & 0x07; min = 0x10000; }
+  else return 0;
+  if (n < need) return 0;
+  for (size_t i = 1; i < need; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return need;
+}
+
+static int json_isdigit(char c) { return c >= '0' && c <= '9'; }
+
+/* Length of a JSON number token at s (grammar of RFC 8259), 0 if none. */
+static size_t json_number_len(const char *s, size_t n) {
+  size_t i = 0;
+  if (i < n && s[i] == '-') i++;
+  if (i < n && s[i] == '0') i++;
+  else if (i < n && json_isdigit(s[i])) while (i < n && json_isdigit(s[i])) i++;
+  else return 0;
+  if (i < n && s[i] == '.') {
+    size_t j = i + 1;
+    if (j >= n || !json_isdigit(s[j])) return 0;
+    while (j < n && json_isdigit(s[j])) j++;
+    i = j;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    size_t j = i + 1;
+    if (j < n && (s[j] == '+' || s[j] == '-')) j++;
+    if (j >= n || !json_isdigit(s[j])) return 0;
+    while (j < n && json_isdigit(s[j])) j++;
+    i = j;
+  }
+  return i;
+}
+
+/* The pre-pass: copy s into b with numbers marked. Returns 0, or the
+ * 1-based position of the first invalid UTF-8 byte inside a string. A
+ * malformed number is copied as it is, for cjson to reject. */
+static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    char c = s[i];
+    if (c == '"') {
+      size_t start = i++;
+      while (i < n && s[i] != '"') {
+        if (s[i] == '\\') { i += (i + 1 < n) ? 2 : 1; continue; }
+        size_t k = json_utf8_len((const unsigned char *)s + i, n - i);
+        if (k == 0) return i + 1;
+        i += k;
+      }
+      if (i < n) i++; /* closing quote; an unterminated string is cjson's to report */
+      luaL_addlstring(b, s + start, i - start);
+    } else if (c == '-' || json_isdigit(c)) {
+      size_t k = json_number_len(s + i, n - i);
+      if (k == 0) { luaL_addchar(b, c); i++; continue; }
+      luaL_addchar(b, '"');
+      luaL_addchar(b, JSON_MARK);
+      luaL_addlstring(b, s + i, k);
+      luaL_addchar(b, '"');
+      i += k;
+    } else {
+      luaL_addchar(b, c);
+      i++;
+    }
+  }
+  return 0;
+}
+
+/* Turn a marked string at the top of the stack into its number in place. */
+static void json_unmark_top(lua_State *L) {
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  if (len > 1 && s[0] == JSON_MARK) {
+    if (lua_stringtonumber(L, s + 1) == 0) lua_pushnumber(L, strtod(s + 1, NULL));
+    lua_replace(L, -2);
+  }
+}
+
+/* Walk a decoded value (at the top) and unmark every number in it. cjson
+ * already bounded the depth, so the recursion is bounded too. */
+static void json_unmark(lua_State *L, int depth) {
+  if (lua_type(L, -1) == LUA_TSTRING) { json_unmark_top(L); return; }
+  if (lua_type(L, -1) != LUA_TTABLE || depth > JSON_MAX_DEPTH + 1) return;
+  lua_pushnil(L);                          /* t nil */
+  while (lua_next(L, -2)) {                /* t k v */
+    int t = lua_type(L, -1);
+    if (t == LUA_TSTRING) {
+      json_unmark_top(L);                  /* t k v' */
+      lua_pushvalue(L, -2);                /* t k v' k */
+      lua_insert(L, -2);                   /* t k k v' */
+      lua_rawset(L, -4);                   /* t k (assigning an existing field is safe in lua_next) */
+    } else {
+      if (t == LUA_TTABLE) json_unmark(L, depth + 1);
+      lua_pop(L, 1);                       /* t k */
+    }
+  }
+}
+
+/* Call cjson's decode on s; leaves the value or the error message. */
+static int json_cjson_decode(lua_State *L, const char *s, size_t n) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &json_key_decode);
+  lua_pushlstring(L, s, n);
+  return lua_pcall(L, 1, 1, 0) == LUA_OK;
+}
+
+int json_decode_exact(lua_State *L, const char *s, size_t len) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t bad = json_mark_numbers(&b, s, len);
+  if (bad) {
+    luaL_pushresult(&b);
+    lua_pop(L, 1);
+    lua_pushfstring(L, "invalid UTF-8 in a string at character %d", (int)bad);
+    return 0;
+  }
+  luaL_pushresult(&b);                     /* marked */
+  size_t mlen;
+  const char *marked = lua_tolstring(L, -1, &mlen);
+  if (!json_cjson_decode(L, marked, mlen)) { /* marked err */
+    lua_pop(L, 2);
+    json_cjson_decode(L, s, len);          /* the message, with positions in s */
+    if (lua_type(L, -1) != LUA_TSTRING) {  /* marking changed validity: should not happen */
+      lua_pop(L, 1);
+      lua_pushliteral(L, "invalid JSON");
+    }
+    return 0;
+  }
+  lua_remove(L, -2);                       /* value */
+  json_unmark(L, 0);
+  return 1;
+}
+
+/* json.decode(text) -> value | nil, message */
+static int json_lua_decode(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  if (json_decode_exact(L, s, len)) return 1;
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* Push a copy of the value at idx with numbers marked; raises on a value
+ * JSON cannot hold. Depth-bounded, so a cycle is an error, not a hang. */
+static void json_copy_marked(lua_State *L, int idx, int depth) {
+  char num[64];
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx)) {
+      snprintf(num, sizeof num, "%c%lld", JSON_MARK, (long long)lua_tointeger(L, idx));
+    } else {
+      double d = lua_tonumber(L, idx);
+      if (!isfinite(d)) luaL_error(L, "json.encode: cannot encode NaN or infinity");
+      int n = 0;
+      for (int prec = 15; prec <= 17; prec++) { /* the shortest form that reads back exactly */
+        n = snprintf(num, sizeof num, "%c%.*g", JSON_MARK, prec, d);
+        if (strtod(num + 1, NULL) == d) break;
+      }
+      if (!strpbrk(num + 1, ".eE") && n + 2 < (int)sizeof num) strcat(num, ".0");
+    }
+    lua_pushstring(L, num);
+    return;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if (memchr(s, (unsigned char)JSON_MARK, len))
+      luaL_error(L, "json.encode: string is not valid UTF-8 (byte 0xFF)");
+    lua_pushvalue(L, idx);
+    return;
+  }
+  case LUA_TTABLE:
+    if (depth >= JSON_MAX_DEPTH)
+      luaL_error(L, "json.encode: tables nested deeper than %d (a cycle?)", JSON_MAX_DEPTH);
+    luaL_checkstack(L, 4, "json.encode");
+    lua_newtable(L);                       /* copy */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {             /* copy k v */
+      json_copy_marked(L, -1, depth + 1);  /* copy k v v' */
+      lua_remove(L, -2);                   /* copy k v' */
+      lua_pushvalue(L, -2);                /* copy k v' k */
+      lua_insert(L, -2);                   /* copy k k v' */
+      lua_rawset(L, -4);                   /* copy k */
+    }
+    return;
+  case LUA_TNIL: case LUA_TBOOLEAN: case LUA_TLIGHTUSERDATA:
+    lua_pushvalue(L, idx);
+    return;
+  default:
+    luaL_error(L, "json.encode: cannot encode a %s", luaL_typename(L, idx));
+  }
+}
+
+/* json.encode(value) -> text; raises on values JSON cannot hold */
+static int json_lua_encode(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* v encode */
+  json_copy_marked(L, 1, 0);               /* v encode copy */
+  lua_call(L, 1, 1);                       /* v text */
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '"' && i + 1 < n && s[i + 1] == JSON_MARK) {
+      size_t j = i + 2;
+      while (j < n && s[j] != '"') j++;
+      luaL_addlstring(&b, s + i + 2, j - (i + 2));
+      i = j;
+    } else {
+      luaL_addchar(&b, s[i]);
+    }
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* Call cjson_instance[name](arg...) for configuration. */
+static void json_configure(lua_State *L, int inst, const char *name, int a, int b) {
+  lua_getfield(L, inst, name);
+  lua_pushinteger(L, a);
+  if (b >= 0) lua_pushinteger(L, b);
+  lua_call(L, b >= 0 ? 2 : 1, 0);
+}
+
+int luaopen_cjson(lua_State *L);
+
+int luaopen_cdnctl_json(lua_State *L) {
+  luaL_requiref(L, "cjson", luaopen_cjson, 0); /* cjson */
+  lua_getfield(L, -1, "new");
+  lua_call(L, 0, 1);                       /* cjson inst: our own instance, untouched by scripts */
+  int inst = lua_gettop(L);
+  lua_getfield(L, inst, "decode_invalid_numbers");
+  lua_pushboolean(L, 0);
+  lua_call(L, 1, 0);
+  lua_getfield(L, inst, "encode_invalid_numbers");
+  lua_pushboolean(L, 0);
+  lua_call(L, 1, 0);
+  json_configure(L, inst, "decode_max_depth", JSON_MAX_DEPTH, -1);
+  json_configure(L, inst, "encode_max_depth", JSON_MAX_DEPTH + 1, -1);
+  lua_getfield(L, inst, "decode");
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &json_key_decode);
+
+  lua_newtable(L);                         /* cjson inst M */
+  lua_pushcfunction(L, json_lua_decode);
+  lua_setfield(L, -2, "decode");
+  lua_getfield(L, inst, "encode");
+  lua_pushcclosure(L, json_lua_encode, 1);
+  lua_setfield(L, -2, "encode");
+  lua_getfield(L, inst, "null");
+  lua_setfield(L, -2, "null");
+  return 1;
+}

@@ -1,0 +1,439 @@
+/*
+ * server.c: the sandbox's HTTP server (libmicrohttpd), as cdnctl.server.
+ *
+ * server.start{host=, port=, config=} starts one thread that creates its own
+ * Lua state, loads the sandbox's rules (lua/cdnctl/sandbox/) and runs
+ * libmicrohttpd in external-epoll mode, so every handler call happens on the
+ * thread that created that state; the caller's state is never touched there.
+ * Each complete request becomes one call of the Lua handler. Answers that
+ * must wait (--latency) suspend their connection on a timer list instead of
+ * blocking the thread. Limits keep hostile clients bounded: 64 KiB of
+ * headers per connection, 1 MiB of body, 30 s idle timeout, 1024 connections.
+ *
+ * Ownership: the Server userdata owns the server struct; its __gc (or :stop)
+ * stops and joins the thread, which owns the daemon and the Lua state.
+ * Each request's srv_req is created by the URI log callback and freed in the
+ * completion callback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "host.h"
+
+#define SRV_MT "cdnctl.Server"
+#define SRV_MAX_BODY (1024 * 1024)
+
+typedef struct srv_req {
+  char *uri;
+  char *body; size_t len, cap;
+  int started, answered, drop;
+  unsigned status;
+  struct MHD_Response *resp;       /* answer held back while suspended */
+  double due;
+  struct MHD_Connection *conn;
+  struct srv_req *next;            /* in the timer list while suspended */
+  int suspended;
+} srv_req;
+
+typedef struct server {
+  pthread_t thread;
+  int running;
+  struct MHD_Daemon *daemon;
+  lua_State *L;                    /* the server thread's own state */
+  int handler_ref, stop_ref;
+  int wake[2];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int ready;                       /* 1 started, -1 failed */
+  char err[512];
+  char *config, *host;
+  int port;
+  srv_req *timers;                 /* suspended requests, earliest first */
+} server;
+
+static double srv_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *srv_uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
+  (void)cls;
+  srv_req *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->uri = strdup(uri ? uri : "");
+  r->conn = con;
+  if (!r->uri) { free(r); return NULL; }
+  return r;
+}
+
+static void srv_timer_remove(server *s, srv_req *r) {
+  for (srv_req **p = &s->timers; *p; p = &(*p)->next)
+    if (*p == r) { *p = r->next; r->next = NULL; return; }
+}
+
+static void srv_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                          enum MHD_RequestTerminationCode toe) {
+  (void)c, (void)toe;
+  server *s = cls;
+  srv_req *r = *req_cls;
+  if (!r) return;
+  srv_timer_remove(s, r);
+  if (r->resp) MHD_destroy_response(r->resp);
+  free(r->uri);
+  free(r->body);
+  free(r);
+  *req_cls = NULL;
+}
+
+static enum MHD_Result srv_add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  lua_State *L = cls;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const char *k = key; *k; k++) luaL_addchar(&b, (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k));
+  luaL_pushresult(&b);
+  lua_pushstring(L, value ? value : "");
+  lua_rawset(L, -3);
+  return MHD_YES;
+}
+
+static struct MHD_Response *srv_json_response(const char *json) {
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+  if (resp) MHD_add_response_header(resp, "Content-Type", "application/json");
+  return resp;
+}
+
+static enum MHD_Result srv_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp) {
+  if (!resp) return MHD_NO;
+  enum MHD_Result rc = MHD_queue_response(c, status, resp);
+  MHD_destroy_response(resp);
+  return rc;
+}
+
+/* Build the request table, call the Lua handler, and turn its answer
+ * {status, body, headers, delay, drop} into r's response. */
+static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const char *method) {
+  lua_State *L = s->L;
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, host_msghandler);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->handler_ref);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, method);
+  lua_setfield(L, -2, "method");
+  lua_pushstring(L, r->uri);
+  lua_setfield(L, -2, "uri");
+  lua_pushlstring(L, r->body ? r->body : "", r->len);
+  lua_setfield(L, -2, "body");
+  lua_newtable(L);
+  MHD_get_connection_values(c, MHD_HEADER_KIND, srv_add_header, L);
+  lua_setfield(L, -2, "headers");
+  r->status = 500;
+  if (lua_pcall(L, 1, 1, top + 1) != LUA_OK || !lua_istable(L, -1)) {
+    fprintf(stderr, "cdnctl sandbox: handler failed: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "no answer");
+    r->resp = srv_json_response("{\"error\":\"sandbox internal error\"}");
+    lua_settop(L, top);
+    return;
+  }
+  lua_getfield(L, -1, "drop");
+  r->drop = lua_toboolean(L, -1);
+  lua_getfield(L, -2, "status");
+  r->status = (unsigned)luaL_optinteger(L, -1, 200);
+  lua_getfield(L, -3, "delay");
+  double delay = lua_tonumber(L, -1);
+  lua_getfield(L, -4, "body");
+  size_t blen = 0;
+  const char *body = lua_tolstring(L, -1, &blen);
+  r->resp = MHD_create_response_from_buffer(blen, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+  lua_pop(L, 4);
+  lua_getfield(L, -1, "headers");
+  if (r->resp && lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) == LUA_TSTRING && lua_isstring(L, -1))
+        MHD_add_response_header(r->resp, lua_tostring(L, -2), lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, top);
+  if (delay > 0) r->due = srv_now() + delay;
+}
+
+/* Suspend r until its due time, keeping the timer list sorted. */
+static void srv_suspend(server *s, srv_req *r) {
+  srv_req **p = &s->timers;
+  while (*p && (*p)->due <= r->due) p = &(*p)->next;
+  r->next = *p;
+  *p = r;
+  r->suspended = 1;
+  MHD_suspend_connection(r->conn);
+}
+
+static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls) {
+  (void)url, (void)version;
+  server *s = cls;
+  srv_req *r = *req_cls;
+  if (!r) return MHD_NO;
+  if (r->answered) {                          /* resumed after its delay */
+    if (r->drop) return MHD_NO;
+    struct MHD_Response *resp = r->resp;
+    r->resp = NULL;
+    return srv_queue(c, r->status, resp);
+  }
+  if (!r->started) {
+    r->started = 1;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > SRV_MAX_BODY) {
+      r->answered = 1;
+      return srv_queue(c, 413, srv_json_response("{\"error\":\"request body too large\"}"));
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    size_t n = *upload_data_size;
+    *upload_data_size = 0;
+    if (r->len + n > SRV_MAX_BODY) {
+      r->answered = 1;
+      return srv_queue(c, 413, srv_json_response("{\"error\":\"request body too large\"}"));
+    }
+    if (r->len + n + 1 > r->cap) {
+      size_t ncap = r->cap ? r->cap : 4096;
+      while (ncap < r->len + n + 1) ncap *= 2;
+      char *nb = realloc(r->body, ncap);
+      if (!nb) return MHD_NO;
+      r->body = nb, r->cap = ncap;
+    }
+    memcpy(r->body + r->len, upload_data, n);
+    r->len += n;
+    return MHD_YES;
+  }
+  srv_handle(s, c, r, method);
+  r->answered = 1;
+  if (r->due > 0) {
+    srv_suspend(s, r);
+    return MHD_YES;
+  }
+  if (r->drop) return MHD_NO;
+  struct MHD_Response *resp = r->resp;
+  r->resp = NULL;
+  return srv_queue(c, r->status, resp);
+}
+
+static void srv_ready(server *s, int state, const char *err) {
+  pthread_mutex_lock(&s->mu);
+  s->ready = state;
+  if (err) snprintf(s->err, sizeof s->err, "%s", err);
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Create the thread's state and the handler: require("cdnctl.sandbox").new(config). */
+static int srv_setup_lua(server *s) {
+  lua_State *L = s->L = host_newstate();
+  if (!L) { srv_ready(s, -1, "not enough memory"); return 0; }
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "cdnctl.sandbox");
+  if (host_docall(L, 1, 1) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
+  lua_getfield(L, -1, "new");
+  lua_pushstring(L, s->config ? s->config : "{}");
+  if (host_docall(L, 1, 2) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
+  if (!lua_isfunction(L, -2)) { srv_ready(s, -1, lua_isstring(L, -1) ? lua_tostring(L, -1) : "sandbox setup failed"); return 0; }
+  s->stop_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  s->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_settop(L, 0);
+  return 1;
+}
+
+static void *srv_thread(void *arg) {
+  server *s = arg;
+  if (!srv_setup_lua(s)) goto done;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t sl;
+  if (strchr(s->host, ':')) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)s->port);
+    if (inet_pton(AF_INET6, s->host, &a6->sin6_addr) != 1) { srv_ready(s, -1, "invalid listen address"); goto done; }
+    sl = sizeof *a6;
+  } else {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)s->port);
+    if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1) { srv_ready(s, -1, "invalid listen address"); goto done; }
+    sl = sizeof *a4;
+  }
+  (void)sl;
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (strchr(s->host, ':') ? MHD_USE_IPv6 : 0);
+  s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, srv_access, s,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+      MHD_OPTION_URI_LOG_CALLBACK, srv_uri_log, s,
+      MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+      MHD_OPTION_END);
+  if (!s->daemon) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "cannot listen on %s:%d: %s", s->host, s->port, strerror(errno));
+    srv_ready(s, -1, msg);
+    goto done;
+  }
+  const union MHD_DaemonInfo *pi = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  if (pi) s->port = pi->port;
+  const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+  int epfd = ei ? ei->epoll_fd : -1;
+  srv_ready(s, 1, NULL);
+  for (;;) {
+    int timeout = 1000;
+    MHD_UNSIGNED_LONG_LONG mt;
+    if (MHD_get_timeout(s->daemon, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout) timeout = (int)mt;
+    if (s->timers) {
+      double left = (s->timers->due - srv_now()) * 1000;
+      if (left < timeout) timeout = left <= 0 ? 0 : (int)left + 1;
+    }
+    struct pollfd fds[2] = {{epfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+    poll(fds, 2, timeout);
+    if (fds[1].revents) break;
+    double now = srv_now();
+    while (s->timers && s->timers->due <= now) {
+      srv_req *r = s->timers;
+      s->timers = r->next;
+      r->next = NULL;
+      r->suspended = 0;
+      MHD_resume_connection(r->conn);
+    }
+    MHD_run(s->daemon);
+  }
+  while (s->timers) {                         /* answer what is held back, then stop */
+    srv_req *r = s->timers;
+    s->timers = r->next;
+    r->next = NULL;
+    MHD_resume_connection(r->conn);
+  }
+  MHD_run(s->daemon);
+  MHD_stop_daemon(s->daemon);
+  s->daemon = NULL;
+done:
+  if (s->L) {
+    if (s->ready == 1) {                      /* let the rules save their state */
+      lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->stop_ref);
+      if (lua_isfunction(s->L, -1) && host_docall(s->L, 0, 0) != LUA_OK)
+        fprintf(stderr, "cdnctl sandbox: %s\n", lua_tostring(s->L, -1));
+    }
+    lua_close(s->L);
+    s->L = NULL;
+  }
+  return NULL;
+}
+
+static void srv_stop(server *s) {
+  if (s->running) {
+    ssize_t w = write(s->wake[1], "x", 1);
+    (void)w;
+    pthread_join(s->thread, NULL);
+    s->running = 0;
+  }
+  if (s->wake[0] >= 0) { close(s->wake[0]); close(s->wake[1]); s->wake[0] = s->wake[1] = -1; }
+  free(s->config); s->config = NULL;
+  free(s->host); s->host = NULL;
+}
+
+static int srv_lua_gc(lua_State *L) {
+  server *s = luaL_checkudata(L, 1, SRV_MT);
+  srv_stop(s);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  return 0;
+}
+
+static int srv_lua_stop(lua_State *L) {
+  srv_stop(luaL_checkudata(L, 1, SRV_MT));
+  return 0;
+}
+
+static int srv_lua_port(lua_State *L) {
+  server *s = luaL_checkudata(L, 1, SRV_MT);
+  lua_pushinteger(L, s->port);
+  return 1;
+}
+
+/* server.start{host="127.0.0.1", port=0, config=json} -> Server | nil, message */
+static int srv_lua_start(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "host");
+  const char *host = luaL_optstring(L, -1, "127.0.0.1");
+  lua_getfield(L, 1, "port");
+  lua_Integer port = luaL_optinteger(L, -1, 0);
+  lua_getfield(L, 1, "config");
+  const char *config = luaL_optstring(L, -1, "{}");
+  if (port < 0 || port > 65535) return luaL_error(L, "server.start: port must be 0..65535");
+  server *s = lua_newuserdatauv(L, sizeof *s, 0);
+  memset(s, 0, sizeof *s);
+  s->wake[0] = s->wake[1] = -1;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  luaL_setmetatable(L, SRV_MT);
+  s->host = strdup(host);
+  s->config = strdup(config);
+  s->port = (int)port;
+  if (!s->host || !s->config) return luaL_error(L, "not enough memory");
+  if (pipe(s->wake) != 0) return luaL_error(L, "server.start: pipe: %s", strerror(errno));
+  if (pthread_create(&s->thread, NULL, srv_thread, s) != 0) return luaL_error(L, "server.start: cannot start a thread");
+  s->running = 1;
+  pthread_mutex_lock(&s->mu);
+  while (s->ready == 0) pthread_cond_wait(&s->cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  if (s->ready < 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, s->err);
+    srv_stop(s);
+    return 2;
+  }
+  return 1;
+}
+
+static volatile sig_atomic_t srv_terminated;
+static void srv_on_term(int sig) { (void)sig; srv_terminated = 1; }
+
+/* server.wait_signal(): block until SIGINT or SIGTERM (the standalone sandbox). */
+static int srv_lua_wait_signal(lua_State *L) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = srv_on_term;
+  sigaction(SIGTERM, &sa, NULL);
+  while (!host_interrupted && !srv_terminated) {
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  lua_pushstring(L, srv_terminated ? "SIGTERM" : "SIGINT");
+  host_interrupted = 0;
+  srv_terminated = 0;
+  return 1;
+}
+
+int luaopen_cdnctl_server(lua_State *L) {
+  static const luaL_Reg meth[] = {{"stop", srv_lua_stop}, {"port", srv_lua_port}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"start", srv_lua_start}, {"wait_signal", srv_lua_wait_signal}, {NULL, NULL}};
+  if (luaL_newmetatable(L, SRV_MT)) {
+    lua_pushcfunction(L, srv_lua_gc);
+    lua_setfield(L, -2, "__gc");
+    luaL_newlib(L, meth);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  luaL_newlib(L, funcs);
+  return 1;
+}
