@@ -287,7 +287,7 @@ static char *http_strdup_or_raise(lua_State *L, const char *s) {
 }
 
 /* http.request{method=, url=, headers={"Name: value"...}, body=, timeout=,
- *              connect_timeout=, max_body=, secret=}
+ *              connect_timeout=, max_body=, secret=, fresh_connect=}
  *   -> {status, body, headers, time} | nil, {kind="transport", message, code} */
 static int http_lua_request(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -358,6 +358,15 @@ static int http_lua_request(lua_State *L) {
   curl_easy_setopt(e, CURLOPT_USERAGENT, "cdnctl/" CDNCTL_VERSION);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (t->req_headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
+  lua_getfield(L, 1, "fresh_connect");
+  if (lua_toboolean(L, -1)) {
+    /* A request that must not be repeated: libcurl silently resends a request
+     * whose reused connection died before any answer; on a fresh connection
+     * that is not reused afterwards, it never does. */
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+  }
+  lua_pop(L, 1);
   if (strcmp(method, "POST") == 0) {
     size_t blen = 0;
     lua_getfield(L, 1, "body");

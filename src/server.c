@@ -55,7 +55,7 @@ typedef struct server {
   pthread_cond_t cv;
   int ready;                       /* 1 started, -1 failed */
   char err[512];
-  char *config, *host;
+  char *config, *host, *source;
   int port;
   srv_req *timers;                 /* suspended requests, earliest first */
 } server;
@@ -242,9 +242,14 @@ static void srv_ready(server *s, int state, const char *err) {
 static int srv_setup_lua(server *s) {
   lua_State *L = s->L = host_newstate();
   if (!L) { srv_ready(s, -1, "not enough memory"); return 0; }
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "cdnctl.sandbox");
-  if (host_docall(L, 1, 1) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
+  if (s->source) {                         /* a handler of the caller's own (test fixtures) */
+    if (luaL_loadbufferx(L, s->source, strlen(s->source), "=server source", "t") != LUA_OK ||
+        host_docall(L, 0, 1) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
+  } else {
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "cdnctl.sandbox");
+    if (host_docall(L, 1, 1) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
+  }
   lua_getfield(L, -1, "new");
   lua_pushstring(L, s->config ? s->config : "{}");
   if (host_docall(L, 1, 2) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
@@ -349,6 +354,7 @@ static void srv_stop(server *s) {
   if (s->wake[0] >= 0) { close(s->wake[0]); close(s->wake[1]); s->wake[0] = s->wake[1] = -1; }
   free(s->config); s->config = NULL;
   free(s->host); s->host = NULL;
+  free(s->source); s->source = NULL;
 }
 
 static int srv_lua_gc(lua_State *L) {
@@ -370,7 +376,9 @@ static int srv_lua_port(lua_State *L) {
   return 1;
 }
 
-/* server.start{host="127.0.0.1", port=0, config=json} -> Server | nil, message */
+/* server.start{host="127.0.0.1", port=0, config=json [, source=lua]} -> Server | nil, message
+ * source: a chunk returning a module with new(config) used instead of the
+ * sandbox's rules (the tests' fixture servers). */
 static int srv_lua_start(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "host");
@@ -379,6 +387,8 @@ static int srv_lua_start(lua_State *L) {
   lua_Integer port = luaL_optinteger(L, -1, 0);
   lua_getfield(L, 1, "config");
   const char *config = luaL_optstring(L, -1, "{}");
+  lua_getfield(L, 1, "source");
+  const char *source = luaL_optstring(L, -1, NULL);
   if (port < 0 || port > 65535) return luaL_error(L, "server.start: port must be 0..65535");
   server *s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s);
@@ -389,7 +399,8 @@ static int srv_lua_start(lua_State *L) {
   s->host = strdup(host);
   s->config = strdup(config);
   s->port = (int)port;
-  if (!s->host || !s->config) return luaL_error(L, "not enough memory");
+  s->source = source ? strdup(source) : NULL;
+  if (!s->host || !s->config || (source && !s->source)) return luaL_error(L, "not enough memory");
   if (pipe(s->wake) != 0) return luaL_error(L, "server.start: pipe: %s", strerror(errno));
   if (pthread_create(&s->thread, NULL, srv_thread, s) != 0) return luaL_error(L, "server.start: cannot start a thread");
   s->running = 1;

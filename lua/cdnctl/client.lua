@@ -130,6 +130,8 @@ local function build_request(op, values, key, opts)
   local req = {
     method = op.method, secret = key,
     timeout = opts.timeout or M.policy.timeout,
+    -- never let libcurl resend on its own what must not run twice
+    fresh_connect = (not op.idempotent) or op.reconcile ~= nil,
   }
   local url = op.path:gsub("{(%w+)}", function(name)
     if name == "sp" or name == "api" or name == "ez" then return config.url(name) end
