@@ -1,0 +1,143 @@
+-- cdnctl.parallel: concurrent calls from plain Lua code.
+local t = require "t"
+local fixture = require "fixture"
+local http = require "cdnctl.http"
+
+local fx = fixture.start()
+cdnctl.retry { base = 0.01, cap = 0.05 }
+
+-- The most requests the server had in flight at once, given a fixed delay.
+local function max_overlap(log, from, delay)
+  local best = 0
+  for i = from, #log do
+    local n = 0
+    for j = from, #log do
+      if log[j].at <= log[i].at and log[j].at + delay > log[i].at then n = n + 1 end
+    end
+    best = math.max(best, n)
+  end
+  return best
+end
+
+local function domains(n)
+  local d = {}
+  for i = 1, n do d[i] = "client" .. i .. ".example.com" end
+  return d
+end
+
+t.test("parallel keeps exactly `concurrency` requests in flight", function()
+  local delay = 0.15
+  fx:queue({ status = 200, body = '{"Status": 2}', delay = delay, repeat_all = true })
+  local from = fx:count() + 1
+  local results, errors = cdnctl.parallel(domains(20), function(d) return shortpixel.read_domain(d) end, { concurrency = 5 })
+  local log = fx:log()
+  t.eq(#log - from + 1, 20, "one request per item")
+  t.eq(max_overlap(log, from, delay), 5)
+  t.eq(#results, 20)
+  t.eq(next(errors), nil)
+  for i = 1, 20 do t.eq(results[i].Status, 2) end
+end)
+
+-- stop the repeating answer: restart the fixture
+fx:stop()
+fx = fixture.start()
+
+t.test("results[i] belongs to items[i] whatever order answers arrive in", function()
+  local items = domains(12)
+  local results = cdnctl.parallel(items, function(d, i)
+    local r = assert(shortpixel.read_domain(d))
+    return d .. "#" .. i .. "#" .. r.Status
+  end, { concurrency = 4 })
+  for i, d in ipairs(items) do t.eq(results[i], d .. "#" .. i .. "#2") end
+end)
+
+t.test("an error raised by fn is recorded in errors[i] and the rest go on", function()
+  local results, errors, summary = cdnctl.parallel({ 1, 2, 3, 4 }, function(x)
+    if x == 3 then error("boom at three") end
+    return x * 10
+  end)
+  t.eq(results[1], 10)
+  t.eq(results[4], 40)
+  t.eq(results[3], nil)
+  t.match(errors[3], "boom at three")
+  t.eq(summary.failed, 1)
+  t.eq(summary.done, 4)
+end)
+
+t.test("on_result streams results instead of holding them", function()
+  local seen = {}
+  local results = cdnctl.parallel(domains(6), function(d) return shortpixel.read_domain(d) end, {
+    on_result = function(i, r, err) seen[#seen + 1] = { i, r and r.Status, err } end,
+  })
+  t.eq(next(results), nil, "nothing held")
+  t.eq(#seen, 6)
+  table.sort(seen, function(a, b) return a[1] < b[1] end)
+  for i = 1, 6 do t.eq(seen[i][1], i); t.eq(seen[i][2], 2) end
+end)
+
+t.test("a binding's nil, err reaches on_result as err", function()
+  fx:queue({ status = 200, body = '{"error": "nope"}' })
+  local got
+  cdnctl.parallel({ "x" }, function() return easyio.show_keys() end, {
+    on_result = function(_, r, err) got = { r, err } end })
+  t.eq(got[1], nil)
+  t.eq(got[2].message, "nope")
+end)
+
+t.test("opts.rate spaces requests out", function()
+  local from = fx:count() + 1
+  cdnctl.parallel(domains(6), function(d) return shortpixel.read_domain(d) end, { concurrency = 6, rate = 10 })
+  local log = fx:log()
+  t.eq(#log - from + 1, 6)
+  local span = log[#log].at - log[from].at
+  t.ok(span >= 0.45, "6 requests at 10/s span at least 0.5 s, got " .. span)
+end)
+
+t.test("retries inside parallel back off without blocking other workers", function()
+  fx:queue({ status = 503, body = "{}" })
+  local results, errors = cdnctl.parallel(domains(4), function(d) return shortpixel.read_domain(d) end, { concurrency = 4 })
+  for i = 1, 4 do t.ok(results[i], "item " .. i .. " " .. tostring(errors[i])) end
+  local retried = 0
+  for i = 1, 4 do if cdnctl.meta(results[i]).retries > 0 then retried = retried + 1 end end
+  t.eq(retried, 1)
+end)
+
+t.test("cdnctl.sleep inside fn lets other workers run", function()
+  local order = {}
+  cdnctl.parallel({ 0.2, 0.0 }, function(s, i) cdnctl.sleep(s); order[#order + 1] = i end, { concurrency = 2 })
+  t.same(order, { 2, 1 })
+end)
+
+t.test("the same bindings block outside parallel and yield inside, in one script", function()
+  local r = t.ok(shortpixel.read_domain("a.example.com"))
+  local results = cdnctl.parallel({ "b.example.com" }, function(d) return shortpixel.read_domain(d) end)
+  t.eq(r.Status, results[1].Status)
+end)
+
+t.test("a coroutine of the script's own is not hijacked by the request loop", function()
+  local co = coroutine.wrap(function()
+    local r = shortpixel.read_domain("c.example.com")
+    coroutine.yield(r.Status)
+    return "done"
+  end)
+  t.eq(co(), 2)
+  t.eq(co(), "done")
+end)
+
+t.test("parallel cannot be nested, and its arguments are checked", function()
+  local _, errors = cdnctl.parallel({ 1 }, function() cdnctl.parallel({ 1 }, print) end)
+  t.match(errors[1], "cdnctl.parallel cannot be nested")
+  t.raises(function() cdnctl.parallel("x", print) end, "bad argument #1 to 'parallel'")
+  t.raises(function() cdnctl.parallel({}, print, { concurency = 2 }) end, "unknown option 'concurency'")
+  t.raises(function() cdnctl.parallel({}, print, { concurrency = 0 }) end, "concurrency must be a positive integer")
+end)
+
+t.test("an empty list returns at once", function()
+  local r, e, s = cdnctl.parallel({}, function() error("never") end)
+  t.eq(next(r), nil)
+  t.eq(next(e), nil)
+  t.eq(s.done, 0)
+end)
+
+fx:stop()
+t.done()
