@@ -280,7 +280,9 @@ function call(op, values, opts)
     if opts.key == false and op.key_optional then
       key = nil
     else
-      key, from = config.key(op.service, opts.key)
+      local why
+      key, from, why = config.key(op.service, opts.key)
+      if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
       if key == nil and op.key ~= "form_optional" then
         return nil, errors.new({ op = op.full, kind = "invalid",
           message = "no " .. (op.service == "shortpixel" and "ShortPixel" or "Easy IO") .. " API key: set "

@@ -35,7 +35,7 @@ function M.url(which)
 end
 
 -- The key for a service, and where it came from ("option", "environment",
--- "profile NAME", "sandbox"), or nil.
+-- "profile NAME", "sandbox"), or nil (and, for a failed *_key_cmd, why).
 function M.key(service, opts_key)
   local k, from
   if opts_key ~= nil then
@@ -44,8 +44,16 @@ function M.key(service, opts_key)
     k, from = M.override.keys[service], "sandbox"
   elseif nonempty(os.getenv(KEY_ENV[service])) then
     k, from = os.getenv(KEY_ENV[service]), "environment"
-  elseif M.profile and M.profile[service .. "_key"] then
-    k, from = M.profile[service .. "_key"], "profile " .. M.profile.name
+  elseif M.profile and (M.profile[service .. "_key"] or M.profile[service .. "_key_cmd"]) then
+    from = "profile " .. M.profile.name
+    if not M.profile[service .. "_key"] then
+      -- run the command once per process; a failure is remembered too
+      local cmdkey, err = require("cdnctl.profiles").run_key_cmd(M.profile, service)
+      M.profile[service .. "_key"] = cmdkey or false
+      M.profile[service .. "_key_error"] = err
+    end
+    k = M.profile[service .. "_key"] or nil
+    if not k then return nil, from, M.profile[service .. "_key_error"] end
   end
   if type(k) == "string" then redact.add(k) end
   return k, from

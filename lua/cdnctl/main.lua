@@ -1,7 +1,7 @@
 -- cdnctl.main: the command line. C's main() hands over argv (argv[0] the
 -- program) and exits with the status this returns: 0 ok, 1 a script error,
--- 2 a usage error. Subcommands (sandbox, call, profiles) live in their own
--- modules; this file only dispatches.
+-- 2 a usage error. Global options come first; then a subcommand (sandbox,
+-- call, profiles) or a script. Each subcommand lives in its own module.
 
 local host = require "cdnctl.host"
 
@@ -10,26 +10,39 @@ local M = {}
 local USAGE = [==[
 usage: cdnctl [options] [script.lua [args...]]
        cdnctl [options] -e 'code'
-       cdnctl [options] -            (read the script from standard input)
-       cdnctl [options]              (interactive prompt on a terminal)
-       cdnctl sandbox [sandbox options]   (see cdnctl sandbox --help)
+       cdnctl [options] -              read the script from standard input
+       cdnctl [options]                interactive prompt (script from stdin if not a terminal)
+       cdnctl [options] call OP [ARG...] [name=value...] [--output json|table|csv]
+       cdnctl [options] call --list
+       cdnctl profiles                 list the profiles of the config file, keys masked
+       cdnctl sandbox [--help]         run the offline emulator of both APIs
 
 options:
-  -e CODE        run CODE (may be repeated; runs before the script)
-  -v             trace every request on stderr (same as CDNCTL_DEBUG=1)
-  --sandbox      start the embedded sandbox and point both services at it
-  --version      print the version and exit
-  -h, --help     print this help and exit
+  -e CODE          run CODE (may be repeated; runs before the script)
+  -v               trace every request on stderr (same as CDNCTL_DEBUG=1)
+  --sandbox        start the embedded sandbox and point both services at it
+  --profile NAME   use this profile of the config file (or CDNCTL_PROFILE)
+  --allow-http     allow sending keys over plain http to a non-loopback host
+  --quiet          no progress lines
+  --version        print the version and exit
+  -h, --help       print this help and exit
+
+keys, first found wins: opts.key in a script; SHORTPIXEL_API_KEY / EASYIO_API_KEY;
+the profile (shortpixel_key or shortpixel_key_cmd, ...). With --sandbox the
+sandbox's demo keys replace the environment and the profile.
 
 environment:
-  SHORTPIXEL_API_KEY, EASYIO_API_KEY        default API keys
-  CDNCTL_SHORTPIXEL_URL                     default https://no-cdn.shortpixel.ai
-  CDNCTL_SHORTPIXEL_API_URL                 default https://api.shortpixel.com
-  CDNCTL_EASYIO_URL                         default https://optimize.exactlywww.com
-  CDNCTL_DEBUG=1                            same as -v
-  CDNCTL_LUA_PATH                           load the Lua library from this folder
+  SHORTPIXEL_API_KEY, EASYIO_API_KEY   API keys
+  CDNCTL_SHORTPIXEL_URL                default https://no-cdn.shortpixel.ai
+  CDNCTL_SHORTPIXEL_API_URL            default https://api.shortpixel.com
+  CDNCTL_EASYIO_URL                    default https://optimize.exactlywww.com
+  CDNCTL_PROFILE                       profile to use
+  CDNCTL_DEBUG=1                       same as -v
+  CDNCTL_LUA_PATH                      load the Lua library from this folder
+  NO_COLOR                             no colours
+  XDG_CONFIG_HOME, XDG_STATE_HOME      config file and prompt history locations
 
-exit status: 0 success, 1 script error, 2 usage error]==]
+exit status: 0 success, 1 script error (or API failure for call), 2 usage error]==]
 
 local function usage_error(msg)
   io.stderr:write("cdnctl: ", msg, "\n", "Try 'cdnctl --help'.\n")
@@ -59,22 +72,39 @@ local function run_chunk(chunk, err, ...)
   return 0
 end
 
+local SUBCOMMANDS = { sandbox = true, call = true, profiles = true }
+
+-- Warn when a key seems to be on the command line, where ps shows it.
+local function warn_keys_in_argv(argv)
+  for i = 1, #argv do
+    local a = argv[i]
+    if a:match("[%w_]*[Kk][Ee][Yy]%s*=%s*[\"']?[%w%-]+") and not a:match("^%-%-") then
+      io.stderr:write("cdnctl: warning: argument ", i, " seems to hold an API key; other users can see it in ps. "
+        .. "Use SHORTPIXEL_API_KEY / EASYIO_API_KEY or a profile instead.\n")
+      return
+    end
+  end
+end
+
 function M.main(argv)
   local opts = { exprs = {} }
   local i = 1
-  local script_index
+  local script_index, sub
   while i <= #argv do
     local a = argv[i]
     if a == "-e" then
       if not argv[i + 1] then return usage_error("-e needs an argument") end
       opts.exprs[#opts.exprs + 1] = argv[i + 1]
       i = i + 2
-    elseif a == "-v" then
-      opts.verbose = true
-      i = i + 1
-    elseif a == "--sandbox" then
-      opts.sandbox = true
-      i = i + 1
+    elseif a == "-v" then opts.verbose = true; i = i + 1
+    elseif a == "--sandbox" then opts.sandbox = true; i = i + 1
+    elseif a == "--allow-http" then opts.allow_http = true; i = i + 1
+    elseif a == "--quiet" or a == "-q" then opts.quiet = true; i = i + 1
+    elseif a == "--profile" then
+      if not argv[i + 1] then return usage_error("--profile needs a name") end
+      opts.profile = argv[i + 1]
+      i = i + 2
+    elseif a:match("^%-%-profile=") then opts.profile = a:match("=(.*)"); i = i + 1
     elseif a == "--version" then
       print("cdnctl " .. host.version .. " (" .. _VERSION .. ")")
       return 0
@@ -82,26 +112,48 @@ function M.main(argv)
       print(USAGE)
       return 0
     elseif a == "--" then
-      script_index = i + 1 <= #argv and i + 1 or nil
+      script_index = argv[i + 1] and i + 1 or nil
       break
     elseif a == "-" then
       script_index = i
       break
     elseif a:sub(1, 1) == "-" then
       return usage_error("unknown option '" .. a .. "'")
-    elseif i == 1 and a == "sandbox" then
-      return require("cdnctl.sandbox.cli").main(argv, i + 1)
+    elseif SUBCOMMANDS[a] and #opts.exprs == 0 then
+      sub = a
+      break
     else
       script_index = i
       break
     end
   end
 
+  if sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, i + 1) end
+
   host.no_core_dumps()
-  local cdnctl = require "cdnctl"
-  if opts.verbose or (os.getenv("CDNCTL_DEBUG") or "") ~= "" and os.getenv("CDNCTL_DEBUG") ~= "0" then
-    cdnctl.debug(true)
+  local config = require "cdnctl.config"
+  local profiles = require "cdnctl.profiles"
+  local cfg, cerr = profiles.load()
+  if cfg == false then io.stderr:write("cdnctl: ", cerr, "\n"); return 2 end
+  if sub == "profiles" then return require("cdnctl.cli.profiles").main(cfg) end
+  local prof, perr = profiles.select(cfg, opts.profile)
+  if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
+  config.profile = prof
+  -- mask the keys in everything printed from the start, used or not
+  for _, name in ipairs({ "SHORTPIXEL_API_KEY", "EASYIO_API_KEY" }) do
+    local k = os.getenv(name)
+    if k and k ~= "" then require("cdnctl.redact").add(k) end
   end
+  config.allow_http = opts.allow_http or false
+  if opts.allow_http then
+    io.stderr:write("cdnctl: warning: --allow-http: API keys may travel in clear text to non-loopback hosts\n")
+  end
+  warn_keys_in_argv(argv)
+
+  local cdnctl = require "cdnctl"
+  local dbg = os.getenv("CDNCTL_DEBUG")
+  if opts.verbose or (dbg and dbg ~= "" and dbg ~= "0") then cdnctl.debug(true) end
+  if opts.quiet then require("cdnctl.sched").quiet = true end
   cdnctl.install_globals()
 
   local sandbox
@@ -115,30 +167,36 @@ function M.main(argv)
   end
 
   local status = 0
-  for _, code in ipairs(opts.exprs) do
-    status = run_chunk(load(code, "=(command line)", "t"))
-    if status ~= 0 then return status end
-  end
-
-  if script_index then
-    set_arg(argv, script_index)
-    local name = argv[script_index]
-    local chunk, err
-    if name == "-" then
-      chunk, err = load(io.read("a") or "", "=stdin", "t")
-    else
-      chunk, err = loadfile(name, "t")
-    end
+  if sub == "call" then
     local args = {}
-    for k = script_index + 1, #argv do args[#args + 1] = argv[k] end
-    status = run_chunk(chunk, err, table.unpack(args))
-    -- a script may ask for a specific exit status by returning os.exit-like codes
-  elseif #opts.exprs == 0 then
-    set_arg(argv, #argv + 1)
-    if require("cdnctl.fs").isatty(0) then
-      status = require("cdnctl.repl").run { sandbox = sandbox }
-    else
-      status = run_chunk(load(io.read("a") or "", "=stdin", "t"))
+    for k = i + 1, #argv do args[#args + 1] = argv[k] end
+    status = require("cdnctl.cli.call").main(args)
+  else
+    for _, code in ipairs(opts.exprs) do
+      status = run_chunk(load(code, "=(command line)", "t"))
+      if status ~= 0 then break end
+    end
+    if status ~= 0 then
+      -- an -e failed: do not go on to the script
+    elseif script_index then
+      set_arg(argv, script_index)
+      local name = argv[script_index]
+      local chunk, err
+      if name == "-" then
+        chunk, err = load(io.read("a") or "", "=stdin", "t")
+      else
+        chunk, err = loadfile(name, "t")
+      end
+      local args = {}
+      for k = script_index + 1, #argv do args[#args + 1] = argv[k] end
+      status = run_chunk(chunk, err, table.unpack(args))
+    elseif #opts.exprs == 0 then
+      set_arg(argv, #argv + 1)
+      if require("cdnctl.fs").isatty(0) then
+        status = require("cdnctl.repl").run { sandbox = sandbox }
+      else
+        status = run_chunk(load(io.read("a") or "", "=stdin", "t"))
+      end
     end
   end
   if sandbox then sandbox:stop() end

@@ -93,7 +93,7 @@ function M.parallel(items, fn, opts)
     workers = {}, total = n, done = 0, failed = 0, stop = false, next = 1,
     rate = opts.rate, tokens = 1, burst = math.max(1, opts.rate or 1), last = http.now(),
     started = http.now(), drawn = 0,
-    progress = opts.progress ~= false and fs.isatty(2) and (opts.progress or true),
+    progress = opts.progress ~= false and not M.quiet and fs.isatty(2),
   }
   local waiting, sleepers = {}, {}
 

@@ -75,7 +75,7 @@ function Fixture:stop()
   self.srv:stop()
 end
 
-local M = {}
+local M = { SOURCE = SOURCE }
 
 -- M.start([keys]) -> fixture; bindings point at it until :stop()
 function M.start(keys)

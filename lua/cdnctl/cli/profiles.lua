@@ -1,0 +1,32 @@
+-- cdnctl.cli.profiles: `cdnctl profiles` lists the config file's profiles
+-- with keys masked; key commands are named, not run.
+
+local redact = require "cdnctl.redact"
+local profiles = require "cdnctl.profiles"
+
+local M = {}
+
+local function show(p, service)
+  if p[service .. "_key"] then return redact.short(p[service .. "_key"]) end
+  if p[service .. "_key_cmd"] then return "(from command)" end
+  return "-"
+end
+
+function M.main(cfg)
+  if not cfg then
+    io.stdout:write("no config file (", profiles.path(), ")\n")
+    return 0
+  end
+  local names = {}
+  for n in pairs(cfg.profiles) do names[#names + 1] = n end
+  table.sort(names)
+  io.stdout:write(string.format("%-20s %-16s %-16s\n", "PROFILE", "SHORTPIXEL", "EASYIO"))
+  for _, n in ipairs(names) do
+    local p = cfg.profiles[n]
+    io.stdout:write(string.format("%-20s %-16s %-16s%s\n", n, show(p, "shortpixel"), show(p, "easyio"),
+      n == cfg.default_profile and "  (default)" or ""))
+  end
+  return 0
+end
+
+return M

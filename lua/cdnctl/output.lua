@@ -1,0 +1,105 @@
+-- cdnctl.output: results for machines and people: JSON (compact or
+-- indented, keys sorted so output is stable), the pretty table form, CSV.
+
+local json = require "cdnctl.json"
+local pretty = require "cdnctl.pretty"
+local csv = require "cdnctl.csv"
+
+local M = {}
+
+local function is_array(t)
+  local n = #t
+  if n == 0 then return false end
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+  end
+  return true
+end
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+-- M.json(v [, indent]) -> text with sorted keys; indent "  " for people.
+function M.json(v, indent)
+  local out = {}
+  local nl = indent and "\n" or ""
+  local colon = indent and ": " or ":"
+  local function emit(x, depth)
+    if type(x) ~= "table" then out[#out + 1] = json.encode(x); return end
+    if depth > 100 then error("output: tables nested too deeply") end
+    local pad = indent and indent:rep(depth + 1) or ""
+    local close = indent and indent:rep(depth) or ""
+    if next(x) == nil then out[#out + 1] = "{}"; return end
+    if is_array(x) then
+      out[#out + 1] = "[" .. nl
+      for i = 1, #x do
+        out[#out + 1] = pad
+        emit(x[i], depth + 1)
+        if i < #x then out[#out + 1] = "," end
+        out[#out + 1] = nl
+      end
+      out[#out + 1] = close .. "]"
+    else
+      out[#out + 1] = "{" .. nl
+      local ks = sorted_keys(x)
+      for i, k in ipairs(ks) do
+        out[#out + 1] = pad .. json.encode(tostring(k)) .. colon
+        emit(x[k], depth + 1)
+        if i < #ks then out[#out + 1] = "," end
+        out[#out + 1] = nl
+      end
+      out[#out + 1] = close .. "}"
+    end
+  end
+  emit(v, 0)
+  return table.concat(out)
+end
+
+local function cell(v)
+  if type(v) == "table" then return M.json(v) end
+  if v == json.null then return "" end
+  return tostring(v)
+end
+
+-- M.csv(v) -> CSV text: an array of objects becomes one row each (columns
+-- are the union of their keys); a list under a single array field (sites)
+-- is used as that array; anything else becomes key,value rows.
+function M.csv(v)
+  if type(v) == "table" and not is_array(v) then
+    for _, k in ipairs({ "sites", "keys" }) do
+      if type(v[k]) == "table" and is_array(v[k]) and type(v[k][1]) == "table" then v = v[k]; break end
+    end
+  end
+  if type(v) == "table" and is_array(v) and type(v[1]) == "table" then
+    local cols, seen = {}, {}
+    for _, row in ipairs(v) do
+      for _, k in ipairs(sorted_keys(row)) do
+        if not seen[k] then seen[k] = true; cols[#cols + 1] = k end
+      end
+    end
+    local rows = {}
+    for i, row in ipairs(v) do
+      local r = {}
+      for _, c in ipairs(cols) do r[c] = cell(row[c]) end
+      rows[i] = r
+    end
+    return csv.format(rows, cols)
+  end
+  local rows = {}
+  if type(v) == "table" then
+    for _, k in ipairs(sorted_keys(v)) do rows[#rows + 1] = { key = tostring(k), value = cell(v[k]) } end
+  else
+    rows[1] = { key = "value", value = cell(v) }
+  end
+  return csv.format(rows, { "key", "value" })
+end
+
+function M.table(v)
+  return pretty.format(v) .. "\n"
+end
+
+return M

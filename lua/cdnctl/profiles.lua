@@ -1,0 +1,104 @@
+-- cdnctl.profiles: many client accounts in one config file.
+--   $XDG_CONFIG_HOME/cdnctl/config.lua (default ~/.config/cdnctl/config.lua)
+--   return { default_profile = "clientA", profiles = { clientA = {
+--     shortpixel_key = "...", easyio_key = "...",            -- or:
+--     shortpixel_key_cmd = "pass show shortpixel/clientA",   -- first line of its output
+--     easyio_key_cmd = "...", shortpixel_url = ..., shortpixel_api_url = ..., easyio_url = ... } } }
+-- The file runs in an empty environment (no os, io, require). A file that
+-- others can read while it holds a key gets a warning, as ssh does.
+
+local fs = require "cdnctl.fs"
+local redact = require "cdnctl.redact"
+
+local M = {}
+
+local FIELDS = { shortpixel_key = "string", easyio_key = "string", shortpixel_key_cmd = "string",
+  easyio_key_cmd = "string", shortpixel_url = "string", shortpixel_api_url = "string", easyio_url = "string" }
+
+function M.path()
+  local base = os.getenv("XDG_CONFIG_HOME")
+  if not base or base == "" then base = (os.getenv("HOME") or ".") .. "/.config" end
+  return base .. "/cdnctl/config.lua"
+end
+
+-- M.load([path]) -> config table | nil (no file) | false, message
+function M.load(path)
+  path = path or M.path()
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local chunk, err = load(text, "@" .. path, "t", {})
+  if not chunk then return false, err end
+  local ok, cfg = pcall(chunk)
+  if not ok then return false, tostring(cfg) end
+  if type(cfg) ~= "table" or (cfg.profiles ~= nil and type(cfg.profiles) ~= "table") then
+    return false, path .. ": must return a table {default_profile = ..., profiles = {...}}"
+  end
+  cfg.profiles = cfg.profiles or {}
+  local holds_key = false
+  for name, p in pairs(cfg.profiles) do
+    if type(name) ~= "string" or type(p) ~= "table" then
+      return false, path .. ": profiles must map names to tables"
+    end
+    for k, v in pairs(p) do
+      if not FIELDS[k] then return false, string.format("%s: profile '%s' has an unknown field '%s'", path, name, tostring(k)) end
+      if type(v) ~= FIELDS[k] then return false, string.format("%s: profile '%s': %s must be a string", path, name, k) end
+    end
+    if p.shortpixel_key or p.easyio_key then holds_key = true end
+    for _, k in ipairs({ "shortpixel_key", "easyio_key" }) do if p[k] then redact.add(p[k]) end end
+  end
+  local st = fs.stat(path)
+  if holds_key and st and (st.mode & 63) ~= 0 then
+    io.stderr:write(string.format("cdnctl: warning: %s holds API keys and others can read it (mode %o); run: chmod 600 %s\n",
+      path, st.mode, path))
+  end
+  cfg.path = path
+  return cfg
+end
+
+-- The profile to use: name given, else CDNCTL_PROFILE, else default_profile.
+-- -> profile table (with .name) | nil | false, message
+function M.select(cfg, name)
+  name = name or os.getenv("CDNCTL_PROFILE")
+  if name == "" then name = nil end
+  if not cfg then
+    if name then return false, "no profile '" .. name .. "': " .. M.path() .. " does not exist" end
+    return nil
+  end
+  name = name or cfg.default_profile
+  if not name then return nil end
+  local p = cfg.profiles[name]
+  if not p then
+    local names = {}
+    for n in pairs(cfg.profiles) do names[#names + 1] = n end
+    table.sort(names)
+    return false, string.format("no profile '%s' in %s (profiles: %s)", name, cfg.path,
+      #names > 0 and table.concat(names, ", ") or "none")
+  end
+  local prof = { name = name }
+  for k, v in pairs(p) do prof[k] = v end
+  return prof
+end
+
+-- Run a *_key_cmd once and keep its first line. Errors name the profile,
+-- never the key. -> key | nil, message
+function M.run_key_cmd(profile, service)
+  local field = service .. "_key_cmd"
+  local cmd = profile[field]
+  local p = io.popen(cmd .. " 2>/dev/null", "r")
+  if not p then return nil, string.format("profile '%s': cannot run %s", profile.name, field) end
+  local out = p:read("a") or ""
+  local ok, how, code = p:close()
+  local line = out:match("^([^\r\n]*)")
+  if not ok then
+    return nil, string.format("profile '%s': %s failed (%s %s)", profile.name, field, tostring(how), tostring(code))
+  end
+  if not line or line == "" then
+    return nil, string.format("profile '%s': %s printed nothing", profile.name, field)
+  end
+  redact.add(line)
+  return line
+end
+
+return M
