@@ -62,8 +62,9 @@ local function draw_progress(s, final)
   s.drawn = now
   local elapsed = math.max(now - s.started, 1e-6)
   local rate = s.done / elapsed
-  local eta = rate > 0 and (s.total - s.done) / rate or math.huge
-  local line = string.format("\r[%d/%d] %.1f/s ETA %s failures %d%s", s.done, s.total, rate,
+  local eta = (rate > 0 and s.total ~= math.huge) and (s.total - s.done) / rate or math.huge
+  local line = string.format("\r[%d/%s] %.1f/s ETA %s failures %d%s", s.done,
+    s.total == math.huge and "?" or tostring(s.total), rate,
     fmt_eta(eta), s.failed, s.stop and " (stopping: finishing what is in flight)" or "")
   io.stderr:write(line, "\027[K", final and "\n" or "")
   io.stderr:flush()
@@ -72,7 +73,9 @@ end
 -- cdnctl.parallel(items, fn [, opts]) -> results, errors, summary
 -- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err)
 function M.parallel(items, fn, opts)
-  if type(items) ~= "table" then error("bad argument #1 to 'parallel' (table expected, got " .. type(items) .. ")", 2) end
+  if type(items) ~= "table" and type(items) ~= "function" then
+    error("bad argument #1 to 'parallel' (table or iterator function expected, got " .. type(items) .. ")", 2)
+  end
   if type(fn) ~= "function" then error("bad argument #2 to 'parallel' (function expected, got " .. type(fn) .. ")", 2) end
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 2) end
@@ -86,7 +89,10 @@ function M.parallel(items, fn, opts)
   if opts.rate and opts.rate <= 0 then error("bad argument #3 to 'parallel' (rate must be positive)", 2) end
   if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 2) end
 
-  local n = #items
+  -- items: a list, or a function returning the next item (nil at the end),
+  -- so that a long input is never held in memory at once
+  local iter = type(items) == "function" and items or nil
+  local n = iter and math.huge or #items
   local on_result = opts.on_result
   local results, errs = {}, {}
   local s = {
@@ -101,8 +107,15 @@ function M.parallel(items, fn, opts)
     while not s.stop do
       local i = s.next
       if i > n then return end
+      local item
+      if iter then
+        item = iter()
+        if item == nil then n = i - 1; s.total = n; return end
+      else
+        item = items[i]
+      end
       s.next = i + 1
-      local ok, r, e = xpcall(fn, host.traceback, items[i], i)
+      local ok, r, e = xpcall(fn, host.traceback, item, i)
       if not ok then
         errs[i] = tostring(r)
         s.failed = s.failed + 1
@@ -143,7 +156,7 @@ function M.parallel(items, fn, opts)
   s.live = 0
   local armed = host.arm(false) -- Ctrl-C now means: finish what is in flight
   local ok, perr = pcall(function()
-    for _ = 1, math.min(conc, n) do
+    for _ = 1, math.min(conc, iter and conc or n) do
       local co = coroutine.create(worker)
       http.adopt(co)
       s.workers[co] = true
@@ -180,7 +193,8 @@ function M.parallel(items, fn, opts)
   if s.progress then draw_progress(s, true) end
   if not ok then error(perr, 0) end
   if s.callback_error then error(s.callback_error, 0) end
-  return results, errs, { done = s.done, failed = s.failed, total = n, interrupted = s.interrupted or false }
+  return results, errs, { done = s.done, failed = s.failed, total = s.total == math.huge and s.done or s.total,
+    interrupted = s.interrupted or false }
 end
 
 return M

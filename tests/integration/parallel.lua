@@ -139,5 +139,22 @@ t.test("an empty list returns at once", function()
   t.eq(s.done, 0)
 end)
 
+t.test("items may be an iterator, read as workers need them", function()
+  local k, pulled = 0, 0
+  local function nexti()
+    if k == 7 then return nil end
+    k = k + 1
+    pulled = pulled + 1
+    return "it" .. k .. ".example.com"
+  end
+  local got = {}
+  local _, _, summary = cdnctl.parallel(nexti, function(d, i) return shortpixel.read_domain(d) end,
+    { concurrency = 3, on_result = function(i, r) got[i] = r and r.Status end })
+  t.eq(pulled, 7)
+  t.eq(summary.done, 7)
+  t.eq(summary.total, 7)
+  for i = 1, 7 do t.eq(got[i], 2) end
+end)
+
 fx:stop()
 t.done()
