@@ -182,10 +182,8 @@ static void host_preload(lua_State *L, const char *name, lua_CFunction f) {
   lua_setfield(L, -2, name);
 }
 
-lua_State *host_newstate(void) {
-  lua_State *L = luaL_newstate();
-  if (!L) return NULL;
-  luaL_openlibs(L);
+/* Put every cdnctl module into package.preload of L. */
+void host_preload_all(lua_State *L) {
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "preload");                       /* package preload */
   host_preload(L, "cdnctl.host", host_open);
@@ -202,5 +200,22 @@ lua_State *host_newstate(void) {
     lua_setfield(L, -2, m->name);
   }
   lua_pop(L, 2);
+}
+
+lua_State *host_newstate(void) {
+  lua_State *L = luaL_newstate();
+  if (!L) return NULL;
+  luaL_openlibs(L);
+  host_preload_all(L);
   return L;
+}
+
+/* require "cdnctl" from a stock Lua 5.4 (cdnctl.so): preload the modules
+ * into the caller's state and return the library table. */
+int luaopen_cdnctl(lua_State *L) {
+  host_preload_all(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "cdnctl");
+  lua_call(L, 1, 1);
+  return 1;
 }

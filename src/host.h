@@ -24,6 +24,8 @@ extern const struct host_module host_modules[];
 
 /* host.c */
 lua_State *host_newstate(void);           /* NULL on out of memory */
+void host_preload_all(lua_State *L);      /* every module into package.preload */
+int luaopen_cdnctl(lua_State *L);         /* the Lua module cdnctl.so */
 int host_msghandler(lua_State *L);        /* error object -> message + traceback */
 int host_docall(lua_State *L, int narg, int nres);
 void host_report(lua_State *L, int status, const char *progname);

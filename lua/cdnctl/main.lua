@@ -105,6 +105,9 @@ function M.main(argv)
       opts.profile = argv[i + 1]
       i = i + 2
     elseif a:match("^%-%-profile=") then opts.profile = a:match("=(.*)"); i = i + 1
+    elseif a == "--man" then
+      io.stdout:write(require("cdnctl.man").page())
+      return 0
     elseif a == "--version" then
       print("cdnctl " .. host.version .. " (" .. _VERSION .. ")")
       return 0
@@ -135,7 +138,7 @@ function M.main(argv)
   local profiles = require "cdnctl.profiles"
   local cfg, cerr = profiles.load()
   if cfg == false then io.stderr:write("cdnctl: ", cerr, "\n"); return 2 end
-  if sub == "profiles" then return require("cdnctl.cli.profiles").main(cfg) end
+  if sub == "profiles" then return require("cdnctl.cli.profiles").main(cfg, argv[i + 1] == "--names") end
   local prof, perr = profiles.select(cfg, opts.profile)
   if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
   config.profile = prof

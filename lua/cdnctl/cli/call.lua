@@ -48,6 +48,9 @@ function M.main(args, global)
   while i <= #args do
     local a = args[i]
     if a == "--list" then return M.list()
+    elseif a == "--names" then -- for shell completion
+      for _, op in ipairs(ops.list) do io.stdout:write(op.full, "\n") end
+      return 0
     elseif a == "--output" or a == "-o" then
       out_format = args[i + 1]
       i = i + 2

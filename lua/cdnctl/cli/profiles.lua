@@ -12,7 +12,14 @@ local function show(p, service)
   return "-"
 end
 
-function M.main(cfg)
+function M.main(cfg, names_only)
+  if names_only then -- for shell completion
+    local names = {}
+    for n in pairs(cfg and cfg.profiles or {}) do names[#names + 1] = n end
+    table.sort(names)
+    for _, n in ipairs(names) do io.stdout:write(n, "\n") end
+    return 0
+  end
   if not cfg then
     io.stdout:write("no config file (", profiles.path(), ")\n")
     return 0

@@ -1,0 +1,94 @@
+-- cdnctl.man: the man page cdnctl(1), generated from the table of
+-- operations so that OPERATIONS never drifts from the code (cdnctl --man).
+
+local ops = require "cdnctl.ops"
+local help = require "cdnctl.help"
+local host = require "cdnctl.host"
+
+local M = {}
+
+-- Escape text for roff: backslashes, leading dots and quotes, hyphens.
+local function esc(s)
+  s = s:gsub("\\", "\\e"):gsub("%-", "\\-")
+  if s:match("^[.']") then s = "\\&" .. s end
+  return s
+end
+
+function M.page()
+  local out = {}
+  local function w(s) out[#out + 1] = s end
+  w('.TH CDNCTL 1 "2026" "cdnctl ' .. host.version .. '" "User Commands"')
+  w(".SH NAME")
+  w("cdnctl \\- script the ShortPixel CDN and Easy IO admin APIs from Lua")
+  w(".SH SYNOPSIS")
+  w(".B cdnctl"); w("[\\fIoptions\\fR] [\\fIscript.lua\\fR [\\fIargs\\fR...]]")
+  w(".br"); w(".B cdnctl"); w("[\\fIoptions\\fR] \\fB\\-e\\fR \\fIcode\\fR")
+  w(".br"); w(".B cdnctl"); w("[\\fIoptions\\fR] \\fBcall\\fR \\fIOP\\fR [\\fIARG\\fR...] [\\fIname\\fR=\\fIvalue\\fR...] [\\fB\\-\\-output\\fR json|table|csv]")
+  w(".br"); w(".B cdnctl"); w("\\fBprofiles\\fR")
+  w(".br"); w(".B cdnctl"); w("\\fBsandbox\\fR [\\fIsandbox options\\fR]")
+  w(".SH DESCRIPTION")
+  w("cdnctl embeds Lua 5.4 and exposes every endpoint of ShortPixel's CDN API and EWWW's Easy IO Admin API as Lua functions in the global tables \\fBshortpixel\\fR and \\fBeasyio\\fR. Scripts run concurrent bulk work with \\fBcdnctl.parallel\\fR. With no script on a terminal it starts an interactive prompt. A built\\-in sandbox emulates both APIs on loopback for offline rehearsal.")
+  w(".PP")
+  w("A binding returns the decoded JSON answer as a Lua table, or \\fBnil\\fR and an error table with the fields \\fBop\\fR, \\fBkind\\fR (api, http, transport, invalid, decode), \\fBmessage\\fR, \\fBhttp_status\\fR and \\fBcode\\fR. Bad input is refused before anything is sent.")
+  w(".SH OPTIONS")
+  local options = {
+    { "\\-e \\fIcode\\fR", "Run \\fIcode\\fR; may be repeated; runs before the script." },
+    { "\\-", "Read the script from standard input." },
+    { "\\-v", "Trace every request on standard error: method, URL with the key masked, status, time." },
+    { "\\-\\-sandbox", "Start the embedded sandbox on a free loopback port and point both services and the default keys at it." },
+    { "\\-\\-profile \\fIname\\fR", "Use this profile of the configuration file." },
+    { "\\-\\-allow\\-http", "Allow sending keys over plain http to hosts other than loopback (with a warning)." },
+    { "\\-\\-quiet", "No progress lines." },
+    { "\\-\\-version", "Print the version and exit." },
+    { "\\-h, \\-\\-help", "Print a usage summary and exit." },
+  }
+  for _, o in ipairs(options) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
+  w(".SH OPERATIONS")
+  w("Each operation is a Lua function and a \\fBcall\\fR verb. Every binding takes an optional last table of options: \\fBkey\\fR, \\fBtimeout\\fR (seconds), \\fBattempts\\fR.")
+  for _, op in ipairs(ops.list) do
+    w(".TP")
+    w("\\fB" .. esc(help.signature(op)) .. "\\fR")
+    w(esc(op.doc))
+    w(".br")
+    w(esc(help.endpoint(op)))
+    for _, r in ipairs(op.rules or {}) do w(".br"); w(esc(r)) end
+  end
+  w(".SH ENVIRONMENT")
+  local env = {
+    { "SHORTPIXEL_API_KEY, EASYIO_API_KEY", "The API keys. Keys are never printed: output shows **** and at most the last four characters." },
+    { "CDNCTL_SHORTPIXEL_URL", "Base URL of the ShortPixel CDN API (default https://no\\-cdn.shortpixel.ai)." },
+    { "CDNCTL_SHORTPIXEL_API_URL", "Base URL of api\\-status (default https://api.shortpixel.com)." },
+    { "CDNCTL_EASYIO_URL", "Base URL of the Easy IO Admin API (default https://optimize.exactlywww.com)." },
+    { "CDNCTL_PROFILE", "The profile to use." },
+    { "CDNCTL_DEBUG", "Set to 1 to trace requests, as \\fB\\-v\\fR." },
+    { "CDNCTL_LUA_PATH", "Load the Lua library from this folder instead of the copy compiled in." },
+    { "NO_COLOR", "Honoured: cdnctl prints no colours." },
+    { "XDG_CONFIG_HOME, XDG_STATE_HOME", "Where the configuration file and the prompt's history live." },
+  }
+  for _, e in ipairs(env) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
+  w(".PP")
+  w("Keys are taken from the \\fBkey\\fR option, then the environment, then the profile; under \\fB\\-\\-sandbox\\fR the sandbox's demo keys replace the environment and the profile.")
+  w(".SH FILES")
+  w(".TP"); w("\\fI$XDG_CONFIG_HOME/cdnctl/config.lua\\fR (default \\fI~/.config/cdnctl/config.lua\\fR)")
+  w("Profiles: a Lua file returning { default_profile = \"name\", profiles = { name = { shortpixel_key = ..., easyio_key = ..., shortpixel_key_cmd = ..., easyio_key_cmd = ..., shortpixel_url = ..., easyio_url = ... } } }. It runs with no library at all. A file that others can read while it holds a key gets a warning.")
+  w(".TP"); w("\\fI$XDG_STATE_HOME/cdnctl/history\\fR (default \\fI~/.local/state/cdnctl/history\\fR)")
+  w("The prompt's history, mode 0600, keys masked.")
+  w(".SH EXIT STATUS")
+  w(".TP"); w("0"); w("Success.")
+  w(".TP"); w("1"); w("A script error (message and traceback on standard error), or for \\fBcall\\fR an API or network failure.")
+  w(".TP"); w("2"); w("A usage error: a bad option or argument.")
+  w(".TP"); w("3"); w("Used by the ready scripts: some items failed (the results file says which).")
+  w(".SH EXAMPLES")
+  w(".nf")
+  w("cdnctl \\-\\-sandbox scripts/onboard.lua clients.csv")
+  w("cdnctl call shortpixel.read_domain example.com")
+  w("cdnctl call easyio.update_site_config 17 webp=1 avif=0")
+  w("cdnctl \\-\\-profile clientA call \\-\\-output table easyio.show_sites")
+  w("cdnctl \\-e 'for _, h in ipairs(shortpixel.hosts(\"example.com\")) do print(h, shortpixel.purge_cdn_cache_bulk(h)) end'")
+  w(".fi")
+  w(".SH SEE ALSO")
+  w("\\fBlua5.4\\fR(1), \\fBcurl\\fR(1)")
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M
