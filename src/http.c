@@ -138,6 +138,31 @@ static int http_transfer_gc(lua_State *L) {
   return 0;
 }
 
+/* libcurl's own verbose output (CDNCTL_DEBUG=2): text and headers, each
+ * line masked like everything else; bodies are never shown. */
+static int http_on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *ud) {
+  (void)e;
+  http_transfer *t = ud;
+  const char *tag = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_IN ? "<" :
+                    type == CURLINFO_HEADER_OUT ? ">" : NULL;
+  if (!tag) return 0;
+  char line[2048];
+  size_t n = size < sizeof line - 1 ? size : sizeof line - 1;
+  memcpy(line, data, n);
+  line[n] = '\0';
+  char *masked = redact_mask_dup(line, t->secret);
+  if (!masked) return 0;
+  for (char *p = masked, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+    nl = strchr(p, '\n');
+    if (nl) *nl = '\0';
+    size_t len = strlen(p);
+    if (len && p[len - 1] == '\r') p[len - 1] = '\0';
+    if (*p) fprintf(stderr, "cdnctl: curl %s %s\n", tag, p);
+  }
+  free(masked);
+  return 0;
+}
+
 /* Print one trace line (CDNCTL_DEBUG): method, masked URL, status, time. */
 static void http_trace(http_transfer *t) {
   char line[1024];
@@ -358,6 +383,11 @@ static int http_lua_request(lua_State *L) {
   curl_easy_setopt(e, CURLOPT_USERAGENT, "cdnctl/" CDNCTL_VERSION);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (t->req_headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
+  if (c->debug > 1) {
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, http_on_debug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+  }
   lua_getfield(L, 1, "fresh_connect");
   if (lua_toboolean(L, -1)) {
     /* A request that must not be repeated: libcurl silently resends a request
@@ -478,10 +508,17 @@ static int http_lua_sleep(lua_State *L) {
 
 static int http_lua_now(lua_State *L) { lua_pushnumber(L, http_now()); return 1; }
 static int http_lua_pending(lua_State *L) { lua_pushinteger(L, http_getctx(L)->inflight); return 1; }
+/* http.debug([level]) -> level: 0 off, 1 one line per request, 2 also
+ * libcurl's verbose output (masked). true means 1. */
 static int http_lua_debug(lua_State *L) {
   http_ctx *c = http_getctx(L);
-  if (!lua_isnone(L, 1)) c->debug = lua_toboolean(L, 1);
-  lua_pushboolean(L, c->debug);
+  if (lua_isboolean(L, 1)) c->debug = lua_toboolean(L, 1);
+  else if (lua_isinteger(L, 1)) c->debug = (int)lua_tointeger(L, 1);
+  if (lua_isnone(L, 1) || !lua_isnoneornil(L, 1)) {
+    if (c->debug) lua_pushinteger(L, c->debug); else lua_pushboolean(L, 0);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
   return 1;
 }
 /* http.interrupted() -> boolean: Ctrl-C pressed since the last check (clears it) */

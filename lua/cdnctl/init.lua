@@ -21,9 +21,15 @@ local M = {
   ops = require "cdnctl.ops",
 }
 
--- cdnctl.debug([flag]) -> flag: trace every request on stderr.
-function M.debug(flag)
-  if flag ~= nil then return http.debug(flag and true or false) end
+-- cdnctl.debug([level]) -> level: trace every request on stderr (true or 1);
+-- 2 adds libcurl's own verbose output, masked like everything else.
+function M.debug(level)
+  if level ~= nil then
+    if type(level) ~= "boolean" and math.type(level) ~= "integer" then
+      error("bad argument #1 to 'debug' (boolean or integer expected)", 2)
+    end
+    return http.debug(level)
+  end
   return http.debug()
 end
 

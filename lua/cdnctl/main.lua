@@ -155,7 +155,9 @@ function M.main(argv)
 
   local cdnctl = require "cdnctl"
   local dbg = os.getenv("CDNCTL_DEBUG")
-  if opts.verbose or (dbg and dbg ~= "" and dbg ~= "0") then cdnctl.debug(true) end
+  if opts.verbose or (dbg and dbg ~= "" and dbg ~= "0") then
+    cdnctl.debug(math.tointeger(tonumber(dbg)) or 1) -- CDNCTL_DEBUG=2: libcurl's verbose output too
+  end
   if opts.quiet then require("cdnctl.sched").quiet = true end
   cdnctl.install_globals()
 

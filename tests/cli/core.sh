@@ -78,6 +78,10 @@ if grep -qF "$LEAK" "$T/out" "$T/err"; then bad "the key never appears in stdout
 else ok "the key never appears in stdout, stderr, traces or tracebacks"; fi
 grep -q '\*\*\*\*cdef' "$T/err" && ok "the key is shown masked as ****cdef" || bad "masked form"
 
+CDNCTL_DEBUG=2 "$BIN" -e 'assert(shortpixel.set_domain("example.com")); assert(easyio.show_keys())' >"$T/out" 2>"$T/err"
+grep -q '^cdnctl: curl > GET /set-domain/example.com/\*\*\*\*cdef HTTP/1.1$' "$T/err" && ok "CDNCTL_DEBUG=2 adds libcurl's verbose output, masked" || bad "curl verbose" "$(head -20 "$T/err")"
+grep -qF "$LEAK" "$T/err" && bad "libcurl's verbose output never shows the key" "$(grep -F "$LEAK" "$T/err" | head -2)" || ok "libcurl's verbose output never shows the key"
+
 # call
 expect_status "call prints the JSON answer" 0 "$BIN" call shortpixel.read_domain example.com
 grep -q '"Status":2' "$T/out" && ok "call's JSON is compact when not on a terminal" || bad "call json" "$(cat "$T/out")"
