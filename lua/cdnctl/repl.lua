@@ -96,9 +96,10 @@ function M.banner(opts)
   local sp = config.key("shortpixel")
   local ez = config.key("easyio")
   local function show(k) return k and redact.short(k) or "(none)" end
-  return string.format("cdnctl %s%s  shortpixel %s key %s  easyio %s key %s\n"
+  local prof = config.profile and ("  profile " .. config.profile.name) or ""
+  return string.format("cdnctl %s%s%s  shortpixel %s key %s  easyio %s key %s\n"
     .. "help() lists the bindings; Tab completes; Ctrl-D quits.",
-    host.version, opts.sandbox and " (sandbox)" or "", config.url("sp"), show(sp), config.url("ez"), show(ez))
+    host.version, opts.sandbox and " (sandbox)" or "", prof, config.url("sp"), show(sp), config.url("ez"), show(ez))
 end
 
 function M.run(opts)
