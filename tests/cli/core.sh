@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # The binary from the outside: options, exit statuses, stdin scripts, arg,
 # tracebacks, request traces, and API keys kept out of every output.
-set -uo pipefail
-BIN=${CDNCTL_BIN:?}
-SRC=${CDNCTL_SOURCE_DIR:?}
-T=$(mktemp -d)
-trap 'kill $FX_PID 2>/dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-ok()   { pass=$((pass+1)); echo "ok - $1"; }
-bad()  { fail=$((fail+1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 expect_status() { # name want cmd...
   local name=$1 want=$2; shift 2
   "$@" >"$T/out" 2>"$T/err"; local got=$?
@@ -16,11 +9,7 @@ expect_status() { # name want cmd...
 }
 contains() { grep -qF -- "$2" "$1"; }
 
-LUAP="package.path='$SRC/tests/lib/?.lua;'..package.path"
-"$BIN" -e "$LUAP" "$SRC/tests/lib/fixture_server.lua" >"$T/fx" 2>"$T/fxerr" &
-FX_PID=$!
-for _ in $(seq 100); do [ -s "$T/fx" ] && break; sleep 0.05; done
-URL=$(head -1 "$T/fx")
+start_fixture
 export CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_SHORTPIXEL_API_URL=$URL CDNCTL_EASYIO_URL=$URL
 export HOME=$T XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state
 LEAK=LEAKCANARYk3y0123456789abcdef
@@ -94,5 +83,4 @@ expect_status "call refuses key= on the command line" 2 "$BIN" call read_domain 
 CDNCTL_SHORTPIXEL_URL=http://192.0.2.1 "$BIN" -e 'local r, e = shortpixel.set_domain("example.com"); print(e.kind, e.message)' >"$T/out" 2>&1
 grep -q "^invalid	refusing to send an API key over plain http to 192.0.2.1" "$T/out" && ok "a key is never sent over plain http to a non-loopback host" || bad "http refused" "$(cat "$T/out")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

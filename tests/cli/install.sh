@@ -2,15 +2,8 @@
 # `cmake --install` into a prefix: the binary, the man page (no warnings
 # under man -l), bash completion (run in bash), the Lua module for the stock
 # lua5.4, the ready scripts; and profiles through `cdnctl --profile X call`.
-set -uo pipefail
-BIN=${CDNCTL_BIN:?}
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 BUILD=$(dirname "$BIN")
-SRC=${CDNCTL_SOURCE_DIR:?}
-T=$(mktemp -d)
-trap 'kill $FX_PID 2>/dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-ok()  { pass=$((pass+1)); echo "ok - $1"; }
-bad() { fail=$((fail+1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
 
 P=$T/prefix
 cmake --install "$BUILD" --prefix "$P" >"$T/install.log" 2>&1 && ok "cmake --install succeeds" || bad "cmake --install" "$(tail -5 "$T/install.log")"
@@ -60,10 +53,7 @@ LUAOUT=$(cd "$T" && LD_PRELOAD=$PRELOAD lua5.4 -e "package.cpath='$P/lib/lua/5.4
 [ -f "$P/share/cdnctl/scripts/onboard.lua" ] && ok "the ready scripts are installed under share/cdnctl/scripts" || bad "scripts installed"
 
 # profiles against a fixture server
-"$BIN" -e "package.path='$SRC/tests/lib/?.lua;'..package.path" "$SRC/tests/lib/fixture_server.lua" >"$T/fx" 2>/dev/null &
-FX_PID=$!
-for _ in $(seq 100); do [ -s "$T/fx" ] && break; sleep 0.05; done
-URL=$(head -1 "$T/fx")
+start_fixture
 run() { env -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY HOME=$T XDG_CONFIG_HOME=$T/config CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_DEBUG=1 "$P/bin/cdnctl" "$@"; }
 run call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"
 grep -q "set-domain/example.com/\*\*\*\*1111 -> 200" "$T/err" && ok "the default profile's key is used" || bad "default profile" "$(cat "$T/err")"
@@ -87,5 +77,4 @@ echo 'return { profiles = { x = { shortpixel_key = os.getenv("HOME") } } }' >"$T
 run profiles >"$T/out" 2>"$T/err"; st=$?
 [ $st = 2 ] && grep -q "attempt to index a nil value (global 'os')" "$T/err" && ok "the config file runs without os, io or require" || bad "sandboxed config ($st)" "$(cat "$T/err")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

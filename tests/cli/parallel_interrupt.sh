@@ -1,20 +1,8 @@
 #!/usr/bin/env bash
 # Ctrl-C during cdnctl.parallel stops starting new work, lets the requests
 # in flight finish, and returns what is done: nothing half-recorded.
-set -uo pipefail
-BIN=${CDNCTL_BIN:?}
-SRC=${CDNCTL_SOURCE_DIR:?}
-T=$(mktemp -d)
-trap 'kill $FX_PID $RUN_PID 2>/dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-ok()  { pass=$((pass+1)); echo "ok - $1"; }
-bad() { fail=$((fail+1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "#   $2"; }
-
-LUAP="package.path='$SRC/tests/lib/?.lua;'..package.path"
-"$BIN" -e "$LUAP" "$SRC/tests/lib/fixture_server.lua" >"$T/fx" 2>/dev/null &
-FX_PID=$!
-for _ in $(seq 100); do [ -s "$T/fx" ] && break; sleep 0.05; done
-URL=$(head -1 "$T/fx")
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
+start_fixture
 export CDNCTL_SHORTPIXEL_URL=$URL SHORTPIXEL_API_KEY=sp-demo-agency-0001
 curl -sf -X POST --data '[{"status":200,"body":"{\"Status\":2}","delay":0.4,"repeat_all":true}]' "$URL/_fixture/queue" >/dev/null
 
@@ -31,6 +19,7 @@ print("done", summary.done, "recorded", recorded, "interrupted", summary.interru
 LUA
 "$BIN" "$T/run.lua" >"$T/out" 2>"$T/err" &
 RUN_PID=$!
+cleanup_pid $RUN_PID
 for _ in $(seq 100); do grep -q started "$T/out" 2>/dev/null && break; sleep 0.05; done
 sleep 1   # let a few rounds of 5 complete (each takes 0.4 s)
 kill -INT $RUN_PID
@@ -45,5 +34,4 @@ read -r _ done _ recorded _ interrupted _ failed <<<"$line"
 seen=$(curl -sf "$URL/_fixture/count")
 [ "$seen" = "$done" ] && ok "the server saw exactly the requests that were recorded ($seen)" || bad "server saw $seen, recorded $done"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

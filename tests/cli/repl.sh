@@ -2,15 +2,11 @@
 # The prompt in a real terminal (tmux): completion, continuation lines,
 # pretty results, help, Ctrl-C on a line and during a call, errors,
 # Ctrl-D, and the history file's mode and masking.
-set -uo pipefail
-BIN=${CDNCTL_BIN:?}
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 command -v tmux >/dev/null || { echo "tmux is needed"; exit 1; }
-T=$(mktemp -d)
 S=cdnctl-repl-$$
 export TMUX_TMPDIR=$T
 trap 'tmux kill-server 2>/dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-ok()  { pass=$((pass+1)); echo "ok - $1"; }
 bad() { fail=$((fail+1)); echo "not ok - $1"; echo "#   screen:"; tmux capture-pane -t $S -p | sed 's/^/#   /' | grep -v '^#   $'; }
 screen() { tmux capture-pane -t $S -p -S -200; }
 wait_for() { # pattern [seconds]: poll the screen, no fixed sleeps
@@ -73,5 +69,4 @@ grep -q 'twice(21)' "$H" && ok "history holds the lines typed" || bad "history c
 if grep -q 'HISTORYsecret9999' "$H" || grep -qF "$KEY" "$H"; then bad "keys never reach the history file"; else ok "keys never reach the history file"; fi
 grep -q 'key = "\*\*\*\*9999"' "$H" && ok "a key = \"...\" string is saved masked" || bad "masked key in history: $(cat "$H")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

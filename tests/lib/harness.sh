@@ -1,0 +1,28 @@
+# tests/lib/harness.sh: what the shell tests share. Source it first:
+#   . "$CDNCTL_SOURCE_DIR/tests/lib/harness.sh"
+# gives BIN, SRC, a temporary folder T removed on exit (with every process
+# registered by `cleanup_pid`), ok/bad counters, `finish` (the closing line
+# "N passed, N failed" and the exit status), and start_fixture.
+set -uo pipefail
+BIN=${CDNCTL_BIN:?CDNCTL_BIN must name the binary}
+SRC=${CDNCTL_SOURCE_DIR:?CDNCTL_SOURCE_DIR must name the source tree}
+T=$(mktemp -d)
+_pids=()
+cleanup_pid() { _pids+=("$1"); }
+trap 'for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+pass=0 fail=0
+ok()  { pass=$((pass+1)); echo "ok - $1"; }
+bad() { fail=$((fail+1)); echo "not ok - $1"; if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi; }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
+LUAP="package.path='$SRC/tests/lib/?.lua;'..package.path"
+
+# wait_file FILE: until FILE is not empty (5 s at most)
+wait_file() { local i; for i in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+# start_fixture: the fixture server as a process; sets URL
+start_fixture() {
+  "$BIN" -e "$LUAP" "$SRC/tests/lib/fixture_server.lua" >"$T/fixture.url" 2>"$T/fixture.err" &
+  cleanup_pid $!
+  wait_file "$T/fixture.url" || { echo "the fixture server did not start: $(cat "$T/fixture.err")"; exit 1; }
+  URL=$(head -1 "$T/fixture.url")
+}
