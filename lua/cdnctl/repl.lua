@@ -31,8 +31,33 @@ function M.mask_line(line)
   return line
 end
 
--- Candidates for completing `text` (globals, fields by dotted/colon path, keywords).
-function M.complete(text)
+-- Option names inside a binding's options table: `shortpixel.add_domain("x", {ke`
+local function option_candidates(text, before)
+  local fname = before:match("([%a_][%w_]*%.[%a_][%w_]*)%s*%([^()]*{[^{}]*$")
+  if not fname or not text:match("^[%w_]*$") then return nil end
+  local op = require("cdnctl.ops").by_name[fname]
+  if not op then return nil end
+  local names = { "key", "timeout", "attempts" }
+  for k in pairs(op.options or {}) do names[#names + 1] = k end
+  for _, a in ipairs(op.args) do
+    if a.fields then for k in pairs(a.fields) do names[#names + 1] = k end end
+  end
+  local out = {}
+  for _, n in ipairs(names) do
+    if n:sub(1, #text) == text then out[#out + 1] = n .. " = " end
+  end
+  table.sort(out)
+  return out
+end
+
+-- Candidates for completing `text` (globals, fields by dotted/colon path,
+-- keywords, option names inside a binding's options table). `line` and
+-- `start` (0-based) give the context when readline has them.
+function M.complete(text, line, start)
+  if line and start then
+    local opts = option_candidates(text, line:sub(1, start))
+    if opts then return opts end
+  end
   local path, sep, partial = text:match("^([%w_%.:]-)([%.:]?)([%w_]*)$")
   if not path then return {} end
   local out = {}
@@ -104,7 +129,7 @@ end
 
 function M.run(opts)
   opts = opts or {}
-  rl.set_completer(function(text) return M.complete(text) end)
+  rl.set_completer(function(text, line, start) return M.complete(text, line, start) end)
   local dir, hist = M.history_path()
   fs.mkdir_p(dir, 448) -- 0700
   rl.read_history(hist)

@@ -83,6 +83,15 @@ t.test("completion: globals, module fields by dotted path, keywords", function()
   t.same(repl.complete("nosuchthing.x"), {})
 end)
 
+t.test("completion: option names inside a binding's options table", function()
+  local line = 'shortpixel.purge_cdn_cache_bulk("example.com", {bo'
+  t.same(repl.complete("bo", line, #line - 2), { "both = " })
+  line = 'easyio.update_site_config(17, {we'
+  t.same(repl.complete("we", line, #line - 2), { "webp = " })
+  line = 'shortpixel.read_domain("a.com", {'
+  t.same(repl.complete("", line, #line), { "attempts = ", "key = ", "timeout = " })
+end)
+
 t.test("completion: methods after a colon", function()
   rawset(_G, "s_for_test", "abc")
   local c = repl.complete("s_for_test:up")
