@@ -24,6 +24,7 @@
 #define JSON_MAX_DEPTH 1000
 
 static const char json_key_decode = 'd'; /* registry: cjson instance's decode */
+static const char json_empty_array = 'a'; /* json.empty_array: encodes as [] */
 
 /* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
 static size_t json_utf8_len(const unsigned char *s, size_t n) {
@@ -218,7 +219,14 @@ static void json_copy_marked(lua_State *L, int idx, int depth) {
       lua_rawset(L, -4);                   /* copy k */
     }
     return;
-  case LUA_TNIL: case LUA_TBOOLEAN: case LUA_TLIGHTUSERDATA:
+  case LUA_TLIGHTUSERDATA:
+    if (lua_touserdata(L, idx) == (void *)&json_empty_array) { /* cjson 2.1.0 writes {} for any empty table */
+      lua_pushfstring(L, "%c[]", JSON_MARK);
+      return;
+    }
+    lua_pushvalue(L, idx);
+    return;
+  case LUA_TNIL: case LUA_TBOOLEAN:
     lua_pushvalue(L, idx);
     return;
   default:
@@ -285,5 +293,7 @@ int luaopen_cdnctl_json(lua_State *L) {
   lua_setfield(L, -2, "encode");
   lua_getfield(L, inst, "null");
   lua_setfield(L, -2, "null");
+  lua_pushlightuserdata(L, (void *)&json_empty_array);
+  lua_setfield(L, -2, "empty_array");
   return 1;
 }

@@ -1,0 +1,141 @@
+-- cdnctl.sandbox.cli: `cdnctl sandbox [options]`, the emulator as a server of
+-- its own. Prints the base URL on the first line of standard output, serves
+-- until SIGINT or SIGTERM, then saves the state and stops.
+
+local server = require "cdnctl.server"
+local json = require "cdnctl.json"
+local sandbox = require "cdnctl.sandbox"
+local accounts = require "cdnctl.sandbox.accounts"
+
+local M = {}
+
+local function usage()
+  local lines = {
+    "usage: cdnctl sandbox [options]",
+    "",
+    "Serves an offline emulator of ShortPixel's CDN API (the domain paths and",
+    "/v2/api-status.php) and Easy IO's Admin API (/exactdn/*, /api_key/*) on one",
+    "loopback port, and prints the base URL to point clients at:",
+    "  export CDNCTL_SHORTPIXEL_URL=URL CDNCTL_SHORTPIXEL_API_URL=URL CDNCTL_EASYIO_URL=URL",
+    "",
+    "options:",
+    "  --listen HOST:PORT     address (default 127.0.0.1:0, a free port)",
+    "  --account shortpixel:KEY[:EMAIL]   add a ShortPixel user (repeatable)",
+    "  --account easyio:KEY[:SITES]  add an Easy IO account, licensed for SITES sites",
+    "  --state FILE           load the state from FILE and save it there after each change",
+    "  --latency MS|MIN-MAX   delay every API answer (milliseconds)",
+    "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01",
+    "                         (lost: carried out, then the connection is dropped)",
+    "  --seed N               make faults, latency and generated names repeatable",
+    "  --log FILE             one JSON line per request, keys masked",
+    "  --pending SECONDS      how long new Easy IO sites stay pending (default " .. sandbox.DEFAULT_PENDING .. ")",
+    "",
+    "demo accounts (keys that open nothing but the sandbox):",
+  }
+  for _, a in ipairs(accounts.demo.shortpixel) do
+    lines[#lines + 1] = ("  ShortPixel  %-22s %s"):format(a.key, a.email)
+  end
+  for _, a in ipairs(accounts.demo.easyio) do
+    lines[#lines + 1] = ("  Easy IO     %-22s account"):format(a.key)
+    for _, s in ipairs(a.sub_keys or {}) do lines[#lines + 1] = ("  Easy IO     %-22s its sub-key"):format(s) end
+  end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "admin: GET /_sandbox/state, POST /_sandbox/reset, POST /_sandbox/clock {advance},"
+  lines[#lines + 1] = "       POST /_sandbox/domain {domain, reachable, credits_used, credits_quota, exhausted_days},"
+  lines[#lines + 1] = "       GET /_sandbox/cdn/HOST/PATH (a CDN fetch: usage grows). See docs/sandbox.md."
+  return table.concat(lines, "\n")
+end
+
+local function fail(msg)
+  io.stderr:write("cdnctl sandbox: ", msg, "\n", "try 'cdnctl sandbox --help'\n")
+  return 2
+end
+
+-- Parses the options into the configuration server.start hands the rules.
+function M.parse(argv, first)
+  local cfg = { accounts = { shortpixel = {}, easyio = {} } }
+  local host, port = "127.0.0.1", 0
+  local i = first
+  while i <= #argv do
+    local a = argv[i]
+    local name, inline = a:match("^(%-%-[%w-]+)=(.*)$")
+    name = name or a
+    local function value()
+      if inline then return inline end
+      i = i + 1
+      return argv[i]
+    end
+    if name == "--help" or name == "-h" then
+      return "help"
+    elseif name == "--listen" then
+      local v = value()
+      if not v then return nil, "--listen needs HOST:PORT" end
+      local h, p = v:match("^%[(.+)%]:(%d+)$")
+      if not h then h, p = v:match("^([^:]+):(%d+)$") end
+      if not h then p = v:match("^(%d+)$"); h = host end
+      p = tonumber(p)
+      if not p or p > 65535 then return nil, "--listen: '" .. v .. "' is not HOST:PORT" end
+      host, port = h, math.tointeger(p)
+    elseif name == "--account" then
+      local v = value() or ""
+      local svc, key, email = v:match("^(%a+):([^:]+):?(.*)$")
+      if svc == "shortpixel" then
+        if key:find("[%s/?#&%%]") then return nil, "--account: the key has a character URLs cannot carry" end
+        table.insert(cfg.accounts.shortpixel, { key = key, email = email ~= "" and email or "user@example.com" })
+      elseif svc == "easyio" and (email == "" or email:match("^%d+$")) then
+        table.insert(cfg.accounts.easyio, { key = key, licensed = math.tointeger(tonumber(email)) })
+      else
+        return nil, "--account: 'shortpixel:KEY[:EMAIL]' or 'easyio:KEY[:SITES]' expected"
+      end
+    elseif name == "--state" or name == "--log" then
+      local v = value()
+      if not v or v == "" then return nil, name .. " needs a file name" end
+      cfg[name:sub(3)] = v
+    elseif name == "--latency" then
+      local lat, err = sandbox.parse_latency(value() or "")
+      if not lat then return nil, err end
+      cfg.latency = lat
+    elseif name == "--faults" then
+      local f, err = sandbox.parse_faults(value() or "")
+      if not f then return nil, err end
+      cfg.faults = f
+    elseif name == "--seed" then
+      local n = math.tointeger(tonumber(value() or ""))
+      if not n then return nil, "--seed needs a whole number" end
+      cfg.seed = n
+    elseif name == "--pending" then
+      local n = math.tointeger(tonumber(value() or ""))
+      if not n or n < 0 then return nil, "--pending needs a whole number of seconds" end
+      cfg.pending = n
+    else
+      return nil, "unknown option '" .. a .. "'"
+    end
+    i = i + 1
+  end
+  return cfg, host, port
+end
+
+function M.main(argv, first)
+  local cfg, host, port = M.parse(argv, first)
+  if cfg == "help" then io.stdout:write(usage(), "\n"); return 0 end
+  if not cfg then return fail(host) end
+  if not (host == "localhost" or host:match("^127%.") or host == "::1") then
+    io.stderr:write("cdnctl sandbox: warning: listening on ", host, ", not loopback: others can reach it\n")
+  end
+  if host == "localhost" then host = "127.0.0.1" end
+  local srv, err = server.start { host = host, port = port, config = json.encode(cfg) }
+  if not srv then
+    io.stderr:write("cdnctl sandbox: ", tostring(err), "\n")
+    return 1
+  end
+  local shown = host:find(":", 1, true) and ("[" .. host .. "]") or host
+  io.stdout:write("http://", shown, ":", srv:port(), "\n")
+  io.stdout:flush()
+  io.stderr:write("cdnctl sandbox: serving ShortPixel and Easy IO; Ctrl-C or SIGTERM stops it\n")
+  local sig = server.wait_signal()
+  srv:stop()
+  io.stderr:write("cdnctl sandbox: stopped (", sig, ")", cfg.state and (", state saved to " .. cfg.state) or "", "\n")
+  return 0
+end
+
+return M

@@ -1,0 +1,355 @@
+-- cdnctl.sandbox.easyio: the rules of EWWW's Easy IO Admin API, as the page
+-- states them (../shared/api-docs/easyio-admin-api.md). Every endpoint is a
+-- POST with a user-agent and an api_key (savings.php names a site by its
+-- alias and needs no key); every error is {"error": "message"}. Each handler
+-- takes (sb, who, form) — who the caller's account (nil for savings) — and
+-- returns the answer's body as a Lua table. Choices where the page is silent
+-- are listed in docs/sandbox.md and made here, once.
+
+local check = require "cdnctl.check"
+local json = require "cdnctl.json"
+
+local M = {}
+
+-- Error messages; the first two are the page's own words.
+M.ERR = {
+  no_site_url = "site URL not provided",
+  bad_key = "API key not found",
+  no_key = "API key not provided",
+  bad_site_url = "invalid site URL",
+  no_site_id = "site ID not provided",
+  no_site = "site not found",
+  pending = "site is pending and cannot be removed yet",
+  limit = "site limit reached",
+  no_cname = "custom hostname not provided",
+  bad_cname = "invalid custom hostname",
+  no_alias = "alias not provided",
+  bad_alias = "invalid alias",
+  subkey_keys = "sub-keys cannot create or manage sub-keys",
+  no_sub_key = "sub-key not provided",
+  bad_sub_key = "sub-key not found",
+  bad_number = "%s must be a whole number",
+  bad_config = "%s must be 0 or 1",
+}
+
+local function err(msg, ...) return { error = select("#", ...) > 0 and msg:format(...) or msg } end
+
+-- Origins that look like development or staging copies (dev = 1, live = 0:
+-- they do not count against the site limit).
+M.STAGING = {
+  first_labels = { "staging", "stage", "dev", "develop", "development", "test", "testing", "qa", "uat",
+                   "preview", "sandbox", "local" },
+  suffixes = { ".local", ".test", ".localhost", ".invalid", ".wpengine.com", ".wpenginepowered.com",
+               ".kinsta.cloud", ".flywheelsites.com", ".pantheonsite.io", ".cloudwaysapps.com",
+               ".myftpupload.com", ".instawp.xyz", ".lndo.site", ".ddev.site" },
+  words = { "staging" },
+}
+
+function M.is_staging(host)
+  local first = host:match("^([^.]+)%.")
+  for _, l in ipairs(M.STAGING.first_labels) do if first == l then return true end end
+  for _, s in ipairs(M.STAGING.suffixes) do if host:sub(-#s) == s or host == s:sub(2) then return true end end
+  for _, w in ipairs(M.STAGING.words) do if host:find(w, 1, true) then return true end end
+  return false
+end
+
+-- Where the origin is, from its top-level domain.
+local LOCATIONS = { eu = "EU,DE", de = "EU,DE", fr = "EU,FR", uk = "EU,GB", nl = "EU,NL", it = "EU,IT", es = "EU,ES",
+  se = "EU,SE", pl = "EU,PL", ro = "EU,RO", au = "OC,AU", nz = "OC,NZ", ca = "NA,CA" }
+
+M.DEFAULT_CONFIG = { avif = 0, webp = 1, asset_domains = "", watermark = 0, watermark_offset = 0,
+  watermark_min_size = 300, watermark_position = 0, watermark_url = "" }
+-- config-update's fields: flags are 0/1, counts whole numbers, the rest text.
+local CONFIG_KIND = { avif = "flag", webp = "flag", watermark = "flag", watermark_offset = "count",
+  watermark_min_size = "count", watermark_position = "count", asset_domains = "text", watermark_url = "text" }
+
+-- An account: 250 sites (an agency's plan), 2 TB of bandwidth a month.
+M.DEFAULT_LICENSED = 250
+function M.new_account(licensed)
+  return { licensed = licensed or M.DEFAULT_LICENSED, interval = "month", quota = 2000000000000 }
+end
+
+function M.new_sub_key(parent)
+  return { parent = parent, label = "", allowed = 0, site_limit = 0, stats = {}, bill = {} }
+end
+
+-- The caller: {key =, account = key of the account, sub = sub-key record or nil}.
+function M.who(sb, key)
+  local st = sb.state.easyio
+  if st.accounts[key] then return { key = key, account = key } end
+  local sk = st.sub_keys[key]
+  if sk then return { key = key, account = sk.parent, sub = sk } end
+  return nil
+end
+
+local function visible(who, site)
+  if who.sub then return site.owner == who.key end
+  return site.account == who.account
+end
+
+local function number(v)
+  if v == nil or v == "" then return 0 end
+  local n = math.tointeger(tonumber(v))
+  if not n or n < 0 or not tostring(v):match("^%d+$") then return nil end
+  return n
+end
+
+local function site_view(sb, s)
+  local cfg = {}
+  for k, v in pairs(s.config) do cfg[k] = v end
+  return {
+    site_id = tostring(s.site_id), zone = s.zone, alias = s.alias, site_url = s.site_url, location = s.location,
+    pending = sb.now() - s.created < sb.pending, live = tostring(s.live), purgeable = "1",
+    bandwidth = tostring(s.bandwidth), beforet = s.beforet, aftert = s.aftert, config = cfg,
+  }
+end
+
+local function live_count(sb, pred)
+  local n = 0
+  for _, s in pairs(sb.state.easyio.sites) do
+    if s.live == 1 and pred(s) then n = n + 1 end
+  end
+  return n
+end
+
+local function find_site(sb, who, form)
+  if form.site_id == nil or form.site_id == "" then return nil, err(M.ERR.no_site_id) end
+  local s = sb.state.easyio.sites[form.site_id]
+  if not s or not visible(who, s) then return nil, err(M.ERR.no_site) end
+  return s
+end
+
+local H = {}
+
+-- show.php: the account's sites (a sub-key sees its own), filtered by site_url.
+function H.show(sb, who, form)
+  local st = sb.state.easyio
+  local want = form.site_url and form.site_url ~= "" and (check.site_url(form.site_url) or form.site_url)
+  local ids = {}
+  for id, s in pairs(st.sites) do
+    if visible(who, s) and (not want or s.site_url == want) then ids[#ids + 1] = math.tointeger(tonumber(id)) end
+  end
+  table.sort(ids)
+  local sites = {}
+  for _, id in ipairs(ids) do sites[#sites + 1] = site_view(sb, st.sites[tostring(id)]) end
+  local acct = st.accounts[who.account]
+  local out = {
+    live_sites = live_count(sb, function(s) return visible(who, s) end),
+    sites = #sites > 0 and sites or json.empty_array,
+    licensed = tostring(who.sub and who.sub.site_limit or acct.licensed),
+    quota = acct.quota,
+  }
+  if not who.sub then out.interval = acct.interval end
+  return out
+end
+
+-- create.php: a new site; trailing slash added; staging-looking origins are
+-- dev; live sites past the account's (or the sub-key's) limit are refused.
+function H.create(sb, who, form)
+  if form.site_url == nil or form.site_url == "" then return err(M.ERR.no_site_url) end
+  local url = check.site_url(form.site_url)
+  if not url or not form.site_url:match("^[Hh][Tt][Tt][Pp][Ss]?://") then return err(M.ERR.bad_site_url) end
+  local host = url:match("^%a+://([^/:]+)")
+  local dev = M.is_staging(host)
+  local st = sb.state.easyio
+  if not dev then
+    local acct = st.accounts[who.account]
+    if acct.licensed > 0 and live_count(sb, function(s) return s.account == who.account end) >= acct.licensed then
+      return err(M.ERR.limit)
+    end
+    if who.sub and who.sub.site_limit > 0
+       and live_count(sb, function(s) return s.owner == who.key end) >= who.sub.site_limit then
+      return err(M.ERR.limit)
+    end
+  end
+  local id = st.next_site_id
+  st.next_site_id = id + 1
+  local zone = sb.random_name(11)
+  local tld = host:match("%.([^.]+)$")
+  st.sites[tostring(id)] = {
+    site_id = id, account = who.account, owner = who.key, zone = zone, alias = zone .. ".exactdn.com",
+    site_url = url, location = LOCATIONS[tld] or "NA,US", created = sb.now(), live = dev and 0 or 1,
+    bandwidth = 0, original = 0, savings = 0,
+    beforet = "https://gtmetrix.com/reports/" .. host .. "/" .. sb.random_name(8) .. "/",
+    aftert = "https://gtmetrix.com/reports/" .. host .. "/" .. sb.random_name(8) .. "/",
+    config = (function() local c = {}; for k, v in pairs(M.DEFAULT_CONFIG) do c[k] = v end; return c end)(),
+  }
+  sb.changed()
+  return { id = id, site_url = url, dev = dev and 1 or 0, alias = zone .. ".exactdn.com", status = "success" }
+end
+
+-- config-update.php: the given fields change; the rest stay.
+function H.config_update(sb, who, form)
+  local s, e = find_site(sb, who, form)
+  if not s then return e end
+  local new = {}
+  for k, kind in pairs(CONFIG_KIND) do
+    local v = form[k]
+    if v ~= nil then
+      if kind == "flag" then
+        if v ~= "0" and v ~= "1" then return err(M.ERR.bad_config, k) end
+        new[k] = tonumber(v)
+      elseif kind == "count" then
+        new[k] = number(v)
+        if not new[k] then return err(M.ERR.bad_number, k) end
+      else
+        new[k] = v
+      end
+    end
+  end
+  for k, v in pairs(new) do s.config[k] = v end
+  sb.changed()
+  local out = { success = 1 }
+  for k, v in pairs(s.config) do out[k] = v end
+  return out
+end
+
+-- cname.php: a custom hostname becomes the alias.
+function H.cname(sb, who, form)
+  local s, e = find_site(sb, who, form)
+  if not s then return e end
+  if form.custom_cname == nil or form.custom_cname == "" then return err(M.ERR.no_cname) end
+  local h = check.domain(form.custom_cname)
+  if not h or h ~= form.custom_cname:lower() then return err(M.ERR.bad_cname) end
+  s.alias, s.custom_cname = h, h
+  sb.changed()
+  return { success = "Custom hostname successfully added.", alias = h }
+end
+
+-- cname-revert.php: the standard hostname again.
+function H.cname_revert(sb, who, form)
+  local s, e = find_site(sb, who, form)
+  if not s then return e end
+  s.alias, s.custom_cname = s.zone .. ".exactdn.com", nil
+  sb.changed()
+  return { success = "Default hostname successfully restored: " .. s.alias, alias = s.alias }
+end
+
+-- remove.php: pending sites cannot be removed.
+function H.remove(sb, who, form)
+  local s, e = find_site(sb, who, form)
+  if not s then return e end
+  if sb.now() - s.created < sb.pending then return err(M.ERR.pending) end
+  sb.state.easyio.sites[tostring(s.site_id)] = nil
+  sb.changed()
+  return { success = true }
+end
+
+-- savings.php: by CDN alias (the standard one or a custom hostname).
+function H.savings(sb, _, form)
+  if form.alias == nil or form.alias == "" then return err(M.ERR.no_alias) end
+  local a = form.alias:lower()
+  for _, s in pairs(sb.state.easyio.sites) do
+    if s.alias == a or s.zone .. ".exactdn.com" == a then
+      local acct = sb.state.easyio.accounts[s.account]
+      return { original = s.original, savings = s.savings, quota = acct and acct.quota or 0, bandwidth = s.bandwidth }
+    end
+  end
+  return err(M.ERR.bad_alias)
+end
+
+local function keys_of(sb, who)
+  local out = {}
+  for k, sk in pairs(sb.state.easyio.sub_keys) do
+    if sk.parent == who.account then out[#out + 1] = k end
+  end
+  table.sort(out, function(a, b)
+    local sa, sb2 = sb.state.easyio.sub_keys[a], sb.state.easyio.sub_keys[b]
+    if sa.created ~= sb2.created then return (sa.created or 0) < (sb2.created or 0) end
+    return a < b
+  end)
+  return out
+end
+
+local function map_or_empty(t) return next(t) and t or json.empty_array end
+
+-- api_key/show.php: the sub-keys, with maps indexed by the keys themselves.
+function H.key_show(sb, who)
+  if who.sub then return err(M.ERR.subkey_keys) end
+  local keys = keys_of(sb, who)
+  local limits, sites, site_limit, labels, stats, bill = {}, {}, {}, {}, {}, {}
+  for _, k in ipairs(keys) do
+    local sk = sb.state.easyio.sub_keys[k]
+    limits[k] = tostring(sk.allowed)
+    sites[k] = live_count(sb, function(s) return s.owner == k end)
+    site_limit[k] = tostring(sk.site_limit)
+    labels[k] = sk.label
+    stats[k] = map_or_empty(sk.stats or {})
+    bill[k] = map_or_empty(sk.bill or {})
+  end
+  return { keys = #keys > 0 and keys or json.empty_array, limits = map_or_empty(limits), sites = map_or_empty(sites),
+           site_limit = map_or_empty(site_limit), labels = map_or_empty(labels), stats = map_or_empty(stats),
+           bill = map_or_empty(bill) }
+end
+
+-- api_key/create.php: a new sub-key; sub-keys cannot create sub-keys.
+function H.key_create(sb, who)
+  if who.sub then return err(M.ERR.subkey_keys) end
+  local k = sb.random_name(32)
+  local sk = M.new_sub_key(who.account)
+  sk.created = sb.now()
+  sb.state.easyio.sub_keys[k] = sk
+  sb.changed()
+  return { success = 1, sub_key = k }
+end
+
+local function own_sub_key(sb, who, form)
+  if who.sub then return nil, err(M.ERR.subkey_keys) end
+  if form.sub_key == nil or form.sub_key == "" then return nil, err(M.ERR.no_sub_key) end
+  local sk = sb.state.easyio.sub_keys[form.sub_key]
+  if not sk or sk.parent ~= who.account then return nil, err(M.ERR.bad_sub_key) end
+  return sk
+end
+
+-- api_key/remove.php
+function H.key_remove(sb, who, form)
+  local sk, e = own_sub_key(sb, who, form)
+  if not sk then return e end
+  sb.state.easyio.sub_keys[form.sub_key] = nil
+  sb.changed()
+  return { success = 1, sub_key = form.sub_key }
+end
+
+-- api_key/change.php: "omitted fields will be set to empty values".
+function H.key_change(sb, who, form)
+  local sk, e = own_sub_key(sb, who, form)
+  if not sk then return e end
+  local allowed, site_limit = number(form.allowed), number(form.site_limit)
+  if not allowed then return err(M.ERR.bad_number, "allowed") end
+  if not site_limit then return err(M.ERR.bad_number, "site_limit") end
+  sk.label, sk.allowed, sk.site_limit = form.label or "", allowed, site_limit
+  sb.changed()
+  return { success = 1, sub_key = form.sub_key, label = sk.label, allowed = allowed, site_limit = site_limit }
+end
+
+-- Routes by path. key = false: the api_key is not required (savings.php).
+M.routes = {
+  ["/exactdn/show.php"] = { handler = H.show },
+  ["/exactdn/create.php"] = { handler = H.create },
+  ["/exactdn/config-update.php"] = { handler = H.config_update },
+  ["/exactdn/cname.php"] = { handler = H.cname },
+  ["/exactdn/cname-revert.php"] = { handler = H.cname_revert },
+  ["/exactdn/remove.php"] = { handler = H.remove },
+  ["/exactdn/savings.php"] = { handler = H.savings, key = false },
+  ["/api_key/show.php"] = { handler = H.key_show },
+  ["/api_key/create.php"] = { handler = H.key_create },
+  ["/api_key/remove.php"] = { handler = H.key_remove },
+  ["/api_key/change.php"] = { handler = H.key_change },
+}
+
+-- CDN traffic for a site (GET /_sandbox/cdn/ALIAS/PATH).
+function M.serve(sb, s, size, saved)
+  s.bandwidth = s.bandwidth + (size - saved)
+  s.original = s.original + size
+  s.savings = s.savings + saved
+  sb.changed()
+end
+
+function M.site_by_alias(sb, alias)
+  for _, s in pairs(sb.state.easyio.sites) do
+    if s.alias == alias or s.zone .. ".exactdn.com" == alias then return s end
+  end
+end
+
+M.err = err
+return M

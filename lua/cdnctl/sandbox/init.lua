@@ -1,0 +1,411 @@
+-- cdnctl.sandbox: the offline emulator of both APIs. server.c calls
+-- new(config_json) once, on the server's own thread and Lua state, and then
+-- the returned handler once per complete request:
+--   handler{method, uri, body, headers} -> {status, body, headers, delay, drop}
+-- This file does what is not an API rule: routing, the state and its file,
+-- the admin endpoints (/_sandbox/...), the log, latency and faults. The
+-- rules themselves are in shortpixel.lua and easyio.lua.
+
+local json = require "cdnctl.json"
+local codec = require "cdnctl.codec"
+local fs = require "cdnctl.fs"
+local redact = require "cdnctl.redact"
+local accounts = require "cdnctl.sandbox.accounts"
+local sp = require "cdnctl.sandbox.shortpixel"
+local ez = require "cdnctl.sandbox.easyio"
+
+local M = {}
+
+M.DEFAULT_PENDING = 60      -- seconds a new Easy IO site stays pending
+M.STATE_VERSION = 1
+
+local function answer(status, body, extra)
+  local h = { ["Content-Type"] = "application/json" }
+  for k, v in pairs(extra or {}) do h[k] = v end
+  return { status = status, body = type(body) == "string" and body or json.encode(body), headers = h }
+end
+
+-- A fresh state with the configured accounts (demo ones first).
+local function fresh_state(cfg)
+  local st = {
+    version = M.STATE_VERSION, clock_offset = 0,
+    shortpixel = { users = {}, domains = {} },
+    easyio = { accounts = {}, sub_keys = {}, sites = {}, next_site_id = 17 },
+  }
+  for _, a in ipairs(cfg.accounts.shortpixel) do st.shortpixel.users[a.key] = sp.new_user(a.key, a.email) end
+  for _, a in ipairs(cfg.accounts.easyio) do
+    st.easyio.accounts[a.key] = ez.new_account(a.licensed)
+    for i, sub in ipairs(a.sub_keys or {}) do
+      local sk = ez.new_sub_key(a.key)
+      sk.label, sk.allowed, sk.site_limit, sk.created = "demo client", 2000, 2, i
+      st.easyio.sub_keys[sub] = sk
+    end
+  end
+  return st
+end
+
+-- Accounts named in the configuration that a loaded state lacks are added.
+local function ensure_accounts(st, cfg)
+  local base = fresh_state(cfg)
+  for k, u in pairs(base.shortpixel.users) do st.shortpixel.users[k] = st.shortpixel.users[k] or u end
+  for k, a in pairs(base.easyio.accounts) do st.easyio.accounts[k] = st.easyio.accounts[k] or a end
+  for k, s in pairs(base.easyio.sub_keys) do
+    if not st.easyio.sub_keys[k] and st.easyio.accounts[s.parent] then st.easyio.sub_keys[k] = s end
+  end
+end
+
+local function valid_state(st)
+  return type(st) == "table" and st.version == M.STATE_VERSION and type(st.shortpixel) == "table"
+    and type(st.shortpixel.users) == "table" and type(st.shortpixel.domains) == "table"
+    and type(st.easyio) == "table" and type(st.easyio.accounts) == "table"
+    and type(st.easyio.sub_keys) == "table" and type(st.easyio.sites) == "table"
+    and math.type(st.easyio.next_site_id) == "integer"
+end
+
+-- The configuration as server.c hands it over (JSON text), with defaults.
+local function configure(text)
+  local cfg = json.decode(text or "{}")
+  if type(cfg) ~= "table" then error("sandbox: the configuration is not a JSON object", 0) end
+  cfg.accounts = cfg.accounts or {}
+  local spa, eza = {}, {}
+  for _, a in ipairs(accounts.demo.shortpixel) do spa[#spa + 1] = a end
+  for _, a in ipairs(accounts.demo.easyio) do eza[#eza + 1] = a end
+  for _, a in ipairs(cfg.accounts.shortpixel or {}) do spa[#spa + 1] = a end
+  for _, a in ipairs(cfg.accounts.easyio or {}) do eza[#eza + 1] = a end
+  cfg.accounts = { shortpixel = spa, easyio = eza }
+  cfg.pending = cfg.pending or M.DEFAULT_PENDING
+  cfg.faults = cfg.faults or {}
+  return cfg
+end
+
+-- Masks every key the sandbox knows (accounts, sub-keys) in a text.
+local function mask_known(st, text)
+  local keys = {}
+  for k in pairs(st.shortpixel.users) do keys[#keys + 1] = k end
+  for k in pairs(st.easyio.accounts) do keys[#keys + 1] = k end
+  for k in pairs(st.easyio.sub_keys) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return #a > #b end)
+  for _, k in ipairs(keys) do
+    if #k >= 4 then text = redact.mask(text, k) end
+  end
+  return text
+end
+
+-- Splits "/a/b%2Fc?x=1" into decoded segments and the raw query.
+local function split_uri(uri)
+  local path, query = uri:match("^([^?]*)%??(.*)$")
+  local segs = {}
+  for raw in path:gmatch("[^/]+") do
+    local s, e = codec.unescape(raw)
+    if not s then return nil, "bad percent-encoding in the path: " .. e end
+    segs[#segs + 1] = s
+  end
+  return segs, query, path
+end
+
+function M.new(config_text)
+  local cfg = configure(config_text)
+  local rng_seed = math.tointeger(cfg.seed) or os.time()
+  math.randomseed(rng_seed)
+
+  local sb = { pending = cfg.pending }
+  local dirty = false
+
+  -- The state: from the file when there is one, else fresh.
+  local st
+  if cfg.state then
+    local f = io.open(cfg.state, "rb")
+    if f then
+      local text = f:read("a")
+      f:close()
+      local loaded, err = json.decode(text)
+      if not valid_state(loaded) then
+        error("sandbox: state file " .. cfg.state .. " is not a sandbox state ("
+          .. tostring(err or "wrong shape or version") .. ")", 0)
+      end
+      st = loaded
+    end
+  end
+  st = st or fresh_state(cfg)
+  ensure_accounts(st, cfg)
+  sb.state = st
+
+  function sb.now() return os.time() + (sb.state.clock_offset or 0) end
+  function sb.today(delta_days)
+    return os.date("!%Y-%m-%d", sb.now() + (delta_days or 0) * 86400)
+  end
+  function sb.changed() dirty = true end
+  function sb.random_name(n)
+    local abc = "abcdefghijklmnopqrstuvwxyz0123456789"
+    local t = {}
+    for i = 1, n do
+      local c = math.random(1, #abc)
+      t[i] = abc:sub(c, c)
+    end
+    return table.concat(t)
+  end
+
+  local function save()
+    if not dirty then return true end
+    dirty = false
+    if not cfg.state then return true end
+    local ok, err = fs.write_atomic(cfg.state, json.encode(sb.state), tonumber("600", 8))
+    if not ok then io.stderr:write("cdnctl sandbox: cannot save the state: ", err, "\n") end
+    return ok
+  end
+  dirty = cfg.state ~= nil
+  save()
+
+  local logf
+  if cfg.log then
+    local err
+    logf, err = io.open(cfg.log, "a")
+    if not logf then error("sandbox: cannot open the log: " .. tostring(err), 0) end
+    logf:setvbuf("line")
+  end
+
+  -- Faults: one draw per API request, from the seeded generator.
+  local function draw_fault()
+    local r, acc = math.random(), 0
+    for _, f in ipairs(cfg.faults) do
+      acc = acc + f.p
+      if r < acc then return f.kind end
+    end
+  end
+  local function draw_delay()
+    local lat = cfg.latency
+    if not lat then return 0 end
+    local ms = lat.min == lat.max and lat.min or lat.min + math.random() * (lat.max - lat.min)
+    return ms / 1000
+  end
+
+  -- Admin endpoints: not part of either API; for tests and rehearsals.
+  local admin = {}
+  function admin.state()
+    return answer(200, mask_known(sb.state, json.encode(sb.state)))
+  end
+  function admin.reset()
+    sb.state = fresh_state(cfg)
+    sb.changed()
+    return answer(200, { reset = true })
+  end
+  -- {advance = seconds}: moves the sandbox's clock (pending sites, "some time ago").
+  function admin.clock(_, body)
+    local s = math.tointeger(body.advance)
+    if not s then return answer(400, { error = "advance: a whole number of seconds is needed" }) end
+    sb.state.clock_offset = (sb.state.clock_offset or 0) + s
+    sb.changed()
+    return answer(200, { now = os.date("!%Y-%m-%dT%H:%M:%SZ", sb.now()) })
+  end
+  -- {domain =, reachable =, credits_used =, credits_quota =, exhausted_days =}
+  function admin.domain(_, body)
+    local d = type(body.domain) == "string" and sb.state.shortpixel.domains[body.domain]
+    if not d then return answer(404, { error = "domain: not in the sandbox" }) end
+    if body.reachable ~= nil then d.reachable = body.reachable and true or false end
+    local u = d.owner and sb.state.shortpixel.users[d.owner]
+    if body.credits_quota ~= nil then
+      local q = math.tointeger(body.credits_quota)
+      if not q or q < 0 then return answer(400, { error = "credits_quota: a whole number is needed" }) end
+      if u then u.quota, u.quota_one_time = q, 0 end
+    end
+    if body.credits_used ~= nil then
+      local n = math.tointeger(body.credits_used)
+      if not n or n < 0 then return answer(400, { error = "credits_used: a whole number is needed" }) end
+      if u then u.used, u.used_one_time = math.min(n, u.quota), math.max(0, n - u.quota) else d.free_used = n end
+      local rec = u or d
+      rec.exhausted_at = sb.now() - (math.tointeger(body.exhausted_days) or 0) * 86400
+    end
+    sb.changed()
+    return answer(200, { domain = body.domain, Status = sp.status_of(sb, d) })
+  end
+  -- GET /_sandbox/cdn/HOST/PATH: a CDN fetch of an image, to make usage grow.
+  -- HOST is a ShortPixel domain or an Easy IO alias. The size and the saving
+  -- are derived from the path, so the same fetch always counts the same.
+  function admin.cdn(_, segs)
+    local host, path = segs[3], table.concat(segs, "/", 4)
+    if not host or path == "" then return answer(404, { error = "use /_sandbox/cdn/HOST/PATH" }) end
+    local h = 0
+    for i = 1, #path do h = (h * 31 + path:byte(i)) % 2147483647 end
+    local size = 20000 + h % 180000
+    local saved = size * (30 + h % 50) // 100
+    local d = sb.state.shortpixel.domains[host]
+    if d then
+      local credit = sp.serve(sb, d, path, size, saved * 100 >= size * 5)
+      return answer(200, { host = host, bytes = size, credit = credit })
+    end
+    local s = ez.site_by_alias(sb, host)
+    if s then
+      ez.serve(sb, s, size, saved)
+      return answer(200, { host = host, bytes = size - saved, saved = saved })
+    end
+    return answer(404, { error = "no domain or site " .. host .. " in the sandbox" })
+  end
+
+  local function route_admin(req, segs)
+    local name = segs[2]
+    if name == "cdn" then
+      if req.method ~= "GET" then return answer(405, { error = "GET only" }) end
+      return admin.cdn(req, segs)
+    end
+    local fn = name and admin[name]
+    if not fn or #segs ~= 2 then return answer(404, { error = "unknown sandbox endpoint" }) end
+    if name == "state" then
+      if req.method ~= "GET" then return answer(405, { error = "GET only" }) end
+      return fn(req)
+    end
+    if req.method ~= "POST" then return answer(405, { error = "POST only" }) end
+    local body = {}
+    if req.body ~= "" then
+      body = json.decode(req.body)
+      if type(body) ~= "table" then return answer(400, { error = "the body must be a JSON object" }) end
+    end
+    return fn(req, body)
+  end
+
+  -- ShortPixel: path segments are the arguments. -> answer, masked path
+  local function route_shortpixel(req, segs, query, path)
+    if req.method ~= "GET" and req.method ~= "POST" and req.method ~= "HEAD" then
+      return answer(405, { Status = -405, Message = "Method not allowed." })
+    end
+    if path == "/v2/api-status.php" then
+      local form, e = codec.parse_form(query or "")
+      if not form then return answer(400, { Status = { Code = "-400", Message = e } }) end
+      return answer(200, sp.api_status(sb, form.key)), "/v2/api-status.php?key=" .. redact.short(form.key or "")
+    end
+    local r = sp.routes[segs[1]]
+    if not r then return nil end
+    local masked = {}
+    for i, s in ipairs(segs) do masked[i] = (i - 1 == r.key_at) and redact.short(s) or s end
+    local mpath = "/" .. table.concat(masked, "/")
+    local nargs = #segs - 1
+    if nargs < r.min or nargs > r.max then
+      return answer(404, { Status = -404, Message = "Not found." }), mpath
+    end
+    return answer(200, r.handler(sb, table.unpack(segs, 2))), mpath
+  end
+
+  -- Easy IO: POST, a user-agent, form data, an api_key.
+  local function route_easyio(req, path)
+    local r = ez.routes[path]
+    if not r then return nil end
+    if req.method ~= "POST" then return answer(405, ez.err("requests must use the POST method")) end
+    if (req.headers["user-agent"] or "") == "" then return answer(400, ez.err("a user-agent is required")) end
+    local ctype = (req.headers["content-type"] or ""):lower()
+    if req.body ~= "" and not ctype:find("application/x-www-form-urlencoded", 1, true) then
+      return answer(415, ez.err("the body must be application/x-www-form-urlencoded"))
+    end
+    local form, e = codec.parse_form(req.body)
+    if not form then return answer(400, ez.err("malformed form body: " .. e)) end
+    local who
+    if r.key ~= false then
+      if form.api_key == nil or form.api_key == "" then return answer(200, ez.err(ez.ERR.no_key)), form end
+      who = ez.who(sb, form.api_key)
+      if not who then return answer(200, ez.err(ez.ERR.bad_key)), form end
+    end
+    return answer(200, r.handler(sb, who, form)), form
+  end
+
+  local function log(req, path, form, resp, fault, t0)
+    if not logf then return end
+    local fields
+    if type(form) == "table" then
+      fields = {}
+      for k, v in pairs(form) do
+        fields[k] = (k == "api_key" or k == "sub_key" or k == "key") and redact.short(v) or v
+      end
+    end
+    local line = json.encode {
+      time = os.date("!%Y-%m-%dT%H:%M:%SZ"), method = req.method, path = path, fields = fields,
+      status = resp and resp.status, fault = fault, ms = math.floor((os.clock() - t0) * 1e6) / 1000,
+    }
+    logf:write(mask_known(sb.state, line), "\n")
+  end
+
+  local function handle(req)
+    local t0 = os.clock()
+    local segs, query, path = split_uri(req.uri or "")
+    if not segs then
+      local resp = answer(400, { error = query })
+      log(req, "(malformed)", nil, resp, nil, t0)
+      return resp
+    end
+    if segs[1] == "_sandbox" then
+      local resp = route_admin(req, segs)
+      save()
+      log(req, path, nil, resp, nil, t0)
+      return resp
+    end
+    local fault = draw_fault()
+    local delay = draw_delay()
+    if fault == "reset" then
+      log(req, "(reset before handling)", nil, nil, fault, t0)
+      return { drop = true, delay = delay }
+    elseif fault and fault ~= "lost" then
+      local code = math.tointeger(tonumber(fault)) or 500
+      local resp = answer(code, { error = "sandbox fault: HTTP " .. code },
+        code == 429 and { ["Retry-After"] = "1" } or nil)
+      resp.delay = delay
+      log(req, "(fault " .. code .. ")", nil, resp, fault, t0)
+      return resp
+    end
+    local resp, logged = route_shortpixel(req, segs, query, path)
+    local form
+    if not resp then
+      resp, form = route_easyio(req, path)
+      logged = path
+    end
+    if not resp then
+      resp = answer(404, { error = "not found" })
+      logged = "(unknown path)"
+    end
+    save()
+    resp.delay = delay
+    if fault == "lost" then resp.drop = true end -- carried out, then the answer is lost
+    log(req, logged, form, resp, fault, t0)
+    return resp
+  end
+
+  local function handler(req)
+    local ok, resp = pcall(handle, req)
+    if ok then return resp end
+    io.stderr:write("cdnctl sandbox: ", mask_known(sb.state, tostring(resp)), "\n")
+    return answer(500, { error = "sandbox internal error" })
+  end
+
+  local function stop()
+    dirty = cfg.state ~= nil
+    save()
+    if logf then logf:close(); logf = nil end
+  end
+
+  return handler, stop
+end
+
+-- Parses "--faults 500:0.05,429:0.02,reset:0.01,lost:0.01" -> list | nil, message
+function M.parse_faults(spec)
+  local out, total = {}, 0
+  for item in (spec .. ","):gmatch("([^,]*),") do
+    local kind, p = item:match("^%s*([%w]+):([%d.]+)%s*$")
+    p = tonumber(p)
+    if not kind or not p then return nil, "--faults: '" .. item .. "' is not KIND:PROBABILITY" end
+    if not (kind == "reset" or kind == "lost" or (kind:match("^%d%d%d$") and tonumber(kind) >= 400)) then
+      return nil, "--faults: unknown fault '" .. kind .. "' (an HTTP status 4xx/5xx, reset or lost)"
+    end
+    if p < 0 or p > 1 then return nil, "--faults: probability of " .. kind .. " must be between 0 and 1" end
+    total = total + p
+    out[#out + 1] = { kind = kind, p = p }
+  end
+  if total > 1 then return nil, "--faults: probabilities add up to more than 1" end
+  return out
+end
+
+-- Parses "--latency 20" or "10-40" (milliseconds) -> {min, max} | nil, message
+function M.parse_latency(spec)
+  local a, b = spec:match("^(%d+)%-(%d+)$")
+  if not a then a = spec:match("^(%d+)$"); b = a end
+  a, b = tonumber(a), tonumber(b)
+  if not a or a > b or b > 600000 then return nil, "--latency: MS or MIN-MAX in milliseconds (0..600000) expected" end
+  return { min = a, max = b }
+end
+
+return M

@@ -1,0 +1,286 @@
+-- cdnctl.sandbox.shortpixel: the rules of ShortPixel's CDN API, as the page
+-- states them (../shared/api-docs/shortpixel-cdn-api.md). Each handler takes
+-- (sb, args) — sb the sandbox (state, clock, save) and args the decoded path
+-- segments — and returns the answer's body as a Lua table. Where the page is
+-- silent (error codes and messages, the shape of read-domain), the choices
+-- are listed in docs/sandbox.md and made here, once.
+
+local check = require "cdnctl.check"
+local json = require "cdnctl.json"
+
+local M = {}
+
+-- Status codes and messages of refusals. Successes are Status 2.
+local REFUSE = {
+  no_domain      = { -10, "Domain not found." },
+  other_owner    = { -11, "Domain is associated with another user." },
+  bad_domain     = { -12, "Invalid domain name." },
+  not_owner      = { -13, "Only the API key of the domain's owner can revoke its association." },
+  not_yours      = { -14, "Domain is not associated with this API key." },
+  unassociated   = { -15, "Domain is not associated with any user." },
+  bad_key        = { -401, "Invalid API key." },
+}
+
+local function refuse(what)
+  local r = REFUSE[what]
+  return { Status = r[1], Message = r[2] }
+end
+
+local function done(message) return { Status = 2, Message = message } end
+
+-- Free credits of a domain that nobody owns (the page: "up to 500 free credits").
+M.FREE_CREDITS = 500
+-- Below this share of credits left, read-domain says "almost exhausted".
+M.ALMOST = 0.10
+-- Exhausted longer ago than this: "used up some time ago" (-2) instead of -1.
+M.LONG_AGO_DAYS = 7
+
+function M.new_user(key, email)
+  return { email = email, quota = 10000, quota_one_time = 5000, used = 0, used_one_time = 0, free = 0,
+           subscribed = "2024-01-15 09:30:00", unlimited = false, cdn_quota = 1000 * 1000 * 1000 * 1000 }
+end
+
+local function user(sb, key)
+  if type(key) ~= "string" or key == "" then return nil end
+  return sb.state.shortpixel.users[key]
+end
+
+local function domain_name(s)
+  local d = check.domain(s or "", "domain")
+  if not d or d:find("^https?://") then return nil end
+  return d
+end
+
+-- Credits of a domain: its owner's monthly plus one-time credits, or the
+-- free pool of an unassociated domain. -> total, used, record holding them
+local function credits(sb, d)
+  local u = d.owner and sb.state.shortpixel.users[d.owner]
+  if u then return u.quota + u.quota_one_time, u.used + u.used_one_time, u end
+  return M.FREE_CREDITS, d.free_used or 0, d
+end
+
+-- read-domain's status from the domain's credit and reachability state.
+function M.status_of(sb, d)
+  if d.reachable == false then return -3 end
+  local total, used, rec = credits(sb, d)
+  local left = total - used
+  if left <= 0 then
+    local since = rec.exhausted_at or sb.now()
+    if sb.now() - since > M.LONG_AGO_DAYS * 86400 then return -2 end
+    return -1
+  end
+  if left < total * M.ALMOST then return 1 end
+  return 2
+end
+
+local STATUS_TEXT = { [2] = "All OK", [1] = "Credits almost exhausted", [-1] = "Credits exhausted",
+  [-2] = "Credits used up some time ago", [-3] = "Domain not reachable" }
+
+-- Record credits use; remember when the credits ran out.
+function M.use_credits(sb, d, paid, free)
+  local total, used, rec = credits(sb, d)
+  if rec == d then d.free_used = (d.free_used or 0) + paid
+  elseif rec.used < rec.quota then rec.used = rec.used + paid
+  else rec.used_one_time = rec.used_one_time + paid end
+  if rec ~= d then rec.free = (rec.free or 0) + free end
+  if used < total and used + paid >= total then rec.exhausted_at = sb.now() end
+  local day = sb.today()
+  d.credits = d.credits or {}
+  local c = d.credits[day] or { Paid = 0, Free = 0 }
+  c.Paid, c.Free = c.Paid + paid, c.Free + free
+  d.credits[day] = c
+end
+
+function M.add_traffic(sb, d, bytes)
+  local day = sb.today()
+  d.traffic = d.traffic or {}
+  d.traffic[day] = (d.traffic[day] or 0) + bytes
+end
+
+-- Handlers ------------------------------------------------------------------
+
+local H = {}
+
+-- add-domain/DOMAIN[/KEY]: add; associate with the key's user when given
+-- and nobody owns it yet; adding again is safe.
+function H.add_domain(sb, name, key)
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  local domains = sb.state.shortpixel.domains
+  if key ~= nil and key ~= "" and not user(sb, key) then return refuse("bad_key") end
+  local d = domains[dn]
+  if not d then
+    d = { added = sb.today() }
+    domains[dn] = d
+    sb.changed()
+    if key == nil or key == "" then return done("Domain added, not associated with any user.") end
+  end
+  if key == nil or key == "" then return done("Domain already added.") end
+  if d.owner == key then return done("Domain already associated with this API key.") end
+  if d.owner then return refuse("other_owner") end
+  d.owner = key
+  sb.changed()
+  return done("Domain added and associated with the API key.")
+end
+
+-- set-domain/DOMAIN/KEY: associate an existing, unassociated domain; adds nothing.
+function H.set_domain(sb, name, key)
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  if not user(sb, key) then return refuse("bad_key") end
+  local d = sb.state.shortpixel.domains[dn]
+  if not d then return refuse("no_domain") end
+  if d.owner == key then return done("Domain already associated with this API key.") end
+  if d.owner then return refuse("other_owner") end
+  d.owner = key
+  sb.changed()
+  return done("Domain associated with the API key.")
+end
+
+-- revoke-domain/DOMAIN/KEY: only the owner's key.
+function H.revoke_domain(sb, name, key)
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  if not user(sb, key) then return refuse("bad_key") end
+  local d = sb.state.shortpixel.domains[dn]
+  if not d then return refuse("no_domain") end
+  if not d.owner then return refuse("unassociated") end
+  if d.owner ~= key then return refuse("not_owner") end
+  d.owner = nil
+  sb.changed()
+  return done("Domain association revoked.")
+end
+
+-- read-domain/DOMAIN: the status from the credit and reachability state.
+function H.read_domain(sb, name)
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  local d = sb.state.shortpixel.domains[dn]
+  if not d then return refuse("no_domain") end
+  local st = M.status_of(sb, d)
+  local total, used = credits(sb, d)
+  return { Status = st, Message = STATUS_TEXT[st], Domain = dn, Associated = d.owner ~= nil,
+           Quota = total, UsedCredits = used, RemainingCredits = math.max(0, total - used) }
+end
+
+-- v2/api-status.php?key=KEY: Status is an object; the counters are strings
+-- where the page shows strings.
+function H.api_status(sb, key)
+  local u = user(sb, key)
+  if not u then return { Status = { Code = "-401", Message = "Invalid API key" } } end
+  local reachable = true
+  for _, d in pairs(sb.state.shortpixel.domains) do
+    if d.owner == key and d.reachable == false then reachable = false end
+  end
+  return {
+    Status = { Code = "2", Message = "Success" },
+    APICallsMade = tostring(u.used), APICallsFree = tostring(u.free or 0),
+    APICallsQuota = u.quota,
+    APICallsQuotaOneTime = tostring(u.quota_one_time), APICallsMadeOneTime = tostring(u.used_one_time),
+    DateSubscription = u.subscribed, DomainCheck = reachable and "Accessible" or "Not accessible",
+    Unlimited = u.unlimited and "true" or "false",
+  }
+end
+
+local function decimal(n) return string.format("%.11f", n) end
+
+-- The last 30 days of a per-day table, or [] when there is none (PHP's
+-- json_encode of an empty array).
+local function recent(sb, days)
+  local out, any = {}, false
+  local cutoff = sb.today(-30)
+  for day, v in pairs(days or {}) do
+    if day >= cutoff then out[day] = v; any = true end
+  end
+  return any and out or json.empty_array
+end
+
+-- read-domain-cdn-usage/DOMAIN/KEY: the key's user's statistics with the
+-- domain's daily traffic and credits. The domain must be the key's.
+function H.read_domain_cdn_usage(sb, name, key)
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  local u = user(sb, key)
+  if not u then return refuse("bad_key") end
+  local d = sb.state.shortpixel.domains[dn]
+  if not d then return refuse("no_domain") end
+  if d.owner ~= key then return refuse("not_yours") end
+  local month = sb.today():sub(1, 7)
+  local used_traffic = 0
+  for _, dd in pairs(sb.state.shortpixel.domains) do
+    if dd.owner == key then
+      for day, b in pairs(dd.traffic or {}) do
+        if day:sub(1, 7) == month then used_traffic = used_traffic + b end
+      end
+    end
+  end
+  local now = os.date("!*t", sb.now())
+  local next_month = os.time { year = now.year + (now.month == 12 and 1 or 0), month = now.month % 12 + 1, day = 1, hour = 0 }
+  return {
+    Email = u.email, APIQuota = u.quota, APIQuotaOneTime = decimal(u.quota_one_time),
+    DaysToReset = math.max(0, (next_month - sb.now()) // 86400),
+    IsSubaccount = 0, IsAlias = 0,
+    RemainingCDNTraffic = math.max(0, u.cdn_quota - used_traffic), UsedCDNTraffic = tostring(used_traffic),
+    FreeAPICalls = decimal(u.free or 0), PaidAPICalls = decimal(u.used), PaidAPICallsOneTime = decimal(u.used_one_time),
+    CDNQuota = u.cdn_quota, Unlimited = u.unlimited and "true" or "false",
+    UsedCDN = (function()
+      local t = recent(sb, d.traffic)
+      if t == json.empty_array then return t end
+      local out = {}
+      for day, b in pairs(t) do out[day] = { Traf = b } end
+      return out
+    end)(),
+    UsedCredits = recent(sb, d.credits),
+  }
+end
+
+-- purge-storage-bulk/KEY/DOMAIN and purge-cdn-cache-bulk/KEY/DOMAIN: only
+-- for a domain associated with the key; www and apex are separate domains.
+local function purge(what)
+  return function(sb, key, name)
+    local dn = domain_name(name)
+    if not dn then return refuse("bad_domain") end
+    if not user(sb, key) then return refuse("bad_key") end
+    local d = sb.state.shortpixel.domains[dn]
+    if not d then return refuse("no_domain") end
+    if d.owner ~= key then return refuse("not_yours") end
+    d.purges = d.purges or {}
+    d.purges[what] = (d.purges[what] or 0) + 1
+    d.cached = nil
+    sb.changed()
+    return done(what == "storage" and "Storage purge started." or "CDN cache and storage purge started.")
+  end
+end
+H.purge_storage_bulk = purge("storage")
+H.purge_cdn_cache_bulk = purge("cdn")
+
+-- Routes: the first path segment names the operation; the rest are its
+-- arguments in order. key_at says which segment holds the key (for the log).
+M.routes = {
+  ["add-domain"] = { handler = H.add_domain, min = 1, max = 2, key_at = 2 },
+  ["read-domain"] = { handler = H.read_domain, min = 1, max = 1 },
+  ["set-domain"] = { handler = H.set_domain, min = 1, max = 2, key_at = 2 },
+  ["revoke-domain"] = { handler = H.revoke_domain, min = 1, max = 2, key_at = 2 },
+  ["read-domain-cdn-usage"] = { handler = H.read_domain_cdn_usage, min = 1, max = 2, key_at = 2 },
+  ["purge-storage-bulk"] = { handler = H.purge_storage_bulk, min = 1, max = 2, key_at = 1 },
+  ["purge-cdn-cache-bulk"] = { handler = H.purge_cdn_cache_bulk, min = 1, max = 2, key_at = 1 },
+}
+M.api_status = H.api_status
+
+-- CDN traffic for a domain (GET /_sandbox/cdn/DOMAIN/PATH): the first fetch
+-- of a path is one optimisation (a paid credit, or a free one when it saves
+-- under 5%); every fetch is traffic. Exhausted credits serve the original.
+function M.serve(sb, d, path, size, saves)
+  d.cached = d.cached or {}
+  local credit = false
+  if not d.cached[path] and M.status_of(sb, d) >= 1 then
+    d.cached[path] = true
+    if saves then M.use_credits(sb, d, 1, 0) else M.use_credits(sb, d, 0, 1) end
+    credit = true
+  end
+  M.add_traffic(sb, d, size)
+  sb.changed()
+  return credit
+end
+
+return M

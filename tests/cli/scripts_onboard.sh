@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# scripts/onboard.lua against a standalone sandbox: the happy path, bad rows,
+# per-client keys, the dry run, faults, and kill -9 in the middle followed by
+# a rerun: every host associated, exactly one site per client, nothing redone.
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
+ONBOARD=$SRC/scripts/onboard.lua
+
+start_sandbox() { # name args...: starts `cdnctl sandbox`, sets SURL
+  local name=$1; shift
+  "$BIN" sandbox --pending 0 "$@" >"$T/$name.url" 2>"$T/$name.err" &
+  cleanup_pid $!
+  eval "${name}_PID=$!"
+  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
+  SURL=$(head -1 "$T/$name.url")
+}
+use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASYIO_URL=$1; }
+export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
+
+# Facts about the sandbox, read through the bindings: one line per client
+# "apex associated-apex associated-www sites-with-that-url".
+cat >"$T/verify.lua" <<'LUA'
+local csv = require "cdnctl.csv"
+local rows = csv.parse_table(io.open(arg[1]):read("a"))
+local sites = assert(easyio.show_sites())
+local count = {}
+for _, s in ipairs(sites.sites) do count[s.site_url] = (count[s.site_url] or 0) + 1 end
+for _, r in ipairs(rows) do
+  local d = cdnctl.check.domain(r.domain, "domain")
+  if d then
+    local hosts = shortpixel.hosts(d)
+    local key = r.shortpixel_key ~= "" and r.shortpixel_key or nil
+    local a = shortpixel.read_domain_cdn_usage(hosts[1], { key = key }) and "yes" or "no"
+    local w = shortpixel.read_domain_cdn_usage(hosts[2], { key = key }) and "yes" or "no"
+    local url = r.site_url ~= "" and r.site_url or ("https://www." .. hosts[1] .. "/")
+    url = cdnctl.check.site_url(url)
+    print(hosts[1], a, w, count[url] or 0)
+  end
+end
+LUA
+
+# --- the happy path, bad rows and per-client keys
+start_sandbox main
+use "$SURL"
+printf '\xef\xbb\xbfdomain,service,site_url,shortpixel_key\r\n' >"$T/clients.csv"
+cat >>"$T/clients.csv" <<'CSV'
+alpha.example.com,both,,
+"Beta.Example.com",both,https://www.beta.example.com/shop,
+
+gamma.example.com,shortpixel,,sp-demo-other-0002
+delta.example.com,easyio,https://delta.example.com/,
+bad domain.com,both,,
+epsilon.example.com,teleport,,
+CSV
+"$BIN" "$ONBOARD" "$T/clients.csv" --out "$T/results.csv" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 3 ] && ok "some rows failed: exit status 3" || bad "exit status $st, want 3" "$(cat "$T/out" "$T/err")"
+grep -q '^bad domain.com,failed,.*line 7: domain: contains a space' "$T/results.csv" && ok "a bad domain is reported with its line number" || bad "bad domain row" "$(cat "$T/results.csv")"
+grep -q "^epsilon.example.com,failed,.*line 8: service: unknown service 'teleport'" "$T/results.csv" && ok "an unknown service is reported with its line number" || bad "bad service row" "$(cat "$T/results.csv")"
+[ "$(grep -c ',ok,' "$T/results.csv")" = 4 ] && ok "the four good clients are ok in the results" || bad "ok rows" "$(cat "$T/results.csv")"
+"$BIN" "$T/verify.lua" "$T/clients.csv" >"$T/facts" 2>&1
+grep -qx 'alpha.example.com	yes	yes	1' "$T/facts" && ok "both: apex and www associated, one site" || bad "alpha facts" "$(cat "$T/facts")"
+grep -qx 'beta.example.com	yes	yes	1' "$T/facts" && ok "a given site_url (shop/) is used" || bad "beta facts" "$(cat "$T/facts")"
+grep -qx 'gamma.example.com	yes	yes	0' "$T/facts" && ok "shortpixel only, with the client's own key" || bad "gamma facts" "$(cat "$T/facts")"
+grep -qx 'delta.example.com	no	no	1' "$T/facts" && ok "easyio only: a site and no ShortPixel domain" || bad "delta facts" "$(cat "$T/facts")"
+grep -qF 'sp-demo-other-0002' "$T/results.csv" "$T/results.journal" "$T/out" "$T/err" && bad "per-client keys never reach the results, journal or output" || ok "per-client keys never reach the results, journal or output"
+ls "$T" | grep -q 'results.csv.tmp' && bad "no temporary file is left behind" || ok "no temporary file is left behind"
+
+before=$(curl -sf "$SURL/_sandbox/state")
+"$BIN" "$ONBOARD" "$T/clients.csv" --out "$T/results.csv" >"$T/out2" 2>&1
+after=$(curl -sf "$SURL/_sandbox/state")
+[ "$before" = "$after" ] && ok "a rerun with a complete journal changes nothing" || bad "rerun changed the state"
+
+# --- the dry run changes nothing and says what it would do
+cat >"$T/new.csv" <<'CSV'
+domain
+zeta.example.com
+alpha.example.com
+CSV
+before=$(curl -sf "$SURL/_sandbox/state")
+"$BIN" "$ONBOARD" "$T/new.csv" --dry-run --out "$T/dry.csv" >"$T/out" 2>&1; st=$?
+after=$(curl -sf "$SURL/_sandbox/state")
+[ $st = 0 ] && [ "$before" = "$after" ] && ok "--dry-run changes nothing" || bad "dry run ($st)" "$(cat "$T/out")"
+grep -q "create_site https://www.zeta.example.com/: new" "$T/out" && grep -q "create_site https://www.alpha.example.com/: exists as site" "$T/out" \
+  && ok "--dry-run prints the plan, telling new from existing" || bad "dry run plan" "$(cat "$T/out")"
+[ ! -e "$T/dry.csv" ] && ok "--dry-run writes no results file" || bad "dry run wrote results"
+
+# --- usage errors
+"$BIN" "$ONBOARD" >"$T/out" 2>&1; [ $? = 2 ] && ok "no CSV: usage error 2" || bad "no csv"
+"$BIN" "$ONBOARD" "$T/clients.csv" --bogus >"$T/out" 2>&1; [ $? = 2 ] && grep -q "unknown option '--bogus'" "$T/out" && ok "an unknown option: usage error naming it" || bad "unknown option" "$(cat "$T/out")"
+printf 'name\nx.com\n' >"$T/nodomain.csv"
+"$BIN" "$ONBOARD" "$T/nodomain.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no 'domain' column" "$T/out" && ok "a CSV without a domain column: usage error" || bad "no domain column" "$(cat "$T/out")"
+printf 'domain\n"unterminated\n' >"$T/broken.csv"
+"$BIN" "$ONBOARD" "$T/broken.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "line 2: unterminated quoted field" "$T/out" && ok "a broken CSV: usage error with its line" || bad "broken csv" "$(cat "$T/out")"
+
+# --- kill -9 in the middle, then a rerun; with faults on the wire
+start_sandbox slow --latency 40 --faults 500:0.05,429:0.03,reset:0.02,lost:0.03 --seed 11 --state "$T/slow-state.json"
+use "$SURL"
+{ echo "domain"; for i in $(seq 1 40); do echo "client$i.example.org"; done; } >"$T/many.csv"
+"$BIN" "$ONBOARD" "$T/many.csv" --concurrency 6 --out "$T/many.csv.out" --journal "$T/many.journal" >"$T/out" 2>&1 &
+RUN=$!
+cleanup_pid $RUN
+for _ in $(seq 400); do [ "$(wc -l <"$T/many.journal" 2>/dev/null || echo 0)" -ge 30 ] && break; sleep 0.02; done
+kill -9 $RUN; wait $RUN 2>/dev/null
+lines=$(wc -l <"$T/many.journal")
+[ "$lines" -ge 30 ] && [ "$lines" -lt 120 ] && ok "killed with -9 in the middle ($lines of 120 steps journaled)" || bad "kill timing: $lines journal lines"
+"$BIN" "$ONBOARD" "$T/many.csv" --concurrency 6 --out "$T/many.csv.out" --journal "$T/many.journal" >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && ok "the rerun finishes every client" || bad "rerun status $st" "$(cat "$T/out")"
+"$BIN" "$T/verify.lua" "$T/many.csv" >"$T/facts" 2>&1
+[ "$(grep -c 'yes	yes	1$' "$T/facts")" = 40 ] && ok "after kill -9 and faults: every host associated, exactly one site per client" \
+  || bad "facts after kill" "$(grep -v 'yes	yes	1$' "$T/facts" | head -5)"
+[ "$(grep -c '"ok":true' "$T/many.journal")" = 120 ] && ok "the journal holds each of the 120 steps exactly once" || bad "journal steps: $(grep -c '"ok":true' "$T/many.journal")"
+finish
