@@ -1,0 +1,222 @@
+-- The sandbox's ShortPixel rules, each through the bindings, against the
+-- embedded sandbox (`cdnctl --sandbox`): every rule of the API page.
+local t = require "t"
+local http = require "cdnctl.http"
+local json = require "cdnctl.json"
+local config = require "cdnctl.config"
+
+local AGENCY, OTHER = "sp-demo-agency-0001", "sp-demo-other-0002"
+local base = config.url("sp")
+
+local function admin(path, body)
+  local r = assert(http.request { method = body and "POST" or "GET", url = base .. "/_sandbox/" .. path,
+    body = body and json.encode(body), headers = { "Content-Type: application/json" } })
+  return json.decode(r.body), r.status
+end
+local function raw(path) -- a plain GET, as curl would send it
+  local r = assert(http.request { method = "GET", url = base .. path })
+  return json.decode(r.body), r.status
+end
+local function fails(r, err, code, pattern)
+  t.eq(r, nil, "the call fails")
+  t.eq(err.kind, "api")
+  t.eq(err.code, code)
+  if pattern then t.match(err.message, pattern) end
+end
+local function owner(domain)
+  return admin("state").shortpixel.domains[domain]
+end
+
+t.test("add-domain with a key adds the domain and associates it with the key's user", function()
+  t.ok(shortpixel.add_domain("sp1.example.com"))
+  t.eq(owner("sp1.example.com").owner, "****0001")
+  t.eq(shortpixel.read_domain("sp1.example.com").Associated, true)
+end)
+
+t.test("adding again with the same key is safe", function()
+  local r = t.ok(shortpixel.add_domain("sp1.example.com"))
+  t.eq(r.Status, 2)
+  t.match(r.Message, "already associated")
+end)
+
+t.test("add-domain without a key adds a domain associated with nobody, with 500 free credits", function()
+  local r = t.ok(shortpixel.add_domain("free.example.com", { key = false }))
+  t.eq(r.Status, 2)
+  local d = shortpixel.read_domain("free.example.com")
+  t.eq(d.Associated, false)
+  t.eq(d.Quota, 500)
+  t.eq(owner("free.example.com").owner, nil)
+end)
+
+t.test("a domain added without a key is associated by the next call with a key", function()
+  t.ok(shortpixel.add_domain("free.example.com", { key = OTHER }))
+  t.eq(shortpixel.read_domain("free.example.com").Associated, true)
+  t.eq(owner("free.example.com").owner, "****0002")
+end)
+
+t.test("a domain associated with one user cannot be taken by another key", function()
+  local r, err = shortpixel.add_domain("sp1.example.com", { key = OTHER })
+  fails(r, err, -11, "associated with another user")
+  r, err = shortpixel.set_domain("sp1.example.com", { key = OTHER })
+  fails(r, err, -11)
+  t.eq(owner("sp1.example.com").owner, "****0001")
+end)
+
+t.test("an unknown API key is refused", function()
+  local r, err = shortpixel.add_domain("x1.example.com", { key = "sp-nobody-9999" })
+  fails(r, err, -401, "Invalid API key")
+  t.eq(owner("x1.example.com"), nil, "nothing was added")
+end)
+
+t.test("set-domain associates an existing unassociated domain and adds nothing", function()
+  local r, err = shortpixel.set_domain("never-added.example.com")
+  fails(r, err, -10, "not found")
+  t.eq(owner("never-added.example.com"), nil)
+  t.ok(shortpixel.add_domain("set.example.com", { key = false }))
+  t.ok(shortpixel.set_domain("set.example.com"))
+  t.eq(owner("set.example.com").owner, "****0001")
+end)
+
+t.test("revoke works only with the owner's key", function()
+  local r, err = shortpixel.revoke_domain("set.example.com", { key = OTHER })
+  fails(r, err, -13, "owner")
+  t.eq(owner("set.example.com").owner, "****0001")
+  t.ok(shortpixel.revoke_domain("set.example.com"))
+  t.eq(owner("set.example.com").owner, nil)
+  r, err = shortpixel.revoke_domain("set.example.com")
+  fails(r, err, -15, "not associated with any user")
+end)
+
+t.test("example.com and www.example.com are separate domains", function()
+  t.ok(shortpixel.add_domain("apex.example.net"))
+  local r, err = shortpixel.read_domain("www.apex.example.net")
+  fails(r, err, -10)
+  r, err = shortpixel.purge_cdn_cache_bulk("www.apex.example.net")
+  fails(r, err, -10)
+  t.ok(shortpixel.add_domain("www.apex.example.net", { key = OTHER }))
+  t.eq(owner("apex.example.net").owner, "****0001")
+  t.eq(owner("www.apex.example.net").owner, "****0002")
+end)
+
+t.test("both purges work only for a domain associated with the key", function()
+  t.ok(shortpixel.purge_storage_bulk("apex.example.net"))
+  t.ok(shortpixel.purge_cdn_cache_bulk("apex.example.net"))
+  local r, err = shortpixel.purge_storage_bulk("www.apex.example.net")
+  fails(r, err, -14, "not associated with this API key")
+  r, err = shortpixel.purge_cdn_cache_bulk("www.apex.example.net")
+  fails(r, err, -14)
+  local purges = owner("apex.example.net").purges
+  t.eq(purges.storage, 1)
+  t.eq(purges.cdn, 1)
+end)
+
+t.test("purge with both = true reaches apex and www separately", function()
+  t.ok(shortpixel.add_domain("both.example.org"))
+  t.ok(shortpixel.add_domain("www.both.example.org"))
+  local r = t.ok(shortpixel.purge_cdn_cache_bulk("both.example.org", { both = true }))
+  t.eq(r["both.example.org"].Status, 2)
+  t.eq(r["www.both.example.org"].Status, 2)
+  t.eq(owner("www.both.example.org").purges.cdn, 1)
+end)
+
+t.test("read-domain's statuses come from credits and reachability", function()
+  t.ok(shortpixel.add_domain("status.example.com", { key = OTHER }))
+  local function status() return shortpixel.read_domain("status.example.com") end
+  t.eq(status().Status, 2)
+  t.eq(status().status_name, "ok")
+  admin("domain", { domain = "status.example.com", credits_quota = 1000, credits_used = 950 })
+  t.eq(status().Status, 1)
+  t.eq(status().status_name, "credits almost exhausted")
+  admin("domain", { domain = "status.example.com", credits_used = 1000 })
+  t.eq(status().Status, -1)
+  admin("domain", { domain = "status.example.com", credits_used = 1000, exhausted_days = 30 })
+  t.eq(status().Status, -2)
+  t.eq(status().status_name, "credits exhausted some time ago")
+  admin("domain", { domain = "status.example.com", reachable = false })
+  t.eq(status().Status, -3)
+  t.eq(status().status_name, "domain not reachable")
+  admin("domain", { domain = "status.example.com", reachable = true, credits_used = 0 })
+  t.eq(status().Status, 2)
+end)
+
+t.test("credits run out through use: the exhausted status ages from -1 to -2", function()
+  t.ok(shortpixel.add_domain("aging.example.com", { key = false }))
+  admin("domain", { domain = "aging.example.com", credits_used = 499 })
+  t.eq(shortpixel.read_domain("aging.example.com").Status, 1)
+  admin("cdn/aging.example.com/img/a.jpg")
+  t.eq(shortpixel.read_domain("aging.example.com").Status, -1)
+  admin("clock", { advance = 8 * 86400 })
+  t.eq(shortpixel.read_domain("aging.example.com").Status, -2)
+  admin("clock", { advance = -8 * 86400 })
+end)
+
+t.test("api-status returns every documented field with the documented types", function()
+  local r = t.ok(shortpixel.api_status())
+  t.eq(r.Status.Code, "2")
+  t.eq(r.Status.Message, "Success")
+  for _, f in ipairs { "APICallsMade", "APICallsFree", "APICallsQuotaOneTime", "APICallsMadeOneTime",
+                       "DateSubscription", "DomainCheck", "Unlimited" } do
+    t.eq(type(r[f]), "string", f .. " is a string")
+  end
+  t.eq(math.type(r.APICallsQuota), "integer", "APICallsQuota is a number")
+  t.match(r.DateSubscription, "^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d$")
+  t.eq(r.Unlimited, "false")
+  local bad, err = shortpixel.api_status({ key = "sp-nobody-9999" })
+  t.eq(bad, nil)
+  t.eq(err.code, -401)
+end)
+
+t.test("read-domain-cdn-usage returns every documented field, with daily figures that grow", function()
+  t.ok(shortpixel.add_domain("usage.example.com"))
+  local r = t.ok(shortpixel.read_domain_cdn_usage("usage.example.com"))
+  t.eq(r.Email, "agency@example.com")
+  for f, kind in pairs { APIQuota = "integer", APIQuotaOneTime = "string", DaysToReset = "integer",
+      IsSubaccount = "integer", IsAlias = "integer", RemainingCDNTraffic = "integer", UsedCDNTraffic = "string",
+      FreeAPICalls = "string", PaidAPICalls = "string", PaidAPICallsOneTime = "string", CDNQuota = "integer",
+      Unlimited = "string" } do
+    t.eq(math.type(r[f]) or type(r[f]), kind, f)
+  end
+  t.match(r.PaidAPICalls, "^%d+%.%d+$")
+  t.eq(next(r.UsedCDN), nil, "no traffic yet")
+  local before = tonumber(r.UsedCDNTraffic)
+  admin("cdn/usage.example.com/wp-content/uploads/a.jpg")
+  admin("cdn/usage.example.com/wp-content/uploads/a.jpg")
+  admin("cdn/usage.example.com/wp-content/uploads/b.png")
+  r = t.ok(shortpixel.read_domain_cdn_usage("usage.example.com"))
+  local day, traf = next(r.UsedCDN)
+  t.match(day, "^%d%d%d%d%-%d%d%-%d%d$")
+  t.eq(math.type(traf.Traf), "integer")
+  t.ok(traf.Traf > 40000, "three fetches counted")
+  t.eq(tonumber(r.UsedCDNTraffic), before + traf.Traf)
+  local _, cr = next(r.UsedCredits)
+  t.eq(cr.Paid + cr.Free, 2, "two distinct images optimised once each")
+end)
+
+t.test("cdn usage needs the domain's owner's key", function()
+  local r, err = shortpixel.read_domain_cdn_usage("usage.example.com", { key = OTHER })
+  fails(r, err, -14)
+end)
+
+t.test("the documentation's URLs answer the documented shapes (GET, as a browser or curl sends them)", function()
+  local b = raw("/add-domain/doc.example.com/" .. AGENCY)
+  t.eq(b.Status, 2)
+  b = raw("/read-domain/doc.example.com")
+  t.eq(b.Status, 2)
+  b = raw("/v2/api-status.php?key=" .. AGENCY)
+  t.eq(b.Status.Code, "2")
+  b = raw("/purge-storage-bulk/" .. AGENCY .. "/doc.example.com")
+  t.eq(b.Status, 2)
+end)
+
+t.test("malformed paths get a 4xx, never a crash", function()
+  local _, st = raw("/read-domain/%zz")
+  t.eq(st, 400)
+  _, st = raw("/read-domain")
+  t.eq(st, 404)
+  _, st = raw("/no-such-endpoint/x")
+  t.eq(st, 404)
+  local b = raw("/read-domain/bad..domain")
+  t.eq(b.Status, -12)
+end)
+
+t.done()
