@@ -7,8 +7,8 @@
  * thread that created that state; the caller's state is never touched there.
  * Each complete request becomes one call of the Lua handler. Answers that
  * must wait (--latency) suspend their connection on a timer list instead of
- * blocking the thread. Limits keep hostile clients bounded: 64 KiB of
- * headers per connection, 1 MiB of body, 30 s idle timeout, 1024 connections.
+ * blocking the thread. Limits keep hostile clients bounded: 16 KiB of
+ * request head per connection, 1 MiB of body, 30 s idle timeout, 1024 connections.
  *
  * Ownership: the Server userdata owns the server struct; its __gc (or :stop)
  * stops and joins the thread, which owns the daemon and the Lua state.
@@ -31,6 +31,7 @@
 
 #define SRV_MT "cdnctl.Server"
 #define SRV_MAX_BODY (1024 * 1024)
+#define SRV_MAX_HEAD (16 * 1024) /* per connection: request line and headers (nginx allows 8 KiB lines) */
 
 typedef struct srv_req {
   char *uri;
@@ -280,14 +281,14 @@ static void *srv_thread(void *arg) {
     sl = sizeof *a4;
   }
   (void)sl;
-  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | (strchr(s->host, ':') ? MHD_USE_IPv6 : 0);
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (strchr(s->host, ':') ? MHD_USE_IPv6 : 0);
   s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, srv_access, s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
       MHD_OPTION_URI_LOG_CALLBACK, srv_uri_log, s,
       MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(SRV_MAX_HEAD),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
       MHD_OPTION_END);
   if (!s->daemon) {

@@ -19,9 +19,14 @@ local M = {}
 M.DEFAULT_PENDING = 60      -- seconds a new Easy IO site stays pending
 M.STATE_VERSION = 1
 
+local JSON_HEADERS = { ["Content-Type"] = "application/json" } -- shared: server.c only reads it
+
 local function answer(status, body, extra)
-  local h = { ["Content-Type"] = "application/json" }
-  for k, v in pairs(extra or {}) do h[k] = v end
+  local h = JSON_HEADERS
+  if extra then
+    h = { ["Content-Type"] = "application/json" }
+    for k, v in pairs(extra) do h[k] = v end
+  end
   return { status = status, body = type(body) == "string" and body or json.encode(body), headers = h }
 end
 
@@ -105,6 +110,7 @@ end
 
 function M.new(config_text)
   local cfg = configure(config_text)
+  collectgarbage("generational") -- every request makes short-lived tables only
   local rng_seed = math.tointeger(cfg.seed) or os.time()
   math.randomseed(rng_seed)
 
@@ -166,6 +172,7 @@ function M.new(config_text)
 
   -- Faults: one draw per API request, from the seeded generator.
   local function draw_fault()
+    if #cfg.faults == 0 then return nil end
     local r, acc = math.random(), 0
     for _, f in ipairs(cfg.faults) do
       acc = acc + f.p
@@ -174,7 +181,7 @@ function M.new(config_text)
   end
   local function draw_delay()
     local lat = cfg.latency
-    if not lat then return 0 end
+    if not lat then return nil end
     local ms = lat.min == lat.max and lat.min or lat.min + math.random() * (lat.max - lat.min)
     return ms / 1000
   end
@@ -274,9 +281,7 @@ function M.new(config_text)
     end
     local r = sp.routes[segs[1]]
     if not r then return nil end
-    local masked = {}
-    for i, s in ipairs(segs) do masked[i] = (i - 1 == r.key_at) and redact.short(s) or s end
-    local mpath = "/" .. table.concat(masked, "/")
+    local mpath = r -- the log masks the key's segment (see log_path)
     local nargs = #segs - 1
     if nargs < r.min or nargs > r.max then
       return answer(404, { Status = -404, Message = "Not found." }), mpath
@@ -305,8 +310,17 @@ function M.new(config_text)
     return answer(200, r.handler(sb, who, form)), form
   end
 
-  local function log(req, path, form, resp, fault, t0)
+  -- The path as logged: a ShortPixel route's key segment masked.
+  local function log_path(path, segs)
+    if type(path) == "string" then return path end
+    local masked = {}
+    for i, s in ipairs(segs) do masked[i] = (i - 1 == path.key_at) and redact.short(s) or s end
+    return "/" .. table.concat(masked, "/")
+  end
+
+  local function log(req, path, form, resp, fault, t0, segs)
     if not logf then return end
+    path = log_path(path, segs)
     local fields
     if type(form) == "table" then
       fields = {}
@@ -316,13 +330,13 @@ function M.new(config_text)
     end
     local line = json.encode {
       time = os.date("!%Y-%m-%dT%H:%M:%SZ"), method = req.method, path = path, fields = fields,
-      status = resp and resp.status, fault = fault, ms = math.floor((os.clock() - t0) * 1e6) / 1000,
+      status = resp and resp.status, fault = fault, ms = t0 and math.floor((os.clock() - t0) * 1e6) / 1000,
     }
     logf:write(mask_known(sb.state, line), "\n")
   end
 
   local function handle(req)
-    local t0 = os.clock()
+    local t0 = logf and os.clock()
     local segs, query, path = split_uri(req.uri or "")
     if not segs then
       local resp = answer(400, { error = query })
@@ -361,7 +375,7 @@ function M.new(config_text)
     save()
     resp.delay = delay
     if fault == "lost" then resp.drop = true end -- carried out, then the answer is lost
-    log(req, logged, form, resp, fault, t0)
+    log(req, logged, form, resp, fault, t0, segs)
     return resp
   end
 

@@ -5,7 +5,6 @@
 -- silent (error codes and messages, the shape of read-domain), the choices
 -- are listed in docs/sandbox.md and made here, once.
 
-local check = require "cdnctl.check"
 local json = require "cdnctl.json"
 
 local M = {}
@@ -45,10 +44,24 @@ local function user(sb, key)
   return sb.state.shortpixel.users[key]
 end
 
+-- A hostname as the service accepts it in a path: letters, digits, hyphens
+-- and dots (punycode for international names), lowercased. Names seen are
+-- remembered, so a hot loop over the same domains validates each once.
+local seen, seen_count = {}, 0
 local function domain_name(s)
-  local d = check.domain(s or "", "domain")
-  if not d or d:find("^https?://") then return nil end
-  return d
+  if s == nil then return nil end
+  local d = seen[s]
+  if d ~= nil then return d or nil end
+  d = s:lower()
+  local okname = #d <= 253 and d:find("^[%w_-]+%.[%w_.-]+$") and not d:find("..", 1, true) and d:sub(-1) ~= "."
+  if okname then
+    for label in d:gmatch("[^.]+") do
+      if #label > 63 or label:find("^%-") or label:find("%-$") then okname = false; break end
+    end
+  end
+  if seen_count > 10000 then seen, seen_count = {}, 0 end
+  seen[s], seen_count = okname and d or false, seen_count + 1
+  return okname and d or nil
 end
 
 -- Credits of a domain: its owner's monthly plus one-time credits, or the
