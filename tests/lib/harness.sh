@@ -9,7 +9,7 @@ SRC=${CDNCTL_SOURCE_DIR:?CDNCTL_SOURCE_DIR must name the source tree}
 T=$(mktemp -d)
 _pids=()
 cleanup_pid() { _pids+=("$1"); }
-trap 'for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+trap 'for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
 pass=0 fail=0
 ok()  { pass=$((pass+1)); echo "ok - $1"; }
 bad() { fail=$((fail+1)); echo "not ok - $1"; if [ -n "${2:-}" ]; then printf '%s\n' "$2" | sed 's/^/#   /'; fi; }

@@ -35,7 +35,7 @@ local function fresh_state(cfg)
   local st = {
     version = M.STATE_VERSION, clock_offset = 0,
     shortpixel = { users = {}, domains = {} },
-    easyio = { accounts = {}, sub_keys = {}, sites = {}, next_site_id = 17 },
+    easyio = { accounts = {}, sub_keys = {}, sites = {}, next_site_id = 16 }, -- the page's examples use ids 16-18
   }
   for _, a in ipairs(cfg.accounts.shortpixel) do st.shortpixel.users[a.key] = sp.new_user(a.key, a.email) end
   for _, a in ipairs(cfg.accounts.easyio) do
