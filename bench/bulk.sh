@@ -36,7 +36,7 @@ urls() { for i in $(seq 1 "$2"); do echo "$URL/add-domain/$1$i.bench.example/$KE
 report "cdnctl.parallel" "$T/t1"
 
 urls cp "$N" | sed 's/.*/url = "&"\noutput = "\/dev\/null"/' >"$T/curl.cfg"
-/usr/bin/time -f "%e %U %S %M" -o "$T/t2" curl -s --parallel --parallel-max "$C" -K "$T/curl.cfg"
+/usr/bin/time -f "%e %U %S %M" -o "$T/t2" curl -s --no-progress-meter --parallel --parallel-max "$C" -K "$T/curl.cfg" 2>/dev/null
 report "curl --parallel" "$T/t2"
 
 urls xa "$N" >"$T/xargs.txt"
