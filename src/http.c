@@ -146,11 +146,14 @@ static int http_on_debug(CURL *e, curl_infotype type, char *data, size_t size, v
   const char *tag = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_IN ? "<" :
                     type == CURLINFO_HEADER_OUT ? ">" : NULL;
   if (!tag) return 0;
-  char line[2048];
-  size_t n = size < sizeof line - 1 ? size : sizeof line - 1;
-  memcpy(line, data, n);
-  line[n] = '\0';
-  char *masked = redact_mask_dup(line, t->secret);
+  /* Mask the whole block before anything is cut: a key straddling a cut
+   * would not match and its first characters would be printed. */
+  char *text = malloc(size + 1);
+  if (!text) return 0;
+  memcpy(text, data, size);
+  text[size] = '\0';
+  char *masked = redact_mask_dup(text, t->secret);
+  free(text);
   if (!masked) return 0;
   for (char *p = masked, *nl; p && *p; p = nl ? nl + 1 : NULL) {
     nl = strchr(p, '\n');
@@ -163,20 +166,22 @@ static int http_on_debug(CURL *e, curl_infotype type, char *data, size_t size, v
   return 0;
 }
 
-/* Print one trace line (CDNCTL_DEBUG): method, masked URL, status, time. */
+/* Print one trace line (CDNCTL_DEBUG): method, masked URL, status, time.
+ * The URL and curl's message are masked before they are put together, so
+ * no cut of a long line can leave part of a key behind. */
 static void http_trace(http_transfer *t) {
-  char line[1024];
-  if (t->interrupted)
-    snprintf(line, sizeof line, "cdnctl: %s %s -> interrupted", t->method, t->url);
+  char *url = redact_mask_dup(t->url, t->secret);
+  char *msg = redact_mask_dup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result), t->secret);
+  if (!url || !msg)
+    fprintf(stderr, "cdnctl: (trace line lost: out of memory)\n");
+  else if (t->interrupted)
+    fprintf(stderr, "cdnctl: %s %s -> interrupted\n", t->method, url);
   else if (t->result != CURLE_OK)
-    snprintf(line, sizeof line, "cdnctl: %s %s -> error: %s (%.1f ms)", t->method, t->url,
-             t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result), t->elapsed * 1000);
+    fprintf(stderr, "cdnctl: %s %s -> error: %s (%.1f ms)\n", t->method, url, msg, t->elapsed * 1000);
   else
-    snprintf(line, sizeof line, "cdnctl: %s %s -> %ld (%.1f ms)", t->method, t->url, t->status,
-             t->elapsed * 1000);
-  char *masked = redact_mask_dup(line, t->secret);
-  fprintf(stderr, "%s\n", masked ? masked : "cdnctl: (trace line lost: out of memory)");
-  free(masked);
+    fprintf(stderr, "cdnctl: %s %s -> %ld (%.1f ms)\n", t->method, url, t->status, t->elapsed * 1000);
+  free(url);
+  free(msg);
 }
 
 /* Read every ended transfer from curl. */

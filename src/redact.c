@@ -15,6 +15,7 @@
 
 #define REDACT_MAX 64
 #define REDACT_MIN_LEN 4 /* shorter strings are not worth masking (and would mask everything) */
+#define REDACT_CUT_MIN 6 /* a key's first characters cut short by "..." are masked from this many */
 
 static pthread_mutex_t redact_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *redact_secrets[REDACT_MAX];
@@ -54,13 +55,25 @@ void redact_clear(void) {
   pthread_mutex_unlock(&redact_lock);
 }
 
+/* Length of the start of secret (at least REDACT_CUT_MIN characters, not
+ * all of it) found at text[i..len) and followed by "...", as Lua shortens
+ * chunk names in messages and tracebacks; 0 if none. */
+static size_t redact_cut_prefix(const char *text, size_t len, size_t i, const char *secret, size_t slen) {
+  size_t p = 0;
+  while (p < slen && i + p < len && text[i + p] == secret[p]) p++;
+  if (p < REDACT_CUT_MIN || p == slen) return 0;
+  if (len - (i + p) >= 3 && memcmp(text + i + p, "...", 3) == 0) return p;
+  return 0;
+}
+
 /* Replace every occurrence of secret in text[0..len) and write the result
  * into out (at most outsz bytes with the NUL). Returns the length the
  * result needs, like snprintf; masking never makes text longer than
- * len + 9 per occurrence, and usually shorter. */
+ * len + 9 per occurrence, and usually shorter. The start of a secret cut
+ * short by "..." becomes "****" too. */
 size_t redact_mask_into(const char *text, size_t len, const char *secret,
                         char *out, size_t outsz) {
-  size_t slen = secret ? strlen(secret) : 0, o = 0;
+  size_t slen = secret ? strlen(secret) : 0, o = 0, cut;
   char masked[9];
   if (slen >= REDACT_MIN_LEN) redact_short(secret, slen, masked);
   for (size_t i = 0; i < len;) {
@@ -68,6 +81,10 @@ size_t redact_mask_into(const char *text, size_t len, const char *secret,
       for (const char *m = masked; *m; m++, o++)
         if (o + 1 < outsz) out[o] = *m;
       i += slen;
+    } else if (slen >= REDACT_MIN_LEN && (cut = redact_cut_prefix(text, len, i, secret, slen)) > 0) {
+      for (const char *m = "****"; *m; m++, o++)
+        if (o + 1 < outsz) out[o] = *m;
+      i += cut;
     } else {
       if (o + 1 < outsz) out[o] = text[i];
       o++, i++;

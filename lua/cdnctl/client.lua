@@ -20,6 +20,10 @@ local M = {}
 M.policy = { attempts = 3, base = 0.5, cap = 20, retry_after_cap = 60, timeout = 60 }
 local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
 local NOT_SENT_CURL = { [6] = true, [7] = true } -- could not resolve / connect: nothing reached the server
+-- A certificate that fails verification fails the same way next time:
+-- CURLE_SSL_CERTPROBLEM, PEER_FAILED_VERIFICATION, SSL_CACERT_BADFILE,
+-- SSL_ISSUER_ERROR, SSL_PINNEDPUBKEYNOTMATCH, SSL_INVALIDCERTSTATUS.
+local NO_RETRY_CURL = { [58] = true, [60] = true, [77] = true, [83] = true, [90] = true, [91] = true }
 
 -- Metadata of results (attempts, retries, time), kept beside them.
 M.meta = setmetatable({}, { __mode = "k" })
@@ -166,7 +170,8 @@ local function classify(op, resp, terr, key)
     local kind = terr.code == "interrupted" and "interrupted" or "transport"
     local err = errors.new({ op = op.full, kind = kind, message = terr.message, code = terr.code,
                              curl_code = terr.curl_code, http_status = 0 }, key)
-    return nil, err, kind == "transport" and terr.code ~= "too_big", not NOT_SENT_CURL[terr.curl_code]
+    local retryable = kind == "transport" and terr.code ~= "too_big" and not NO_RETRY_CURL[terr.curl_code]
+    return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
   end
   local body, derr = json.decode(resp.body)
   local status = resp.status
