@@ -59,13 +59,33 @@ function M.key(service, opts_key)
   return k, from
 end
 
+-- The host of a URL, or nil and why: userinfo ("user@host") is refused, so
+-- that what looks like the host is the host.
+local function url_host(url)
+  local scheme, authority = url:match("^(%a[%w+.-]*)://([^/?#]*)")
+  if not scheme then return nil, "not an http(s) URL: " .. url end
+  if authority:find("@", 1, true) then return nil, "the URL has user information ('@'): " .. scheme .. "://..." end
+  local host = authority:match("^%[([^%]]+)%]") or authority:match("^([^:]*)")
+  if host == "" then return nil, "the URL has no host" end
+  return host:lower(), scheme:lower()
+end
+
+-- Loopback only: localhost, 127.x.y.z written as an address, ::1.
+local function is_loopback(host)
+  if host == "localhost" or host == "::1" then return true end
+  local a, b, c, d = host:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  return a == "127" and tonumber(b) < 256 and tonumber(c) < 256 and tonumber(d) < 256
+end
+
 -- A key may be sent in clear only to loopback; everything else needs https.
 function M.transport_ok(url)
-  local scheme, host = url:match("^(%a+)://%[?([^/:%]]+)")
+  local host, scheme = url_host(url)
+  if not host then return false, "refusing to send an API key: " .. scheme end
   if scheme == "https" then return true end
-  if scheme == "http" and (host == "localhost" or host:match("^127%.") or host == "::1") then return true end
+  if scheme ~= "http" then return false, "refusing to send an API key with " .. scheme .. "://: http(s) only" end
+  if scheme == "http" and is_loopback(host) then return true end
   if scheme == "http" and M.allow_http then return true end
-  return false, "refusing to send an API key over plain http to " .. tostring(host)
+  return false, "refusing to send an API key over plain http to " .. host
     .. " (use https, or --allow-http for a host you trust)"
 end
 

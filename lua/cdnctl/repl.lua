@@ -104,7 +104,7 @@ local function print_results(res)
   local parts = {}
   for i = 1, res.n do parts[i] = pretty.format(res[i]) end
   local line = table.concat(parts, "\t")
-  io.stdout:write(line, "\n")
+  io.stdout:write(redact.mask(line), "\n") -- a key asked for (os.getenv) shows masked too
 end
 
 -- Compile a line (and what came before it): function | nil, "incomplete" | nil, message
