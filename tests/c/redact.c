@@ -1,0 +1,141 @@
+/*
+ * tests/c/redact.c: masking of secrets (src/redact.c).
+ *
+ * A secret anywhere in a text becomes "****" plus its last four characters
+ * (only "****" when it has fewer than 12); a secret shorter than 4 is never
+ * masked. redact_mask_into works like snprintf: it returns the length the
+ * result needs and never writes more than outsz bytes, NUL included.
+ */
+#include <stdlib.h>
+#include "tcheck.h"
+
+struct mask_case {
+  const char *what;
+  const char *text;
+  const char *secret;
+  const char *want;
+};
+
+static const struct mask_case mask_cases[] = {
+  {"a long secret keeps its last 4", "key=sp-demo-agency-0001", "sp-demo-agency-0001", "key=****0001"},
+  {"a secret at the start", "abcdefghijklmnop tail", "abcdefghijklmnop", "****mnop tail"},
+  {"a secret in the middle", "GET /add-domain/x.com/abcdefghijkl9xyz -> 200", "abcdefghijkl9xyz", "GET /add-domain/x.com/****9xyz -> 200"},
+  {"every occurrence", "A0123456789ABC|A0123456789ABC", "A0123456789ABC", "****9ABC|****9ABC"},
+  {"a secret of 11 shows nothing", "[0123456789a]", "0123456789a", "[****]"},
+  {"a secret of exactly 12 shows 4", "[0123456789ab]", "0123456789ab", "[****89ab]"},
+  {"a secret of 4 is masked", "x1234y", "1234", "x****y"},
+  {"a secret of 3 is not masked", "x123y", "123", "x123y"},
+  {"no secret: text unchanged", "nothing to hide", NULL, "nothing to hide"},
+  {"the whole text is the secret", "0123456789abcdef", "0123456789abcdef", "****cdef"},
+  {"a partial secret is not masked", "0123456789abcde", "0123456789abcdef", "0123456789abcde"},
+  {"overlapping occurrences are masked left to right", "aaaaaaaaa", "aaaa", "********a"},
+  {"empty text", "", "0123456789abcdef", ""},
+  {"the start of a secret cut short by ... is masked", "at \"sp-demo-age...\":1", "sp-demo-agency-0001", "at \"****...\":1"},
+  {"a cut start under 6 characters is kept", "at sp-de...", "sp-demo-agency-0001", "at sp-de..."},
+};
+
+static void test_mask_into(void) {
+  for (size_t i = 0; i < sizeof mask_cases / sizeof mask_cases[0]; i++) {
+    const struct mask_case *c = &mask_cases[i];
+    char out[128];
+    size_t need = redact_mask_into(c->text, strlen(c->text), c->secret, out, sizeof out);
+    T_STR(out, c->want, c->what);
+    char what[160];
+    snprintf(what, sizeof what, "%s: returns the length %zu", c->what, strlen(c->want));
+    T_INT(need, strlen(c->want), what);
+  }
+}
+
+/* Every output size from 0 to the full length: exact prefix, NUL, no byte
+ * past outsz written (a canary fills the rest), the full length returned. */
+static void test_short_buffers(void) {
+  const char *text = "token 0123456789abcdef in the middle";
+  const char *secret = "0123456789abcdef";
+  const char *want = "token ****cdef in the middle";
+  size_t wlen = strlen(want);
+  int all_ok = 1;
+  char detail[200] = "";
+  for (size_t outsz = 0; outsz <= wlen + 2; outsz++) {
+    char *buf = malloc(outsz + 8);      /* outsz usable bytes, then 8 canary bytes */
+    memset(buf, 0x5A, outsz + 8);
+    size_t need = redact_mask_into(text, strlen(text), secret, outsz ? buf : NULL, outsz);
+    size_t copied = outsz ? (outsz - 1 < wlen ? outsz - 1 : wlen) : 0;
+    int ok = need == wlen;
+    if (outsz) ok = ok && memcmp(buf, want, copied) == 0 && buf[copied] == '\0';
+    for (size_t k = outsz; k < outsz + 8; k++) ok = ok && buf[k] == 0x5A;
+    if (!ok && all_ok) snprintf(detail, sizeof detail, "outsz %zu: need %zu, buffer '%.*s'", outsz, need, (int)copied, buf);
+    all_ok = all_ok && ok;
+    free(buf);
+  }
+  t_report(all_ok, __FILE__, __LINE__, "redact_mask_into never writes past outsz and always terminates", "%s", detail);
+
+  /* The same with a secret that straddles the end of the room. */
+  char small[10];
+  memset(small, 0x5A, sizeof small);
+  size_t need = redact_mask_into("xx0123456789abcdef", 18, secret, small, 5);
+  T_INT(need, 10, "a mask cut by the end of the buffer: full length returned");
+  T_STR(small, "xx**", "a mask cut by the end of the buffer: prefix and NUL");
+  T_INT(small[5], 0x5A, "a mask cut by the end of the buffer: byte 5 untouched");
+}
+
+static void test_registry(void) {
+  char *s;
+  redact_clear();
+  redact_add_secret("sp-demo-agency-0001");
+  redact_add_secret("ez-demo-account-0001");
+  redact_add_secret("sp-demo-agency-0001");          /* twice: kept once */
+  redact_add_secret("abc");                          /* too short: ignored */
+  redact_add_secret(NULL);
+  s = redact_mask_dup("a=sp-demo-agency-0001 b=ez-demo-account-0001 c=abc", NULL);
+  T_STR(s, "a=****0001 b=****0001 c=abc", "registered secrets are masked everywhere in a text");
+  free(s);
+  s = redact_mask_dup("k=0123456789zyxw and sp-demo-agency-0001", "0123456789zyxw");
+  T_STR(s, "k=****zyxw and ****0001", "an extra secret is masked with the registered ones");
+  free(s);
+  s = redact_mask_dup(NULL, NULL);
+  T_STR(s, "", "a NULL text gives an empty string");
+  free(s);
+  /* A text holding many secrets back to back grows nothing and loses nothing. */
+  char big[20 * 19 + 1] = "";
+  for (int i = 0; i < 20; i++) strcat(big, "sp-demo-agency-0001");
+  s = redact_mask_dup(big, NULL);
+  char want[20 * 8 + 1] = "";
+  for (int i = 0; i < 20; i++) strcat(want, "****0001");
+  T_STR(s, want, "twenty secrets back to back");
+  free(s);
+  redact_clear();
+  s = redact_mask_dup("a=sp-demo-agency-0001", NULL);
+  T_STR(s, "a=sp-demo-agency-0001", "after redact_clear nothing is masked");
+  free(s);
+}
+
+/* The same masking through Lua: cdnctl.redact and the message handler. */
+static void test_lua(void) {
+  lua_State *L = t_newstate();
+  int n = t_lua(L, "local r = require 'cdnctl.redact' r.add('ez-demo-subkey-0001') "
+                   "return r.mask('key ez-demo-subkey-0001!'), r.short('ez-demo-subkey-0001'), r.short('shortkey'), "
+                   "r.mask('x 0123456789zzzz y', '0123456789zzzz')", 0);
+  T_INT(n, 4, "redact.mask/short return one value each");
+  if (n == 4) {
+    T_STR(lua_tostring(L, 1), "key ****0001!", "redact.mask masks a registered key");
+    T_STR(lua_tostring(L, 2), "****0001", "redact.short of a long key");
+    T_STR(lua_tostring(L, 3), "****", "redact.short of a key under 12 characters");
+    T_STR(lua_tostring(L, 4), "x ****zzzz y", "redact.mask with an explicit secret");
+  }
+  lua_settop(L, 0);
+  n = t_lua(L, "error('failed with ez-demo-subkey-0001 inside')", 0);
+  const char *msg = n < 0 ? lua_tostring(L, -1) : "";
+  T_OK(n < 0 && strstr(msg, "failed with ****0001 inside") && !strstr(msg, "subkey"),
+       "the message handler masks keys in errors and tracebacks");
+  lua_settop(L, 0);
+  lua_close(L);
+  redact_clear();
+}
+
+int main(void) {
+  test_mask_into();
+  test_short_buffers();
+  test_registry();
+  test_lua();
+  return t_done();
+}
