@@ -69,10 +69,24 @@ static size_t json_number_len(const char *s, size_t n) {
   return i;
 }
 
+/* Whether the number token s[0..k) overflows a double (1e400): such a
+ * number has no Lua value, so decoding refuses it. */
+static int json_number_overflows(const char *s, size_t k) {
+  char small[64];
+  char *tmp = k < sizeof small ? small : malloc(k + 1);
+  if (!tmp) return 0;                      /* cannot tell: let it through */
+  memcpy(tmp, s, k);
+  tmp[k] = 0;
+  int inf = isinf(strtod(tmp, NULL));
+  if (tmp != small) free(tmp);
+  return inf;
+}
+
 /* The pre-pass: copy s into b with numbers marked. Returns 0, or the
- * 1-based position of the first invalid UTF-8 byte inside a string. A
- * malformed number is copied as it is, for cjson to reject. */
-static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n) {
+ * 1-based position of the first invalid UTF-8 byte inside a string or of a
+ * number out of range (*why says which). A malformed number, or a number
+ * where an object key belongs, is copied as it is, for cjson to reject. */
+static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const char **why) {
   size_t i = 0;
   while (i < n) {
     char c = s[i];
@@ -81,7 +95,7 @@ static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n) {
       while (i < n && s[i] != '"') {
         if (s[i] == '\\') { i += (i + 1 < n) ? 2 : 1; continue; }
         size_t k = json_utf8_len((const unsigned char *)s + i, n - i);
-        if (k == 0) return i + 1;
+        if (k == 0) { *why = "invalid UTF-8 in a string"; return i + 1; }
         i += k;
       }
       if (i < n) i++; /* closing quote; an unterminated string is cjson's to report */
@@ -89,6 +103,14 @@ static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n) {
     } else if (c == '-' || json_isdigit(c)) {
       size_t k = json_number_len(s + i, n - i);
       if (k == 0) { luaL_addchar(b, c); i++; continue; }
+      size_t j = i + k;
+      while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) j++;
+      if (j < n && s[j] == ':') {         /* a number as an object key: cjson's to refuse */
+        luaL_addlstring(b, s + i, k);
+        i += k;
+        continue;
+      }
+      if (json_number_overflows(s + i, k)) { *why = "number out of range"; return i + 1; }
       luaL_addchar(b, '"');
       luaL_addchar(b, JSON_MARK);
       luaL_addlstring(b, s + i, k);
@@ -142,11 +164,12 @@ static int json_cjson_decode(lua_State *L, const char *s, size_t n) {
 int json_decode_exact(lua_State *L, const char *s, size_t len) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  size_t bad = json_mark_numbers(&b, s, len);
+  const char *why = NULL;
+  size_t bad = json_mark_numbers(&b, s, len, &why);
   if (bad) {
     luaL_pushresult(&b);
     lua_pop(L, 1);
-    lua_pushfstring(L, "invalid UTF-8 in a string at character %d", (int)bad);
+    lua_pushfstring(L, "%s at character %d", why, (int)bad);
     return 0;
   }
   luaL_pushresult(&b);                     /* marked */
@@ -212,6 +235,12 @@ static void json_copy_marked(lua_State *L, int idx, int depth) {
     lua_newtable(L);                       /* copy */
     lua_pushnil(L);
     while (lua_next(L, idx)) {             /* copy k v */
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        size_t klen;
+        const char *k = lua_tolstring(L, -2, &klen);
+        if (memchr(k, (unsigned char)JSON_MARK, klen))
+          luaL_error(L, "json.encode: key is not valid UTF-8 (byte 0xFF)");
+      }
       json_copy_marked(L, -1, depth + 1);  /* copy k v v' */
       lua_remove(L, -2);                   /* copy k v' */
       lua_pushvalue(L, -2);                /* copy k v' k */

@@ -43,9 +43,9 @@ function M.domain(v, argname)
     s = ascii
   end
   s = s:lower()
+  if s:find("..", 1, true) then return fail(argname, "contains an empty label ('..')") end
   if s:sub(-1) == "." then s = s:sub(1, -2) end -- a fully qualified name's final dot
   if #s > 253 then return fail(argname, "is longer than 253 characters") end
-  if s:find("..", 1, true) then return fail(argname, "contains an empty label ('..')") end
   if s:sub(1, 1) == "." then return fail(argname, "starts with a dot") end
   if not s:find(".", 1, true) then return fail(argname, "'" .. s .. "' has no dot: a domain such as example.com is needed") end
   for label in s:gmatch("[^.]+") do

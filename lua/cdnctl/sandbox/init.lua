@@ -103,6 +103,7 @@ local function split_uri(uri)
   for raw in path:gmatch("[^/]+") do
     local s, e = codec.unescape(raw)
     if not s then return nil, "bad percent-encoding in the path: " .. e end
+    if not utf8.len(s) then return nil, "the path is not UTF-8" end
     segs[#segs + 1] = s
   end
   return segs, query, path
@@ -277,6 +278,9 @@ function M.new(config_text)
     if path == "/v2/api-status.php" then
       local form, e = codec.parse_form(query or "")
       if not form then return answer(400, { Status = { Code = "-400", Message = e } }) end
+      if form.key and not utf8.len(form.key) then
+        return answer(400, { Status = { Code = "-400", Message = "the query is not UTF-8" } })
+      end
       return answer(200, sp.api_status(sb, form.key)), "/v2/api-status.php?key=" .. redact.short(form.key or "")
     end
     local r = sp.routes[segs[1]]
@@ -301,6 +305,9 @@ function M.new(config_text)
     end
     local form, e = codec.parse_form(req.body)
     if not form then return answer(400, ez.err("malformed form body: " .. e)) end
+    for k, v in pairs(form) do
+      if not utf8.len(k) or not utf8.len(v) then return answer(400, ez.err("the form body is not UTF-8")) end
+    end
     local who
     if r.key ~= false then
       if form.api_key == nil or form.api_key == "" then return answer(200, ez.err(ez.ERR.no_key)), form end
