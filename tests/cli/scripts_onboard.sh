@@ -98,12 +98,18 @@ use "$SURL"
 "$BIN" "$ONBOARD" "$T/many.csv" --concurrency 6 --out "$T/many.csv.out" --journal "$T/many.journal" >"$T/out" 2>&1 &
 RUN=$!
 cleanup_pid $RUN
-for _ in $(seq 400); do [ "$(wc -l <"$T/many.journal" 2>/dev/null || echo 0)" -ge 30 ] && break; sleep 0.02; done
+for _ in $(seq 400); do [ "$({ wc -l <"$T/many.journal"; } 2>/dev/null || echo 0)" -ge 30 ] && break; sleep 0.02; done
 kill -9 $RUN; wait $RUN 2>/dev/null
 lines=$(wc -l <"$T/many.journal")
 [ "$lines" -ge 30 ] && [ "$lines" -lt 120 ] && ok "killed with -9 in the middle ($lines of 120 steps journaled)" || bad "kill timing: $lines journal lines"
-"$BIN" "$ONBOARD" "$T/many.csv" --concurrency 6 --out "$T/many.csv.out" --journal "$T/many.journal" >"$T/out" 2>&1; st=$?
-[ $st = 0 ] && ok "the rerun finishes every client" || bad "rerun status $st" "$(cat "$T/out")"
+# A client whose call met a fault on each of its 3 attempts is reported
+# failed (exit 3); running again is how a user finishes it. At 13% faults a
+# second rerun is rarely needed, a fourth never.
+for run in 1 2 3; do
+  "$BIN" "$ONBOARD" "$T/many.csv" --concurrency 6 --out "$T/many.csv.out" --journal "$T/many.journal" >"$T/out" 2>&1; st=$?
+  [ $st = 3 ] || break
+done
+[ $st = 0 ] && ok "rerunning finishes every client ($run run(s) after the kill)" || bad "rerun status $st" "$(cat "$T/out")"
 "$BIN" "$T/verify.lua" "$T/many.csv" >"$T/facts" 2>&1
 [ "$(grep -c 'yes	yes	1$' "$T/facts")" = 40 ] && ok "after kill -9 and faults: every host associated, exactly one site per client" \
   || bad "facts after kill" "$(grep -v 'yes	yes	1$' "$T/facts" | head -5)"
