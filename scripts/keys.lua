@@ -1,0 +1,196 @@
+-- scripts/keys.lua: Easy IO sub-keys for agencies (one per client).
+--
+--   cdnctl scripts/keys.lua list [--show-keys]
+--   cdnctl scripts/keys.lua create --label L [--allowed N] [--site-limit N]
+--   cdnctl scripts/keys.lua change SUBKEY [--label L] [--allowed N] [--site-limit N]
+--   cdnctl scripts/keys.lua remove SUBKEY
+--   (each takes --profile NAME)
+--
+-- Keys are shown masked (redact.short: "****" and the last four characters)
+-- unless list --show-keys. create prints the new sub-key once, alone on
+-- standard output: the one place this script prints a key. SUBKEY is the
+-- full sub-key or its masked form as list shows it, which keeps the key off
+-- the command line. change sends only what is given and keeps the rest
+-- (easyio.change_key reads the current values first: the API blanks
+-- omitted fields). Exit: 0 done, 3 the API refused or failed, 2 usage.
+
+local script = require "cdnctl.script"
+local check = require "cdnctl.check"
+local redact = require "cdnctl.redact"
+
+local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys]
+       cdnctl scripts/keys.lua create --label L [--allowed N] [--site-limit N]
+       cdnctl scripts/keys.lua change SUBKEY [--label L] [--allowed N] [--site-limit N]
+       cdnctl scripts/keys.lua remove SUBKEY
+       (each also takes --profile NAME)]]
+
+local HELP = USAGE .. [[
+
+
+Manages the Easy IO account's sub-keys (the account key: EASYIO_API_KEY or
+the profile; a sub-key cannot manage sub-keys).
+
+  list      each sub-key with its label, its monthly image limit (allowed),
+            its site limit, its sites and this month's use (credits and bill);
+            keys are masked (****abcd) unless --show-keys
+  create    creates a sub-key, then sets its label and limits. The new key is
+            printed once, alone on standard output (KEY=$(... create ...)):
+            this is the only place this script prints a key in full, so keep
+            it then. The rest goes to standard error.
+  change    changes the label or limits given and keeps the others
+  remove    removes the sub-key
+
+SUBKEY is the full sub-key or its masked form as list shows it (****abcd),
+which keeps the key out of ps and the shell's history. Limits are whole
+numbers; 0 means no limit. Exit status: 0 done, 3 the API refused or failed,
+2 usage.]]
+
+local argv = { ... }
+for _, a in ipairs(argv) do
+  if a == "--help" or a == "-h" then io.stdout:write(HELP, "\n"); cdnctl.exit(0) end
+end
+local opts, pos = script.args(argv, {
+  ["--show-keys"] = "flag", ["--label"] = "value", ["--allowed"] = "value", ["--site-limit"] = "value",
+  ["--profile"] = "value",
+}, USAGE)
+
+local function usage_error(msg)
+  io.stderr:write(msg, "\n", USAGE, "\n")
+  cdnctl.exit(script.EXIT_USAGE)
+end
+local function failed(msg)
+  io.stderr:write(msg, "\n")
+  cdnctl.exit(script.EXIT_FAILED)
+end
+
+local COMMANDS = { list = 0, create = 0, change = 1, remove = 1 } -- arguments after the command
+local cmd = pos[1]
+if not cmd then usage_error("a command is needed: list, create, change or remove") end
+if COMMANDS[cmd] == nil then usage_error("unknown command '" .. cmd .. "' (list, create, change or remove)") end
+if #pos - 1 ~= COMMANDS[cmd] then
+  usage_error(COMMANDS[cmd] == 1 and (cmd .. " needs one SUBKEY") or (cmd .. " takes no arguments"))
+end
+if opts.show_keys and cmd ~= "list" then usage_error("--show-keys goes with list only") end
+if (cmd == "list" or cmd == "remove") and (opts.label or opts.allowed or opts.site_limit) then
+  usage_error("--label, --allowed and --site-limit go with create and change")
+end
+if cmd == "create" and not opts.label then usage_error("create needs --label") end
+
+-- The fields to set, checked: {label =, allowed =, site_limit =}.
+local fields = {}
+if opts.label then
+  local v, err = check.text(opts.label, "--label")
+  if not v then usage_error(err) end
+  fields.label = v
+end
+for opt, name in pairs({ allowed = "--allowed", site_limit = "--site-limit" }) do
+  if opts[opt] then
+    local n = opts[opt]:match("^%d+$") and check.count(opts[opt], name)
+    if not n then usage_error(name .. " must be a whole number (0 for no limit), not '" .. opts[opt] .. "'") end
+    fields[opt] = n
+  end
+end
+if cmd == "change" and next(fields) == nil then usage_error("change needs --label, --allowed or --site-limit") end
+
+local ok, perr = script.use_profile(opts.profile)
+if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+
+local short = redact.short
+local function describe(r)
+  return string.format("label '%s', allowed %s, site limit %s", tostring(r.label or ""),
+    tostring(r.allowed or 0), tostring(r.site_limit or 0))
+end
+
+-- The full sub-key for SUBKEY: itself, or the one key list shows that way.
+local function resolve(arg)
+  local masked = arg:match("^%*%*%*%*") ~= nil
+  if not masked then
+    local k, err = check.key(arg, "SUBKEY")
+    if not k then usage_error(err) end
+    redact.add(k) -- masked in any message from here on
+    return k
+  end
+  local r, err = easyio.show_keys()
+  if not r then failed("cannot list the sub-keys to find " .. arg .. ": " .. tostring(err)) end
+  local found = {}
+  for _, k in ipairs(type(r.keys) == "table" and r.keys or {}) do
+    if short(k) == arg then found[#found + 1] = k end
+  end
+  if #found == 0 then failed("no sub-key is shown as " .. arg .. " (see: cdnctl scripts/keys.lua list)") end
+  if #found > 1 then failed(#found .. " sub-keys are shown as " .. arg .. ": give the full key (list --show-keys)") end
+  redact.add(found[1])
+  return found[1]
+end
+
+if cmd == "list" then
+  local r, err = easyio.show_keys()
+  if not r then failed("cannot list the sub-keys: " .. tostring(err)) end
+  local month = os.date("!%Y-%m")
+  local function get(map, k)
+    local v = type(map) == "table" and map[k]
+    if v == nil or v == false or v == cdnctl.null then return nil end
+    return v
+  end
+  local rows = {}
+  for _, k in ipairs(type(r.keys) == "table" and r.keys or {}) do
+    local stats, bill = get(r.stats, k), get(r.bill, k)
+    rows[#rows + 1] = {
+      opts.show_keys and k or short(k), tostring(get(r.labels, k) or ""), tostring(get(r.limits, k) or 0),
+      tostring(get(r.site_limit, k) or 0), tostring(get(r.sites, k) or 0),
+      tostring(type(stats) == "table" and stats[month] or 0), tostring(type(bill) == "table" and bill[month] or "-"),
+    }
+  end
+  if #rows == 0 then io.stdout:write("no sub-keys on this account\n"); cdnctl.exit(script.EXIT_OK) end
+  local head = { "KEY", "LABEL", "ALLOWED", "SITE LIMIT", "SITES", "USED " .. month, "BILL " .. month }
+  local right = { false, false, true, true, true, true, true }
+  local w = {}
+  for c, h in ipairs(head) do
+    w[c] = #h
+    for _, row in ipairs(rows) do w[c] = math.max(w[c], utf8.len(row[c]) or #row[c]) end
+  end
+  local function line(row)
+    local cells = {}
+    for c, s in ipairs(row) do
+      local pad = string.rep(" ", w[c] - (utf8.len(s) or #s))
+      cells[c] = right[c] and (pad .. s) or (c == #row and s or s .. pad)
+    end
+    return table.concat(cells, "  ")
+  end
+  io.stdout:write(line(head), "\n")
+  for _, row in ipairs(rows) do io.stdout:write(line(row), "\n") end
+  io.stdout:write(#rows, " sub-keys; ALLOWED is images a month and 0 means no limit, as for SITE LIMIT\n")
+  cdnctl.exit(script.EXIT_OK)
+
+elseif cmd == "create" then
+  local r, err = easyio.create_key()
+  if not r then failed("cannot create a sub-key: " .. tostring(err)) end
+  local key = r.sub_key
+  if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end
+  -- The key first: whatever happens next, this is the only time it is shown.
+  io.stdout:write(key, "\n")
+  io.stdout:flush()
+  redact.add(key)
+  local c, cerr = easyio.change_key(key, fields)
+  if not c then
+    failed("created sub-key " .. short(key) .. " (printed above, once), but setting " .. describe(fields)
+      .. " failed: " .. tostring(cerr) .. "\nretry with: cdnctl scripts/keys.lua change " .. short(key)
+      .. " --label ...")
+  end
+  io.stderr:write("created sub-key ", short(key), " with ", describe(c),
+    "; the key above is printed this once: store it now\n")
+  cdnctl.exit(script.EXIT_OK)
+
+elseif cmd == "change" then
+  local key = resolve(pos[2])
+  local r, err = easyio.change_key(key, fields)
+  if not r then failed("cannot change " .. short(key) .. ": " .. tostring(err)) end
+  io.stdout:write("changed ", short(key), ": ", describe(r), "\n")
+  cdnctl.exit(script.EXIT_OK)
+
+elseif cmd == "remove" then
+  local key = resolve(pos[2])
+  local r, err = easyio.remove_key(key)
+  if not r then failed("cannot remove " .. short(key) .. ": " .. tostring(err)) end
+  io.stdout:write("removed ", short(key), "\n")
+  cdnctl.exit(script.EXIT_OK)
+end

@@ -1,0 +1,192 @@
+-- scripts/purge.lua: purge ShortPixel's CDN cache (or its storage) for
+-- domains, apex and www both.
+--
+--   cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] DOMAIN...
+--   cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] --from FILE
+--
+-- Which endpoint each mode calls (ShortPixel has no purge of the CDN cache
+-- alone: its CDN purge clears the storage copy too):
+--   default    purge-cdn-cache-bulk  the CDN cache and ShortPixel's storage
+--   --storage  purge-storage-bulk    ShortPixel's storage only; the CDN cache stays
+-- Each host gets exactly one call. Every domain is purged for its apex and
+-- its www (shortpixel.hosts), which ShortPixel treats as separate domains.
+-- Bad domains are reported with where they came from (argument N, FILE:line)
+-- and the rest go on. Exit: 0 every host purged, 3 some failed, were not
+-- associated with the key or were bad input, 2 bad usage.
+
+local script = require "cdnctl.script"
+local csv = require "cdnctl.csv"
+local check = require "cdnctl.check"
+
+local USAGE = "usage: cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] DOMAIN...\n"
+  .. "       cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] --from FILE"
+
+local HELP = USAGE .. [[
+
+
+Purges ShortPixel's caches for every domain, for its apex and its www
+(example.com and www.example.com are separate domains to ShortPixel).
+
+Modes (one API call per host):
+  (default)        GET purge-cdn-cache-bulk: the CDN cache and ShortPixel's
+                   storage. ShortPixel has no purge of the CDN cache alone.
+  --storage        GET purge-storage-bulk: ShortPixel's storage only; the CDN
+                   cache is left as it is.
+
+Options:
+  --from FILE      the domains from FILE: one per line (blank lines and
+                   # comments skipped), or a CSV with a header and a 'domain'
+                   column (optional columns: 'service' -- rows for easyio only
+                   are skipped -- and 'shortpixel_key', a per-client key)
+  --concurrency N  requests in flight at most (default 8)
+  --profile NAME   use this profile's keys
+
+The key: SHORTPIXEL_API_KEY, else the profile. Each host's result is printed,
+then the hosts that are not associated with the key. Exit status: 0 every
+host purged, 3 some failed, were not associated or were bad input, 2 usage.]]
+
+local argv = { ... }
+for _, a in ipairs(argv) do
+  if a == "--help" or a == "-h" then io.stdout:write(HELP, "\n"); cdnctl.exit(0) end
+end
+local SPEC = { ["--storage"] = "flag", ["--concurrency"] = "integer", ["--from"] = "value", ["--profile"] = "value" }
+local opts = script.args(argv, SPEC, USAGE)
+
+local function usage_error(msg)
+  io.stderr:write(msg, "\n", USAGE, "\n")
+  cdnctl.exit(script.EXIT_USAGE)
+end
+
+-- The positional arguments with their place on the command line ($N).
+local function positional(args)
+  local out, i = {}, 1
+  while i <= #args do
+    local a = args[i]
+    if a:sub(1, 2) == "--" and a ~= "--" then
+      if SPEC[a] and SPEC[a] ~= "flag" then i = i + 1 end -- its value follows
+    else
+      out[#out + 1] = { value = a, index = i }
+    end
+    i = i + 1
+  end
+  return out
+end
+
+local pos = positional(argv)
+if opts.from and #pos > 0 then usage_error("give domains as arguments or --from FILE, not both") end
+if not opts.from and #pos == 0 then usage_error("no domain given") end
+local ok, perr = script.use_profile(opts.profile)
+if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+
+-- Inputs: {raw =, source =, key =}; problems found while reading: {source =, message =}.
+local inputs, bad, notes = {}, {}, {}
+
+local function read_list(path, text)
+  local n = 0
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    if n == 1 then line = line:gsub("^\239\187\191", "") end
+    line = line:gsub("\r$", ""):gsub("%s+#.*$", ""):match("^%s*(.-)%s*$")
+    if line ~= "" and line:sub(1, 1) ~= "#" then
+      inputs[#inputs + 1] = { raw = line, source = path .. ":" .. n }
+    end
+  end
+end
+
+local function read_csv(path, text)
+  local rows, header = csv.parse_table(text)
+  if not rows then usage_error(path .. ": " .. header) end
+  local has = {}
+  for _, h in ipairs(header) do has[h] = true end
+  if not has.domain then usage_error(path .. ": the header has no 'domain' column") end
+  for _, row in ipairs(rows) do
+    local src = path .. ":" .. row.line
+    local service = (row.service or ""):lower()
+    local key, kerr
+    if row.shortpixel_key and row.shortpixel_key ~= "" then key, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
+    if row.error then bad[#bad + 1] = { source = src, message = (row.error:gsub("^line %d+: ", "")) }
+    elseif service == "easyio" then notes[#notes + 1] = "skipped " .. src .. ": service is easyio (no ShortPixel domain)"
+    elseif service ~= "" and service ~= "shortpixel" and service ~= "both" then
+      bad[#bad + 1] = { source = src, message = "service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)" }
+    elseif kerr then bad[#bad + 1] = { source = src, message = kerr }
+    else inputs[#inputs + 1] = { raw = row.domain, source = src, key = key } end
+  end
+end
+
+if opts.from then
+  local text, rerr = script.read_file(opts.from)
+  if not text then usage_error("cannot read " .. opts.from .. ": " .. tostring(rerr)) end
+  -- A CSV when its first meaningful line is a header: it has a comma or is 'domain'.
+  local first
+  for line in text:gsub("^\239\187\191", ""):gmatch("[^\r\n]+") do
+    local l = line:match("^%s*(.-)%s*$")
+    if l ~= "" and l:sub(1, 1) ~= "#" then first = l; break end
+  end
+  if first and (first:find(",", 1, true) or first:lower() == "domain") then read_csv(opts.from, text)
+  else read_list(opts.from, text) end
+else
+  for _, p in ipairs(pos) do inputs[#inputs + 1] = { raw = p.value, source = "argument " .. p.index } end
+end
+
+-- Domains to hosts: apex and www each once, in the order given.
+local items, seen = {}, {}
+for _, input in ipairs(inputs) do
+  local d, derr = check.domain(input.raw, "domain")
+  if not d then
+    bad[#bad + 1] = { source = input.source, message = derr }
+  else
+    for _, h in ipairs(check.hosts(d)) do
+      if seen[h] then
+        notes[#notes + 1] = "note: " .. h .. " (" .. input.source .. ") is already listed (" .. seen[h] .. "): purged once"
+      else
+        seen[h] = input.source
+        items[#items + 1] = { host = h, source = input.source, key = input.key }
+      end
+    end
+  end
+end
+for _, b in ipairs(bad) do io.stderr:write("skipped ", b.source, ": ", b.message, "\n") end
+for _, n in ipairs(notes) do io.stderr:write(n, "\n") end
+
+local purge = opts.storage and shortpixel.purge_storage_bulk or shortpixel.purge_cdn_cache_bulk
+local what = opts.storage and "ShortPixel storage only (purge-storage-bulk)"
+  or "CDN cache and ShortPixel storage (purge-cdn-cache-bulk)"
+io.stdout:write(string.format("purging %s for %d hosts\n", what, #items))
+
+-- A refusal saying the host is not the key's (ShortPixel's words or the
+-- sandbox's codes: -10 not found, -14 not this key's, -15 nobody's).
+local NOT_ASSOCIATED = { [-10] = true, [-14] = true, [-15] = true }
+local function not_associated(err)
+  if type(err) ~= "table" or err.kind ~= "api" then return false end
+  if NOT_ASSOCIATED[tonumber(err.code)] then return true end
+  local m = tostring(err.message):lower()
+  return m:find("not associated", 1, true) ~= nil or m:find("not found", 1, true) ~= nil
+end
+
+local results = {}
+local _, errs = cdnctl.parallel(items, function(it)
+  local r, err = purge(it.host, { key = it.key })
+  if r then return { state = "purged", message = tostring(r.Message or "") } end
+  return { state = not_associated(err) and "not associated" or "failed", message = tostring(err) }
+end, {
+  concurrency = opts.concurrency or 8,
+  on_result = function(i, r, err) results[i] = r or { state = "failed", message = tostring(err) } end,
+})
+
+local counts = { purged = 0, ["not associated"] = 0, failed = 0 }
+local unassoc = {}
+local width = 0
+for _, it in ipairs(items) do width = math.max(width, #it.host) end
+for i, it in ipairs(items) do
+  local r = results[i] or { state = "failed", message = errs[i] or "not run (interrupted)" }
+  counts[r.state] = counts[r.state] + 1
+  if r.state == "not associated" then unassoc[#unassoc + 1] = it.host end
+  io.stdout:write(string.format("%-14s %-" .. width .. "s  (%s)  %s\n", r.state, it.host, it.source, r.message))
+end
+io.stdout:write(string.format("%d hosts: %d purged, %d not associated with the key, %d failed; %d bad inputs\n",
+  #items, counts.purged, counts["not associated"], counts.failed, #bad))
+if #unassoc > 0 then
+  io.stdout:write("not associated with the key: ", table.concat(unassoc, " "), "\n")
+end
+local all_ok = counts.purged == #items and #bad == 0
+cdnctl.exit(all_ok and script.EXIT_OK or script.EXIT_FAILED)
