@@ -348,18 +348,23 @@ end
 M.call = call
 
 -- Both hosts (apex and www) for the purges.
+-- opts.both: the apex and www, separately. -> {[host] = result} | nil, err
+-- where err is the first host's error, with err.results the hosts that
+-- succeeded and err.failed {[host] = message} (no cycle: safe to encode).
 local function call_both(op, values, opts)
   local hosts = check.hosts(values.domain)
-  local out, first_err = {}, nil
-  local errs = {}
+  local out, failed, first_err = {}, {}, nil
   for _, h in ipairs(hosts) do
     local r, err = call(op, { domain = h }, opts)
-    out[h] = r or err
-    if not r then errs[h] = err; first_err = first_err or err end
+    if r then out[h] = r
+    else
+      failed[h] = tostring(err)
+      first_err = first_err or err
+      first_err.host = first_err.host or h
+    end
   end
   if first_err then
-    first_err.host = first_err.host or next(errs)
-    first_err.results = out
+    first_err.results, first_err.failed = out, failed
     return nil, first_err
   end
   return out

@@ -78,7 +78,11 @@ local SUBCOMMANDS = { sandbox = true, call = true, profiles = true }
 local function warn_keys_in_argv(argv)
   for i = 1, #argv do
     local a = argv[i]
-    if a:match("[%w_]*[Kk][Ee][Yy]%s*=%s*[\"']?[%w%-]+") and not a:match("^%-%-") then
+    -- `call ... key=VALUE` / `api_key=VALUE`, or a quoted literal in -e code:
+    -- `{ key = "sp-..." }`; not `{ key = key }`, which names a variable.
+    local literal = a:match("^[%w_]*[Kk][Ee][Yy]=([^%s]+)$")
+      or a:match("[Kk][Ee][Yy]%s*=%s*[\"']([^\"'%s]+)[\"']")
+    if literal and #literal >= 8 and not a:match("^%-%-") then
       io.stderr:write("cdnctl: warning: argument ", i, " seems to hold an API key; other users can see it in ps. "
         .. "Use SHORTPIXEL_API_KEY / EASYIO_API_KEY or a profile instead.\n")
       return

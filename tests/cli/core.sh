@@ -83,4 +83,10 @@ expect_status "call refuses key= on the command line" 2 "$BIN" call read_domain 
 CDNCTL_SHORTPIXEL_URL=http://192.0.2.1 "$BIN" -e 'local r, e = shortpixel.set_domain("example.com"); print(e.kind, e.message)' >"$T/out" 2>&1
 grep -q "^invalid	refusing to send an API key over plain http to 192.0.2.1" "$T/out" && ok "a key is never sent over plain http to a non-loopback host" || bad "http refused" "$(cat "$T/out")"
 
+# a key written on the command line warns (ps shows it); a variable named key does not
+"$BIN" -e 'local t = { key = "sp-literal-key-1234" }' >"$T/out" 2>&1
+grep -q "seems to hold an API key" "$T/out" && ok "a literal key in -e code warns" || bad "no warning for a literal key" "$(cat "$T/out")"
+"$BIN" -e 'local key = "x"; local t = { key = key }' >"$T/out" 2>&1
+[ ! -s "$T/out" ] && ok "{ key = key } names a variable: no warning" || bad "false warning" "$(cat "$T/out")"
+
 finish

@@ -119,6 +119,17 @@ t.test("purge with both = true reaches apex and www separately", function()
   t.eq(owner("www.both.example.org").purges.cdn, 1)
 end)
 
+t.test("both = true with one host refused: nil, err naming it, err.results the other, and err encodes", function()
+  t.ok(shortpixel.add_domain("half.example.org"))
+  local r, err = shortpixel.purge_storage_bulk("half.example.org", { both = true })
+  t.eq(r, nil)
+  t.eq(err.host, "www.half.example.org")
+  t.eq(err.code, -10)
+  t.eq(err.results["half.example.org"].Status, 2)
+  t.match(err.failed["www.half.example.org"], "Domain not found")
+  t.ok(json.encode(err.results), "no cycle")
+end)
+
 t.test("read-domain's statuses come from credits and reachability", function()
   t.ok(shortpixel.add_domain("status.example.com", { key = OTHER }))
   local function status() return shortpixel.read_domain("status.example.com") end
