@@ -66,7 +66,36 @@ function M.exit(status)
 end
 
 -- Install the documented globals: cdnctl, shortpixel, easyio, help.
+-- Everything a script prints or writes to a file passes through redaction:
+-- a key the process knows (environment, profile, opts.key) shows masked even
+-- when a script prints it itself, in its output, results and journals.
+local function mask_output()
+  local redact = require "cdnctl.redact"
+  local methods = getmetatable(io.stdout).__index
+  local raw_write = methods.write
+  methods.write = function(f, ...)
+    local n = select("#", ...)
+    if n == 1 then
+      local v = ...
+      return raw_write(f, type(v) == "string" and redact.mask(v) or v)
+    end
+    local args = table.pack(...)
+    for i = 1, n do
+      if type(args[i]) == "string" then args[i] = redact.mask(args[i]) end
+    end
+    return raw_write(f, table.unpack(args, 1, n))
+  end
+  rawset(_G, "print", function(...)
+    local n = select("#", ...)
+    local parts = table.pack(...)
+    for i = 1, n do parts[i] = tostring(parts[i]) end
+    io.stdout:write(table.concat(parts, "\t", 1, n), "\n")
+  end)
+  io.write = function(...) return io.output():write(...) end
+end
+
 function M.install_globals()
+  mask_output()
   rawset(_G, "cdnctl", M)
   rawset(_G, "shortpixel", M.shortpixel)
   rawset(_G, "easyio", M.easyio)

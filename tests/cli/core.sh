@@ -89,4 +89,10 @@ grep -q "seems to hold an API key" "$T/out" && ok "a literal key in -e code warn
 "$BIN" -e 'local key = "x"; local t = { key = key }' >"$T/out" 2>&1
 [ ! -s "$T/out" ] && ok "{ key = key } names a variable: no warning" || bad "false warning" "$(cat "$T/out")"
 
+# a script that prints or writes a known key itself shows it masked
+OUTF="$T/written" SHORTPIXEL_API_KEY=sp-printed-key-5678 "$BIN" -e 'local k = os.getenv("SHORTPIXEL_API_KEY")
+  print(k); io.write(k, "\n"); local f = assert(io.open(os.getenv("OUTF"), "w")); f:write("key=", k, "\n"); f:close()' >"$T/out" 2>&1
+[ "$(cat "$T/out")" = "$(printf '****5678\n****5678')" ] && [ "$(cat "$T/written")" = "key=****5678" ] \
+  && ok "print, io.write and file writes mask a known key" || bad "script output masking" "$(cat "$T/out" "$T/written")"
+
 finish
