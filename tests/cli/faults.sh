@@ -9,12 +9,9 @@
 [ $st = 0 ] && [ "$(grep -c ' ok$' "$T/tour")" = 20 ] && grep -q "remove_site .*pending" "$T/tour" \
   && ok "all nineteen bindings run against the sandbox (examples/tour.lua)" || bad "tour ($st)" "$(cat "$T/tour")"
 
-"$BIN" sandbox --pending 0 --faults 500:0.08,429:0.04,reset:0.05,lost:0.12 --seed 5 --log "$T/log" >"$T/url" 2>"$T/err" &
-cleanup_pid $!
-wait_file "$T/url" || { echo "sandbox did not start"; exit 1; }
-URL=$(head -1 "$T/url")
-export CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_SHORTPIXEL_API_URL=$URL CDNCTL_EASYIO_URL=$URL \
-  SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001
+start_sandbox sb --pending 0 --faults 500:0.08,429:0.04,reset:0.05,lost:0.12 --seed 5 --log "$T/log"
+use "$SURL"
+export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001
 cat >"$T/bulk.lua" <<'LUA'
 cdnctl.retry { base = 0.01, cap = 0.05, attempts = 12 } -- 0.29^12: no call runs out of attempts
 local n = 40

@@ -6,14 +6,6 @@
 # and slowloris clients.
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 
-start_sandbox() { # name args...: starts `cdnctl sandbox`, sets SURL and ${name}_PID
-  local name=$1; shift
-  "$BIN" sandbox "$@" >"$T/$name.url" 2>"$T/$name.err" &
-  cleanup_pid $!
-  eval "${name}_PID=$!"
-  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
-  SURL=$(head -1 "$T/$name.url")
-}
 has() { sed 's#\\/#/#g' <<<"$1" | grep -q -- "$2"; } # JSON text, "\/" read as "/" (PHP and cjson escape it)
 
 # --- options and usage

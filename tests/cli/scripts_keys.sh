@@ -7,14 +7,6 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 KEYS=$SRC/scripts/keys.lua
 
-start_sandbox() { # name args...: starts `cdnctl sandbox`, sets SURL
-  local name=$1; shift
-  "$BIN" sandbox --pending 0 "$@" >"$T/$name.url" 2>"$T/$name.err" &
-  cleanup_pid $!
-  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
-  SURL=$(head -1 "$T/$name.url")
-}
-use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASYIO_URL=$1; }
 export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 unset CDNCTL_DEBUG
 
@@ -27,7 +19,7 @@ for k, v in sorted(json.load(sys.stdin)["easyio"]["sub_keys"].items()):
 }
 leaks() { grep -lE "ez-demo-account-0001|ez-demo-subkey-0001|sp-demo-agency-0001${1:+|$1}" "${@:2}"; }
 
-start_sandbox main
+start_sandbox main --pending 0
 use "$SURL"
 
 # --- list: masked by default, in full with --show-keys
@@ -101,7 +93,7 @@ L=$(leaks "$NEW" "$T/list1" "$T/list2" "$T/create.err" "$T/change1" "$T/change2"
 [ -z "$L" ] && ok "no key in any output but create's one print" || bad "keys leaked into: $L"
 
 # --- faults: create, change, list and remove still right; exactly one key made
-start_sandbox faulty --faults 500:0.1,429:0.05,reset:0.02,lost:0.1 --seed 49
+start_sandbox faulty --pending 0 --faults 500:0.1,429:0.05,reset:0.02,lost:0.1 --seed 49
 use "$SURL"
 CDNCTL_DEBUG=1 "$BIN" "$KEYS" create --label "Faulty" --allowed 10 --site-limit 1 >"$T/fcreate.out" 2>"$T/fcreate.err"; st=$?
 F=$(cat "$T/fcreate.out"); FM=****${F: -4}

@@ -5,15 +5,6 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 ONBOARD=$SRC/scripts/onboard.lua
 
-start_sandbox() { # name args...: starts `cdnctl sandbox`, sets SURL
-  local name=$1; shift
-  "$BIN" sandbox --pending 0 "$@" >"$T/$name.url" 2>"$T/$name.err" &
-  cleanup_pid $!
-  eval "${name}_PID=$!"
-  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
-  SURL=$(head -1 "$T/$name.url")
-}
-use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASYIO_URL=$1; }
 export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 
 # Facts about the sandbox, read through the bindings: one line per client
@@ -39,7 +30,7 @@ end
 LUA
 
 # --- the happy path, bad rows and per-client keys
-start_sandbox main
+start_sandbox main --pending 0
 use "$SURL"
 printf '\xef\xbb\xbfdomain,service,site_url,shortpixel_key\r\n' >"$T/clients.csv"
 cat >>"$T/clients.csv" <<'CSV'
@@ -92,7 +83,7 @@ printf 'domain\n"unterminated\n' >"$T/broken.csv"
 "$BIN" "$ONBOARD" "$T/broken.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "line 2: unterminated quoted field" "$T/out" && ok "a broken CSV: usage error with its line" || bad "broken csv" "$(cat "$T/out")"
 
 # --- kill -9 in the middle, then a rerun; with faults on the wire
-start_sandbox slow --latency 40 --faults 500:0.05,429:0.03,reset:0.02,lost:0.03 --seed 11 --state "$T/slow-state.json"
+start_sandbox slow --pending 0 --latency 40 --faults 500:0.05,429:0.03,reset:0.02,lost:0.03 --seed 11 --state "$T/slow-state.json"
 use "$SURL"
 { echo "domain"; for i in $(seq 1 40); do echo "client$i.example.org"; done; } >"$T/many.csv"
 "$BIN" "$ONBOARD" "$T/many.csv" --concurrency 6 --out "$T/many.csv.out" --journal "$T/many.journal" >"$T/out" 2>&1 &

@@ -7,14 +7,6 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 PURGE=$SRC/scripts/purge.lua
 
-start_sandbox() { # name args...: starts `cdnctl sandbox`, sets SURL
-  local name=$1; shift
-  "$BIN" sandbox --pending 0 "$@" >"$T/$name.url" 2>"$T/$name.err" &
-  cleanup_pid $!
-  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
-  SURL=$(head -1 "$T/$name.url")
-}
-use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASYIO_URL=$1; }
 export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 unset NO_COLOR CDNCTL_DEBUG
 
@@ -31,7 +23,7 @@ no_keys() { ! grep -qE 'sp-demo-agency-0001|sp-demo-other-0002|ez-demo-account-0
 
 # --- set up: alpha (apex and www) and beta's apex are ours; www.beta and
 # gamma belong to the other user
-start_sandbox main
+start_sandbox main --pending 0
 use "$SURL"
 "$BIN" -e '
 for _, h in ipairs({ "alpha.example.com", "www.alpha.example.com", "beta.example.com" }) do assert(shortpixel.add_domain(h)) end
@@ -126,7 +118,7 @@ printf 'name,service\nx.com,both\n' >"$T/nodomain.csv"
 # request at a time so that the seeded faults fall on the same requests
 # every run; a second run with 4 in flight must also end well.
 { echo domain; for i in $(seq 1 12); do echo "site$i.example.net"; done; } >"$T/many.csv"
-start_sandbox faulty --faults 500:0.1,429:0.05,reset:0.02,lost:0.02 --seed 7
+start_sandbox faulty --pending 0 --faults 500:0.1,429:0.05,reset:0.02,lost:0.02 --seed 7
 use "$SURL"
 "$BIN" -e 'for i = 1, 12 do for _, h in ipairs(shortpixel.hosts("site" .. i .. ".example.net")) do
   assert(shortpixel.add_domain(h)) end end' >"$T/setup.out" 2>&1 || { echo "setup failed: $(cat "$T/setup.out")"; exit 1; }

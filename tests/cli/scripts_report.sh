@@ -8,22 +8,14 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 REPORT=$SRC/scripts/report.lua
 
-start_sandbox() { # name args...: starts `cdnctl sandbox`, sets SURL
-  local name=$1; shift
-  "$BIN" sandbox --pending 0 --account shortpixel:sp-client-c-0003:c@example.com \
-    --account shortpixel:sp-client-d-0004:d@example.com "$@" >"$T/$name.url" 2>"$T/$name.err" &
-  cleanup_pid $!
-  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
-  SURL=$(head -1 "$T/$name.url")
-}
-use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASYIO_URL=$1; }
 export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
+SANDBOX_OPTS=(--pending 0 --account shortpixel:sp-client-c-0003:c@example.com --account shortpixel:sp-client-d-0004:d@example.com)
 unset NO_COLOR CDNCTL_DEBUG
 KEYS_RE='sp-demo-agency-0001|sp-demo-other-0002|sp-client-c-0003|sp-client-d-0004|ez-demo-account-0001|ez-demo-subkey-0001'
 post() { curl -sf -X POST -d "$2" "$SURL/_sandbox/$1" >/dev/null || echo "admin $1 $2 failed"; }
 
 # --- the data
-start_sandbox main --state "$T/state.json"
+start_sandbox main "${SANDBOX_OPTS[@]}" --state "$T/state.json"
 use "$SURL"
 "$BIN" -e '
 local function add(d, key) for _, h in ipairs(shortpixel.hosts(d)) do assert(shortpixel.add_domain(h, { key = key })) end end
@@ -161,7 +153,7 @@ fi
 # the seeded faults fall on the same requests each run)
 "$BIN" "$REPORT" "$T/domains.csv" --json "$T/clean.json" >/dev/null 2>&1
 cp "$T/state.json" "$T/state-copy.json"
-start_sandbox faulty --state "$T/state-copy.json" --faults 500:0.1,429:0.05,reset:0.02,lost:0.02 --seed 4
+start_sandbox faulty "${SANDBOX_OPTS[@]}" --state "$T/state-copy.json" --faults 500:0.1,429:0.05,reset:0.02,lost:0.02 --seed 4
 use "$SURL"
 CDNCTL_DEBUG=1 "$BIN" "$REPORT" "$T/domains.csv" --concurrency 1 --json "$T/faulty.json" >"$T/fout" 2>"$T/ferr"; st=$?
 strip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("generated"); print(json.dumps(d, sort_keys=True))' "$1"; }

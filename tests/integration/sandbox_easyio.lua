@@ -4,20 +4,15 @@ local t = require "t"
 local http = require "cdnctl.http"
 local json = require "cdnctl.json"
 local config = require "cdnctl.config"
+local sbx = require "sbx"
 
 local SUB = "ez-demo-subkey-0001"
 local base = config.url("ez")
-
-local function admin(path, body)
-  local r = assert(http.request { method = body and "POST" or "GET", url = base .. "/_sandbox/" .. path,
-    body = body and json.encode(body), headers = { "Content-Type: application/json" } })
-  return json.decode(r.body), r.status
-end
+local admin = sbx.admin
 -- A raw request, to see what the bindings would never send.
 local function post(path, body, headers)
-  local r = assert(http.request { method = "POST", url = base .. path, body = body,
-    headers = headers or { "Content-Type: application/x-www-form-urlencoded" } })
-  return json.decode(r.body), r.status
+  return sbx.request { method = "POST", path = path, body = body,
+    headers = headers or { "Content-Type: application/x-www-form-urlencoded" } }
 end
 local function api_error(r, err, message)
   t.eq(r, nil, "the call fails")

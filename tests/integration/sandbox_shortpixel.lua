@@ -1,22 +1,12 @@
 -- The sandbox's ShortPixel rules, each through the bindings, against the
 -- embedded sandbox (`cdnctl --sandbox`): every rule of the API page.
 local t = require "t"
-local http = require "cdnctl.http"
 local json = require "cdnctl.json"
-local config = require "cdnctl.config"
+local sbx = require "sbx"
 
 local AGENCY, OTHER = "sp-demo-agency-0001", "sp-demo-other-0002"
-local base = config.url("sp")
-
-local function admin(path, body)
-  local r = assert(http.request { method = body and "POST" or "GET", url = base .. "/_sandbox/" .. path,
-    body = body and json.encode(body), headers = { "Content-Type: application/json" } })
-  return json.decode(r.body), r.status
-end
-local function raw(path) -- a plain GET, as curl would send it
-  local r = assert(http.request { method = "GET", url = base .. path })
-  return json.decode(r.body), r.status
-end
+local admin = sbx.admin
+local function raw(path) return sbx.request { path = path } end -- a plain GET, as curl would send it
 local function fails(r, err, code, pattern)
   t.eq(r, nil, "the call fails")
   t.eq(err.kind, "api")

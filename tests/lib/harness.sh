@@ -2,7 +2,7 @@
 #   . "$CDNCTL_SOURCE_DIR/tests/lib/harness.sh"
 # gives BIN, SRC, a temporary folder T removed on exit (with every process
 # registered by `cleanup_pid`), ok/bad counters, `finish` (the closing line
-# "N passed, N failed" and the exit status), and start_fixture.
+# "N passed, N failed" and the exit status), start_sandbox, use and start_fixture.
 set -uo pipefail
 BIN=${CDNCTL_BIN:?CDNCTL_BIN must name the binary}
 SRC=${CDNCTL_SOURCE_DIR:?CDNCTL_SOURCE_DIR must name the source tree}
@@ -18,6 +18,20 @@ LUAP="package.path='$SRC/tests/lib/?.lua;'..package.path"
 
 # wait_file FILE: until FILE is not empty (5 s at most)
 wait_file() { local i; for i in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+# start_sandbox NAME [OPTIONS...]: `cdnctl sandbox OPTIONS` in the background
+# (stopped on exit); sets SURL, and NAME_PID for kill tests
+start_sandbox() {
+  local name=$1; shift
+  "$BIN" sandbox "$@" >"$T/$name.url" 2>"$T/$name.err" &
+  cleanup_pid $!
+  eval "${name}_PID=$!"
+  wait_file "$T/$name.url" || { echo "sandbox did not start: $(cat "$T/$name.err")"; exit 1; }
+  SURL=$(head -1 "$T/$name.url")
+}
+
+# use URL: point the three base URLs at URL (a sandbox)
+use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASYIO_URL=$1; }
 
 # start_fixture: the fixture server as a process; sets URL
 start_fixture() {

@@ -112,6 +112,18 @@ end
 
 -- Handlers ------------------------------------------------------------------
 
+-- The checks most handlers open with, in the service's order: the domain's
+-- name, the key (when one is needed), the domain's existence.
+-- -> name, domain record | nil, refusal
+local function lookup(sb, name, key, need_key)
+  local dn = domain_name(name)
+  if not dn then return nil, refuse("bad_domain") end
+  if need_key and not user(sb, key) then return nil, refuse("bad_key") end
+  local d = sb.state.shortpixel.domains[dn]
+  if not d then return nil, refuse("no_domain") end
+  return dn, d
+end
+
 local H = {}
 
 -- add-domain/DOMAIN[/KEY]: add; associate with the key's user when given
@@ -138,11 +150,8 @@ end
 
 -- set-domain/DOMAIN/KEY: associate an existing, unassociated domain; adds nothing.
 function H.set_domain(sb, name, key)
-  local dn = domain_name(name)
-  if not dn then return refuse("bad_domain") end
-  if not user(sb, key) then return refuse("bad_key") end
-  local d = sb.state.shortpixel.domains[dn]
-  if not d then return refuse("no_domain") end
+  local dn, d = lookup(sb, name, key, true)
+  if not dn then return d end
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
@@ -152,11 +161,8 @@ end
 
 -- revoke-domain/DOMAIN/KEY: only the owner's key.
 function H.revoke_domain(sb, name, key)
-  local dn = domain_name(name)
-  if not dn then return refuse("bad_domain") end
-  if not user(sb, key) then return refuse("bad_key") end
-  local d = sb.state.shortpixel.domains[dn]
-  if not d then return refuse("no_domain") end
+  local dn, d = lookup(sb, name, key, true)
+  if not dn then return d end
   if not d.owner then return refuse("unassociated") end
   if d.owner ~= key then return refuse("not_owner") end
   d.owner = nil
@@ -166,10 +172,8 @@ end
 
 -- read-domain/DOMAIN: the status from the credit and reachability state.
 function H.read_domain(sb, name)
-  local dn = domain_name(name)
-  if not dn then return refuse("bad_domain") end
-  local d = sb.state.shortpixel.domains[dn]
-  if not d then return refuse("no_domain") end
+  local dn, d = lookup(sb, name)
+  if not dn then return d end
   local st = M.status_of(sb, d)
   local total, used = credits(sb, d)
   return { Status = st, Message = STATUS_TEXT[st], Domain = dn, Associated = d.owner ~= nil,
@@ -211,12 +215,9 @@ end
 -- read-domain-cdn-usage/DOMAIN/KEY: the key's user's statistics with the
 -- domain's daily traffic and credits. The domain must be the key's.
 function H.read_domain_cdn_usage(sb, name, key)
-  local dn = domain_name(name)
-  if not dn then return refuse("bad_domain") end
+  local dn, d = lookup(sb, name, key, true)
+  if not dn then return d end
   local u = user(sb, key)
-  if not u then return refuse("bad_key") end
-  local d = sb.state.shortpixel.domains[dn]
-  if not d then return refuse("no_domain") end
   if d.owner ~= key then return refuse("not_yours") end
   local month = sb.today():sub(1, 7)
   local used_traffic = 0
@@ -251,11 +252,8 @@ end
 -- for a domain associated with the key; www and apex are separate domains.
 local function purge(what)
   return function(sb, key, name)
-    local dn = domain_name(name)
-    if not dn then return refuse("bad_domain") end
-    if not user(sb, key) then return refuse("bad_key") end
-    local d = sb.state.shortpixel.domains[dn]
-    if not d then return refuse("no_domain") end
+    local dn, d = lookup(sb, name, key, true)
+    if not dn then return d end
     if d.owner ~= key then return refuse("not_yours") end
     d.purges = d.purges or {}
     d.purges[what] = (d.purges[what] or 0) + 1
