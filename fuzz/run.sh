@@ -7,6 +7,7 @@
 # the findings' inputs and logs are then kept and named.
 #   FUZZ_SECONDS=20 fuzz/run.sh            all harnesses
 #   FUZZ_SECONDS=20 fuzz/run.sh json csv   some of them
+#   FUZZ_SEED=N fuzz/run.sh               another seed (default 1: CI repeats what ran here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,13 +29,13 @@ if [ "$#" -gt 0 ]; then names=("$@"); else
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/cdnctl-fuzz.XXXXXX")"
-failed=0
+failed=0 ngood=0 nbad=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 for name in "${names[@]}"; do
   bin="$build/fuzz/fuzz_$name"
-  [ -x "$bin" ] || { echo "fuzz_$name: FAILED: no binary $bin"; failed=1; continue; }
+  [ -x "$bin" ] || { echo "fuzz_$name: FAILED: no binary $bin"; failed=1; nbad=$((nbad + 1)); continue; }
   dir="$work/$name"
   mkdir -p "$dir/corpus" "$dir/crashes"
   [ -d "fuzz/corpus/$name" ] && cp -R "fuzz/corpus/$name/." "$dir/corpus/"
@@ -55,27 +56,28 @@ for name in "${names[@]}"; do
 
   # 2. fuzz for a bounded time
   rc=0
-  "$bin" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -timeout=10 \
+  "$bin" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$dir/crashes/" "$dir/corpus" >"$dir/fuzz.log" 2>&1 || rc=$?
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz.log" | tail -1)"
   files="$(find "$dir/corpus" -type f | wc -l)"
   bytes="$(find "$dir/corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
   skip="$(grep -a -m1 'SKIPPING' "$dir/fuzz.log" || true)"
   if [ "$rc" -ne 0 ] || [ -n "$(ls -A "$dir/crashes")" ]; then
-    failed=1
+    failed=1; nbad=$((nbad + 1))
     echo "fuzz_$name: FAILED after ${runs:-?} runs (exit $rc); corpus $files files, $bytes bytes; regressions $((regs - regfail))/$regs pass"
     grep -aE '^== |^input:|^cdnctl|ERROR:|SUMMARY|^    #[0-9]+ .* in [a-z_]+ /' "$dir/fuzz.log" | head -14 | sed 's/^/    /'
     for c in "$dir"/crashes/*; do [ -f "$c" ] && echo "    input kept: $c"; done
     echo "    log: $dir/fuzz.log"
   else
-    [ "$regfail" -eq 0 ] || failed=1
+    if [ "$regfail" -eq 0 ]; then ngood=$((ngood + 1)); else failed=1; nbad=$((nbad + 1)); fi
     echo "fuzz_$name: ${runs:-?} runs in ${seconds}s, no crash; corpus $files files, $bytes bytes; regressions $((regs - regfail))/$regs pass${skip:+; $skip}"
   fi
 done
 
 if [ "$failed" -ne 0 ]; then
   echo "fuzz: FAILED: findings and logs kept in $work"
+  echo "fuzz: $ngood passed, $nbad failed"
   exit 1
 fi
 rm -rf "$work"
-echo "fuzz: all harnesses passed"
+echo "fuzz: $ngood passed, $nbad failed"

@@ -84,8 +84,8 @@ static int json_number_overflows(const char *s, size_t k) {
 
 /* The pre-pass: copy s into b with numbers marked. Returns 0, or the
  * 1-based position of the first invalid UTF-8 byte inside a string or of a
- * number out of range (*why says which). A malformed number, or a number
- * where an object key belongs, is copied as it is, for cjson to reject. */
+ * number that is malformed or out of range (*why says which). A number where
+ * an object key belongs is copied as it is, for cjson to reject. */
 static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const char **why) {
   size_t i = 0;
   while (i < n) {
@@ -102,7 +102,7 @@ static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const c
       luaL_addlstring(b, s + start, i - start);
     } else if (c == '-' || json_isdigit(c)) {
       size_t k = json_number_len(s + i, n - i);
-      if (k == 0) { luaL_addchar(b, c); i++; continue; }
+      if (k == 0) { *why = "invalid number"; return i + 1; } /* "1.", "-", ".5": cjson would guess */
       size_t j = i + k;
       while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) j++;
       if (j < n && s[j] == ':') {         /* a number as an object key: cjson's to refuse */
