@@ -263,11 +263,48 @@ static void json_copy_marked(lua_State *L, int idx, int depth) {
   }
 }
 
+/* Whether cjson can encode the value at idx exactly as it is: every number
+ * an integer of at most 14 digits (cjson's %.14g writes those exactly), no
+ * float, no 0xFF byte, no empty_array, not too deep. Then encode skips the
+ * marked copy and the post-pass: the common case (API answers) costs half. */
+static int json_plain(lua_State *L, int idx, int depth) {
+  switch (lua_type(L, idx)) {
+  case LUA_TNUMBER: {
+    if (!lua_isinteger(L, idx)) return 0;
+    lua_Integer v = lua_tointeger(L, idx);
+    return v > -100000000000000LL && v < 100000000000000LL;
+  }
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    return memchr(s, (unsigned char)JSON_MARK, len) == NULL;
+  }
+  case LUA_TNIL: case LUA_TBOOLEAN: return 1;
+  case LUA_TLIGHTUSERDATA: return lua_touserdata(L, idx) == NULL; /* cjson's null */
+  case LUA_TTABLE: {
+    if (depth >= JSON_MAX_DEPTH || !lua_checkstack(L, 3)) return 0;
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {             /* k v */
+      if (!json_plain(L, -2, depth + 1) || !json_plain(L, -1, depth + 1)) { lua_pop(L, 2); return 0; }
+      lua_pop(L, 1);
+    }
+    return 1;
+  }
+  default: return 0;
+  }
+}
+
 /* json.encode(value) -> text; raises on values JSON cannot hold */
 static int json_lua_encode(lua_State *L) {
   luaL_checkany(L, 1);
   lua_settop(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));   /* v encode */
+  if (json_plain(L, 1, 0)) {               /* v encode: cjson alone is exact */
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+  }
   json_copy_marked(L, 1, 0);               /* v encode copy */
   lua_call(L, 1, 1);                       /* v text */
   size_t n;

@@ -7,7 +7,7 @@
  * thread that created that state; the caller's state is never touched there.
  * Each complete request becomes one call of the Lua handler. Answers that
  * must wait (--latency) suspend their connection on a timer list instead of
- * blocking the thread. Limits keep hostile clients bounded: 16 KiB of
+ * blocking the thread. Limits keep hostile clients bounded: 8 KiB of
  * request head per connection, 1 MiB of body, 30 s idle timeout, 1024 connections.
  *
  * Ownership: the Server userdata owns the server struct; its __gc (or :stop)
@@ -31,7 +31,7 @@
 
 #define SRV_MT "cdnctl.Server"
 #define SRV_MAX_BODY (1024 * 1024)
-#define SRV_MAX_HEAD (16 * 1024) /* per connection: request line and headers (nginx allows 8 KiB lines) */
+#define SRV_MAX_HEAD (8 * 1024) /* per connection: request line and headers (nginx allows 8 KiB lines) */
 
 typedef struct srv_req {
   char *uri;

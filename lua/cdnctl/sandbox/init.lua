@@ -101,9 +101,13 @@ local function split_uri(uri)
   local path, query = uri:match("^([^?]*)%??(.*)$")
   local segs = {}
   for raw in path:gmatch("[^/]+") do
-    local s, e = codec.unescape(raw)
-    if not s then return nil, "bad percent-encoding in the path: " .. e end
-    if not utf8.len(s) then return nil, "the path is not UTF-8" end
+    local s = raw
+    if raw:find("%", 1, true) then
+      local e
+      s, e = codec.unescape(raw)
+      if not s then return nil, "bad percent-encoding in the path: " .. e end
+    end
+    if s:find("[\128-\255]") and not utf8.len(s) then return nil, "the path is not UTF-8" end
     segs[#segs + 1] = s
   end
   return segs, query, path
