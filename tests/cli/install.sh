@@ -61,7 +61,7 @@ run --profile clientB call shortpixel.set_domain example.com >"$T/out" 2>"$T/err
 grep -q "set-domain/example.com/\*\*\*\*2222 -> 200" "$T/err" && ok "--profile X call uses the first line of X's key command" || bad "profile key cmd" "$(cat "$T/err")"
 CDNCTL_PROFILE=clientB run call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"
 grep -q "\*\*\*\*2222 -> 200" "$T/err" && ok "CDNCTL_PROFILE selects a profile" || bad "CDNCTL_PROFILE"
-SHORTPIXEL_API_KEY=ENVIRONMENTkey00003333 HOME=$T XDG_CONFIG_HOME=$T/config CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_DEBUG=1 "$P/bin/cdnctl" call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"
+SHORTPIXEL_API_KEY=env-test-key-00003333 HOME=$T XDG_CONFIG_HOME=$T/config CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_DEBUG=1 "$P/bin/cdnctl" call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"
 grep -q "\*\*\*\*3333 -> 200" "$T/err" && ok "the environment wins over the profile" || bad "env over profile" "$(cat "$T/err")"
 run --profile broken call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"; st=$?
 [ $st = 2 ] && grep -q "profile 'broken': shortpixel_key_cmd failed" "$T/err" && ok "a failing key command is a clear error naming the profile" || bad "broken key cmd ($st)" "$(cat "$T/err")"
