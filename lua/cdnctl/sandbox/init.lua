@@ -274,12 +274,17 @@ function M.new(config_text)
     return fn(req, body)
   end
 
-  -- ShortPixel: path segments are the arguments. -> answer, masked path
+  -- ShortPixel: path segments are the arguments. -> answer, what to log as
+  -- the path (a string, or the route, whose key segment log_path masks only
+  -- when there is a log: no work on the hot path without one)
   local function route_shortpixel(req, segs, query, path)
+    local status_path = path == "/v2/api-status.php"
+    local r = sp.routes[segs[1]]
+    if not status_path and not r then return nil end
     if req.method ~= "GET" and req.method ~= "POST" and req.method ~= "HEAD" then
       return answer(405, { Status = -405, Message = "Method not allowed." })
     end
-    if path == "/v2/api-status.php" then
+    if status_path then
       local form, e = codec.parse_form(query or "")
       if not form then return answer(400, { Status = { Code = "-400", Message = e } }) end
       if form.key and not utf8.len(form.key) then
@@ -287,14 +292,11 @@ function M.new(config_text)
       end
       return answer(200, sp.api_status(sb, form.key)), "/v2/api-status.php?key=" .. redact.short(form.key or "")
     end
-    local r = sp.routes[segs[1]]
-    if not r then return nil end
-    local mpath = r -- the log masks the key's segment (see log_path)
     local nargs = #segs - 1
     if nargs < r.min or nargs > r.max then
-      return answer(404, { Status = -404, Message = "Not found." }), mpath
+      return answer(404, { Status = -404, Message = "Not found." }), r
     end
-    return answer(200, r.handler(sb, table.unpack(segs, 2))), mpath
+    return answer(200, r.handler(sb, table.unpack(segs, 2))), r
   end
 
   -- Easy IO: POST, a user-agent, form data, an api_key.
