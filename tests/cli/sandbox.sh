@@ -62,6 +62,10 @@ out=$(curl -s --data api_key=wrong $EZ/api_key/create.php)
 [ "$out" = '{"error":"API key not found"}' ] && ok "an unknown key: {\"error\": \"API key not found\"}" || bad "unknown key" "$out"
 out=$(curl -s -A '' --data api_key=abc123 $EZ/exactdn/show.php)
 has "$out" '"error":"a user-agent is required"' && ok "no user-agent: an error" || bad "user-agent" "$out"
+out=$(curl -s -X PUT --data api_key=abc123 $EZ/exactdn/show.php)
+[ "$out" = '{"error":"requests must use the POST method"}' ] && ok "PUT on an Easy IO path: Easy IO's error shape" || bad "PUT easyio" "$out"
+out=$(curl -s -X DELETE $SP/read-domain/example.com)
+has "$out" '"Status":-405' && ok "DELETE on a ShortPixel path: ShortPixel's shape" || bad "DELETE shortpixel" "$out"
 out=$(curl -s $SP/add-domain/example.com/APIkey)
 has "$out" '"Status":2' && ok "add-domain example" || bad "add-domain" "$out"
 out=$(curl -s $SP/read-domain/example.com)
