@@ -66,6 +66,8 @@ out=$(curl -s -X PUT --data api_key=abc123 $EZ/exactdn/show.php)
 [ "$out" = '{"error":"requests must use the POST method"}' ] && ok "PUT on an Easy IO path: Easy IO's error shape" || bad "PUT easyio" "$out"
 out=$(curl -s -X DELETE $SP/read-domain/example.com)
 has "$out" '"Status":-405' && ok "DELETE on a ShortPixel path: ShortPixel's shape" || bad "DELETE shortpixel" "$out"
+out=$(curl -s "$SP/v2/api-status.php?key=%zz")
+has "$out" '"Code":"-400"' && ok "a malformed query: 400 in ShortPixel's shape (and logged)" || bad "bad query" "$out"
 out=$(curl -s $SP/add-domain/example.com/APIkey)
 has "$out" '"Status":2' && ok "add-domain example" || bad "add-domain" "$out"
 out=$(curl -s $SP/read-domain/example.com)

@@ -282,7 +282,7 @@ function M.new(config_text)
     local r = sp.routes[segs[1]]
     if not status_path and not r then return nil end
     if req.method ~= "GET" and req.method ~= "POST" and req.method ~= "HEAD" then
-      return answer(405, { Status = -405, Message = "Method not allowed." })
+      return answer(405, { Status = -405, Message = "Method not allowed." }), status_path and path or r
     end
     if status_path then
       local form, e = codec.parse_form(query or "")
@@ -376,6 +376,7 @@ function M.new(config_text)
       return resp
     end
     local resp, logged = route_shortpixel(req, segs, query, path)
+    if resp and logged == nil then logged = path end -- the query (a key) left out
     local form
     if not resp then
       resp, form = route_easyio(req, path)
