@@ -46,7 +46,7 @@ static const char router_code[] =
   "local calls = 0\n"
   "return function(s)\n"
   "  if not handler or calls >= 256 then -- a fresh sandbox now and then: its state only grows\n"
-  "    handler = assert(require('cdnctl.sandbox').new('{}'))\n"
+  "    handler = assert(require('cdnctl.sandbox').new('{\"log\":\"/dev/null\",\"faults\":[{\"kind\":\"lost\",\"p\":0.1}]}'))\n"
   "    calls = 0\n"
   "  end\n"
   "  calls = calls + 1\n"
