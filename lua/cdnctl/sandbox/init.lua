@@ -37,7 +37,7 @@ local function fresh_state(cfg)
     shortpixel = { users = {}, domains = {} },
     easyio = { accounts = {}, sub_keys = {}, sites = {}, next_site_id = 16 }, -- the page's examples use ids 16-18
   }
-  for _, a in ipairs(cfg.accounts.shortpixel) do st.shortpixel.users[a.key] = sp.new_user(a.key, a.email) end
+  for _, a in ipairs(cfg.accounts.shortpixel) do st.shortpixel.users[a.key] = sp.new_user(a.email) end
   for _, a in ipairs(cfg.accounts.easyio) do
     st.easyio.accounts[a.key] = ez.new_account(a.licensed)
     for i, sub in ipairs(a.sub_keys or {}) do

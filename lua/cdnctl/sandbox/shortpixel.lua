@@ -34,7 +34,7 @@ M.ALMOST = 0.10
 -- Exhausted longer ago than this: "used up some time ago" (-2) instead of -1.
 M.LONG_AGO_DAYS = 7
 
-function M.new_user(key, email)
+function M.new_user(email)
   return { email = email, quota = 10000, quota_one_time = 5000, used = 0, used_one_time = 0, free = 0,
            subscribed = "2024-01-15 09:30:00", unlimited = false, cdn_quota = 1000 * 1000 * 1000 * 1000 }
 end
