@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000} C=${2:-32} LAT=${3:-20}
 BIN=${CDNCTL_BIN:-build/cdnctl}
-KEY=sp-demo-agency-0001
+KEY=spDemoAgency00000001
 T=$(mktemp -d)
 trap 'kill $SB 2>/dev/null || true; rm -rf "$T"' EXIT
 

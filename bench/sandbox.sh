@@ -14,7 +14,7 @@ trap 'kill $SB $NODE 2>/dev/null || true; rm -rf "$T"' EXIT
 "$BIN" sandbox >"$T/url" 2>"$T/sandbox.err" & SB=$!
 for _ in $(seq 100); do [ -s "$T/url" ] && break; sleep 0.05; done
 SURL=$(head -1 "$T/url")
-curl -sf "$SURL/add-domain/bench.example.com/sp-demo-agency-0001" >/dev/null
+curl -sf "$SURL/add-domain/bench.example.com/spDemoAgency00000001" >/dev/null
 curl -sf "$SURL/read-domain/bench.example.com" >"$T/body.json"
 echo "read-domain answer ($(wc -c <"$T/body.json") bytes): $(cat "$T/body.json")"
 

@@ -54,7 +54,7 @@ static const struct check_case cases[] = {
   {"domain", "'x-.com'", NULL, "domain: label 'x-' starts or ends with a hyphen"},
   {"domain", "'a b', 'host'", NULL, "host: contains a space in 'a b'"},
   /* key */
-  {"key", "'sp-demo-agency-0001'", "sp-demo-agency-0001", NULL},
+  {"key", "'spDemoAgency00000001'", "spDemoAgency00000001", NULL},
   {"key", "string.rep('k', 256)", NULL, NULL}, /* accepted: checked by length below */
   {"key", "1", NULL, "key: expected a string, got number"},
   {"key", "''", NULL, "key: is empty"},

@@ -17,7 +17,7 @@ struct mask_case {
 };
 
 static const struct mask_case mask_cases[] = {
-  {"a long secret keeps its last 4", "key=sp-demo-agency-0001", "sp-demo-agency-0001", "key=****0001"},
+  {"a long secret keeps its last 4", "key=spDemoAgency00000001", "spDemoAgency00000001", "key=****0001"},
   {"a secret at the start", "abcdefghijklmnop tail", "abcdefghijklmnop", "****mnop tail"},
   {"a secret in the middle", "GET /add-domain/x.com/abcdefghijkl9xyz -> 200", "abcdefghijkl9xyz", "GET /add-domain/x.com/****9xyz -> 200"},
   {"every occurrence", "A0123456789ABC|A0123456789ABC", "A0123456789ABC", "****9ABC|****9ABC"},
@@ -30,8 +30,8 @@ static const struct mask_case mask_cases[] = {
   {"a partial secret is not masked", "0123456789abcde", "0123456789abcdef", "0123456789abcde"},
   {"overlapping occurrences are masked left to right", "aaaaaaaaa", "aaaa", "********a"},
   {"empty text", "", "0123456789abcdef", ""},
-  {"the start of a secret cut short by ... is masked", "at \"sp-demo-age...\":1", "sp-demo-agency-0001", "at \"****...\":1"},
-  {"a cut start under 6 characters is kept", "at sp-de...", "sp-demo-agency-0001", "at sp-de..."},
+  {"the start of a secret cut short by ... is masked", "at \"spDemoAgenc...\":1", "spDemoAgency00000001", "at \"****...\":1"},
+  {"a cut start under 6 characters is kept", "at spDem...", "spDemoAgency00000001", "at spDem..."},
 };
 
 static void test_mask_into(void) {
@@ -81,15 +81,15 @@ static void test_short_buffers(void) {
 static void test_registry(void) {
   char *s;
   redact_clear();
-  redact_add_secret("sp-demo-agency-0001");
+  redact_add_secret("spDemoAgency00000001");
   redact_add_secret("ez-demo-account-0001");
-  redact_add_secret("sp-demo-agency-0001");          /* twice: kept once */
+  redact_add_secret("spDemoAgency00000001");          /* twice: kept once */
   redact_add_secret("abc");                          /* too short: ignored */
   redact_add_secret(NULL);
-  s = redact_mask_dup("a=sp-demo-agency-0001 b=ez-demo-account-0001 c=abc", NULL);
+  s = redact_mask_dup("a=spDemoAgency00000001 b=ez-demo-account-0001 c=abc", NULL);
   T_STR(s, "a=****0001 b=****0001 c=abc", "registered secrets are masked everywhere in a text");
   free(s);
-  s = redact_mask_dup("k=0123456789zyxw and sp-demo-agency-0001", "0123456789zyxw");
+  s = redact_mask_dup("k=0123456789zyxw and spDemoAgency00000001", "0123456789zyxw");
   T_STR(s, "k=****zyxw and ****0001", "an extra secret is masked with the registered ones");
   free(s);
   s = redact_mask_dup(NULL, NULL);
@@ -97,15 +97,15 @@ static void test_registry(void) {
   free(s);
   /* A text holding many secrets back to back grows nothing and loses nothing. */
   char big[20 * 19 + 1] = "";
-  for (int i = 0; i < 20; i++) strcat(big, "sp-demo-agency-0001");
+  for (int i = 0; i < 20; i++) strcat(big, "spDemoAgency00000001");
   s = redact_mask_dup(big, NULL);
   char want[20 * 8 + 1] = "";
   for (int i = 0; i < 20; i++) strcat(want, "****0001");
   T_STR(s, want, "twenty secrets back to back");
   free(s);
   redact_clear();
-  s = redact_mask_dup("a=sp-demo-agency-0001", NULL);
-  T_STR(s, "a=sp-demo-agency-0001", "after redact_clear nothing is masked");
+  s = redact_mask_dup("a=spDemoAgency00000001", NULL);
+  T_STR(s, "a=spDemoAgency00000001", "after redact_clear nothing is masked");
   free(s);
 }
 

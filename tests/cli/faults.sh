@@ -11,7 +11,7 @@
 
 start_sandbox sb --pending 0 --faults 500:0.08,429:0.04,reset:0.05,lost:0.12 --seed 5 --log "$T/log"
 use "$SURL"
-export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001
+export SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001
 cat >"$T/bulk.lua" <<'LUA'
 cdnctl.retry { base = 0.01, cap = 0.05, attempts = 12 } -- 0.29^12: no call runs out of attempts
 local n = 40
@@ -53,5 +53,5 @@ lost=$(grep -c '"fault":"lost"' "$T/log")
 [ "$lost" -ge 5 ] && ok "the sandbox lost $lost answers on the way" || bad "too few lost answers: $lost"
 grep -q 'reconciled after a lost answer' "$T/trace" && ok "reconciliation shows in the trace" || bad "no reconciliation traced" "$(grep -i reconc "$T/trace" | head -3)"
 grep -q 'retry' "$T/trace" && ok "retries show in the trace" || bad "no retries traced"
-grep -q 'sp-demo-agency-0001\|ez-demo-account-0001' "$T/trace" "$T/out" "$T/log" && bad "a key leaked into the trace or the log" || ok "no key in the trace, output or log"
+grep -q 'spDemoAgency00000001\|ez-demo-account-0001' "$T/trace" "$T/out" "$T/log" && bad "a key leaked into the trace or the log" || ok "no key in the trace, output or log"
 finish

@@ -3,7 +3,7 @@
 # in flight finish, and returns what is done: nothing half-recorded.
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 start_fixture
-export CDNCTL_SHORTPIXEL_URL=$URL SHORTPIXEL_API_KEY=sp-demo-agency-0001
+export CDNCTL_SHORTPIXEL_URL=$URL SHORTPIXEL_API_KEY=spDemoAgency00000001
 curl -sf -X POST --data '[{"status":200,"body":"{\"Status\":2}","delay":0.4,"repeat_all":true}]' "$URL/_fixture/queue" >/dev/null
 
 cat >"$T/run.lua" <<'LUA'

@@ -11,7 +11,7 @@ for i = 1, 40 do items[i] = "p" .. i .. ".example.com" end
 cdnctl.parallel(items, function(d) return shortpixel.read_domain(d) end, { concurrency = 4 })
 print("finished")
 LUA
-export CDNCTL_SHORTPIXEL_URL=$URL SHORTPIXEL_API_KEY=sp-demo-agency-0001 TMUX_TMPDIR=$T
+export CDNCTL_SHORTPIXEL_URL=$URL SHORTPIXEL_API_KEY=spDemoAgency00000001 TMUX_TMPDIR=$T
 S=cdnctl-progress-$$
 trap 'tmux kill-server 2>/dev/null; for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 

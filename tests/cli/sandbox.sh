@@ -10,7 +10,7 @@ has() { sed 's#\\/#/#g' <<<"$1" | grep -q -- "$2"; } # JSON text, "\/" read as "
 
 # --- options and usage
 "$BIN" sandbox --help >"$T/help" 2>&1; st=$?
-[ $st = 0 ] && grep -q 'sp-demo-agency-0001' "$T/help" && grep -q 'ez-demo-subkey-0001' "$T/help" \
+[ $st = 0 ] && grep -q 'spDemoAgency00000001' "$T/help" && grep -q 'ez-demo-subkey-0001' "$T/help" \
   && ok "--help lists the demo accounts" || bad "--help" "$(cat "$T/help")"
 "$BIN" sandbox --faults 500:2 >"$T/out" 2>&1; [ $? = 2 ] && grep -q "between 0 and 1" "$T/out" && ok "a bad --faults is a usage error" || bad "faults usage" "$(cat "$T/out")"
 "$BIN" sandbox --faults teleport:0.1 >"$T/out" 2>&1; [ $? = 2 ] && grep -q "unknown fault 'teleport'" "$T/out" && ok "an unknown fault is named" || bad "unknown fault" "$(cat "$T/out")"
@@ -85,7 +85,7 @@ out=$(curl -s $SP/purge-cdn-cache-bulk/APIkey/www.example.com)
 has "$out" '"Status":-10' && ok "purge-cdn-cache-bulk of www when only the apex was added: refused" || bad "purge www" "$out"
 out=$(curl -s $SP/revoke-domain/example.com/APIkey)
 has "$out" '"Status":2' && ok "revoke-domain example" || bad "revoke" "$out"
-grep -q 'abc123\|APIkey\|sp-demo\|ez-demo' "$T/doc.log" && bad "the log never holds a key" "$(grep -m3 'abc123\|APIkey' "$T/doc.log")" || ok "the log never holds a key"
+grep -q 'abc123\|APIkey\|spDemo\|ez-demo' "$T/doc.log" && bad "the log never holds a key" "$(grep -m3 'abc123\|APIkey' "$T/doc.log")" || ok "the log never holds a key"
 grep -q '"path":"\\/add-domain\\/example.com\\/\*\*\*\*"' "$T/doc.log" && grep -q '"api_key":"\*\*\*\*"' "$T/doc.log" && ok "the log shows keys masked, one JSON line per request" || bad "log masking" "$(head -3 "$T/doc.log")"
 [ "$(wc -l <"$T/doc.log")" -ge 25 ] && ok "every request is logged" || bad "log lines: $(wc -l <"$T/doc.log")"
 
@@ -142,7 +142,7 @@ kill $SLOW 2>/dev/null; wait $SLOW 2>/dev/null
 # --- the state file: SIGTERM saves; kill -9 during writes leaves a whole file
 start_sandbox st --pending 0 --state "$T/state.json"
 export CDNCTL_SHORTPIXEL_URL=$SURL CDNCTL_SHORTPIXEL_API_URL=$SURL CDNCTL_EASYIO_URL=$SURL \
-  SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001
+  SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001
 "$BIN" -e 'assert(shortpixel.add_domain("kept.example.com")); assert(easyio.create_site("https://kept.example.com/"))' >"$T/out" 2>&1 \
   && ok "changes through the bindings" || bad "bindings against the sandbox" "$(cat "$T/out")"
 [ "$(stat -c %a "$T/state.json")" = 600 ] && ok "the state file is private (0600)" || bad "state mode $(stat -c %a "$T/state.json")"

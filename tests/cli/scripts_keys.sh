@@ -7,7 +7,7 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 KEYS=$SRC/scripts/keys.lua
 
-export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
+export SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 unset CDNCTL_DEBUG
 
 # The sandbox's sub-keys, one line each: "MASKED|label|allowed|site_limit" (its state masks keys).
@@ -17,7 +17,7 @@ import json, sys
 for k, v in sorted(json.load(sys.stdin)["easyio"]["sub_keys"].items()):
     print("%s|%s|%s|%s" % (k, v["label"], v["allowed"], v["site_limit"]))'
 }
-leaks() { grep -lE "ez-demo-account-0001|ez-demo-subkey-0001|sp-demo-agency-0001${1:+|$1}" "${@:2}"; }
+leaks() { grep -lE "ez-demo-account-0001|ez-demo-subkey-0001|spDemoAgency00000001${1:+|$1}" "${@:2}"; }
 
 start_sandbox main --pending 0
 use "$SURL"

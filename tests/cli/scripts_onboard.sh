@@ -5,7 +5,7 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 ONBOARD=$SRC/scripts/onboard.lua
 
-export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
+export SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 
 # Facts about the sandbox, read through the bindings: one line per client
 # "apex associated-apex associated-www sites-with-that-url".
@@ -37,7 +37,7 @@ cat >>"$T/clients.csv" <<'CSV'
 alpha.example.com,both,,
 "Beta.Example.com",both,https://www.beta.example.com/shop,
 
-gamma.example.com,shortpixel,,sp-demo-other-0002
+gamma.example.com,shortpixel,,spDemoOther000000002
 delta.example.com,easyio,https://delta.example.com/,
 bad domain.com,both,,
 epsilon.example.com,teleport,,
@@ -52,7 +52,7 @@ grep -qx 'alpha.example.com	yes	yes	1' "$T/facts" && ok "both: apex and www asso
 grep -qx 'beta.example.com	yes	yes	1' "$T/facts" && ok "a given site_url (shop/) is used" || bad "beta facts" "$(cat "$T/facts")"
 grep -qx 'gamma.example.com	yes	yes	0' "$T/facts" && ok "shortpixel only, with the client's own key" || bad "gamma facts" "$(cat "$T/facts")"
 grep -qx 'delta.example.com	no	no	1' "$T/facts" && ok "easyio only: a site and no ShortPixel domain" || bad "delta facts" "$(cat "$T/facts")"
-grep -qF 'sp-demo-other-0002' "$T/results.csv" "$T/results.journal" "$T/out" "$T/err" && bad "per-client keys never reach the results, journal or output" || ok "per-client keys never reach the results, journal or output"
+grep -qF 'spDemoOther000000002' "$T/results.csv" "$T/results.journal" "$T/out" "$T/err" && bad "per-client keys never reach the results, journal or output" || ok "per-client keys never reach the results, journal or output"
 ls "$T" | grep -q 'results.csv.tmp' && bad "no temporary file is left behind" || ok "no temporary file is left behind"
 
 before=$(curl -sf "$SURL/_sandbox/state")

@@ -7,7 +7,7 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 PURGE=$SRC/scripts/purge.lua
 
-export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
+export SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 unset NO_COLOR CDNCTL_DEBUG
 
 # purges HOST KIND: how many purges of KIND (cdn, storage) the sandbox saw for HOST
@@ -19,7 +19,7 @@ p = d.get("purges") or {}
 print(p.get(sys.argv[2], 0) if isinstance(p, dict) else 0)' "$1" "$2"
 }
 # no_keys FILE...: none of the sandbox's keys appears in the files
-no_keys() { ! grep -qE 'sp-demo-agency-0001|sp-demo-other-0002|ez-demo-account-0001' "$@"; }
+no_keys() { ! grep -qE 'spDemoAgency00000001|spDemoOther000000002|ez-demo-account-0001' "$@"; }
 
 # --- set up: alpha (apex and www) and beta's apex are ours; www.beta and
 # gamma belong to the other user
@@ -28,7 +28,7 @@ use "$SURL"
 "$BIN" -e '
 for _, h in ipairs({ "alpha.example.com", "www.alpha.example.com", "beta.example.com" }) do assert(shortpixel.add_domain(h)) end
 for _, h in ipairs({ "www.beta.example.com", "gamma.example.com", "www.gamma.example.com" }) do
-  assert(shortpixel.add_domain(h, { key = "sp-demo-other-0002" }))
+  assert(shortpixel.add_domain(h, { key = "spDemoOther000000002" }))
 end' >"$T/setup.out" 2>&1 || { echo "setup failed: $(cat "$T/setup.out")"; exit 1; }
 
 # --- the happy path: default mode = purge-cdn-cache-bulk for apex and www
@@ -82,7 +82,7 @@ cat >"$T/clients.csv" <<'CSV'
 domain,service,shortpixel_key
 alpha.example.com,both,
 delta.example.com,easyio,
-gamma.example.com,shortpixel,sp-demo-other-0002
+gamma.example.com,shortpixel,spDemoOther000000002
 "bad,domain",both,
 CSV
 "$BIN" "$PURGE" --from "$T/clients.csv" >"$T/out" 2>"$T/err"; st=$?

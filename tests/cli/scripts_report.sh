@@ -8,10 +8,10 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 REPORT=$SRC/scripts/report.lua
 
-export SHORTPIXEL_API_KEY=sp-demo-agency-0001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
+export SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001 HOME=$T XDG_CONFIG_HOME=$T/config
 SANDBOX_OPTS=(--pending 0 --account shortpixel:sp-client-c-0003:c@example.com --account shortpixel:sp-client-d-0004:d@example.com)
 unset NO_COLOR CDNCTL_DEBUG
-KEYS_RE='sp-demo-agency-0001|sp-demo-other-0002|sp-client-c-0003|sp-client-d-0004|ez-demo-account-0001|ez-demo-subkey-0001'
+KEYS_RE='spDemoAgency00000001|spDemoOther000000002|sp-client-c-0003|sp-client-d-0004|ez-demo-account-0001|ez-demo-subkey-0001'
 post() { curl -sf -X POST -d "$2" "$SURL/_sandbox/$1" >/dev/null || echo "admin $1 $2 failed"; }
 
 # --- the data
@@ -21,7 +21,7 @@ use "$SURL"
 local function add(d, key) for _, h in ipairs(shortpixel.hosts(d)) do assert(shortpixel.add_domain(h, { key = key })) end end
 add("alpha.example.com"); add("beta.example.com")
 add("gamma.example.com", "sp-client-c-0003"); add("delta.example.com", "sp-client-d-0004")
-add("epsilon.example.com", "sp-demo-other-0002")
+add("epsilon.example.com", "spDemoOther000000002")
 for _, u in ipairs({ "https://www.alpha.example.com/", "https://shop.beta.example.com/" }) do
   print(assert(easyio.create_site(u)).alias)
 end' >"$T/aliases" 2>"$T/setup.err" || { echo "setup failed: $(cat "$T/aliases" "$T/setup.err")"; exit 1; }

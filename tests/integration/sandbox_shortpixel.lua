@@ -4,7 +4,7 @@ local t = require "t"
 local json = require "cdnctl.json"
 local sbx = require "sbx"
 
-local AGENCY, OTHER = "sp-demo-agency-0001", "sp-demo-other-0002"
+local AGENCY, OTHER = "spDemoAgency00000001", "spDemoOther000000002"
 local admin = sbx.admin
 local function raw(path) return sbx.request { path = path } end -- a plain GET, as curl would send it
 local function fails(r, err, code, pattern)

@@ -5,8 +5,8 @@
 return {
   demo = {
     shortpixel = {
-      { key = "sp-demo-agency-0001", email = "agency@example.com" },
-      { key = "sp-demo-other-0002", email = "other@example.com" },
+      { key = "spDemoAgency00000001", email = "agency@example.com" },
+      { key = "spDemoOther000000002", email = "other@example.com" },
     },
     easyio = {
       { key = "ez-demo-account-0001", sub_keys = { "ez-demo-subkey-0001" } },
