@@ -150,6 +150,25 @@ function M.site_url(v, argname)
   return scheme:lower() .. "://" .. h .. (port and (":" .. port) or "") .. path
 end
 
+-- When two site URLs are the same site: the one rule that the bindings, the
+-- scripts and the sandbox share. The host is compared lower-cased and in
+-- punycode, an empty path reads as "/", a trailing slash is ignored; the
+-- scheme and the rest of the path count. -> the comparison key, or nil when
+-- the text is no site URL at all (then compare it as it is, if you must).
+--   site_key("HTTPS://Example.com") == site_key("https://example.com/")
+function M.site_key(v)
+  local u = type(v) == "string" and M.site_url(v)
+  if not u then return nil end
+  return (u:gsub("/$", ""))
+end
+
+-- Are a and b the same site URL (site_key)? Unreadable texts compare as they are.
+function M.same_site(a, b)
+  local ka, kb = M.site_key(a), M.site_key(b)
+  if ka and kb then return ka == kb end
+  return a == b
+end
+
 -- www and apex of a domain: "example.com" and "www.example.com" in that order.
 function M.hosts(domain)
   local d, err = M.domain(domain, "domain")
