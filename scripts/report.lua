@@ -115,13 +115,18 @@ end
 local MONTH = os.date("!%Y-%m")
 local TODAY = os.date("!%Y-%m-%d")
 
-local function int(v) return math.tointeger(tonumber(v)) or 0 end
+-- A counter as a whole number: the services send numbers or decimal strings
+-- ("289806.00000000000"); anything else counts as 0.
+local function int(v)
+  local n = cdnctl.number(v)
+  return n and (math.tointeger(n) or math.floor(n)) or 0
+end
 
 -- An error's text without the binding's name (the reason shown to people).
 local function reason(err)
   if type(err) ~= "table" then return tostring(err) end
   local s = tostring(err.message)
-  if err.kind == "api" and err.code ~= nil then s = s .. " (API code " .. tostring(err.code) .. ")"
+  if err.kind == "api" and math.type(err.code) == "integer" then s = s .. " (API code " .. err.code .. ")"
   elseif err.kind ~= "api" then s = s .. " (" .. tostring(err.kind) .. (err.http_status and err.http_status ~= 0
     and (", HTTP " .. err.http_status) or "") .. ")" end
   return s
@@ -129,7 +134,7 @@ end
 
 local function read_host(hr)
   local st, serr = shortpixel.read_domain(hr.host)
-  if st then hr.status, hr.status_name = math.tointeger(tonumber(st.Status)), st.status_name end
+  if st then hr.status, hr.status_name = cdnctl.ops.status_code(st.Status), st.status_name end
   local u, uerr = shortpixel.read_domain_cdn_usage(hr.host, { key = hr.key })
   local problems = {}
   if not st then problems[#problems + 1] = "status: " .. reason(serr) end
@@ -158,8 +163,7 @@ local function read_host(hr)
     end
   else
     local why = reason(uerr)
-    if type(uerr) == "table" and uerr.kind == "api" and not why:lower():find("not associated", 1, true)
-      and (tonumber(uerr.code) == -14 or tonumber(uerr.code) == -15) then
+    if type(uerr) == "table" and uerr.code == "not_owner" then
       why = "not associated with this API key: " .. why
     end
     problems[#problems + 1] = "usage: " .. why

@@ -142,11 +142,14 @@ local function build_request(op, values, key, opts)
     if name == "key" then return key and codec.escape(key) or "" end
     return codec.escape(tostring(values[name]))
   end)
-  if op.key == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
+  if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
+  for _, name in ipairs(sorted_keys(op.path_options or {})) do
+    if opts[name] then url = url .. op.path_options[name] end -- read_domain {refresh = true}
+  end
   req.url = url
   if op.method == "POST" then
     local fields = {}
-    if key then fields[#fields + 1] = { "api_key", key } end
+    if key and op.key_in ~= "path" then fields[#fields + 1] = { op.key_field or "api_key", key } end
     for _, spec in ipairs(op.args) do
       local v = values[spec.name]
       if spec.fields and v then
@@ -164,15 +167,68 @@ local function build_request(op, values, key, opts)
 end
 M.build_request = build_request
 
--- Read one answer: result | nil, err, retryable, ambiguous
-local function classify(op, resp, terr, key)
-  if not resp then
-    local kind = terr.code == "interrupted" and "interrupted" or "transport"
-    local err = errors.new({ op = op.full, kind = kind, message = terr.message, code = terr.code,
-                             curl_code = terr.curl_code, http_status = 0 }, key)
-    local retryable = kind == "transport" and terr.code ~= "too_big" and not NO_RETRY_CURL[terr.curl_code]
-    return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
+-- What came back, in a few words, for messages about answers that are not
+-- what the operation expects: "[]", "an empty body", "an HTML page (text/html,
+-- HTTP 200) starting '<!DOCTYPE html>...'".
+local function what_came_back(resp)
+  local text = resp.body
+  if text:find("^%s*$") then return "an empty body" end
+  local ctype = resp.headers["content-type"] or "no content type"
+  local first = text:sub(1, 48):gsub("[%c]", " ")
+  if #text > 48 then first = first .. "..." end
+  if #text <= 16 and not ctype:find("html", 1, true) then return first end
+  local what = (ctype:find("html", 1, true) or text:find("^%s*<")) and "an HTML page" or "a body"
+  return string.format("%s (%s, HTTP %d) starting '%s'", what, ctype, resp.status, first)
+end
+
+-- PHP's json_encode writes a list whose indices are not 0..n-1 as an object
+-- {"0": ..., "1": ...}: such a table becomes a Lua sequence again.
+local function as_list(v)
+  if type(v) ~= "table" or v[1] ~= nil or next(v) == nil then return v end
+  local n, out = 0, {}
+  for k, item in pairs(v) do
+    local i = type(k) == "string" and k:match("^%d+$") and tonumber(k)
+    if not i then return v end
+    n = n + 1
+    out[#out + 1] = { i, item }
   end
+  table.sort(out, function(a, b) return a[1] < b[1] end)
+  for i, p in ipairs(out) do out[i] = p[2] end
+  return out
+end
+M.as_list = as_list
+
+-- A hint for a transport failure against a host that is known to have moved.
+local function transport_hint(url)
+  local host = url:match("^%a+://([^/:]+)")
+  return host and ops.TRANSPORT_HINTS[host:lower()]
+end
+
+-- An answer that is not a JSON object where one is expected.
+local function not_object(op, values, resp, key)
+  local what = what_came_back(resp)
+  local hint = op.not_object
+  if hint then
+    local msg = hint.message:gsub("{(%w+)}", function(n) return tostring(values[n]) end)
+    return errors.new({ op = op.full, kind = "api", http_status = resp.status, code = hint.code,
+                        message = msg .. " (the service answered " .. what .. ", not a JSON object)" }, key)
+  end
+  return errors.new({ op = op.full, kind = "decode", http_status = resp.status,
+                      message = "the service answered " .. what .. " where a JSON object was expected" }, key)
+end
+
+local function transport_error(op, req, terr, key)
+  local kind = terr.code == "interrupted" and "interrupted" or "transport"
+  local hint = kind == "transport" and transport_hint(req.url)
+  local err = errors.new({ op = op.full, kind = kind, message = terr.message .. (hint and ("; " .. hint) or ""),
+                           code = terr.code, curl_code = terr.curl_code, http_status = 0 }, key)
+  local retryable = kind == "transport" and terr.code ~= "too_big" and not NO_RETRY_CURL[terr.curl_code]
+  return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
+end
+
+-- Read one answer: result | nil, err, retryable, ambiguous
+local function classify(op, values, req, resp, terr, key)
+  if not resp then return transport_error(op, req, terr, key) end
   local body, derr = json.decode(resp.body)
   local status = resp.status
   if status < 200 or status >= 300 then
@@ -183,17 +239,27 @@ local function classify(op, resp, terr, key)
                              retry_after = resp.headers["retry-after"] }, key)
     return nil, err, RETRY_STATUS[status] or false, status ~= 429 and status ~= 503
   end
-  if body == nil then
-    return nil, errors.new({ op = op.full, kind = "decode", http_status = status,
-                             message = "the answer is not JSON: " .. tostring(derr) }, key), false
+  local is_object = type(body) == "table" and resp.body:find("^%s*{") ~= nil
+  if op.status_name and math.type(body) == "integer" then body, is_object = { Status = body }, true end
+  if not is_object then
+    if body == nil and not resp.body:find("^%s*$") and not op.not_object then
+      return nil, errors.new({ op = op.full, kind = "decode", http_status = status,
+                               message = "the answer is not JSON (" .. tostring(derr):gsub(" at character %d+", "")
+                                 .. "): " .. what_came_back(resp) }, key), false
+    end
+    return nil, not_object(op, values, resp, key), false
   end
-  if type(body) == "number" and op.status_name then body = { Status = body } end
+  for _, field in ipairs(op.lists or {}) do body[field] = as_list(body[field]) end
   local ok, msg, code = op.accept(body)
   if not ok then
+    local low = msg:lower()
+    for text, name in pairs(op.refusals or {}) do
+      if low:find(text, 1, true) then code = name end
+    end
     return nil, errors.new({ op = op.full, kind = "api", http_status = status, message = msg, code = code,
-                             body = type(body) == "table" and body or nil }, key), false
+                             body = body }, key), false
   end
-  if op.status_name and type(body) == "table" then body.status_name = ops.STATUS[tonumber(body.Status)] end
+  if op.status_name then body.status_name = ops.status_name(ops.status_code(body.Status)) end
   return body
 end
 
@@ -208,6 +274,14 @@ end
 -- Forward declaration: reconciliation calls other operations.
 local call
 
+-- The site of a show_sites answer whose URL is site_url (check.same_site).
+function M.find_site(answer, site_url)
+  for _, s in ipairs(type(answer) == "table" and as_list(answer.sites) or {}) do
+    if type(s) == "table" and check.same_site(s.site_url, site_url) then return s end
+  end
+  return nil
+end
+
 -- After an answer that may have been lost, find out whether a
 -- non-idempotent call took effect. Returns result | nil (did not) | false, err (cannot tell).
 local reconcilers = {}
@@ -215,11 +289,10 @@ local reconcilers = {}
 function reconcilers.site(op, values, key, opts)
   local r, err = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout })
   if not r then return false, err end
-  for _, s in ipairs(type(r.sites) == "table" and r.sites or {}) do
-    if s.site_url == values.site_url then
-      return { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
-               dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
-    end
+  local s = M.find_site(r, values.site_url)
+  if s then
+    return { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
+             dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
   end
   return nil
 end
@@ -227,7 +300,7 @@ end
 function reconcilers.site_gone(op, values, key, opts)
   local r, err = call(ops.by_name["easyio.show_sites"], {}, { key = key, timeout = opts.timeout })
   if not r then return false, err end
-  for _, s in ipairs(type(r.sites) == "table" and r.sites or {}) do
+  for _, s in ipairs(type(r.sites) == "table" and as_list(r.sites) or {}) do
     if tostring(s.site_id) == tostring(values.site_id) then return nil end
   end
   return { success = true, reconciled = true }
@@ -235,7 +308,7 @@ end
 
 local function key_set(r)
   local set = {}
-  for _, k in ipairs(type(r.keys) == "table" and r.keys or {}) do set[k] = true end
+  for _, k in ipairs(type(r.keys) == "table" and as_list(r.keys) or {}) do set[k] = true end
   return set
 end
 
@@ -278,17 +351,43 @@ local function fill_key_fields(op, values, key, opts)
   return true
 end
 
+-- create_site met "duplicate site url". After a lost answer, that is the
+-- first try having taken effect: the site is returned. Otherwise the error
+-- names the existing site (err.site) when this account's show_sites lists it.
+local function duplicate_site(op, values, key, opts, err, after_lost, started)
+  local r = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout })
+  local s = r and M.find_site(r, values.site_url)
+  if s and after_lost then
+    debug_log("%s: reconciled after a lost answer: the retry met the site the first try created", op.full)
+    local found = { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
+                    dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
+    M.meta[found] = { op = op.full, attempts = err.attempts, retries = err.attempts - 1, reconciled = true,
+                      time = http.now() - started }
+    return found
+  end
+  err.site = s
+  if s then
+    err.message = string.format("%s is already registered as site %s (%s)", values.site_url, tostring(s.site_id),
+      tostring(s.alias))
+  elseif r then
+    err.message = values.site_url .. " is already registered, but not on this account (show_sites does not list it)"
+  else
+    err.message = values.site_url .. " is already registered (" .. err.message .. "); looking it up failed"
+  end
+  return nil, err
+end
+
 -- One operation, with retries. values are checked; opts validated.
 function call(op, values, opts)
   local key, from
-  if op.key ~= "none" then
+  if op.key_in ~= "none" then
     if opts.key == false and op.key_optional then
       key = nil
     else
       local why
       key, from, why = config.key(op.service, opts.key)
       if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
-      if key == nil and op.key ~= "form_optional" then
+      if key == nil and op.key_in ~= "form_optional" then
         return nil, errors.new({ op = op.full, kind = "invalid",
           message = "no " .. (op.service == "shortpixel" and "ShortPixel" or "Easy IO") .. " API key: set "
             .. config.KEY_ENV[op.service] .. ", pass opts.key, or select a profile" })
@@ -318,12 +417,14 @@ function call(op, values, opts)
   for attempt = 1, attempts do
     sched.before_request()
     local resp, transport_err = http.request(req)
-    result, err, retryable, ambiguous = classify(op, resp, transport_err, key)
+    local was_ambiguous = attempt > 1 and ambiguous
+    result, err, retryable, ambiguous = classify(op, values, req, resp, transport_err, key)
     if result then
       M.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - started }
       return result
     end
     err.attempts = attempt
+    if err.code == "duplicate" then return duplicate_site(op, values, key, opts, err, was_ambiguous, started) end
     if not retryable or attempt == attempts or sched.stopping() then break end
     if op.reconcile and ambiguous then
       local found, rerr = reconcilers[op.reconcile](op, values, key, opts, before)

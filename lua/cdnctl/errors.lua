@@ -16,7 +16,7 @@ Error.__name = "cdnctl.Error"
 function Error.__tostring(e)
   local s = (e.op or "cdnctl") .. ": " .. tostring(e.message)
   local extra = {}
-  if e.code ~= nil and e.kind == "api" then extra[#extra + 1] = "API code " .. tostring(e.code) end
+  if math.type(e.code) == "integer" and e.kind == "api" then extra[#extra + 1] = "API code " .. tostring(e.code) end
   if e.http_status and e.http_status ~= 200 and e.http_status ~= 0 then
     extra[#extra + 1] = "HTTP " .. e.http_status
   end

@@ -27,7 +27,8 @@ function M.text(op)
   local lines = { signature(op), "  " .. op.doc, "  endpoint: " .. endpoint(op) }
   if op.method == "POST" then
     local fields = {}
-    if op.key ~= "none" then fields[#fields + 1] = op.key == "form_optional" and "[api_key]" or "api_key" end
+    local kf = op.key_field or "api_key"
+    if op.key_in ~= "none" then fields[#fields + 1] = op.key_in == "form_optional" and ("[" .. kf .. "]") or kf end
     for _, a in ipairs(op.args) do
       if a.fields then
         local fs = {}

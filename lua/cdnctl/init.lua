@@ -58,6 +58,26 @@ end
 -- cdnctl.hosts(domain) -> {apex, www}
 M.hosts = mods.shortpixel.hosts
 
+-- cdnctl.number(v) -> integer | float | nil: a number, or a decimal string
+-- as the services send counters ("289806.00000000000"), as a Lua integer
+-- when it is whole and a float otherwise; nil (never an error) for anything
+-- else: nil, JSON null, "", "0x10", "1e3", tables.
+function M.number(v)
+  if math.type(v) == "integer" then return v end
+  if math.type(v) == "float" then
+    if v ~= v or v == math.huge or v == -math.huge then return nil end
+    return math.tointeger(v) or v
+  end
+  if type(v) ~= "string" then return nil end
+  local int, frac = v:match("^%s*([+-]?%d+)%.?(%d*)%s*$")
+  if not int then return nil end
+  if frac:find("^0*$") then
+    local n = math.tointeger(tonumber(int))
+    if n then return n end
+  end
+  return tonumber(int .. "." .. (frac == "" and "0" or frac))
+end
+
 -- cdnctl.exit(status): end the script with this exit status, unwinding cleanly.
 function M.exit(status)
   status = math.tointeger(status or 0)

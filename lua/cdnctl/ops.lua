@@ -10,58 +10,80 @@
 
 local M = {}
 
--- ShortPixel's statuses (read-domain), by number.
+-- ShortPixel's statuses (read-domain), by number. SPAI's comment lists
+-- them: "2 OK (credits available, this is also for not associated domains),
+-- 0 credits near limit, -1 credits depleted, CDN active, -2 credits
+-- depleted, CDN inactive, -3 connection error" (../shared/api-evidence.md).
 M.STATUS = {
   [2] = "ok",
   [1] = "credits almost exhausted",
+  [0] = "credits near limit",
   [-1] = "credits exhausted",
   [-2] = "credits exhausted some time ago",
   [-3] = "domain not reachable",
 }
 
--- Reading answers -----------------------------------------------------------
--- accept(body) -> true | false, message, code. `body` is the decoded JSON.
-
--- ShortPixel's domain actions answer {"Status": n, "Message": "..."}:
--- n >= 1 means done; anything else is the service saying no.
-local function sp_action(body)
-  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
-  local st = body.Status
-  if type(st) == "table" then st = tonumber(st.Code) end
-  st = tonumber(st)
-  if st == nil then return false, "answer has no Status" end
-  if st >= 1 then return true end
-  return false, tostring(body.Message or (type(body.Status) == "table" and body.Status.Message) or "refused"), st
+-- The name of a read-domain status; one no client knows is "unknown (N)".
+function M.status_name(n)
+  return M.STATUS[n] or ("unknown (" .. tostring(n) .. ")")
 end
 
--- read-domain: every documented status is an answer, not a failure.
+-- A ShortPixel Status as a Lua integer: the service sends an integer, a
+-- decimal string ("2", "-401") or a {Code, Message} object. Numbers are
+-- read as decimal only ("0x2" is no status). -> integer | nil
+function M.status_code(v)
+  if type(v) == "table" then v = v.Code end
+  if math.type(v) == "integer" then return v end
+  if math.type(v) == "float" then return math.tointeger(v) end
+  if type(v) == "string" then
+    local d = v:match("^%s*([+-]?%d+)%s*$")
+    return d and #d <= 18 and math.tointeger(tonumber(d)) or nil
+  end
+  return nil
+end
+
+-- Reading answers -----------------------------------------------------------
+-- accept(body) -> true | false, message, code. `body` is the decoded JSON,
+-- a table: an answer that is not a JSON object never reaches a reader (the
+-- operation's `not_object` says what such an answer means, if anything).
+
+local function sp_message(body)
+  local m = body.Message
+  if m == nil and type(body.Status) == "table" then m = body.Status.Message end
+  return m ~= nil and tostring(m) or nil
+end
+
+-- ShortPixel's domain actions answer {"Status": n, "Message": "..."}:
+-- 1 or 2 means done (SPAI counts both); anything else is the service saying no.
+local function sp_action(body)
+  local st = M.status_code(body.Status)
+  if st == nil then return false, "answer has no readable Status (" .. tostring(body.Status) .. ")" end
+  if st == 1 or st == 2 then return true end
+  return false, sp_message(body) or "refused", st
+end
+
+-- read-domain: every status is the domain's state, an answer, not a failure.
 local function sp_read(body)
-  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
-  local st = tonumber(body.Status)
-  if st and M.STATUS[st] then return true end
-  return false, tostring(body.Message or "unknown domain status"), st
+  if M.status_code(body.Status) ~= nil then return true end
+  return false, "answer has no readable Status (" .. tostring(body.Status) .. ")"
 end
 
 -- api-status: {"Status": {"Code": "2", "Message": "Success"}, ...}
 local function sp_api_status(body)
-  if type(body) ~= "table" or type(body.Status) ~= "table" then
-    return false, "unexpected answer (no Status object)"
-  end
-  local code = tonumber(body.Status.Code)
+  if type(body.Status) ~= "table" then return false, "unexpected answer (no Status object)" end
+  local code = M.status_code(body.Status)
   if code == 2 then return true end
-  return false, tostring(body.Status.Message or "API key refused"), code
+  return false, sp_message(body) or "API key refused", code
 end
 
--- read-domain-cdn-usage: the statistics, or a ShortPixel error object.
+-- read-domain-cdn-usage: the statistics, or a ShortPixel refusal object.
 local function sp_usage(body)
-  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
   if body.Status ~= nil and body.Email == nil then return sp_action(body) end
   return true
 end
 
 -- Easy IO: any object with an "error" member is a failure.
 local function ez_accept(body)
-  if type(body) ~= "table" then return false, "unexpected answer (not a JSON object)" end
   if body.error ~= nil then return false, tostring(body.error) end
   return true
 end
@@ -74,7 +96,7 @@ M.list = {
   -- ShortPixel CDN API
   {
     service = "shortpixel", name = "add_domain", method = "GET",
-    path = "{sp}/add-domain/{domain}/{key}", key = "path", key_optional = true,
+    path = "{sp}/add-domain/{domain}/{key}", key_in = "path", key_optional = true,
     args = { { name = "domain", check = "domain" } },
     accept = sp_action, idempotent = true,
     doc = "Add a domain and associate it with the user who has the API key.",
@@ -89,16 +111,21 @@ M.list = {
   },
   {
     service = "shortpixel", name = "read_domain", method = "GET",
-    path = "{sp}/read-domain/{domain}", key = "none",
-    args = { { name = "domain", check = "domain" } },
+    path = "{sp}/read-domain/{domain}", key_in = "none",
+    args = { { name = "domain", check = "domain" } }, options = { refresh = "boolean" },
+    path_options = { refresh = "/refresh" },
     accept = sp_read, idempotent = true, status_name = true,
-    doc = "Read a domain's status and quota state.",
-    returns = "{Status = n, status_name = ...}: 2 ok, 1 credits almost exhausted, -1 credits exhausted, -2 exhausted some time ago, -3 domain not reachable",
-    rules = { "Negative statuses describe the domain; they are answers, not failures.", SP_RULE_WWW },
+    doc = "Read a domain's status and account state ({refresh = true}: ask for fresh data).",
+    returns = "{Status = n, status_name, HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin, timestamp, Message}: "
+      .. "2 ok, 1 credits almost exhausted, 0 credits near limit, -1 credits exhausted, -2 exhausted some time ago, -3 domain not reachable",
+    rules = { "Every status describes the domain; it is an answer, not a failure (an unknown one is named 'unknown (N)').",
+              "HasAccount is true when the domain is associated with a user; a domain nobody added reads Status 2 too.",
+              "Counters may come as numbers or decimal strings: read them with cdnctl.number().",
+              SP_RULE_WWW },
   },
   {
     service = "shortpixel", name = "set_domain", method = "GET",
-    path = "{sp}/set-domain/{domain}/{key}", key = "path",
+    path = "{sp}/set-domain/{domain}/{key}", key_in = "path",
     args = { { name = "domain", check = "domain" } },
     accept = sp_action, idempotent = true,
     doc = "Associate an existing, unassociated domain with the key's user; adds nothing.",
@@ -107,7 +134,7 @@ M.list = {
   },
   {
     service = "shortpixel", name = "revoke_domain", method = "GET",
-    path = "{sp}/revoke-domain/{domain}/{key}", key = "path",
+    path = "{sp}/revoke-domain/{domain}/{key}", key_in = "path",
     args = { { name = "domain", check = "domain" } },
     accept = sp_action, idempotent = true,
     doc = "Revoke a domain's association; only the owner's key can.",
@@ -115,26 +142,31 @@ M.list = {
     rules = { "Works only with the API key of the current owner.", SP_RULE_WWW },
   },
   {
-    service = "shortpixel", name = "api_status", method = "GET",
-    path = "{api}/v2/api-status.php?key={key}", key = "query",
+    service = "shortpixel", name = "api_status", method = "POST",
+    path = "{api}/v2/api-status.php", key_in = "form", key_field = "key",
     args = {},
     accept = sp_api_status, idempotent = true,
     doc = "Credits of the API key: quota, calls made, one-time credits.",
-    returns = "{Status = {Code, Message}, APICallsMade, APICallsFree, APICallsQuota, APICallsQuotaOneTime, APICallsMadeOneTime, DateSubscription, DomainCheck, Unlimited}",
-    rules = { "Sent over https even though the page shows http: a key never travels in clear text." },
+    returns = "{Status = {Code, Message}, APICallsMade, APICallsFree, APICallsQuota, APICallsQuotaOneTime, APICallsMadeOneTime, "
+      .. "DateSubscription, DomainCheck, Unlimited, PlanType, CaptionsCallsMade, CaptionsCallsQuota, CaptionsCallsRemaining}",
+    rules = { "The key travels in a POST form body (key=...), as ShortPixel's own clients send it: never in a URL that proxies log.",
+              "Sent over https even though the page shows http: a key never travels in clear text.",
+              "The counters come as decimal strings (\"289806.00000000000\"), kept as sent: read them with cdnctl.number()." },
   },
   {
     service = "shortpixel", name = "read_domain_cdn_usage", method = "GET",
-    path = "{sp}/read-domain-cdn-usage/{domain}/{key}", key = "path",
+    path = "{sp}/read-domain-cdn-usage/{domain}/{key}", key_in = "path",
     args = { { name = "domain", check = "domain" } },
     accept = sp_usage, idempotent = true,
+    -- SPAI validates a key this way: "if ($response === '' || !is_object($response)) return false;"
+    not_object = { code = "not_owner", message = "this key does not own {domain} (or the key is not valid)" },
     doc = "CDN traffic and API-call statistics of a domain, with daily breakdowns.",
     returns = "{Email, APIQuota, ..., UsedCDN = {[date] = {Traf}}, UsedCredits = {[date] = {Paid, Free, ...}}}",
-    rules = { SP_RULE_WWW },
+    rules = { "An answer that is not a JSON object means the key does not own the domain: err.code = 'not_owner'.", SP_RULE_WWW },
   },
   {
     service = "shortpixel", name = "purge_storage_bulk", method = "GET",
-    path = "{sp}/purge-storage-bulk/{key}/{domain}", key = "path",
+    path = "{sp}/purge-storage-bulk/{key}/{domain}", key_in = "path",
     args = { { name = "domain", check = "domain" } }, options = { both = "boolean" },
     accept = sp_action, idempotent = true, both_hosts = true,
     doc = "Purge every file of the domain on ShortPixel's storage servers.",
@@ -143,7 +175,7 @@ M.list = {
   },
   {
     service = "shortpixel", name = "purge_cdn_cache_bulk", method = "GET",
-    path = "{sp}/purge-cdn-cache-bulk/{key}/{domain}", key = "path",
+    path = "{sp}/purge-cdn-cache-bulk/{key}/{domain}", key_in = "path",
     args = { { name = "domain", check = "domain" } }, options = { both = "boolean" },
     accept = sp_action, idempotent = true, both_hosts = true,
     doc = "Purge every file of the domain on the CDN and on ShortPixel's storage.",
@@ -155,7 +187,7 @@ M.list = {
   {
     service = "easyio", name = "show_sites", method = "POST", path = "{ez}/exactdn/show.php",
     args = { { name = "site_url", check = "site_url", optional = true } },
-    accept = ez_accept, idempotent = true,
+    accept = ez_accept, idempotent = true, lists = { "sites" },
     doc = "List the account's CDN sites (a sub-key sees its own), optionally one site_url.",
     returns = "{live_sites, licensed, interval, quota, sites = {{site_id, zone, alias, site_url, location, pending, live, purgeable, bandwidth, beforet, aftert, config}}}",
     rules = { "live_sites counts only sites with live = 1; dev sites do not count against licensed." },
@@ -164,10 +196,12 @@ M.list = {
     service = "easyio", name = "create_site", method = "POST", path = "{ez}/exactdn/create.php",
     args = { { name = "site_url", check = "site_url" } },
     accept = ez_accept, idempotent = false, reconcile = "site",
+    refusals = { ["duplicate site url"] = "duplicate" },
     doc = "Add a CDN site for an origin URL.",
     returns = "{id, site_url, dev, alias, status = 'success'}",
     rules = {
       "The service adds a trailing slash to site_url.",
+      "A URL already registered is refused: err.code = 'duplicate', err.site = the existing site when show_sites lists it.",
       "Staging-looking URLs are dev = 1 and do not count against the site limit.",
       "Not safe to retry blindly: after a lost answer cdnctl looks the site up (show_sites) before retrying.",
     },
@@ -207,7 +241,7 @@ M.list = {
     rules = { "Pending (new) sites cannot be removed." },
   },
   {
-    service = "easyio", name = "savings", method = "POST", path = "{ez}/exactdn/savings.php", key = "form_optional",
+    service = "easyio", name = "savings", method = "POST", path = "{ez}/exactdn/savings.php", key_in = "form_optional",
     args = { { name = "alias", check = "domain" } },
     accept = ez_accept, idempotent = true,
     doc = "Image savings and statistics of a site, by its CDN alias.",
@@ -216,7 +250,7 @@ M.list = {
   {
     service = "easyio", name = "show_keys", method = "POST", path = "{ez}/api_key/show.php",
     args = {},
-    accept = ez_accept, idempotent = true,
+    accept = ez_accept, idempotent = true, lists = { "keys" },
     doc = "List the account's sub-keys with limits, sites, labels, usage and bills.",
     returns = "{keys = {...}, limits = {[key] = n}, sites, site_limit, labels, stats, bill}",
   },
@@ -249,13 +283,19 @@ M.list = {
   },
 }
 
+-- Hosts known to have moved: a transport failure against one says so.
+M.TRANSPORT_HINTS = {
+  ["optimize.exactlywww.com"] = "EWWW's own plugin moved to https://api.exactlywww.net in May 2026: "
+    .. "set CDNCTL_EASYIO_URL=https://api.exactlywww.net (or easyio_url in the profile) to try it",
+}
+
 -- Options every binding takes, with their types.
 M.common_options = { key = "key", timeout = "number", attempts = "integer" }
 
 M.by_name = {}
 for _, op in ipairs(M.list) do
   op.full = op.service .. "." .. op.name
-  op.key = op.key or "form"
+  op.key_in = op.key_in or "form"   -- where the key travels: path, form, form_optional, none
   M.by_name[op.full] = op
 end
 

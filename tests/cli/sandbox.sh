@@ -75,8 +75,18 @@ has "$out" '"Status":2' && ok "read-domain example" || bad "read-domain" "$out"
 out=$(curl -s $SP/set-domain/example.com/APIkey)
 has "$out" '"Status":2' && ok "set-domain example" || bad "set-domain" "$out"
 out=$(curl -s "$SP/v2/api-status.php?key=APIkey")
-has "$out" '"Status":{' && has "$out" '"Code":"2"' && has "$out" '"APICallsQuota":10000' && has "$out" '"APICallsMade":"0"' && has "$out" '"Unlimited":"false"' && has "$out" '"DomainCheck":"Accessible"' \
-  && ok "api-status.php example: strings where the page shows strings" || bad "api-status" "$out"
+has "$out" '"Status":{' && has "$out" '"Code":"2"' && has "$out" '"APICallsQuota":10000' && has "$out" '"APICallsMade":"0.00000000000"' && has "$out" '"Unlimited":"false"' && has "$out" '"DomainCheck":"Accessible"' \
+  && ok "api-status.php example: counters as decimal strings with 11 decimals, as production sends them" || bad "api-status" "$out"
+# ShortPixel's own PHP SDK (short-pixel-optimizer/shortpixel-php) asks for the key's
+# status with a multipart POST of key, DomainCheck, ImagesCount and ThumbsCount.
+out=$(curl -s -A "ShortPixel/1.8.1 PHP/8.2.7 curl/7.88.1" -F key=APIkey -F DomainCheck=example.com \
+  -F ImagesCount=0 -F ThumbsCount=0 "$SP/v2/api-status.php")
+has "$out" '"Code":"2"' && has "$out" '"Message":"Success"' && has "$out" '"APICallsQuota":10000' \
+  && ok "the PHP SDK's exact request (multipart POST of key, DomainCheck, ImagesCount, ThumbsCount) is answered" || bad "SDK request" "$out"
+out=$(curl -s -A "ShortPixel/1.8.1 PHP/8.2.7 curl/7.88.1" -F key=NoSuchKey -F DomainCheck=example.com "$SP/v2/api-status.php")
+has "$out" '"Code":"-401"' && ok "the SDK's request with an unknown key is refused in the same shape" || bad "SDK refusal" "$out"
+out=$(curl -s -d key=APIkey "$SP/v2/api-status.php")
+has "$out" '"Code":"2"' && ok "api-status: the key in a form body, as the WordPress plugin sends it" || bad "api-status form" "$out"
 out=$(curl -s $SP/read-domain-cdn-usage/example.com/APIkey)
 has "$out" '"Email":"test@shortpixel.com"' && has "$out" '"UsedCDN":\[\]' && has "$out" '"APIQuotaOneTime":"5000.00000000000"' && ok "read-domain-cdn-usage example" || bad "usage" "$out"
 out=$(curl -s $SP/purge-storage-bulk/APIkey/example.com)
@@ -150,7 +160,7 @@ kill -TERM $st_PID; wait $st_PID; st=$?
 [ $st = 0 ] && grep -q "state saved" "$T/st.err" && ok "SIGTERM stops it cleanly, saying the state is saved" || bad "SIGTERM ($st)" "$(cat "$T/st.err")"
 start_sandbox st2 --pending 0 --state "$T/state.json"
 export CDNCTL_SHORTPIXEL_URL=$SURL CDNCTL_SHORTPIXEL_API_URL=$SURL CDNCTL_EASYIO_URL=$SURL
-out=$("$BIN" -e 'print(shortpixel.read_domain("kept.example.com").Associated, #easyio.show_sites("https://kept.example.com/").sites)' 2>&1)
+out=$("$BIN" -e 'print(shortpixel.read_domain("kept.example.com").HasAccount, #easyio.show_sites("https://kept.example.com/").sites)' 2>&1)
 [ "$out" = "true	1" ] && ok "a restart with --state finds the domain and the site" || bad "state reload" "$out"
 "$BIN" -e 'cdnctl.parallel((function() local i = 0 return function() i = i + 1 if i <= 3000 then return i end end end)(),
   function(i) shortpixel.add_domain("w" .. i .. ".example.com") end, { concurrency = 16 })' >/dev/null 2>&1 &

@@ -15,7 +15,6 @@ local sp_cases = {
   { "read_domain", { "example.com" }, "/read-domain/example.com" },
   { "set_domain", { "example.com" }, "/set-domain/example.com/" .. SP },
   { "revoke_domain", { "example.com" }, "/revoke-domain/example.com/" .. SP },
-  { "api_status", {}, "/v2/api-status.php?key=" .. SP },
   { "read_domain_cdn_usage", { "example.com" }, "/read-domain-cdn-usage/example.com/" .. SP },
   { "purge_storage_bulk", { "example.com" }, "/purge-storage-bulk/" .. SP .. "/example.com" },
   { "purge_cdn_cache_bulk", { "example.com" }, "/purge-cdn-cache-bulk/" .. SP .. "/example.com" },
@@ -30,6 +29,15 @@ for _, c in ipairs(sp_cases) do
     t.match(req.headers["user-agent"], "^cdnctl/%d")
   end)
 end
+
+t.test("shortpixel.api_status sends POST /v2/api-status.php with key=KEY in a form body", function()
+  t.ok(shortpixel.api_status())
+  local req = fx:last()
+  t.eq(req.method, "POST")
+  t.eq(req.uri, "/v2/api-status.php")
+  t.eq(form(req).key, SP)
+  t.nomatch(req.uri, SP)
+end)
 
 t.test("opts.key overrides the default key", function()
   t.ok(shortpixel.set_domain("example.com", { key = "OTHERkey0000000000001" }))

@@ -19,7 +19,7 @@ local function api_error(r, err, message)
   t.eq(err.kind, "api")
   t.eq(err.message, message)
 end
-local function ready() admin("clock", { advance = 120 }) end -- past the pending time
+local function ready() admin("clock", { advance = 600 }) end -- past the pending time (300 s by default)
 
 local site
 t.test("create adds the trailing slash and answers id, site_url, dev, alias, status", function()
@@ -70,10 +70,43 @@ t.test("staging-looking URLs are dev = 1 and not counted in live_sites", functio
   t.eq(t.ok(easyio.show_sites()).live_sites, before)
 end)
 
-t.test("the same URL created twice makes two sites (why create is never retried blindly)", function()
-  t.ok(easyio.create_site("https://twice.example.com/"))
-  t.ok(easyio.create_site("https://twice.example.com/"))
-  t.eq(#t.ok(easyio.show_sites("https://twice.example.com/")).sites, 2)
+t.test("create refuses a registered site URL in any spelling: {error = 'duplicate site url'}", function()
+  local first = t.ok(easyio.create_site("https://twice.example.com/"))
+  for _, spelling in ipairs { "https://twice.example.com/", "https://TWICE.Example.com", "https://twice.example.com" } do
+    local b = post("/exactdn/create.php", "api_key=ez-demo-account-0001&site_url=" .. spelling,
+      { "Content-Type: application/x-www-form-urlencoded", "User-Agent: test" })
+    t.same(b, { error = "duplicate site url" }, spelling)
+  end
+  local r, err = easyio.create_site("https://Twice.example.com")
+  t.eq(r, nil)
+  t.eq(err.code, "duplicate")
+  t.eq(err.site.site_id, tostring(first.id))
+  t.eq(#t.ok(easyio.show_sites("https://twice.example.com/")).sites, 1)
+end)
+
+t.test("a URL registered by another account is refused too; its sites stay invisible", function()
+  local r, err = easyio.create_site("https://twice.example.com/", { key = SUB })
+  t.eq(r, nil)
+  t.eq(err.code, "duplicate")
+  t.eq(err.site, nil)
+  t.match(err.message, "not on this account")
+end)
+
+t.test("scheme and path make another site", function()
+  t.ok(easyio.create_site("http://twice.example.com/"))
+  t.ok(easyio.create_site("https://twice.example.com/shop/"))
+end)
+
+t.test("show's site_url filter matches by the same rule (no trailing slash, host case)", function()
+  local r = t.ok(easyio.show_sites("https://TWICE.example.com"))
+  t.eq(#r.sites, 1)
+  t.eq(r.sites[1].site_url, "https://twice.example.com/")
+end)
+
+t.test("aliases are e + 10 lowercase letters or digits + .exactdn.com", function()
+  for _, s in ipairs(t.ok(easyio.show_sites()).sites) do
+    t.match(s.alias, "^e[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]%.exactdn%.com$")
+  end
 end)
 
 t.test("pending sites cannot be removed; later they can", function()

@@ -20,7 +20,9 @@ end
 t.test("add-domain with a key adds the domain and associates it with the key's user", function()
   t.ok(shortpixel.add_domain("sp1.example.com"))
   t.eq(owner("sp1.example.com").owner, "****0001")
-  t.eq(shortpixel.read_domain("sp1.example.com").Associated, true)
+  local d = shortpixel.read_domain("sp1.example.com")
+  t.eq(d.HasAccount, true)
+  t.eq(d.Email, "agency@example.com")
 end)
 
 t.test("adding again with the same key is safe", function()
@@ -33,14 +35,15 @@ t.test("add-domain without a key adds a domain associated with nobody, with 500 
   local r = t.ok(shortpixel.add_domain("free.example.com", { key = false }))
   t.eq(r.Status, 2)
   local d = shortpixel.read_domain("free.example.com")
-  t.eq(d.Associated, false)
-  t.eq(d.Quota, 500)
+  t.eq(d.HasAccount, false)
+  t.eq(d.FreeCredits, 500)
+  t.eq(d.UsedFreeCredits, 0)
   t.eq(owner("free.example.com").owner, nil)
 end)
 
 t.test("a domain added without a key is associated by the next call with a key", function()
   t.ok(shortpixel.add_domain("free.example.com", { key = OTHER }))
-  t.eq(shortpixel.read_domain("free.example.com").Associated, true)
+  t.eq(shortpixel.read_domain("free.example.com").HasAccount, true)
   t.eq(owner("free.example.com").owner, "****0002")
 end)
 
@@ -53,7 +56,7 @@ t.test("a domain associated with one user cannot be taken by another key", funct
 end)
 
 t.test("an unknown API key is refused", function()
-  local r, err = shortpixel.add_domain("x1.example.com", { key = "sp-nobody-9999" })
+  local r, err = shortpixel.add_domain("x1.example.com", { key = "spNobody000000009999" })
   fails(r, err, -401, "Invalid API key")
   t.eq(owner("x1.example.com"), nil, "nothing was added")
 end)
@@ -79,9 +82,9 @@ end)
 
 t.test("example.com and www.example.com are separate domains", function()
   t.ok(shortpixel.add_domain("apex.example.net"))
-  local r, err = shortpixel.read_domain("www.apex.example.net")
-  fails(r, err, -10)
-  r, err = shortpixel.purge_cdn_cache_bulk("www.apex.example.net")
+  local d = t.ok(shortpixel.read_domain("www.apex.example.net"))
+  t.eq(d.HasAccount, false, "www was never added: Status 2, no account")
+  local r, err = shortpixel.purge_cdn_cache_bulk("www.apex.example.net")
   fails(r, err, -10)
   t.ok(shortpixel.add_domain("www.apex.example.net", { key = OTHER }))
   t.eq(owner("apex.example.net").owner, "****0001")
@@ -114,9 +117,9 @@ t.test("both = true with one host refused: nil, err naming it, err.results the o
   local r, err = shortpixel.purge_storage_bulk("half.example.org", { both = true })
   t.eq(r, nil)
   t.eq(err.host, "www.half.example.org")
-  t.eq(err.code, -10)
+  t.eq(err.kind, "api")
   t.eq(err.results["half.example.org"].Status, 2)
-  t.match(err.failed["www.half.example.org"], "Domain not found")
+  t.match(err.failed["www.half.example.org"], "purge_storage_bulk")
   t.ok(json.encode(err.results), "no cycle")
 end)
 
@@ -156,13 +159,21 @@ t.test("api-status returns every documented field with the documented types", fu
   t.eq(r.Status.Code, "2")
   t.eq(r.Status.Message, "Success")
   for _, f in ipairs { "APICallsMade", "APICallsFree", "APICallsQuotaOneTime", "APICallsMadeOneTime",
-                       "DateSubscription", "DomainCheck", "Unlimited" } do
+                       "DateSubscription", "DomainCheck", "Unlimited", "PlanType" } do
     t.eq(type(r[f]), "string", f .. " is a string")
   end
+  for _, f in ipairs { "APICallsMade", "APICallsQuotaOneTime", "APICallsMadeOneTime" } do
+    t.match(r[f], "^%d+%.%d%d%d%d%d%d%d%d%d%d%d$", f .. " is a decimal string with 11 decimals")
+  end
+  t.eq(cdnctl.number(r.APICallsQuotaOneTime), 5000)
+  t.eq(math.type(r.CaptionsCallsMade), "integer")
+  t.eq(math.type(r.CaptionsCallsQuota), "integer")
+  t.ok(r.CaptionsCallsRemaining == nil or r.CaptionsCallsRemaining == cdnctl.null
+    or math.type(r.CaptionsCallsRemaining) == "integer", "CaptionsCallsRemaining: a number or null")
   t.eq(math.type(r.APICallsQuota), "integer", "APICallsQuota is a number")
   t.match(r.DateSubscription, "^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d$")
   t.eq(r.Unlimited, "false")
-  local bad, err = shortpixel.api_status({ key = "sp-nobody-9999" })
+  local bad, err = shortpixel.api_status({ key = "spNobody000000009999" })
   t.eq(bad, nil)
   t.eq(err.code, -401)
 end)
@@ -193,9 +204,82 @@ t.test("read-domain-cdn-usage returns every documented field, with daily figures
   t.eq(cr.Paid + cr.Free, 2, "two distinct images optimised once each")
 end)
 
-t.test("cdn usage needs the domain's owner's key", function()
+t.test("cdn usage with a key that does not own the domain: an answer that is not an object ([])", function()
   local r, err = shortpixel.read_domain_cdn_usage("usage.example.com", { key = OTHER })
-  fails(r, err, -14)
+  fails(r, err, "not_owner", "does not own usage%.example%.com")
+  t.match(err.message, "answered %[%]")
+  local b = raw("/read-domain-cdn-usage/usage.example.com/" .. OTHER)
+  t.same(b, {}, "the raw answer is []")
+  r, err = shortpixel.read_domain_cdn_usage("usage.example.com", { key = "spNobody000000009999" })
+  fails(r, err, "not_owner")
+  r, err = shortpixel.read_domain_cdn_usage("never-added.example.com")
+  fails(r, err, "not_owner")
+end)
+
+t.test("read-domain answers the fields real clients read, with their types, and nothing invented", function()
+  local d = t.ok(shortpixel.read_domain("sp1.example.com"))
+  t.eq(math.type(d.Status), "integer")
+  t.eq(d.HasAccount, true)
+  t.eq(d.Email, "agency@example.com")
+  t.eq(math.type(d.FreeCredits), "integer")
+  t.eq(math.type(d.UsedFreeCredits), "integer")
+  t.eq(d.TemporaryRedirectOrigin, "false")
+  t.eq(math.type(d.timestamp), "integer")
+  t.ok(math.abs(d.timestamp - os.time()) < 86400 * 365, "timestamp is unix seconds")
+  t.eq(type(d.Message), "string")
+  for _, f in ipairs { "Associated", "Quota", "RemainingCredits", "UsedCredits", "Domain" } do
+    t.eq(d[f], nil, f .. " is not a field of the real service")
+  end
+end)
+
+t.test("read-domain of a domain never added: Status 2, HasAccount false", function()
+  local d = t.ok(shortpixel.read_domain("never-seen.example.com"))
+  t.eq(d.Status, 2)
+  t.eq(d.status_name, "ok")
+  t.eq(d.HasAccount, false)
+  t.eq(owner("never-seen.example.com"), nil, "reading adds nothing")
+end)
+
+t.test("read-domain/DOMAIN/refresh is accepted; another third segment is not", function()
+  local d = t.ok(shortpixel.read_domain("sp1.example.com", { refresh = true }))
+  t.eq(d.HasAccount, true)
+  local _, st = raw("/read-domain/sp1.example.com/other")
+  t.eq(st, 404)
+end)
+
+t.test("every ShortPixel path takes GET and POST, with an empty body or a form", function()
+  local b, st = sbx.request { method = "POST", path = "/add-domain/post.example.com/" .. AGENCY }
+  t.eq(st, 200)
+  t.eq(b.Status, 2)
+  b, st = sbx.request { method = "POST", path = "/revoke-domain/post.example.com/" .. AGENCY, body = "x=1",
+    headers = { "Content-Type: application/x-www-form-urlencoded" } }
+  t.eq(b.Status, 2)
+  b = sbx.request { method = "POST", path = "/read-domain/post.example.com" }
+  t.eq(b.Status, 2)
+end)
+
+t.test("purge-cdn-cache-bulk takes a third segment, the CDN host (as SPIO sends it)", function()
+  local b, st = raw("/purge-cdn-cache-bulk/" .. AGENCY .. "/sp1.example.com/spcdn.shortpixel.ai")
+  t.eq(st, 200)
+  t.eq(b.Status, 2)
+end)
+
+t.test("api-status reads the key from a form body, the query, or a multipart body", function()
+  local b = sbx.request { method = "POST", path = "/v2/api-status.php", body = "key=" .. AGENCY,
+    headers = { "Content-Type: application/x-www-form-urlencoded" } }
+  t.eq(b.Status.Code, "2")
+  local boundary = "------------------------abc123"
+  local mp = table.concat({ "--" .. boundary, 'Content-Disposition: form-data; name="key"', "", AGENCY,
+    "--" .. boundary, 'Content-Disposition: form-data; name="DomainCheck"', "", "example.com",
+    "--" .. boundary .. "--", "" }, "\r\n")
+  b = sbx.request { method = "POST", path = "/v2/api-status.php", body = mp,
+    headers = { "Content-Type: multipart/form-data; boundary=" .. boundary } }
+  t.eq(b.Status.Code, "2")
+  b = raw("/v2/api-status.php?key=" .. AGENCY)
+  t.eq(b.Status.Code, "2")
+  b = sbx.request { method = "POST", path = "/v2/api-status.php", body = "key=spNobody000000009999",
+    headers = { "Content-Type: application/x-www-form-urlencoded" } }
+  t.eq(b.Status.Code, "-401")
 end)
 
 t.test("the documentation's URLs answer the documented shapes (GET, as a browser or curl sends them)", function()

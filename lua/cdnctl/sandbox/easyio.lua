@@ -14,6 +14,7 @@ local M = {}
 -- Error messages; the first two are the page's own words.
 M.ERR = {
   no_site_url = "site URL not provided",
+  duplicate = "duplicate site url",
   bad_key = "API key not found",
   no_key = "API key not provided",
   bad_site_url = "invalid site URL",
@@ -121,13 +122,29 @@ end
 
 local H = {}
 
--- show.php: the account's sites (a sub-key sees its own), filtered by site_url.
+-- A site by its URL, whoever owns it (check.site_key: host case, punycode
+-- and the trailing slash do not count). The index lives in the state.
+local function site_by_url(sb, url)
+  local st = sb.state.easyio
+  local k = check.site_key(url) or url
+  if not st.by_url then
+    st.by_url = {}
+    for id, s in pairs(st.sites) do st.by_url[check.site_key(s.site_url) or s.site_url] = id end
+  end
+  local id = st.by_url[k]
+  return id and st.sites[id], k
+end
+
+-- show.php: the account's sites (a sub-key sees its own), filtered by
+-- site_url with the same rule (EWWW sends the URL without the trailing slash).
 function H.show(sb, who, form)
   local st = sb.state.easyio
-  local want = form.site_url and form.site_url ~= "" and (check.site_url(form.site_url) or form.site_url)
+  local want = form.site_url and form.site_url ~= "" and (check.site_key(form.site_url) or form.site_url)
   local ids = {}
   for id, s in pairs(st.sites) do
-    if visible(who, s) and (not want or s.site_url == want) then ids[#ids + 1] = math.tointeger(tonumber(id)) end
+    if visible(who, s) and (not want or (check.site_key(s.site_url) or s.site_url) == want) then
+      ids[#ids + 1] = math.tointeger(tonumber(id))
+    end
   end
   table.sort(ids)
   local sites = {}
@@ -143,12 +160,16 @@ function H.show(sb, who, form)
   return out
 end
 
--- create.php: a new site; trailing slash added; staging-looking origins are
--- dev; live sites past the account's (or the sub-key's) limit are refused.
+-- create.php: a new site; trailing slash added; a URL already registered
+-- (by any account: a choice) is refused with "duplicate site url" (evidence:
+-- EWWW maps it to "already registered"); staging-looking origins are dev;
+-- live sites past the account's (or the sub-key's) limit are refused.
 function H.create(sb, who, form)
   if form.site_url == nil or form.site_url == "" then return err(M.ERR.no_site_url) end
   local url = check.site_url(form.site_url)
   if not url or not form.site_url:match("^[Hh][Tt][Tt][Pp][Ss]?://") then return err(M.ERR.bad_site_url) end
+  local existing, url_key = site_by_url(sb, url)
+  if existing then return err(M.ERR.duplicate) end
   local host = url:match("^%a+://([^/:]+)")
   local dev = M.is_staging(host)
   local st = sb.state.easyio
@@ -164,7 +185,7 @@ function H.create(sb, who, form)
   end
   local id = st.next_site_id
   st.next_site_id = id + 1
-  local zone = sb.random_name(11)
+  local zone = "e" .. sb.random_name(10) -- e + 10 of [a-z0-9], as live aliases are
   local tld = host:match("%.([^.]+)$")
   st.sites[tostring(id)] = {
     site_id = id, account = who.account, owner = who.key, zone = zone, alias = zone .. ".exactdn.com",
@@ -174,6 +195,7 @@ function H.create(sb, who, form)
     aftert = "https://gtmetrix.com/reports/" .. host .. "/" .. sb.random_name(8) .. "/",
     config = (function() local c = {}; for k, v in pairs(M.DEFAULT_CONFIG) do c[k] = v end; return c end)(),
   }
+  st.by_url[url_key] = tostring(id)
   sb.changed()
   return { id = id, site_url = url, dev = dev and 1 or 0, alias = zone .. ".exactdn.com", status = "success" }
 end
@@ -231,6 +253,8 @@ function H.remove(sb, who, form)
   if not s then return e end
   if sb.now() - s.created < sb.pending then return err(M.ERR.pending) end
   sb.state.easyio.sites[tostring(s.site_id)] = nil
+  local _, k = site_by_url(sb, s.site_url)
+  sb.state.easyio.by_url[k] = nil
   sb.changed()
   return { success = true }
 end

@@ -16,7 +16,7 @@ local ez = require "cdnctl.sandbox.easyio"
 
 local M = {}
 
-M.DEFAULT_PENDING = 60      -- seconds a new Easy IO site stays pending
+M.DEFAULT_PENDING = 300     -- seconds a new Easy IO site stays pending (EWWW: "5-10 minutes")
 M.STATE_VERSION = 1
 
 local JSON_HEADERS = { ["Content-Type"] = "application/json" } -- shared: server.c only reads it
@@ -111,6 +111,47 @@ local function split_uri(uri)
     segs[#segs + 1] = s
   end
   return segs, query, path
+end
+
+-- The fields of a multipart/form-data body (what PHP's curl sends for an
+-- array of POST fields: ShortPixel's SDK asks api-status this way).
+-- -> {name = value} | nil, message
+local function parse_multipart(body, ctype)
+  local boundary = ctype:match('boundary="([^"]+)"') or ctype:match("boundary=([^;%s]+)")
+  if not boundary then return nil, "multipart body without a boundary" end
+  local fields, delim = {}, "--" .. boundary
+  local pos = body:find(delim, 1, true)
+  if not pos then return nil, "multipart body without its boundary" end
+  while true do
+    pos = pos + #delim
+    if body:sub(pos, pos + 1) == "--" then return fields end
+    local head_end = body:find("\r\n\r\n", pos, true)
+    local next_delim = body:find("\r\n" .. delim, pos, true)
+    if not head_end or not next_delim or head_end > next_delim then return nil, "malformed multipart body" end
+    local name = body:sub(pos, head_end):match('[Cc]ontent%-[Dd]isposition:[^\r\n]-name="([^"]*)"')
+    if name then fields[name] = body:sub(head_end + 4, next_delim - 1) end
+    pos = next_delim + 2
+  end
+end
+
+-- api-status's key: from a form or multipart body (as ShortPixel's own
+-- clients send it), else from the query (their fallback).
+-- -> key | nil, nil (none) | nil, message (malformed)
+local function status_key(req, query)
+  local ctype = (req.headers["content-type"] or ""):lower()
+  local form, e
+  if req.method == "POST" and ctype:find("multipart/form-data", 1, true) then
+    form, e = parse_multipart(req.body, req.headers["content-type"])
+  elseif req.method == "POST" and req.body ~= "" then
+    form, e = codec.parse_form(req.body)
+  end
+  if e then return nil, e end
+  if not (form and form.key) then
+    form, e = codec.parse_form(query or "")
+    if not form then return nil, e end
+  end
+  if form.key and not utf8.len(form.key) then return nil, "the key is not UTF-8" end
+  return form.key
 end
 
 function M.new(config_text)
@@ -213,7 +254,10 @@ function M.new(config_text)
   function admin.domain(_, body)
     local d = type(body.domain) == "string" and sb.state.shortpixel.domains[body.domain]
     if not d then return answer(404, { error = "domain: not in the sandbox" }) end
-    if body.reachable ~= nil then d.reachable = body.reachable and true or false end
+    if body.reachable ~= nil then
+      d.reachable = body.reachable and true or false
+      sp.recount_unreachable(sb, d.owner)
+    end
     local u = d.owner and sb.state.shortpixel.users[d.owner]
     if body.credits_quota ~= nil then
       local q = math.tointeger(body.credits_quota)
@@ -285,18 +329,14 @@ function M.new(config_text)
       return answer(405, { Status = -405, Message = "Method not allowed." }), status_path and path or r
     end
     if status_path then
-      local form, e = codec.parse_form(query or "")
-      if not form then return answer(400, { Status = { Code = "-400", Message = e } }) end
-      if form.key and not utf8.len(form.key) then
-        return answer(400, { Status = { Code = "-400", Message = "the query is not UTF-8" } })
-      end
-      return answer(200, sp.api_status(sb, form.key)), "/v2/api-status.php?key=" .. redact.short(form.key or "")
+      local key, e = status_key(req, query)
+      if e then return answer(400, { Status = { Code = "-400", Message = e } }) end
+      return answer(200, sp.api_status(sb, key)), "/v2/api-status.php"
     end
     local nargs = #segs - 1
-    if nargs < r.min or nargs > r.max then
-      return answer(404, { Status = -404, Message = "Not found." }), r
-    end
-    return answer(200, r.handler(sb, table.unpack(segs, 2))), r
+    local body = nargs >= r.min and nargs <= r.max and r.handler(sb, table.unpack(segs, 2))
+    if not body then return answer(404, { Status = -404, Message = "Not found." }), r end
+    return answer(200, body), r
   end
 
   -- Easy IO: POST, a user-agent, form data, an api_key.

@@ -1,15 +1,18 @@
 -- cdnctl.sandbox.shortpixel: the rules of ShortPixel's CDN API, as the page
--- states them (../shared/api-docs/shortpixel-cdn-api.md). Each handler takes
--- (sb, args) — sb the sandbox (state, clock, save) and args the decoded path
--- segments — and returns the answer's body as a Lua table. Where the page is
--- silent (error codes and messages, the shape of read-domain), the choices
--- are listed in docs/sandbox.md and made here, once.
+-- states them (../shared/api-docs/shortpixel-cdn-api.md) and as public client
+-- code shows the real service answers (../shared/api-evidence.md: where the
+-- two differ, the evidence wins). Each handler takes (sb, args) — sb the
+-- sandbox (state, clock, save) and args the decoded path segments — and
+-- returns the answer's body as a Lua table (or a JSON text). Where both are
+-- silent (refusal codes and messages), the choices are listed in
+-- docs/sandbox.md, marked "choice", and made here, once.
 
 local json = require "cdnctl.json"
 
 local M = {}
 
--- Status codes and messages of refusals. Successes are Status 2.
+-- Status codes and messages of refusals (choices: no public client knows
+-- any code but 2, 1, 0, -1, -2, -3, nor any refusal text). Successes are Status 2.
 local REFUSE = {
   no_domain      = { -10, "Domain not found." },
   other_owner    = { -11, "Domain is associated with another user." },
@@ -36,8 +39,14 @@ M.LONG_AGO_DAYS = 7
 
 function M.new_user(email)
   return { email = email, quota = 10000, quota_one_time = 5000, used = 0, used_one_time = 0, free = 0,
-           subscribed = "2024-01-15 09:30:00", unlimited = false, cdn_quota = 1000 * 1000 * 1000 * 1000 }
+           subscribed = "2024-01-15 09:30:00", unlimited = false, cdn_quota = 1000 * 1000 * 1000 * 1000,
+           plan = "Agency 10K" }
 end
+
+-- read-domain-cdn-usage's refusal: an answer that is not a JSON object
+-- (evidence: SPAI validates a key with `!is_object($response)`; of the
+-- answers it allows, the sandbox chooses []).
+M.NOT_OBJECT = "[]"
 
 local function user(sb, key)
   if type(key) ~= "string" or key == "" then return nil end
@@ -104,10 +113,30 @@ function M.use_credits(sb, d, paid, free)
   d.credits[day] = c
 end
 
+-- CDN traffic: per day on the domain, and per month on its owner (so that
+-- read-domain-cdn-usage costs the same however many domains there are).
 function M.add_traffic(sb, d, bytes)
   local day = sb.today()
   d.traffic = d.traffic or {}
   d.traffic[day] = (d.traffic[day] or 0) + bytes
+  local u = d.owner and sb.state.shortpixel.users[d.owner]
+  if u then
+    local month = day:sub(1, 7)
+    if u.traffic_month ~= month then u.traffic_month, u.traffic = month, 0 end
+    u.traffic = u.traffic + bytes
+  end
+end
+
+-- Whether any domain of a user is unreachable (api-status's DomainCheck),
+-- recounted when the admin endpoint changes a domain's reachability.
+function M.recount_unreachable(sb, key)
+  local u = key and sb.state.shortpixel.users[key]
+  if not u then return end
+  local n = 0
+  for _, d in pairs(sb.state.shortpixel.domains) do
+    if d.owner == key and d.reachable == false then n = n + 1 end
+  end
+  u.unreachable = n
 end
 
 -- Handlers ------------------------------------------------------------------
@@ -170,36 +199,45 @@ function H.revoke_domain(sb, name, key)
   return done("Domain association revoked.")
 end
 
--- read-domain/DOMAIN: the status from the credit and reachability state.
-function H.read_domain(sb, name)
-  local dn, d = lookup(sb, name)
-  if not dn then return d end
-  local st = M.status_of(sb, d)
-  local total, used = credits(sb, d)
-  return { Status = st, Message = STATUS_TEXT[st], Domain = dn, Associated = d.owner ~= nil,
-           Quota = total, UsedCredits = used, RemainingCredits = math.max(0, total - used) }
-end
-
--- v2/api-status.php?key=KEY: Status is an object; the counters are strings
--- where the page shows strings.
-function H.api_status(sb, key)
-  local u = user(sb, key)
-  if not u then return { Status = { Code = "-401", Message = "Invalid API key" } } end
-  local reachable = true
-  for _, d in pairs(sb.state.shortpixel.domains) do
-    if d.owner == key and d.reachable == false then reachable = false end
-  end
-  return {
-    Status = { Code = "2", Message = "Success" },
-    APICallsMade = tostring(u.used), APICallsFree = tostring(u.free or 0),
-    APICallsQuota = u.quota,
-    APICallsQuotaOneTime = tostring(u.quota_one_time), APICallsMadeOneTime = tostring(u.used_one_time),
-    DateSubscription = u.subscribed, DomainCheck = reachable and "Accessible" or "Not accessible",
-    Unlimited = u.unlimited and "true" or "false",
-  }
+-- read-domain/DOMAIN[/refresh]: the status from the credit and
+-- reachability state, with the fields real clients read (SPAI, AO):
+-- HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin
+-- ("true"/"false" since 2023), timestamp. "2 OK (credits available, this is
+-- also for not associated domains)": a domain never added reads Status 2,
+-- HasAccount false.
+function H.read_domain(sb, name, refresh)
+  if refresh ~= nil and refresh ~= "refresh" then return nil end
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  local d = sb.state.shortpixel.domains[dn]
+  local st = d and M.status_of(sb, d) or 2
+  local u = d and d.owner and sb.state.shortpixel.users[d.owner]
+  return { Status = st, Message = STATUS_TEXT[st], HasAccount = u ~= nil, Email = u and u.email or "",
+           FreeCredits = M.FREE_CREDITS, UsedFreeCredits = d and d.free_used or 0,
+           TemporaryRedirectOrigin = "false", timestamp = sb.now() }
 end
 
 local function decimal(n) return string.format("%.11f", n) end
+
+-- v2/api-status.php, the key from the form, a multipart body or the query:
+-- Status is an object; the counters are decimal strings with 11 decimals as
+-- a live answer shows them, APICallsQuota an integer (evidence: the 2021
+-- dump, the 2026 smoke test). The domain-check reachability is kept per
+-- user, so the answer costs the same however many domains there are.
+function H.api_status(sb, key)
+  local u = user(sb, key)
+  if not u then return { Status = { Code = "-401", Message = "Invalid API key" } } end
+  return {
+    Status = { Code = "2", Message = "Success" },
+    APICallsMade = decimal(u.used), APICallsFree = decimal(u.free or 0),
+    APICallsQuota = u.quota,
+    APICallsQuotaOneTime = decimal(u.quota_one_time), APICallsMadeOneTime = decimal(u.used_one_time),
+    DateSubscription = u.subscribed,
+    DomainCheck = (u.unreachable or 0) > 0 and "Not accessible" or "Accessible",
+    Unlimited = u.unlimited and "true" or "false",
+    PlanType = u.plan or "Agency 10K", CaptionsCallsMade = 0, CaptionsCallsQuota = 0, CaptionsCallsRemaining = json.null,
+  }
+end
 
 -- The last 30 days of a per-day table, or [] when there is none (PHP's
 -- json_encode of an empty array).
@@ -215,19 +253,11 @@ end
 -- read-domain-cdn-usage/DOMAIN/KEY: the key's user's statistics with the
 -- domain's daily traffic and credits. The domain must be the key's.
 function H.read_domain_cdn_usage(sb, name, key)
-  local dn, d = lookup(sb, name, key, true)
-  if not dn then return d end
-  local u = user(sb, key)
-  if d.owner ~= key then return refuse("not_yours") end
-  local month = sb.today():sub(1, 7)
-  local used_traffic = 0
-  for _, dd in pairs(sb.state.shortpixel.domains) do
-    if dd.owner == key then
-      for day, b in pairs(dd.traffic or {}) do
-        if day:sub(1, 7) == month then used_traffic = used_traffic + b end
-      end
-    end
-  end
+  local dn = domain_name(name)
+  if not dn then return refuse("bad_domain") end
+  local u, d = user(sb, key), sb.state.shortpixel.domains[dn]
+  if not u or not d or d.owner ~= key then return M.NOT_OBJECT end
+  local used_traffic = u.traffic_month == sb.today():sub(1, 7) and u.traffic or 0
   local now = os.date("!*t", sb.now())
   local next_month = os.time { year = now.year + (now.month == 12 and 1 or 0), month = now.month % 12 + 1, day = 1, hour = 0 }
   return {
@@ -251,7 +281,7 @@ end
 -- purge-storage-bulk/KEY/DOMAIN and purge-cdn-cache-bulk/KEY/DOMAIN: only
 -- for a domain associated with the key; www and apex are separate domains.
 local function purge(what)
-  return function(sb, key, name)
+  return function(sb, key, name) -- a third segment, the CDN host (SPIO sends it), is accepted and ignored
     local dn, d = lookup(sb, name, key, true)
     if not dn then return d end
     if d.owner ~= key then return refuse("not_yours") end
@@ -269,12 +299,12 @@ H.purge_cdn_cache_bulk = purge("cdn")
 -- arguments in order. key_at says which segment holds the key (for the log).
 M.routes = {
   ["add-domain"] = { handler = H.add_domain, min = 1, max = 2, key_at = 2 },
-  ["read-domain"] = { handler = H.read_domain, min = 1, max = 1 },
+  ["read-domain"] = { handler = H.read_domain, min = 1, max = 2 },
   ["set-domain"] = { handler = H.set_domain, min = 1, max = 2, key_at = 2 },
   ["revoke-domain"] = { handler = H.revoke_domain, min = 1, max = 2, key_at = 2 },
   ["read-domain-cdn-usage"] = { handler = H.read_domain_cdn_usage, min = 1, max = 2, key_at = 2 },
   ["purge-storage-bulk"] = { handler = H.purge_storage_bulk, min = 1, max = 2, key_at = 1 },
-  ["purge-cdn-cache-bulk"] = { handler = H.purge_cdn_cache_bulk, min = 1, max = 2, key_at = 1 },
+  ["purge-cdn-cache-bulk"] = { handler = H.purge_cdn_cache_bulk, min = 1, max = 3, key_at = 1 },
 }
 M.api_status = H.api_status
 
