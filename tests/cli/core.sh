@@ -96,4 +96,12 @@ OUTF="$T/written" SHORTPIXEL_API_KEY=sp-printed-key-5678 "$BIN" -e 'local k = os
 [ "$(cat "$T/out")" = "$(printf '****5678\n****5678')" ] && [ "$(cat "$T/written")" = "key=****5678" ] \
   && ok "print, io.write and file writes mask a known key" || bad "script output masking" "$(cat "$T/out" "$T/written")"
 
+# The documented Easy IO host: a transport failure says where EWWW's plugin moved.
+CDNCTL_EASYIO_URL=https://optimize.exactlywww.com:1 "$BIN" -e 'local r, e = easyio.show_sites(nil, { attempts = 1, timeout = 3 }); print(e)' >"$T/out" 2>&1
+grep -q "moved to https://api.exactlywww.net in May 2026: set CDNCTL_EASYIO_URL=https://api.exactlywww.net" "$T/out" \
+  && ok "a transport failure against the documented Easy IO host names the new one and how to use it" || bad "moved-host hint" "$(cat "$T/out")"
+CDNCTL_EASYIO_URL=http://127.0.0.1:1 "$BIN" -e 'local r, e = easyio.show_sites(nil, { attempts = 1, timeout = 3 }); print(e)' >"$T/out" 2>&1
+! grep -q "exactlywww" "$T/out" && grep -q "transport" "$T/out" \
+  && ok "other hosts' transport failures carry no such hint" || bad "hint elsewhere" "$(cat "$T/out")"
+
 finish
