@@ -83,21 +83,29 @@ local function steps_of(c)
   return steps
 end
 
+-- A host's state in words, from read_domain (HasAccount: associated with a user).
+local function host_plan(host)
+  local r, err = shortpixel.read_domain(host)
+  if not r then return "unknown: " .. tostring(err) end
+  if r.HasAccount then
+    return "associated with an account (" .. tostring(r.Email) .. ", " .. r.status_name
+      .. "): add_domain succeeds if that is this key's account"
+  end
+  return "not associated with any account: add_domain adds it and associates it with the key"
+end
+
 if opts.dry_run then
   -- Look, change nothing.
   local sites = {}
   local all = easyio.show_sites()
-  for _, s in ipairs(all and all.sites or {}) do sites[s.site_url] = s end
+  for _, s in ipairs(all and all.sites or {}) do sites[check.site_key(s.site_url) or s.site_url] = s end
   local plan = cdnctl.parallel(clients, function(c)
     local lines = {}
     for _, st in ipairs(steps_of(c)) do
       if st.host then
-        local r, err = shortpixel.read_domain(st.host)
-        local state = r and ("exists (" .. r.status_name .. "): add_domain associates it if free")
-          or (err.kind == "api" and "new: add_domain adds it") or ("unknown: " .. tostring(err))
-        lines[#lines + 1] = string.format("  shortpixel add_domain %s: %s", st.host, state)
+        lines[#lines + 1] = string.format("  shortpixel add_domain %s: %s", st.host, host_plan(st.host))
       else
-        local s = sites[c.site_url]
+        local s = sites[check.site_key(c.site_url)]
         lines[#lines + 1] = string.format("  easyio create_site %s: %s", c.site_url,
           s and ("exists as site " .. s.site_id .. " (" .. s.alias .. "), nothing to do") or "new: create_site")
       end
@@ -118,20 +126,22 @@ end
 
 local results = {}
 local sites_cache -- show_sites of the default key, once
+-- The client's existing site (the same site URL by check.same_site), false
+-- when there is none, nil and err when show_sites fails.
 local function find_site(c)
   if c.easyio_key then
     local r, err = easyio.show_sites(c.site_url, { key = c.easyio_key })
     if not r then return nil, err end
-    for _, s in ipairs(r.sites or {}) do if s.site_url == c.site_url then return s end end
+    for _, s in ipairs(r.sites or {}) do if check.same_site(s.site_url, c.site_url) then return s end end
     return false
   end
   if not sites_cache then
     local r, err = easyio.show_sites()
     if not r then return nil, err end
     sites_cache = {}
-    for _, s in ipairs(r.sites or {}) do sites_cache[s.site_url] = s end
+    for _, s in ipairs(r.sites or {}) do sites_cache[check.site_key(s.site_url) or s.site_url] = s end
   end
-  return sites_cache[c.site_url] or false
+  return sites_cache[check.site_key(c.site_url)] or false
 end
 
 local function onboard(c)
@@ -150,8 +160,12 @@ local function onboard(c)
           entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(s.site_id), alias = s.alias, existing = true }
         else
           local r, cerr = easyio.create_site(c.site_url, { key = c.easyio_key })
-          if not r then res.status = "failed"; res.error = tostring(cerr); break end
-          entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(r.id), alias = r.alias }
+          if not r and cerr.code == "duplicate" and cerr.site then
+            -- registered meanwhile (another run, the console): this account's, so done
+            entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(cerr.site.site_id),
+                      alias = cerr.site.alias, existing = true }
+          elseif not r then res.status = "failed"; res.error = tostring(cerr); break
+          else entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(r.id), alias = r.alias } end
         end
       end
       journal:write(entry)

@@ -73,6 +73,25 @@ after=$(curl -sf "$SURL/_sandbox/state")
 grep -q "create_site https://www.zeta.example.com/: new" "$T/out" && grep -q "create_site https://www.alpha.example.com/: exists as site" "$T/out" \
   && ok "--dry-run prints the plan, telling new from existing" || bad "dry run plan" "$(cat "$T/out")"
 [ ! -e "$T/dry.csv" ] && ok "--dry-run writes no results file" || bad "dry run wrote results"
+grep -q "add_domain www.zeta.example.com: not associated with any account: add_domain adds it and associates" "$T/out" \
+  && grep -q "add_domain alpha.example.com: associated with an account (agency@example.com, ok)" "$T/out" \
+  && ok "--dry-run tells new hosts from associated ones by read_domain's HasAccount" || bad "dry run ShortPixel plan" "$(cat "$T/out")"
+
+# --- a site that exists already (another spelling, no journal) is "existing", not a second site
+"$BIN" -e 'assert(easyio.create_site("https://WWW.Eta.example.com"))' >/dev/null 2>&1
+"$BIN" -e 'assert(easyio.create_site("https://www.theta.example.com/"))' >/dev/null 2>&1
+printf 'domain,service,site_url\neta.example.com,easyio,https://www.eta.example.com\n' >"$T/eta.csv"
+"$BIN" "$ONBOARD" "$T/eta.csv" --out "$T/eta-results.csv" --journal "$T/eta.journal" >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && grep -q '^eta.example.com,ok,,,existing,' "$T/eta-results.csv" \
+  && [ "$("$BIN" -e 'print(#easyio.show_sites("https://www.eta.example.com/").sites)')" = 1 ] \
+  && ok "an existing site in another spelling is 'existing', with no journal and no second site" || bad "existing site ($st)" "$(cat "$T/out" "$T/eta-results.csv")"
+rm -f "$T/eta.journal"
+"$BIN" -e 'local _, e = easyio.create_site("https://www.eta.example.com/"); print(e.code, e.site and e.site.site_id)' >"$T/out" 2>&1
+grep -q '^duplicate	[0-9]' "$T/out" && ok "create_site of an existing site: code duplicate with the site" || bad "duplicate" "$(cat "$T/out")"
+printf 'domain,service,site_url,easyio_key\ntheta.example.com,easyio,https://www.theta.example.com/,ez-demo-subkey-0001\n' >"$T/theta.csv"
+"$BIN" "$ONBOARD" "$T/theta.csv" --out "$T/theta-results.csv" --journal "$T/theta.journal" >"$T/out" 2>&1; st=$?
+[ $st = 3 ] && grep -q 'theta.example.com: .*already registered, but not on this account' "$T/out" \
+  && ok "a site registered on another account fails, saying so" || bad "site of another account ($st)" "$(cat "$T/out")"
 
 # --- usage errors
 "$BIN" "$ONBOARD" >"$T/out" 2>&1; [ $? = 2 ] && ok "no CSV: usage error 2" || bad "no csv"
