@@ -153,21 +153,31 @@ local what = opts.storage and "ShortPixel storage only (purge-storage-bulk)"
   or "CDN cache and ShortPixel storage (purge-cdn-cache-bulk)"
 io.stdout:write(string.format("purging %s for %d hosts\n", what, #items))
 
--- A refusal saying the host is not the key's (ShortPixel's words or the
--- sandbox's codes: -10 not found, -14 not this key's, -15 nobody's).
-local NOT_ASSOCIATED = { [-10] = true, [-14] = true, [-15] = true }
-local function not_associated(err)
-  if type(err) ~= "table" or err.kind ~= "api" then return false end
-  if NOT_ASSOCIATED[tonumber(err.code)] then return true end
-  local m = tostring(err.message):lower()
-  return m:find("not associated", 1, true) ~= nil or m:find("not found", 1, true) ~= nil
+-- After a refusal, is the host not this key's? Decided from what public
+-- clients show the service answers (../shared/api-evidence.md), never from
+-- refusal codes, which nobody knows: read_domain's HasAccount false means no
+-- account has it; a read_domain_cdn_usage answer that is not an object
+-- (err.code "not_owner") means this key does not own it. -> "nobody",
+-- "another account" or nil (it is this key's, or we cannot tell)
+local function not_associated(host, key, err)
+  if type(err) ~= "table" or err.kind ~= "api" then return nil end
+  local d = shortpixel.read_domain(host)
+  if d and not d.HasAccount then return "nobody" end
+  local u, uerr = shortpixel.read_domain_cdn_usage(host, { key = key })
+  if not u and uerr.code == "not_owner" then return "another account" end
+  return nil
 end
 
 local results = {}
 local _, errs = cdnctl.parallel(items, function(it)
   local r, err = purge(it.host, { key = it.key })
   if r then return { state = "purged", message = tostring(r.Message or "") } end
-  return { state = not_associated(err) and "not associated" or "failed", message = tostring(err) }
+  local whose = not_associated(it.host, it.key, err)
+  if whose then
+    return { state = "not associated", message = "associated with " .. (whose == "nobody" and "no account"
+      or "another account") .. "; the service said: " .. tostring(err.message) }
+  end
+  return { state = "failed", message = tostring(err) }
 end, {
   concurrency = opts.concurrency or 8,
   on_result = function(i, r, err) results[i] = r or { state = "failed", message = tostring(err) } end,

@@ -141,4 +141,22 @@ p=$(grep -c '^purged ' "$T/out2"); f=$(grep -c '^failed ' "$T/out2")
   && ok "faults with 4 requests in flight: every host purged or failed ($p purged), none misreported" \
   || bad "faulty run, 4 in flight ($st)" "$(cat "$T/out2")"
 no_keys "$T/out" "$T/err" "$T/out2" "$T/err2" && ok "no key in the output, traces included" || bad "a key leaked in the traces"
+# --- "not associated" rests on what the evidence supports (read_domain's
+# HasAccount, cdn usage's refusal), never on refusal codes: a fixture server
+# answers with codes no client knows.
+start_fixture
+use "$URL"
+q() { curl -sf -X POST --data-binary "$1" "$URL/_fixture/queue" >/dev/null; }
+# apex: refused with an unknown code; nobody's domain (HasAccount false)
+q '[{"status":200,"body":"{\"Status\":-99,\"Message\":\"Purge refused.\"}"},
+    {"status":200,"body":"{\"Status\":2,\"HasAccount\":false,\"Email\":\"\"}"},
+    {"status":200,"body":"{\"Status\":-14,\"Message\":\"Domain is not associated with this API key.\"}"},
+    {"status":200,"body":"{\"Status\":2,\"HasAccount\":true,\"Email\":\"a@example.com\"}"},
+    {"status":200,"body":"{\"Email\":\"a@example.com\",\"UsedCDN\":[]}"}]'
+"$BIN" "$PURGE" --concurrency 1 fx.example.com >"$T/out" 2>&1; st=$?
+grep -q '^not associated fx.example.com ' "$T/out" \
+  && ok "a refusal with an unknown code, for a domain with no account (HasAccount false): not associated" || bad "unknown code" "$(cat "$T/out")"
+grep -q '^failed  *www.fx.example.com .*Domain is not associated with this API key' "$T/out" \
+  && ok "a refusal for a domain this key owns (cdn usage answers an object): failed, in the service's own words" || bad "owned domain refused" "$(cat "$T/out")"
+
 finish
