@@ -41,7 +41,7 @@ for back in 9 6 4 2 1 0; do
 done
 post domain '{"domain": "beta.example.com", "reachable": false}'
 post domain '{"domain": "gamma.example.com", "credits_quota": 1000, "credits_used": 950}'
-post domain '{"domain": "delta.example.com", "credits_quota": 100, "credits_used": 100, "exhausted_days": 10}'
+post domain '{"domain": "delta.example.com", "credits_quota": 100, "credits_used": 100, "exhausted_days": 40}'
 cat >"$T/domains.csv" <<'CSV'
 domain,service,shortpixel_key
 alpha.example.com,both,

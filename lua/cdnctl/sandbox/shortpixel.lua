@@ -34,8 +34,9 @@ local function done(message) return { Status = 2, Message = message } end
 M.FREE_CREDITS = 500
 -- Below this share of credits left, read-domain says "almost exhausted".
 M.ALMOST = 0.10
--- Exhausted longer ago than this: "used up some time ago" (-2) instead of -1.
-M.LONG_AGO_DAYS = 7
+-- Exhausted longer ago than this: "credits depleted, CDN inactive" (-2)
+-- instead of -1 (evidence, a hint: images stay served "for up to 30 days").
+M.LONG_AGO_DAYS = 30
 
 function M.new_user(email)
   return { email = email, quota = 10000, quota_one_time = 5000, used = 0, used_one_time = 0, free = 0,
