@@ -11,13 +11,26 @@ local errors = require "cdnctl.errors"
 local config = require "cdnctl.config"
 local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
+local retry = require "cdnctl.retry"
 
 local M = {}
 
--- Retry policy: attempts in all (first try included), backoff with full
--- jitter: a random delay in [0, min(cap, base * 2^(n-1))] before retry n;
--- a Retry-After header is honoured up to retry_after_cap seconds.
-M.policy = { attempts = 3, base = 0.5, cap = 20, retry_after_cap = 60, timeout = 60 }
+-- Retry policy (cdnctl.retry, the functions and their defaults): attempts
+-- in all (first try included), backoff with full jitter, Retry-After
+-- honoured up to retry_after_cap seconds, a retry budget per base URL.
+M.policy = {}
+for k, v in pairs(retry.DEFAULTS) do M.policy[k] = v end
+
+-- The retry budgets of this run, one per base URL (so that one service's
+-- outage does not starve the other's retries).
+M.budgets = {}
+function M.reset_budgets() M.budgets = {} end
+local function budget_for(op)
+  local base = config.url(op.path:match("^{(%w+)}"))
+  local b = M.budgets[base]
+  if not b then b = retry.new_budget(M.policy); b.base = base; M.budgets[base] = b end
+  return b
+end
 local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
 local NOT_SENT_CURL = { [6] = true, [7] = true } -- could not resolve / connect: nothing reached the server
 -- A certificate that fails verification fails the same way next time:
@@ -96,6 +109,8 @@ local function parse_args(op, ...)
     elseif want == "boolean" and type(v) ~= "boolean" then raise_arg(op, pos, "option '" .. k .. "' must be a boolean")
     elseif want == "number" and (type(v) ~= "number" or v <= 0) then raise_arg(op, pos, "option '" .. k .. "' must be a positive number")
     elseif want == "integer" and (math.type(v) ~= "integer" or v < 1) then raise_arg(op, pos, "option '" .. k .. "' must be a positive integer")
+    elseif want == "deadline" and not (type(v) == "number" and v >= 0.001 and v <= 86400) then
+      raise_arg(op, pos, "option 'deadline' must be a number of seconds in [0.001, 86400]")
     end
   end
   -- values: check each
@@ -263,14 +278,6 @@ local function classify(op, values, req, resp, terr, key)
   return body
 end
 
-local function backoff(attempt, err)
-  local p = M.policy
-  local delay = math.random() * math.min(p.cap, p.base * 2 ^ (attempt - 1))
-  local ra = err.retry_after and tonumber(err.retry_after)
-  if ra and ra >= 0 then delay = math.min(ra, p.retry_after_cap) end
-  return delay
-end
-
 -- Forward declaration: reconciliation calls other operations.
 local call
 
@@ -287,7 +294,7 @@ end
 local reconcilers = {}
 
 function reconcilers.site(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout })
+  local r, err = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   local s = M.find_site(r, values.site_url)
   if s then
@@ -298,7 +305,7 @@ function reconcilers.site(op, values, key, opts)
 end
 
 function reconcilers.site_gone(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_sites"], {}, { key = key, timeout = opts.timeout })
+  local r, err = call(ops.by_name["easyio.show_sites"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   for _, s in ipairs(type(r.sites) == "table" and as_list(r.sites) or {}) do
     if tostring(s.site_id) == tostring(values.site_id) then return nil end
@@ -314,7 +321,7 @@ end
 
 function reconcilers.key(op, values, key, opts, before)
   if not before then return false, nil end
-  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout })
+  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   for k in pairs(key_set(r)) do
     if not before[k] then return { success = 1, sub_key = k, reconciled = true } end
@@ -323,7 +330,7 @@ function reconcilers.key(op, values, key, opts, before)
 end
 
 function reconcilers.key_gone(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout })
+  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   if key_set(r)[values.sub_key] then return nil end
   return { success = 1, sub_key = values.sub_key, reconciled = true }
@@ -331,7 +338,7 @@ end
 
 -- change_key: the API blanks omitted fields, so send the current ones too.
 local function fill_key_fields(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout })
+  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return nil, err end
   local sub = values.sub_key
   if not key_set(r)[sub] then
@@ -355,7 +362,7 @@ end
 -- first try having taken effect: the site is returned. Otherwise the error
 -- names the existing site (err.site) when this account's show_sites lists it.
 local function duplicate_site(op, values, key, opts, err, after_lost, started)
-  local r = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout })
+  local r = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   local s = r and M.find_site(r, values.site_url)
   if s and after_lost then
     debug_log("%s: reconciled after a lost answer: the retry met the site the first try created", op.full)
@@ -377,27 +384,114 @@ local function duplicate_site(op, values, key, opts, err, after_lost, started)
   return nil, err
 end
 
+-- The key for op, checked: key (or nil where none travels) | nil, err
+local function find_key(op, opts)
+  if op.key_in == "none" or (opts.key == false and op.key_optional) then return nil end
+  local key, from, why = config.key(op.service, opts.key)
+  if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
+  if key == nil and op.key_in ~= "form_optional" then
+    return nil, errors.new({ op = op.full, kind = "invalid",
+      message = "no " .. (op.service == "shortpixel" and "ShortPixel" or "Easy IO") .. " API key: set "
+        .. config.KEY_ENV[op.service] .. ", pass opts.key, or select a profile" })
+  end
+  if key ~= nil then
+    local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
+    if not ok then return nil, select(2, invalid(op, kerr)) end
+  end
+  return key
+end
+
+-- The options of a call made on behalf of another (a reconciliation read):
+-- the same key, per-attempt timeout and what is left of the deadline.
+local function sub_opts(run)
+  return { key = run.key, timeout = run.opts.timeout,
+           deadline = run.deadline and math.max(0.001, run.deadline - http.now()) or nil }
+end
+
+-- After a failed attempt that may have taken effect: did it? -> result (it
+-- did), nil (it did not: go on), or false (cannot tell: the error is final).
+local function reconcile(run, attempt, err)
+  local op = run.op
+  local found, rerr = reconcilers[op.reconcile](op, run.values, run.key, sub_opts(run), run.before)
+  if found then
+    debug_log("%s: reconciled after a lost answer: it took effect", op.full)
+    M.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true,
+                      time = http.now() - run.started }
+    return found
+  elseif found == false then
+    err.message = err.message .. "; the call may have taken effect and checking failed"
+      .. (rerr and (": " .. rerr.message) or "") .. ", so it was not retried"
+    return false
+  end
+  debug_log("%s: reconciled after a lost answer: it did not take effect", op.full)
+  return nil
+end
+
+-- The wait before the next attempt, or nil when there is to be none (the
+-- reason is added to err's message): Retry-After past its cap, a deadline
+-- that would pass, an empty retry budget.
+local function next_wait(run, attempt, err)
+  local p = M.policy
+  local delay, why = retry.delay(p, attempt, err.retry_after, os.time(), math.random)
+  if not delay then err.message = err.message .. "; " .. why; return nil end
+  if run.deadline and http.now() + delay >= run.deadline then
+    err.message = string.format("%s; the deadline of %g s would pass before another attempt", err.message, run.opts.deadline)
+    return nil
+  end
+  if not retry.take(run.budget, p, err.code == "timeout") then
+    err.message = err.message .. "; not retried: the retry budget for " .. run.budget.base
+      .. " is spent (the service has been failing; cdnctl.retry{budget = ...})"
+    return nil
+  end
+  return delay
+end
+
+-- The attempts of one call. -> result | nil, err
+local function attempts_of(run)
+  local op, req = run.op, run.req
+  local attempts = run.opts.attempts or M.policy.attempts
+  local err, retryable, ambiguous, result
+  for attempt = 1, attempts do
+    if run.deadline then
+      local left = run.deadline - http.now()
+      if left <= 0 then break end
+      req.timeout = math.max(0.001, math.min(run.opts.timeout or M.policy.timeout, left))
+    end
+    sched.before_request()
+    local resp, transport_err = http.request(req)
+    local after_lost = attempt > 1 and ambiguous
+    result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)
+    if result then
+      if attempt == 1 then retry.refund(run.budget, M.policy) end
+      M.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - run.started }
+      return result
+    end
+    err.attempts = attempt
+    if err.code == "duplicate" then
+      return duplicate_site(op, run.values, run.key, sub_opts(run), err, after_lost, run.started)
+    end
+    if not retryable or attempt == attempts or sched.stopping() then break end
+    if op.reconcile and ambiguous then
+      local found = reconcile(run, attempt, err)
+      if found then return found end
+      if found == false then return nil, err end
+    end
+    local delay = next_wait(run, attempt, err)
+    if not delay then break end
+    debug_log("%s: attempt %d of %d failed (%s); retrying in %.2f s", op.full, attempt, attempts, err.message, delay)
+    sched.sleep(delay)
+  end
+  if not err then
+    err = errors.new({ op = op.full, kind = "transport", code = "deadline", http_status = 0,
+                       message = string.format("the deadline of %g s passed", run.opts.deadline) }, run.key)
+  end
+  return nil, err
+end
+
 -- One operation, with retries. values are checked; opts validated.
 function call(op, values, opts)
-  local key, from
-  if op.key_in ~= "none" then
-    if opts.key == false and op.key_optional then
-      key = nil
-    else
-      local why
-      key, from, why = config.key(op.service, opts.key)
-      if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
-      if key == nil and op.key_in ~= "form_optional" then
-        return nil, errors.new({ op = op.full, kind = "invalid",
-          message = "no " .. (op.service == "shortpixel" and "ShortPixel" or "Easy IO") .. " API key: set "
-            .. config.KEY_ENV[op.service] .. ", pass opts.key, or select a profile" })
-      end
-      if key ~= nil then
-        local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
-        if not ok then return invalid(op, kerr) end
-      end
-    end
-  end
+  local key, kerr = find_key(op, opts)
+  if kerr then return nil, kerr end
   if op.keep_omitted and not opts.replace then
     local ok, err = fill_key_fields(op, values, key, opts)
     if not ok then return nil, err end
@@ -405,46 +499,13 @@ function call(op, values, opts)
   local req = build_request(op, values, key, opts)
   local tok, terr = config.transport_ok(req.url)
   if not tok and key then return invalid(op, terr, key) end
-
-  local attempts = opts.attempts or M.policy.attempts
-  local before
-  if op.reconcile == "key" and attempts > 1 then
-    local r = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout })
-    if r then before = key_set(r) end
+  local run = { op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
+                deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(op) }
+  if op.reconcile == "key" and (opts.attempts or M.policy.attempts) > 1 then
+    local r = call(ops.by_name["easyio.show_keys"], {}, sub_opts(run))
+    if r then run.before = key_set(r) end
   end
-  local started = http.now()
-  local result, err, retryable, ambiguous
-  for attempt = 1, attempts do
-    sched.before_request()
-    local resp, transport_err = http.request(req)
-    local was_ambiguous = attempt > 1 and ambiguous
-    result, err, retryable, ambiguous = classify(op, values, req, resp, transport_err, key)
-    if result then
-      M.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - started }
-      return result
-    end
-    err.attempts = attempt
-    if err.code == "duplicate" then return duplicate_site(op, values, key, opts, err, was_ambiguous, started) end
-    if not retryable or attempt == attempts or sched.stopping() then break end
-    if op.reconcile and ambiguous then
-      local found, rerr = reconcilers[op.reconcile](op, values, key, opts, before)
-      if found then
-        debug_log("%s: reconciled after a lost answer: it took effect", op.full)
-        M.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true,
-                          time = http.now() - started }
-        return found
-      elseif found == false then
-        err.message = err.message .. "; the call may have taken effect and checking failed"
-          .. (rerr and (": " .. rerr.message) or "") .. ", so it was not retried"
-        return nil, err
-      end
-      debug_log("%s: reconciled after a lost answer: it did not take effect", op.full)
-    end
-    local delay = backoff(attempt, err)
-    debug_log("%s: attempt %d of %d failed (%s); retrying in %.2f s", op.full, attempt, attempts, err.message, delay)
-    sched.sleep(delay)
-  end
-  return nil, err
+  return attempts_of(run)
 end
 M.call = call
 

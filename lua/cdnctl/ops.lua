@@ -290,7 +290,7 @@ M.TRANSPORT_HINTS = {
 }
 
 -- Options every binding takes, with their types.
-M.common_options = { key = "key", timeout = "number", attempts = "integer" }
+M.common_options = { key = "key", timeout = "number", attempts = "integer", deadline = "deadline" }
 
 M.by_name = {}
 for _, op in ipairs(M.list) do
