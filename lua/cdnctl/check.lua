@@ -20,12 +20,26 @@ local function describe_char(c)
   return "'" .. c .. "'"
 end
 
+-- A value as messages quote it: at most 40 characters, control characters as '?'.
+local function quote(v)
+  local q = v:sub(1, 40):gsub("%c", "?")
+  return "'" .. q .. (#v > 40 and "...'" or "'")
+end
+
+-- Longer than any value the services take: refused before any other work,
+-- so that a 100 MB string costs nothing and is never quoted whole.
+local function too_long(v, argname, max, what)
+  if #v <= max then return nil end
+  return fail(argname, string.format("is %d bytes long, more than %d (%s %s)", #v, max, what, quote(v)))
+end
+
 -- A bare hostname: "Example.COM" -> "example.com"; "https://x.com/shop" -> "x.com";
 -- "bücher.de" -> "xn--bcher-kva.de". Refuses paths, ports, userinfo, bad labels.
 function M.domain(v, argname)
   argname = argname or "domain"
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
   if v == "" then return fail(argname, "is empty") end
+  if #v > 2048 then return too_long(v, argname, 2048, "a domain has at most 253 characters:") end
   local s = v
   local scheme_rest = s:match("^[Hh][Tt][Tt][Pp][Ss]?://(.*)$")
   if scheme_rest then
@@ -36,7 +50,7 @@ function M.domain(v, argname)
     if s:find(":", 1, true) then return fail(argname, "URL has a port; give the host alone") end
   end
   local bad = s:match("[%s/%?#%%@\\&:%c\"'<>|`{}%^%[%]=;,+*!$()~]")
-  if bad then return fail(argname, "contains " .. describe_char(bad) .. " in '" .. v:gsub("%c", "?") .. "'") end
+  if bad then return fail(argname, "contains " .. describe_char(bad) .. " in " .. quote(v)) end
   if s:find("[\128-\255]") then
     local ascii, err = codec.idna(s)
     if not ascii then return fail(argname, "is not a valid internationalised domain name (" .. err .. ")") end
@@ -104,7 +118,7 @@ end
 function M.text(v, argname)
   if type(v) == "number" then v = tostring(v) end
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
-  if #v > 1024 then return fail(argname, "is longer than 1024 characters") end
+  if #v > 1024 then return too_long(v, argname, 1024, "text:") end
   local bad = v:match("[%c]")
   if bad then return fail(argname, "contains " .. describe_char(bad)) end
   if not utf8.len(v) then return fail(argname, "is not valid UTF-8") end
@@ -114,7 +128,13 @@ end
 -- A comma-separated list of hostnames (asset_domains); "" clears it.
 function M.hostlist(v, argname)
   if v == "" then return "" end
-  if type(v) == "table" then v = table.concat(v, ",") end
+  if type(v) == "table" then
+    for i, h in ipairs(v) do
+      if type(h) ~= "string" then return fail(argname .. "[" .. i .. "]", "expected a hostname, got " .. type(h)) end
+    end
+    v = table.concat(v, ",")
+  end
+  if #v > 8192 then return too_long(v, argname, 8192, "hostnames:") end
   if type(v) ~= "string" then return fail(argname, "expected a string or a list of hostnames") end
   local out = {}
   for part in (v .. ","):gmatch("([^,]*),") do
@@ -132,6 +152,7 @@ function M.site_url(v, argname)
   argname = argname or "site_url"
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
   if v == "" then return fail(argname, "is empty") end
+  if #v > 2048 then return too_long(v, argname, 2048, "a site URL:") end
   local bad = v:match("[%s%c\"<>\\^`{|}]")
   if bad then return fail(argname, "contains " .. describe_char(bad)) end
   local scheme, rest = v:match("^([Hh][Tt][Tt][Pp][Ss]?)://(.*)$")

@@ -42,6 +42,28 @@ local invalid_cases = {
   { "unknown key field", function() return easyio.change_key("abcdef", { labels = "x" }) end, "unknown field 'labels'" },
   { "site_url with a space", function() return easyio.create_site("https://exa mple.com/") end, "site_url: contains a space" },
 }
+-- Values that cannot be sent are refused at once, quoting at most a short prefix.
+local HUGE = ("a"):rep(100 * 1024 * 1024)
+local long_cases = {
+  { "a 100 MB domain", function() return shortpixel.add_domain(HUGE .. ".com") end, "domain: is 104857604 bytes long" },
+  { "a 100 MB domain with a space at its end", function() return shortpixel.add_domain(HUGE .. " .com") end, "domain: is 104857605 bytes long" },
+  { "a long domain with a bad character", function() return shortpixel.add_domain(("b"):rep(200) .. "!x.com") end, "contains '!' in 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...'" },
+  { "a 100 MB site URL", function() return easyio.create_site("https://x.com/" .. HUGE) end, "site_url: is 104857614 bytes long" },
+  { "a site URL over 2048 characters", function() return easyio.create_site("https://x.com/" .. ("p"):rep(2100)) end, "site_url: is 2114 bytes long, more than 2048" },
+  { "asset_domains with a table inside", function() return easyio.update_site_config(17, { asset_domains = { {} } }) end, "config.asset_domains%[1%]: expected a hostname, got table" },
+  { "a 100 MB label", function() return easyio.change_key("subkeyAAAAAAAAAAAAAAAA1", { label = HUGE }, { replace = true }) end, "fields.label: is 104857600 bytes long" },
+}
+for _, c in ipairs(long_cases) do
+  t.test("refused before sending, quoting at most a short prefix: " .. c[1], function()
+    local r, err = sent_nothing(c[2])
+    t.eq(r, nil)
+    t.eq(err.kind, "invalid")
+    t.match(err.message, c[3])
+    t.ok(#tostring(err) < 300, "a short message: " .. #tostring(err) .. " bytes")
+  end)
+end
+HUGE = nil
+
 for _, c in ipairs(invalid_cases) do
   t.test("refused before sending: " .. c[1], function()
     local r, err = sent_nothing(c[2])
