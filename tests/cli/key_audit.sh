@@ -166,6 +166,13 @@ CDNCTL_DEBUG=2 CDNCTL_SHORTPIXEL_URL=$HBASE/longheader "$BIN" -e 'assert(shortpi
 grep -q '^cdnctl: curl < X-Echo: p*/longheader/set-domain/example.com/\*\*\*\*3a9c$' "$T/err" && ok "a response header over 2 KiB echoing the key is shown masked" || bad "long header" "$(grep 'X-Echo' "$T/err" | cut -c 2000-2100)"
 check_clean "a key across the 2 KiB mark of a response header stays masked" "$T/out" "$T/err"
 
+# print and io.write are 8-bit clean: NUL bytes pass, keys after them are masked
+"$BIN" -e 'print("A\0B\0C"); io.write("x\0", os.getenv("SHORTPIXEL_API_KEY"), "\0y\n")' >"$T/out" 2>"$T/err"
+printf 'A\0B\0C\nx\0****3a9c\0y\n' >"$T/want"
+cmp -s "$T/out" "$T/want" && ok "print and io.write write every byte after a NUL and mask the key there" \
+  || bad "NUL-safe output" "$(od -c "$T/out" | head -5)"
+check_clean "NUL-safe output: no key" "$T/out" "$T/err"
+
 # core dumps are off while a key is in memory
 "$BIN" -e 'print(io.open("/proc/self/limits"):read("a"))' >"$T/out" 2>"$T/err"
 grep -Eq '^Max core file size +0 +0 ' "$T/out" && ok "core dumps are off (soft and hard limit 0)" || bad "core dumps off" "$(grep -i core "$T/out")"
