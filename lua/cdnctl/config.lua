@@ -77,6 +77,25 @@ function M.warn_shape(service, key, from)
     service == "shortpixel" and "ShortPixel" or "Easy IO", redact.short(key), from == "option" and "opts.key" or tostring(from), shape))
 end
 
+-- Sub-keys are client credentials. Every sub-key a binding is given
+-- (values.sub_key) or answers with (sub_key, the keys list of show_keys)
+-- is registered for masking, so it shows as ****abcd in everything printed
+-- from then on; the values given back to Lua are unchanged. Returns its
+-- arguments, so that it can wrap a binding's results.
+function M.note_secrets(t, ...)
+  if type(t) == "table" and getmetatable(t) == nil then
+    for _, field in ipairs({ "sub_key", "api_key" }) do
+      if type(t[field]) == "string" then redact.add(t[field]) end
+    end
+    if type(t.keys) == "table" then
+      for _, k in ipairs(t.keys) do
+        if type(k) == "string" then redact.add(k) end
+      end
+    end
+  end
+  return t, ...
+end
+
 -- The host of a URL, or nil and why: userinfo ("user@host") is refused, so
 -- that what looks like the host is the host.
 local function url_host(url)
