@@ -173,6 +173,24 @@ cmp -s "$T/out" "$T/want" && ok "print and io.write write every byte after a NUL
   || bad "NUL-safe output" "$(od -c "$T/out" | head -5)"
 check_clean "NUL-safe output: no key" "$T/out" "$T/err"
 
+# a server message that echoes the key percent-encoded (every byte, lower-case
+# hex) or JSON-escaped is masked like the raw key
+cat >"$T/echo.lua" <<'LUA'
+local k = os.getenv("EASYIO_API_KEY")
+local pct = k:gsub(".", function(c) return string.format("%%%02x", c:byte()) end)
+local esc = k:gsub("%-", "\\u002d")
+require("cdnctl.http").request { method = "POST", url = os.getenv("CDNCTL_EASYIO_URL") .. "/_fixture/queue",
+  body = cdnctl.json.encode({ { status = 200, body = '{"error": "no such key: ' .. pct .. '"}' },
+                              { status = 200, body = '{"error": "key ' .. esc .. ' refused"}' } }) }
+for _ = 1, 2 do
+  local _, err = easyio.show_keys({ attempts = 1 })
+  print("echo", err)
+end
+LUA
+"$BIN" "$T/echo.lua" >"$T/out" 2>"$T/err"
+[ "$(grep -c '^echo	easyio.show_keys: .*\*\*\*\*8e41' "$T/out")" = 2 ] && ! grep -qi -e '%65%7a' -e 'SECRET' "$T/out" "$T/err" \
+  && ok "a server message echoing the key percent-encoded or JSON-escaped shows it masked" || bad "encoded echo" "$(cat "$T/out" "$T/err")"
+
 # key shapes: a ShortPixel key that is not 20 letters and digits warns once
 # per key per run, masked, and is used anyway; metacharacters are refused
 cat >"$T/shape.lua" <<'LUA'
