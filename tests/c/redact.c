@@ -237,6 +237,44 @@ static void test_encodings(void) {
   redact_clear();
 }
 
+/* Random texts (fixed seed) holding a key with each byte raw or escaped at
+ * random (%XX in either case, \u00XX, '+' for a space) between random
+ * bytes: the result is exactly the bytes around it and the masked key. */
+static void test_random_mixes(void) {
+  static const char key[] = "mixKey-0123 abc.~_9";
+  redact_clear();
+  redact_add_secret(key);
+  unsigned long seed = 12345;
+#define RND() ((seed = seed * 6364136223846793005ul + 1442695040888963407ul) >> 33)
+  int all = 1;
+  char bad[200] = "";
+  for (int round = 0; round < 3000 && all; round++) {
+    char text[512], want[512];
+    size_t n = 0, w = 0, pre = RND() % 40, post = RND() % 40;
+    for (size_t i = 0; i < pre; i++) want[w++] = text[n++] = (char)(RND() % 256);
+    for (const char *k = key; *k; k++) {
+      unsigned long how = RND() % 5;
+      if (how == 0) text[n++] = *k;
+      else if (how == 1 || how == 2) n += (size_t)snprintf(text + n, 8, how == 1 ? "%%%02X" : "%%%02x", (unsigned char)*k);
+      else if (how == 3) n += (size_t)snprintf(text + n, 8, "\\u%04x", (unsigned char)*k);
+      else text[n++] = *k == ' ' ? '+' : *k;
+    }
+    memcpy(want + w, "****.~_9", 8);
+    w += 8;
+    for (size_t i = 0; i < post; i++) want[w++] = text[n++] = (char)(RND() % 256);
+    size_t outlen;
+    char *out = redact_mask_dupn(text, n, NULL, 0, &outlen);
+    if (!out || outlen != w || memcmp(out, want, w) != 0) {
+      all = 0;
+      snprintf(bad, sizeof bad, "round %d: %zu bytes out, %zu expected", round, outlen, w);
+    }
+    free(out);
+  }
+#undef RND
+  t_report(all, __FILE__, __LINE__, "3000 random mixes of raw and escaped bytes between random bytes: the key is masked", "%s", bad);
+  redact_clear();
+}
+
 int main(void) {
   test_mask_into();
   test_short_buffers();
@@ -245,5 +283,6 @@ int main(void) {
   test_binary();
   test_many();
   test_encodings();
+  test_random_mixes();
   return t_done();
 }
