@@ -361,10 +361,20 @@ static int redact_lua_short(lua_State *L) {
   return 1;
 }
 
+/* redact.count() -> how many secrets are registered (it only grows, so a
+ * change says that something printed earlier may now need masking) */
+static int redact_lua_count(lua_State *L) {
+  pthread_mutex_lock(&redact_lock);
+  lua_Integer n = (lua_Integer)redact_count;
+  pthread_mutex_unlock(&redact_lock);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
 int luaopen_cdnctl_redact(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"mask", redact_lua_mask}, {"add", redact_lua_add}, {"short", redact_lua_short},
-    {NULL, NULL}};
+    {"count", redact_lua_count}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushinteger(L, REDACT_MAX);
   lua_setfield(L, -2, "MAX");

@@ -114,17 +114,15 @@ function M.mask_line(line)
   return table.concat(out)
 end
 
--- The value of a global path ("k", "cfg.key") or nil; never raises.
+-- The value of a global path ("k", "cfg.key") or nil; raw reads only, so
+-- no metamethod of the user's runs behind their back.
 local function global_value(path)
-  local ok, v = pcall(function()
-    local cur = _G
-    for name in path:gmatch("[^.]+") do
-      if type(cur) ~= "table" then return nil end
-      cur = cur[name]
-    end
-    return cur
-  end)
-  return ok and v or nil
+  local cur = _G
+  for name in path:gmatch("[^.]+") do
+    if type(cur) ~= "table" then return nil end
+    cur = rawget(cur, name)
+  end
+  return cur
 end
 
 -- After a line ran: a variable given as a key in it (key = k, api_key =
@@ -256,6 +254,7 @@ function M.run(opts)
   rl.read_history(hist)
   io.stdout:write(M.banner(opts), "\n")
   local buffer
+  local known_keys = -1
   while true do
     local line = rl.readline(buffer and ">> " or "> ")
     if line == nil then io.stdout:write("\n"); break end
@@ -283,7 +282,10 @@ function M.run(opts)
           end
         end
         M.remember_keys(src)
-        M.remask_history()
+        if redact.count() ~= known_keys then -- a new key: earlier lines may hold it
+          M.remask_history()
+          known_keys = redact.count()
+        end
       end
     end
   end
