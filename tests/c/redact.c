@@ -5,6 +5,9 @@
  * (only "****" when it has fewer than 12); a secret shorter than 4 is never
  * masked. redact_mask_into works like snprintf: it returns the length the
  * result needs and never writes more than outsz bytes, NUL included.
+ * Texts and secrets are byte strings (NUL bytes included); the registry
+ * takes 1,000 keys and more, and refuses past REDACT_MAX; a key is masked
+ * raw, percent-encoded, form-encoded and JSON-escaped, or any mix.
  */
 #include <stdlib.h>
 #include "tcheck.h"
