@@ -6,12 +6,13 @@
 --   cdnctl scripts/keys.lua remove SUBKEY
 --   (each takes --profile NAME)
 --
--- Keys are shown masked (redact.short: "****" and the last four characters)
--- unless list --show-keys. create prints the new sub-key once, alone on
--- standard output: the one place this script prints a key. SUBKEY is the
--- full sub-key or its masked form as list shows it, which keeps the key off
--- the command line. change sends only what is given and keeps the rest
--- (easyio.change_key reads the current values first: the API blanks
+-- Keys are shown masked (redact.short: "****" and the last four characters;
+-- cdnctl masks every sub-key it has seen in all output anyway) unless list
+-- --show-keys. create prints the new sub-key once, alone on standard output:
+-- the one place this script prints a key (both through cdnctl.write_unmasked).
+-- SUBKEY is the full sub-key or its masked form as list shows it, which
+-- keeps the key off the command line. change sends only what is given and
+-- keeps the rest (easyio.change_key reads the current values first: the API blanks
 -- omitted fields). Exit: 0 done, 3 the API refused or failed, 2 usage.
 
 local script = require "cdnctl.script"
@@ -156,8 +157,10 @@ if cmd == "list" then
     end
     return table.concat(cells, "  ")
   end
+  -- sub-keys are masked in everything printed; --show-keys asks for them in full
+  local write = opts.show_keys and cdnctl.write_unmasked or io.stdout.write
   io.stdout:write(line(head), "\n")
-  for _, row in ipairs(rows) do io.stdout:write(line(row), "\n") end
+  for _, row in ipairs(rows) do write(io.stdout, line(row), "\n") end
   io.stdout:write(#rows, " sub-keys; ALLOWED is images a month and 0 means no limit, as for SITE LIMIT\n")
   cdnctl.exit(script.EXIT_OK)
 
@@ -167,7 +170,7 @@ elseif cmd == "create" then
   local key = r.sub_key
   if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end
   -- The key first: whatever happens next, this is the only time it is shown.
-  io.stdout:write(key, "\n")
+  cdnctl.write_unmasked(io.stdout, key, "\n")
   io.stdout:flush()
   redact.add(key)
   local c, cerr = easyio.change_key(key, fields)

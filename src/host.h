@@ -46,9 +46,15 @@ int luaopen_cdnctl_readline(lua_State *L);/* repl.c: readline, history, completi
  * with an error message pushed. */
 int json_decode_exact(lua_State *L, const char *s, size_t len);
 
-/* redact.c: registered secrets are masked in everything the host prints. */
-void redact_add_secret(const char *secret);
+/* redact.c: registered secrets are masked in everything the host prints,
+ * raw or encoded (%XX, '+', JSON escapes). Texts are byte strings. Adding
+ * returns 0, or -1 past REDACT_MAX secrets, -2 out of memory. */
+#define REDACT_MAX 65536
+int redact_add_secret(const char *secret);
+int redact_add_secretn(const char *secret, size_t len);
 char *redact_mask_dup(const char *text, const char *extra_secret); /* malloc'd */
+char *redact_mask_dupn(const char *text, size_t len, const char *extra, size_t elen,
+                       size_t *outlen);                            /* malloc'd */
 size_t redact_mask_into(const char *text, size_t len, const char *secret,
                         char *out, size_t outsz);
 void redact_clear(void);

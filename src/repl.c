@@ -149,6 +149,28 @@ static int repl_lua_write_history(lua_State *L) {
   return 1;
 }
 
+/* readline.history_list() -> {line...}, the oldest first */
+static int repl_lua_history_list(lua_State *L) {
+  HIST_ENTRY **list = history_list();
+  lua_newtable(L);
+  for (int i = 0; list && list[i]; i++) {
+    lua_pushstring(L, list[i]->line);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* readline.replace_history(i, line) -> ok: entry i (1 = the oldest)
+ * becomes line, as when a key is masked after the fact. */
+static int repl_lua_replace_history(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 1);
+  const char *line = luaL_checkstring(L, 2);
+  HIST_ENTRY *old = i >= 1 && i <= history_length ? replace_history_entry((int)i - 1, line, NULL) : NULL;
+  if (old) free_history_entry(old);
+  lua_pushboolean(L, old != NULL);
+  return 1;
+}
+
 static int repl_lua_clear_history(lua_State *L) {
   (void)L;
   clear_history();
@@ -160,6 +182,7 @@ int luaopen_cdnctl_readline(lua_State *L) {
     {"readline", repl_lua_readline}, {"set_completer", repl_lua_set_completer},
     {"add_history", repl_lua_add_history}, {"read_history", repl_lua_read_history},
     {"write_history", repl_lua_write_history}, {"clear_history", repl_lua_clear_history},
+    {"history_list", repl_lua_history_list}, {"replace_history", repl_lua_replace_history},
     {NULL, NULL}};
   rl_readline_name = "cdnctl";
   rl_catch_signals = 0;

@@ -72,13 +72,18 @@ function M.domain(v, argname)
   return s
 end
 
--- An API key: printable, no URL or form metacharacters, no whitespace.
+-- An API key: letters, digits and - _ . ~ only (RFC 3986's unreserved
+-- characters), so that it travels unchanged in a path segment, a query and
+-- a form. Anything else (URL or form metacharacters, space, control and
+-- non-ASCII bytes) would be percent-encoded on the way: refused. The
+-- services' own shapes (ShortPixel: 20 letters and digits) only warn, in
+-- cdnctl.config, where the service is known.
 function M.key(v, argname)
   argname = argname or "key"
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
   if v == "" then return fail(argname, "is empty") end
   if #v > 256 then return fail(argname, "is longer than 256 characters") end
-  local bad = v:match("[/%?#&%s%c%%=+\\\"'<>]") or v:match("[\128-\255]")
+  local bad = v:match("[^A-Za-z0-9%-_.~]")
   -- the message never quotes the key itself
   if bad then return fail(argname, "contains " .. describe_char(bad) .. ", which an API key cannot contain") end
   return v
@@ -196,6 +201,17 @@ function M.hosts(domain)
   if not d then return nil, err end
   local apex = d:match("^www%.(.+%..+)$") or d
   return { apex, "www." .. apex }
+end
+
+-- Does a key (already accepted by M.key) have its service's known shape?
+-- nil when it does or the shape is unknown, else what the shape is. Only
+-- ShortPixel documents one (20 letters and digits); Easy IO's keys are
+-- accepted as M.key accepts them. A shape is a warning, never a refusal.
+function M.key_shape(service, key)
+  if service == "shortpixel" and not (#key == 20 and key:match("^[A-Za-z0-9]+$")) then
+    return "ShortPixel keys are 20 letters and digits"
+  end
+  return nil
 end
 
 return M

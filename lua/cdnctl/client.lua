@@ -542,7 +542,8 @@ function M.bind(op)
       for k, v in pairs(opts) do if k ~= "both" then o[k] = v end end
       return call_both(op, values, o)
     end
-    return call(op, values, opts)
+    config.note_secrets(values) -- sub-keys given and answered are masked from now on (cdnctl.config)
+    return config.note_secrets(call(op, values, opts))
   end
 end
 

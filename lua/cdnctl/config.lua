@@ -4,6 +4,7 @@
 -- the environment and the profile, so no real key is ever sent to it.
 
 local redact = require "cdnctl.redact"
+local check = require "cdnctl.check"
 
 local M = {}
 
@@ -55,8 +56,44 @@ function M.key(service, opts_key)
     k = M.profile[service .. "_key"] or nil
     if not k then return nil, from, M.profile[service .. "_key_error"] end
   end
-  if type(k) == "string" then redact.add(k) end
+  if type(k) == "string" then
+    redact.add(k)
+    M.warn_shape(service, k, from)
+  end
   return k, from
+end
+
+-- One line on stderr, once per key per run, when a key that cdnctl accepts
+-- does not have its service's known shape (a truncated paste, the other
+-- service's key). Never a refusal; the key shows masked. The set of keys
+-- warned about lives here for the process's lifetime.
+local shape_warned = {}
+function M.warn_shape(service, key, from)
+  if shape_warned[key] or not check.key(key) then return end
+  local shape = check.key_shape(service, key)
+  if not shape then return end
+  shape_warned[key] = true
+  io.stderr:write(string.format("cdnctl: warning: the %s key %s (from %s) does not look like one: %s\n",
+    service == "shortpixel" and "ShortPixel" or "Easy IO", redact.short(key), from == "option" and "opts.key" or tostring(from), shape))
+end
+
+-- Sub-keys are client credentials. Every sub-key a binding is given
+-- (values.sub_key) or answers with (sub_key, the keys list of show_keys)
+-- is registered for masking, so it shows as ****abcd in everything printed
+-- from then on; the values given back to Lua are unchanged. Returns its
+-- arguments, so that it can wrap a binding's results.
+function M.note_secrets(t, ...)
+  if type(t) == "table" and getmetatable(t) == nil then
+    for _, field in ipairs({ "sub_key", "api_key" }) do
+      if type(t[field]) == "string" then redact.add(t[field]) end
+    end
+    if type(t.keys) == "table" then
+      for _, k in ipairs(t.keys) do
+        if type(k) == "string" then redact.add(k) end
+      end
+    end
+  end
+  return t, ...
 end
 
 -- The host of a URL, or nil and why: userinfo ("user@host") is refused, so

@@ -89,10 +89,18 @@ end
 -- Everything a script prints or writes to a file passes through redaction:
 -- a key the process knows (environment, profile, opts.key) shows masked even
 -- when a script prints it itself, in its output, results and journals.
+local methods = getmetatable(io.stdout).__index
+local raw_write = methods.write
+
+-- cdnctl.write_unmasked(file, ...): file:write without masking, for the
+-- rare output that must show a key in full (a sub-key just created, a
+-- listing asked for with --show-keys). Returns what file:write returns.
+function M.write_unmasked(f, ...)
+  return raw_write(f, ...)
+end
+
 local function mask_output()
   local redact = require "cdnctl.redact"
-  local methods = getmetatable(io.stdout).__index
-  local raw_write = methods.write
   methods.write = function(f, ...)
     local n = select("#", ...)
     if n == 1 then

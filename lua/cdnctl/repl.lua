@@ -21,14 +21,133 @@ function M.history_path()
   return base .. "/cdnctl", base .. "/cdnctl/history"
 end
 
--- A history line with secrets masked: configured keys, and any string
--- literal given as key = "..." (or api_key/sub_key).
+-- The string literals and comments of Lua source, in order: a list of
+-- {kind = "string" | "comment", from, to, open, close} (byte positions of
+-- the whole token; open and close delimit a string). An unterminated
+-- string ends the scan.
+local function tokens(src)
+  local out, i, n = {}, 1, #src
+  while i <= n do
+    local c = src:sub(i, i)
+    local eq = src:match("^%[(=*)%[", i)
+    if src:sub(i, i + 1) == "--" then
+      local ceq = src:match("^%[(=*)%[", i + 2)
+      local j = ceq and select(2, src:find("]" .. ceq .. "]", i + 4 + #ceq, true)) or nil
+      if not j then j = ceq and n or ((src:find("\n", i + 2, true) or n + 1) - 1) end
+      out[#out + 1] = { kind = "comment", from = i, to = j }
+      i = j + 1
+    elseif c == '"' or c == "'" then
+      local j = i + 1
+      while j <= n and src:sub(j, j) ~= c and src:sub(j, j) ~= "\n" do
+        j = j + (src:sub(j, j) == "\\" and 2 or 1)
+      end
+      if src:sub(j, j) ~= c then break end
+      out[#out + 1] = { kind = "string", from = i, to = j, open = c, close = c }
+      i = j + 1
+    elseif eq then
+      local _, j = src:find("]" .. eq .. "]", i + 2 + #eq, true)
+      if not j then break end
+      out[#out + 1] = { kind = "string", from = i, to = j, open = "[" .. eq .. "[", close = "]" .. eq .. "]" }
+      i = j + 1
+    else
+      i = i + 1
+    end
+  end
+  return out
+end
+
+-- The value of a string literal's source, or nil.
+local function literal_value(text)
+  local f = load("return " .. text, "=literal", "t", {})
+  local ok, v = pcall(f or error)
+  return ok and type(v) == "string" and v or nil
+end
+
+local function is_key_name(name)
+  return name ~= nil and name:lower():match("key$") ~= nil
+end
+
+-- Is the string token toks[k] given as a key: name = "..." or ["name"] = "..."
+-- where name ends in "key" (key, api_key, sub_key)?
+local function in_key_position(src, toks, k)
+  local before = src:sub(toks[k - 1] and toks[k - 1].to + 1 or 1, toks[k].from - 1)
+  if is_key_name(before:match("([%a_][%w_]*)%s*=%s*$")) and not before:match("[=~<>]%s*=%s*$") then return true end
+  local prev = toks[k - 1]
+  if prev and prev.kind == "string" and before:match("^%s*%]%s*=%s*$")
+    and src:sub(1, prev.from - 1):match("%[%s*$") then
+    return is_key_name(literal_value(src:sub(prev.from, prev.to)))
+  end
+  return false
+end
+
+-- A string looks like a key of a known service: ShortPixel's shape.
+local function looks_like_key(v)
+  return #v == 20 and v:match("^[A-Za-z0-9]+$") ~= nil
+end
+
+-- A history line with secrets masked: registered keys in any encoding;
+-- string literals (quoted or long) given as a key (key = "...", api_key,
+-- sub_key, ["key"] = "..."), whose value is a registered key (escapes
+-- included) or that look like a ShortPixel key; in comments, key = "...".
 function M.mask_line(line)
   line = redact.mask(line)
-  line = line:gsub("(%f[%w_][%w_]*key%s*=%s*)([\"'])(.-)%2", function(lhs, q, v)
-    return lhs .. q .. redact.short(v) .. q
-  end)
-  return line
+  local toks = tokens(line)
+  local out, last = {}, 0
+  for k, tok in ipairs(toks) do
+    local text = line:sub(tok.from, tok.to)
+    if tok.kind == "comment" then
+      text = text:gsub("(%f[%w_][%w_]*key%s*=%s*)([\"'])(.-)%2", function(lhs, q, v)
+        if v:match("^%*%*%*%*") then return nil end
+        return lhs .. q .. redact.short(v) .. q
+      end)
+    else
+      local v = literal_value(text)
+      if v and not v:match("^%*%*%*%*") and (in_key_position(line, toks, k) or looks_like_key(v) or redact.mask(v) ~= v) then
+        text = tok.open .. redact.short(v) .. tok.close
+      end
+    end
+    out[#out + 1] = line:sub(last + 1, tok.from - 1)
+    out[#out + 1] = text
+    last = tok.to
+  end
+  out[#out + 1] = line:sub(last + 1)
+  return table.concat(out)
+end
+
+-- The value of a global path ("k", "cfg.key") or nil; raw reads only, so
+-- no metamethod of the user's runs behind their back.
+local function global_value(path)
+  local cur = _G
+  for name in path:gmatch("[^.]+") do
+    if type(cur) ~= "table" then return nil end
+    cur = rawget(cur, name)
+  end
+  return cur
+end
+
+-- After a line ran: a variable given as a key in it (key = k, api_key =
+-- cfg.k, ["key"] = k) holds a secret, so its string is registered and the
+-- lines that typed it are masked by the next remask_history().
+function M.remember_keys(src)
+  local function note(path)
+    local v = global_value(path)
+    if type(v) == "string" then redact.add(v) end
+  end
+  for name, path in src:gmatch("([%a_][%w_]*)%s*=%s*([%a_][%w_.]*)") do
+    if is_key_name(name) then note(path) end
+  end
+  for name, path in src:gmatch("%[%s*[\"']([%w_]*)[\"']%s*%]%s*=%s*([%a_][%w_.]*)") do
+    if is_key_name(name) then note(path) end
+  end
+end
+
+-- Mask again every line of the history (this session's and the file's):
+-- a string that became a key after its line was typed is hidden now.
+function M.remask_history()
+  for i, line in ipairs(rl.history_list()) do
+    local masked = M.mask_line(line)
+    if masked ~= line then rl.replace_history(i, masked) end
+  end
 end
 
 -- Option names inside a binding's options table: `shortpixel.add_domain("x", {ke`
@@ -135,6 +254,7 @@ function M.run(opts)
   rl.read_history(hist)
   io.stdout:write(M.banner(opts), "\n")
   local buffer
+  local known_keys = -1
   while true do
     local line = rl.readline(buffer and ">> " or "> ")
     if line == nil then io.stdout:write("\n"); break end
@@ -161,7 +281,11 @@ function M.run(opts)
             io.stderr:write(msg, "\n")
           end
         end
-        local _ = src
+        M.remember_keys(src)
+        if redact.count() ~= known_keys then -- a new key: earlier lines may hold it
+          M.remask_history()
+          known_keys = redact.count()
+        end
       end
     end
   end

@@ -166,6 +166,55 @@ CDNCTL_DEBUG=2 CDNCTL_SHORTPIXEL_URL=$HBASE/longheader "$BIN" -e 'assert(shortpi
 grep -q '^cdnctl: curl < X-Echo: p*/longheader/set-domain/example.com/\*\*\*\*3a9c$' "$T/err" && ok "a response header over 2 KiB echoing the key is shown masked" || bad "long header" "$(grep 'X-Echo' "$T/err" | cut -c 2000-2100)"
 check_clean "a key across the 2 KiB mark of a response header stays masked" "$T/out" "$T/err"
 
+# print and io.write are 8-bit clean: NUL bytes pass, keys after them are masked
+"$BIN" -e 'print("A\0B\0C"); io.write("x\0", os.getenv("SHORTPIXEL_API_KEY"), "\0y\n")' >"$T/out" 2>"$T/err"
+printf 'A\0B\0C\nx\0****3a9c\0y\n' >"$T/want"
+cmp -s "$T/out" "$T/want" && ok "print and io.write write every byte after a NUL and mask the key there" \
+  || bad "NUL-safe output" "$(od -c "$T/out" | head -5)"
+check_clean "NUL-safe output: no key" "$T/out" "$T/err"
+
+# a server message that echoes the key percent-encoded (every byte, lower-case
+# hex) or JSON-escaped is masked like the raw key
+cat >"$T/echo.lua" <<'LUA'
+local k = os.getenv("EASYIO_API_KEY")
+local pct = k:gsub(".", function(c) return string.format("%%%02x", c:byte()) end)
+local esc = k:gsub("%-", "\\u002d")
+require("cdnctl.http").request { method = "POST", url = os.getenv("CDNCTL_EASYIO_URL") .. "/_fixture/queue",
+  body = cdnctl.json.encode({ { status = 200, body = '{"error": "no such key: ' .. pct .. '"}' },
+                              { status = 200, body = '{"error": "key ' .. esc .. ' refused"}' } }) }
+for _ = 1, 2 do
+  local _, err = easyio.show_keys({ attempts = 1 })
+  print("echo", err)
+end
+LUA
+"$BIN" "$T/echo.lua" >"$T/out" 2>"$T/err"
+[ "$(grep -c '^echo	easyio.show_keys: .*\*\*\*\*8e41' "$T/out")" = 2 ] && ! grep -qi -e '%65%7a' -e 'SECRET' "$T/out" "$T/err" \
+  && ok "a server message echoing the key percent-encoded or JSON-escaped shows it masked" || bad "encoded echo" "$(cat "$T/out" "$T/err")"
+
+# key shapes: a ShortPixel key that is not 20 letters and digits warns once
+# per key per run, masked, and is used anyway; metacharacters are refused
+cat >"$T/shape.lua" <<'LUA'
+for i = 1, 3 do assert(shortpixel.set_domain("example.com")) end
+assert(shortpixel.set_domain("example.com", {key = "other-shape-key-0042"}))
+assert(shortpixel.set_domain("example.com", {key = "abcdefghij0123456789"}))
+assert(easyio.show_keys())
+LUA
+"$BIN" "$T/shape.lua" >"$T/out" 2>"$T/err"
+st=$?
+[ $st = 0 ] && ok "keys of an odd shape are used, not refused" || bad "odd shapes used" "exit $st: $(cat "$T/err")"
+[ "$(grep -c 'warning: the ShortPixel key \*\*\*\*3a9c (from environment) does not look like one: ShortPixel keys are 20 letters and digits' "$T/err")" = 1 ] \
+  && ok "an odd-shaped ShortPixel key warns once per run, masked" || bad "shape warning once" "$(cat "$T/err")"
+[ "$(grep -c 'warning: the ShortPixel key \*\*\*\*0042 (from opts.key)' "$T/err")" = 1 ] \
+  && ok "each odd-shaped key warns once" || bad "second key warns" "$(cat "$T/err")"
+[ "$(grep -c 'warning:' "$T/err")" = 2 ] && ok "no warning for a 20-character ShortPixel key nor for Easy IO keys" || bad "warnings" "$(cat "$T/err")"
+check_clean "the shape warning names no key" "$T/out" "$T/err"
+for k in 'abcdefghij:123456789' 'abcdefghij@123456789' 'abcdefghij(12345678)' 'abcdefghij,12345;789'; do
+  printf "local r, e = shortpixel.set_domain('example.com', {key = '%s'})\nio.stderr:write(tostring(e), '\\\\n')\nos.exit(r and 0 or 1)\n" "$k" >"$T/meta.lua"
+  "$BIN" "$T/meta.lua" >"$T/out" 2>"$T/err"
+  [ $? = 1 ] && grep -q "invalid" "$T/err" && ! grep -qF -e "$k" -e "${k:0:11}" "$T/err" \
+    && ok "a key with URL metacharacters ($k) is refused, named masked" || bad "metacharacter key $k" "$(cat "$T/err")"
+done
+
 # core dumps are off while a key is in memory
 "$BIN" -e 'print(io.open("/proc/self/limits"):read("a"))' >"$T/out" 2>"$T/err"
 grep -Eq '^Max core file size +0 +0 ' "$T/out" && ok "core dumps are off (soft and hard limit 0)" || bad "core dumps off" "$(grep -i core "$T/out")"

@@ -7,8 +7,28 @@ local ops = require "cdnctl.ops"
 local help = require "cdnctl.help"
 local output = require "cdnctl.output"
 local fs = require "cdnctl.fs"
+local redact = require "cdnctl.redact"
+local check = require "cdnctl.check"
 
 local M = {}
+
+-- Operations whose answer holds a new credential, shown in clear this once
+-- (field name); everything else cdnctl prints masks sub-keys.
+local SHOW_ONCE = { ["easyio.create_key"] = "sub_key" }
+
+-- text masked of every registered secret but keep (the new key), which
+-- stays in clear wherever it occurs.
+local function mask_except(text, keep)
+  local out, i = {}, 1
+  while true do
+    local a, b = text:find(keep, i, true)
+    out[#out + 1] = redact.mask(text:sub(i, a and a - 1 or -1))
+    if not a then break end
+    out[#out + 1] = keep
+    i = b + 1
+  end
+  return table.concat(out)
+end
 
 local function find_op(name)
   if ops.by_name[name] then return ops.by_name[name] end
@@ -132,6 +152,14 @@ function M.main(args, global)
   if fmt == "json" then text = output.json(result, fs.isatty(1) and "  " or nil) .. "\n"
   elseif fmt == "csv" then text = output.csv(result)
   else text = output.table(result) end
+  local new_key = SHOW_ONCE[op.full] and result[SHOW_ONCE[op.full]]
+  if type(new_key) == "string" and check.key(new_key) then
+    require("cdnctl").write_unmasked(io.stdout, mask_except(text, new_key))
+    io.stdout:flush()
+    io.stderr:write("cdnctl: the new sub-key ", redact.short(new_key),
+      " is shown this once, in clear, above: store it now; cdnctl masks it everywhere else\n")
+    return 0
+  end
   io.stdout:write(text)
   return 0
 end
