@@ -11,6 +11,7 @@ local errors = require "cdnctl.errors"
 local config = require "cdnctl.config"
 local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
+local har = require "cdnctl.har"
 
 local M = {}
 
@@ -318,6 +319,7 @@ function call(op, values, opts)
   for attempt = 1, attempts do
     sched.before_request()
     local resp, transport_err = http.request(req)
+    har.record(req, resp, transport_err)
     result, err, retryable, ambiguous = classify(op, resp, transport_err, key)
     if result then
       M.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - started }
