@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # --har FILE / CDNCTL_HAR: every HTTP exchange of a run, each attempt, as
 # HAR 1.2 with keys and sub-keys masked, mode 0600, valid after every
-# exchange (kill -9 included).
+# exchange (kill -9 included); and `cdnctl sandbox --compare FILE.har`, which
+# replays a recording against a fresh sandbox and reports where the answers
+# differ in shape (exit 0 none, 1 some, 2 not a HAR file).
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 export HOME=$T XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state
 unset CDNCTL_HAR
@@ -122,4 +124,53 @@ kpid=$!; cleanup_pid $kpid
 wait_file "$T/ready"; kill -9 $kpid; wait $kpid 2>/dev/null
 [ "$(har_check "$T/killed.har")" = "ok 3" ] && ok "after kill -9 the HAR is valid with every exchange so far" || bad "kill -9" "$(har_check "$T/killed.har")"
 
+# --- comparing ------------------------------------------------------------
+cmp_run() { "$BIN" sandbox --compare "$1" >"$T/cmp.out" 2>"$T/cmp.err"; echo $?; }
+st=$(cmp_run "$T/job.har")
+[ "$st" = 0 ] && ok "--compare of an unaltered recording exits 0" || bad "unaltered ($st)" "$(cat "$T/cmp.out" "$T/cmp.err")"
+grep -q '^#1 GET /add-domain/example.com/\*\*\*\*0001: same shape$' "$T/cmp.out" && tail -1 "$T/cmp.out" | grep -q "0 differ" \
+  && ok "one line per exchange and a count" || bad "compare output" "$(cat "$T/cmp.out")"
+grep -q -e spDemoAgency00000001 -e ez-demo-account-0001 "$T/cmp.out" && bad "a key in --compare's output" || ok "no key in --compare's output"
+st=$(cmp_run "$T/retry.har")
+[ "$st" = 0 ] && grep -q "skipped (recorded 500)" "$T/cmp.out" && ok "recorded 500s are skipped" || bad "500s ($st)" "$(cat "$T/cmp.out" "$T/cmp.err")"
+
+# alter: python edits of the recorded answers (names taken from the recording itself)
+alter() { # OUT PYTHON-STATEMENTS (h, E, J = decoded body of entry 2 (read-domain), put(J))
+  python3 - "$T/job.har" "$1" "$2" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1])); E = h['log']['entries']
+J = json.loads(E[1]['response']['content']['text'])
+def put(j): E[1]['response']['content']['text'] = json.dumps(j)
+exec(sys.argv[3])
+json.dump(h, open(sys.argv[2], 'w'))
+PY
+}
+member=$(python3 -c "import json,sys; h=json.load(open(sys.argv[1])); print(sorted(json.loads(h['log']['entries'][1]['response']['content']['text']))[0])" "$T/job.har")
+alter "$T/removed.har" "del J['$member']; put(J)"
+st=$(cmp_run "$T/removed.har")
+[ "$st" = 1 ] && grep -q "^  $member: extra member" "$T/cmp.out" && grep -q '^#2 .*1 difference' "$T/cmp.out" \
+  && ok "a member removed from a recorded answer is reported ($member)" || bad "removed ($st)" "$(cat "$T/cmp.out" "$T/cmp.err")"
+alter "$T/added.har" "J['RecordedOnly'] = 'x'; put(J)"
+st=$(cmp_run "$T/added.har")
+[ "$st" = 1 ] && grep -q "^  RecordedOnly: missing (string expected)" "$T/cmp.out" \
+  && ok "a member the sandbox lacks is reported" || bad "added ($st)" "$(cat "$T/cmp.out")"
+alter "$T/typed.har" "J['$member'] = [1] if not isinstance(J['$member'], list) else 'x'; put(J)"
+st=$(cmp_run "$T/typed.har")
+[ "$st" = 1 ] && grep -q "^  $member: .* where list is expected\|^  $member: .* where string is expected" "$T/cmp.out" \
+  && ok "a member of another JSON type is reported" || bad "type ($st)" "$(cat "$T/cmp.out")"
+alter "$T/status.har" "E[1]['response']['status'] = 202"
+st=$(cmp_run "$T/status.har")
+[ "$st" = 1 ] && grep -q "^  status: 202 recorded, 200 from the sandbox" "$T/cmp.out" \
+  && ok "a different status code is reported" || bad "status ($st)" "$(cat "$T/cmp.out")"
+# state: drop the recorded create_site; what used the site is then unknown to the fresh sandbox
+alter "$T/state.har" "h['log']['entries'] = [e for e in E if not e['request']['url'].endswith('/exactdn/create.php')]"
+st=$(cmp_run "$T/state.har")
+[ "$st" = 0 ] && grep -q "state, not comparable" "$T/cmp.out" \
+  && ok "a success the fresh sandbox refuses for lack of state does not count" || bad "state ($st)" "$(cat "$T/cmp.out")"
+
+"$BIN" --har "$T/empty.har" -e '' && [ "$(cmp_run "$T/empty.har")" = 0 ] && tail -1 "$T/cmp.out" | grep -q '^0 exchanges' \
+  && ok "a recording of no exchange compares clean" || bad "empty recording" "$(cat "$T/empty.har" "$T/cmp.out" "$T/cmp.err")"
+printf '{"a": 1}\n' >"$T/nothar.json"; printf 'hello\n' >"$T/text"
+[ "$(cmp_run "$T/nothar.json")" = 2 ] && [ "$(cmp_run "$T/text")" = 2 ] && [ "$(cmp_run "$T/missing.har")" = 2 ] \
+  && ok "a file that is not HAR, or is missing, exits 2" || bad "not HAR" "$(cat "$T/cmp.err")"
 finish
