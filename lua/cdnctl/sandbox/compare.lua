@@ -19,6 +19,7 @@ local codec = require "cdnctl.codec"
 local shape = require "cdnctl.shape"
 local har = require "cdnctl.har"
 local accounts = require "cdnctl.sandbox.accounts"
+local redact = require "cdnctl.redact"
 
 local M = {}
 
@@ -184,14 +185,24 @@ local function compare_one(ctx, e)
   return #lines == 0 and "same" or "differ", lines
 end
 
-local function report(i, e, verdict, detail)
+-- A line with the replay's own values (its sub-keys in a map's path) shown
+-- as the recording's, and the demo keys masked as the recording's are.
+local function as_recorded(ctx, line)
+  for rec, rep in pairs(ctx.map) do
+    line = line:gsub(rep:gsub("%W", "%%%0"), (rec:gsub("%%", "%%%%")))
+  end
+  for _, k in ipairs({ ctx.sp_key, ctx.ez_key, ctx.ez_sub }) do line = redact.mask(line, k) end
+  return line
+end
+
+local function report(ctx, i, e, verdict, detail)
   local rest = e.request.url:match("^%a[%w+.-]*://[^/?#]*(.*)$") or e.request.url
   local head = ("#%d %s %s: "):format(i, tostring(e.request.method), rest ~= "" and rest or "/")
   if verdict == "same" then
     io.stdout:write(head, "same shape\n")
   elseif verdict == "differ" then
     io.stdout:write(head, #detail, #detail == 1 and " difference\n" or " differences\n")
-    for _, l in ipairs(detail) do io.stdout:write("  ", l, "\n") end
+    for _, l in ipairs(detail) do io.stdout:write("  ", as_recorded(ctx, l), "\n") end
   elseif verdict == "state" then
     io.stdout:write(head, detail, "\n")
   else
@@ -221,7 +232,7 @@ function M.main(cfg)
   for i, e in ipairs(entries) do
     local verdict, detail = compare_one(ctx, e)
     count[verdict] = count[verdict] + 1
-    report(i, e, verdict, detail)
+    report(ctx, i, e, verdict, detail)
   end
   srv:stop()
   io.stdout:write(("%d exchanges: %d same shape, %d differ, %d state (not comparable), %d skipped\n")
