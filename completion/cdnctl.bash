@@ -26,12 +26,12 @@ _cdnctl() {
       else COMPREPLY=($(compgen -W "$("$cmd" call --names 2>/dev/null)" -- "$cur")); fi
       return ;;
     sandbox)
-      COMPREPLY=($(compgen -W "--listen --account --state --latency --faults --seed --log --pending --no-demo --help" -- "$cur"))
+      COMPREPLY=($(compgen -W "--listen --account --state --latency --faults --seed --log --pending --no-demo --compare --help" -- "$cur"))
       return ;;
     profiles) return ;;
   esac
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "-e -v - --sandbox --profile --allow-http --quiet --version --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "-e -v - --sandbox --profile --allow-http --quiet --har --version --help" -- "$cur"))
   else
     COMPREPLY=($(compgen -W "call profiles sandbox" -- "$cur") $(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur"))
   fi

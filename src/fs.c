@@ -1,7 +1,8 @@
 /*
  * fs.c: the few file operations Lua's io library lacks and cdnctl needs so
  * that no file is ever left half-written: atomic replacement (temporary
- * file, fsync, rename, fsync of the folder) and fsync of an open file.
+ * file, fsync, rename, fsync of the folder), fsync of an open file, and opening an
+ * output by the file-safety rules (fs.open_output).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,59 @@ static int fs_lua_mkdir_p(lua_State *L) {
   return 1;
 }
 
+/* Closes a stream opened by fs.open_output (the io library's __close/__gc
+ * call it through luaL_Stream.closef). */
+static int fs_io_close(lua_State *L) {
+  luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  int res = fclose(p->f);
+  return luaL_fileresult(L, res == 0, NULL);
+}
+
+/* fs.open_output(path) -> file, kind | nil, message
+ * Opens a file that will hold secrets' neighbours (a HAR, a log) for writing,
+ * by the file-safety rules: a symlink is followed; a character device
+ * (/dev/null, /dev/stdout) or a FIFO is written in place (kind "stream": no
+ * seeking), and so is whatever a name under /dev/ stands for (/dev/stdout
+ * redirected to a file: appended to, as the shell's descriptor is); a
+ * directory, socket or block device is refused; a regular file is created
+ * or truncated with mode 0600 (kind "file"). The type is checked
+ * again on the open descriptor, so a swap between stat and open is caught. */
+static int fs_lua_open_output(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  int exists = stat(path, &st) == 0;
+  if (!exists && errno != ENOENT) return fs_fail(L, "cannot stat", path);
+  if (exists && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is a %s, not a file", path,
+                    S_ISDIR(st.st_mode) ? "directory" : S_ISSOCK(st.st_mode) ? "socket" : "block device or other special file");
+    return 2;
+  }
+  /* /dev/stdout, /dev/fd/N: the shell's redirection decided already; append
+   * to whatever it is, as the shell's own descriptor does. */
+  int in_dev = exists && strncmp(path, "/dev/", 5) == 0;
+  int regular = !in_dev && (!exists || S_ISREG(st.st_mode));
+  int flags = O_WRONLY | O_CLOEXEC | O_NOCTTY | (regular ? O_CREAT | O_TRUNC : O_APPEND);
+  int fd = open(path, flags, 0600);
+  if (fd < 0) return fs_fail(L, "cannot open", path);
+  if (fstat(fd, &st) != 0 || (regular ? !S_ISREG(st.st_mode)
+                              : !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || (in_dev && S_ISREG(st.st_mode))))) {
+    close(fd);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s changed type while being opened", path);
+    return 2;
+  }
+  if (regular && fchmod(fd, 0600) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot chmod", path); }
+  luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->closef = NULL; /* a closed file until fdopen succeeds */
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  p->f = fdopen(fd, "w");
+  if (!p->f) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot open", path); }
+  p->closef = fs_io_close;
+  lua_pushstring(L, regular ? "file" : "stream");
+  return 2;
+}
+
 /* fs.isatty(fd) -> boolean (0 stdin, 1 stdout, 2 stderr) */
 static int fs_lua_isatty(lua_State *L) {
   lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
@@ -104,7 +158,8 @@ static int fs_lua_isatty(lua_State *L) {
 int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"write_atomic", fs_lua_write_atomic}, {"fsync", fs_lua_fsync}, {"stat", fs_lua_stat},
-    {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {NULL, NULL}};
+    {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {"open_output", fs_lua_open_output},
+    {NULL, NULL}};
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -49,8 +49,18 @@ typedef struct http_transfer {
   int state, blocking, too_big, interrupted;
   int ref;                                 /* LUA_NOREF unless curl holds it */
   double started, elapsed;
+  double wall_started;                     /* unix time of the start, for records (HAR) */
+  curl_off_t tm[6];                        /* curl's timings in microseconds, see HTTP_TIMINGS */
+  long http_version;                       /* CURL_HTTP_VERSION_* of the answer */
   struct http_transfer *next;
 } http_transfer;
+
+/* curl's cumulative timings (microseconds from the start), in t->tm order. */
+static const CURLINFO HTTP_TIMING_INFO[6] = {
+  CURLINFO_NAMELOOKUP_TIME_T, CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T,
+  CURLINFO_PRETRANSFER_TIME_T, CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_TOTAL_TIME_T};
+static const char *const HTTP_TIMING_NAMES[6] = {
+  "namelookup", "connect", "appconnect", "pretransfer", "starttransfer", "total"};
 
 static const char http_key_ctx = 'c';
 static const char http_key_sched = 's';
@@ -197,6 +207,8 @@ static void http_collect(lua_State *L, http_ctx *c) {
     if (!t) continue;
     t->result = result;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &t->http_version);
+    for (int i = 0; i < 6; i++) curl_easy_getinfo(easy, HTTP_TIMING_INFO[i], &t->tm[i]);
     t->elapsed = http_now() - t->started;
     curl_multi_remove_handle(c->multi, easy);
     c->inflight--;
@@ -224,10 +236,31 @@ static void http_step(lua_State *L, http_ctx *c, int timeout_ms) {
   http_collect(L, c);
 }
 
+/* Set the fields that say when and how the transfer ran, on the table on
+ * top: started_at (unix time, a float), timings {namelookup, connect,
+ * appconnect, pretransfer, starttransfer, total} (curl's cumulative
+ * microseconds; 0 for a phase that did not happen), http_version. */
+static void http_push_timing(lua_State *L, http_transfer *t) {
+  lua_pushnumber(L, t->wall_started);
+  lua_setfield(L, -2, "started_at");
+  lua_createtable(L, 0, 6);
+  for (int i = 0; i < 6; i++) {
+    lua_pushinteger(L, (lua_Integer)t->tm[i]);
+    lua_setfield(L, -2, HTTP_TIMING_NAMES[i]);
+  }
+  lua_setfield(L, -2, "timings");
+  const char *v = t->http_version == CURL_HTTP_VERSION_1_0 ? "HTTP/1.0"
+                : t->http_version == CURL_HTTP_VERSION_2_0 ? "HTTP/2"
+                : t->http_version == CURL_HTTP_VERSION_3 ? "HTTP/3" : "HTTP/1.1";
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, "http_version");
+}
+
 /* Push a response table or nil, error for an ended transfer. */
 static int http_push_result(lua_State *L, http_transfer *t) {
   if (t->result == CURLE_OK && !t->interrupted) {
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 7);
+    http_push_timing(L, t);
     lua_pushinteger(L, t->status);
     lua_setfield(L, -2, "status");
     lua_pushlstring(L, t->body ? t->body : "", t->body_len);
@@ -270,7 +303,8 @@ static int http_push_result(lua_State *L, http_transfer *t) {
   }
   char *masked = redact_mask_dup(msg, t->secret);
   lua_pushnil(L);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 7);
+  http_push_timing(L, t);
   lua_pushstring(L, "transport");
   lua_setfield(L, -2, "kind");
   lua_pushstring(L, masked ? masked : "transfer failed");
@@ -318,7 +352,8 @@ static char *http_strdup_or_raise(lua_State *L, const char *s) {
 
 /* http.request{method=, url=, headers={"Name: value"...}, body=, timeout=,
  *              connect_timeout=, max_body=, secret=, fresh_connect=}
- *   -> {status, body, headers, time} | nil, {kind="transport", message, code} */
+ *   -> {status, body, headers, time, started_at, timings, http_version}
+ *    | nil, {kind="transport", message, code, curl_code, started_at, timings} */
 static int http_lua_request(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -424,6 +459,11 @@ static int http_lua_request(lua_State *L) {
   }
   t->blocking = !adopted;
   t->started = http_now();
+  {
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    t->wall_started = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+  }
   if (curl_multi_add_handle(c->multi, e) != CURLM_OK)
     return luaL_error(L, "http.request: cannot start the transfer");
   t->state = HTTP_RUNNING;

@@ -12,6 +12,7 @@ local config = require "cdnctl.config"
 local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
 local retry = require "cdnctl.retry"
+local har = require "cdnctl.har"
 
 local M = {}
 
@@ -459,6 +460,7 @@ local function attempts_of(run)
     end
     sched.before_request()
     local resp, transport_err = http.request(req)
+    har.record(req, resp, transport_err)
     local after_lost = attempt > 1 and ambiguous
     result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)
     if result then

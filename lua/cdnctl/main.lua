@@ -24,6 +24,9 @@ options:
   --profile NAME   use this profile of the config file (or CDNCTL_PROFILE)
   --allow-http     allow sending keys over plain http to a non-loopback host
   --quiet          no progress lines
+  --har FILE       record every HTTP exchange (each attempt) to FILE as HAR 1.2,
+                   keys masked, mode 0600 (or CDNCTL_HAR=FILE); replay it with
+                   cdnctl sandbox --compare FILE
   --version        print the version and exit
   -h, --help       print this help and exit
 
@@ -37,6 +40,7 @@ environment:
   CDNCTL_SHORTPIXEL_API_URL            default https://api.shortpixel.com
   CDNCTL_EASYIO_URL                    default https://optimize.exactlywww.com
   CDNCTL_PROFILE                       profile to use
+  CDNCTL_HAR=FILE                      same as --har FILE
   CDNCTL_DEBUG=1                       same as -v
   CDNCTL_LUA_PATH                      load the Lua library from this folder
   NO_COLOR                             no colours
@@ -109,6 +113,11 @@ function M.main(argv)
       opts.profile = argv[i + 1]
       i = i + 2
     elseif a:match("^%-%-profile=") then opts.profile = a:match("=(.*)"); i = i + 1
+    elseif a == "--har" then
+      if not argv[i + 1] or argv[i + 1] == "" then return usage_error("--har needs a file name") end
+      opts.har = argv[i + 1]
+      i = i + 2
+    elseif a:match("^%-%-har=.") then opts.har = a:match("=(.*)"); i = i + 1
     elseif a == "--man" then
       io.stdout:write(require("cdnctl.man").page())
       return 0
@@ -146,6 +155,11 @@ function M.main(argv)
   local prof, perr = profiles.select(cfg, opts.profile)
   if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
   config.profile = prof
+  local har_file = opts.har or os.getenv("CDNCTL_HAR")
+  if har_file and har_file ~= "" then
+    local hok, herr = require("cdnctl.har").open(har_file)
+    if not hok then io.stderr:write("cdnctl: --har: ", herr, "\n"); return 2 end
+  end
   -- mask the keys in everything printed from the start, used or not
   for _, name in ipairs({ "SHORTPIXEL_API_KEY", "EASYIO_API_KEY" }) do
     local k = os.getenv(name)
@@ -171,6 +185,7 @@ function M.main(argv)
     sandbox, err = require("cdnctl.sandbox.embedded").start()
     if not sandbox then
       io.stderr:write("cdnctl: cannot start the sandbox: ", tostring(err), "\n")
+      require("cdnctl.har").close()
       return 1
     end
   end
@@ -208,6 +223,7 @@ function M.main(argv)
       end
     end
   end
+  require("cdnctl.har").close()
   if sandbox then sandbox:stop() end
   return status
 end

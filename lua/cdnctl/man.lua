@@ -39,6 +39,7 @@ function M.page()
     { "\\-\\-profile \\fIname\\fR", "Use this profile of the configuration file." },
     { "\\-\\-allow\\-http", "Allow sending keys over plain http to hosts other than loopback (with a warning)." },
     { "\\-\\-quiet", "No progress lines." },
+    { "\\-\\-har \\fIfile\\fR", "Record every HTTP exchange, each attempt, to \\fIfile\\fR as HAR 1.2, keys masked, mode 0600, a complete file after every exchange; \\fBcdnctl sandbox \\-\\-compare\\fR \\fIfile\\fR replays it against the sandbox." },
     { "\\-\\-version", "Print the version and exit." },
     { "\\-h, \\-\\-help", "Print a usage summary and exit." },
   }
@@ -60,6 +61,7 @@ function M.page()
     { "CDNCTL_SHORTPIXEL_API_URL", "Base URL of api\\-status (default https://api.shortpixel.com)." },
     { "CDNCTL_EASYIO_URL", "Base URL of the Easy IO Admin API (default https://optimize.exactlywww.com)." },
     { "CDNCTL_PROFILE", "The profile to use." },
+    { "CDNCTL_HAR", "Record to this file, as \\fB\\-\\-har\\fR." },
     { "CDNCTL_DEBUG", "Set to 1 to trace requests, as \\fB\\-v\\fR." },
     { "CDNCTL_LUA_PATH", "Load the Lua library from this folder instead of the copy compiled in." },
     { "NO_COLOR", "Honoured: cdnctl prints no colours." },

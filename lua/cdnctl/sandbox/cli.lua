@@ -29,6 +29,8 @@ local function usage()
     "  --seed N               make faults, latency and generated names repeatable",
     "  --log FILE             one JSON line per request, keys masked",
     "  --pending SECONDS      how long new Easy IO sites stay pending (default " .. sandbox.DEFAULT_PENDING .. ")",
+    "  --compare FILE.har     replay a recording (cdnctl --har FILE) against a fresh sandbox and",
+    "                         print where its answers differ in shape; exit 0 none, 1 some, 2 not HAR",
     "",
     "demo accounts (keys that open nothing but the sandbox):",
   }
@@ -87,7 +89,7 @@ function M.parse(argv, first)
       else
         return nil, "--account: 'shortpixel:KEY[:EMAIL]' or 'easyio:KEY[:SITES]' expected"
       end
-    elseif name == "--state" or name == "--log" then
+    elseif name == "--state" or name == "--log" or name == "--compare" then
       local v = value()
       if not v or v == "" then return nil, name .. " needs a file name" end
       cfg[name:sub(3)] = v
@@ -119,6 +121,10 @@ function M.main(argv, first)
   local cfg, host, port = M.parse(argv, first)
   if cfg == "help" then io.stdout:write(usage(), "\n"); return 0 end
   if not cfg then return fail(host) end
+  if cfg.compare then
+    if cfg.state then return fail("--compare replays against a fresh sandbox: --state does not apply") end
+    return require("cdnctl.sandbox.compare").main(cfg)
+  end
   if not (host == "localhost" or host:match("^127%.") or host == "::1") then
     io.stderr:write("cdnctl sandbox: warning: listening on ", host, ", not loopback: others can reach it\n")
   end

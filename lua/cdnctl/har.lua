@@ -1,0 +1,300 @@
+-- cdnctl.har: `--har FILE` (or CDNCTL_HAR=FILE). Records every HTTP exchange
+-- of a run, each attempt included, as HAR 1.2 (the HTTP Archive format of
+-- browsers' developer tools), with every key masked: the registered ones
+-- (cdnctl.redact), the call's own, the api_key/key/sub_key form and query
+-- fields, and the Easy IO sub-keys that answers hand out or list, all shown
+-- as "****" plus at most their last four characters.
+--
+-- The file is kept a complete HAR after every exchange: a regular file gets
+-- each entry followed by the closing trailer, and the next entry is written
+-- over that trailer (the file only grows, so a kill -9 leaves a valid file
+-- up to the last exchange). A stream (/dev/stdout, a FIFO) cannot seek: its
+-- entries are written as they come and the trailer at M.close(); a stream
+-- cut short is repaired by appending "]}}".
+--
+-- The recorder is this process's one open file (`recorder` below): client.lua
+-- calls M.record after each attempt, a no-op when nothing is recording.
+
+local json = require "cdnctl.json"
+local redact = require "cdnctl.redact"
+local codec = require "cdnctl.codec"
+local fs = require "cdnctl.fs"
+local host = require "cdnctl.host"
+
+local M = {}
+
+M.TRAILER = "\n]}}\n"
+-- Fields (form or query) that carry a key, whatever their value looks like.
+M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
+
+-- {file, kind = "file"|"stream", path, pos (where the trailer starts), n
+-- (entries written), secrets = {[string] = true}} or nil.
+local recorder
+
+-- M.open(path) -> true | nil, message. Creates or truncates path (mode
+-- 0600) by fs.open_output's rules and writes an empty HAR into it.
+function M.open(path)
+  local f, kind = fs.open_output(path)
+  if not f then return nil, kind end
+  f:setvbuf("full")
+  local head = '{"log":{"version":"1.2","creator":{"name":"cdnctl","version":'
+    .. json.encode(host.version) .. '},"pages":[],"entries":['
+  local ok, err = f:write(head)
+  if ok and kind == "file" then ok, err = f:write(M.TRAILER) end
+  if ok then ok, err = f:flush() end
+  if not ok then f:close(); return nil, "cannot write " .. path .. ": " .. tostring(err) end
+  recorder = { file = f, kind = kind, path = path, pos = #head, n = 0, secrets = {} }
+  return true
+end
+
+-- M.close(): the trailer of a stream, then the file closed. Idempotent.
+function M.close()
+  local r = recorder
+  recorder = nil
+  if not r then return end
+  if r.kind == "stream" then r.file:write(M.TRAILER) end
+  r.file:close()
+end
+
+function M.recording() return recorder ~= nil end
+
+-- Every registered key, and every secret this recording has learned, masked
+-- in s; NUL bytes split s, so that binary text stays whole.
+local function mask(s)
+  if s == nil or s == "" then return s end
+  return (s:gsub("[^%z]+", function(piece)
+    piece = redact.mask(piece)
+    for k in pairs(recorder.secrets) do piece = redact.mask(piece, k) end
+    return piece
+  end))
+end
+
+local function masked_key(v)
+  if v == "" or v:find("^%*%*%*%*") then return v end
+  return redact.short(v)
+end
+
+-- "a=1&b=2" -> list of {name, value} (decoded) and the same text with key
+-- fields masked ("****abcd" needs no percent-encoding) and the rest masked.
+local function mask_pairs(text)
+  local out, params = {}, {}
+  for pair in (text .. "&"):gmatch("([^&]*)&") do
+    if pair ~= "" then
+      local rname, eq, rvalue = pair:match("^([^=]*)(=?)(.*)$")
+      local name = codec.unescape(rname, true) or rname
+      local value = codec.unescape(rvalue, true) or rvalue
+      if M.KEY_FIELDS[name] then
+        value = masked_key(value)
+        rvalue = value
+      else
+        value, rvalue = mask(value), mask(rvalue)
+      end
+      out[#out + 1] = rname .. eq .. rvalue
+      params[#params + 1] = { name = name, value = value }
+    end
+  end
+  return table.concat(out, "&"), params
+end
+
+-- Learn the secrets of one exchange: the call's key, the key fields of the
+-- form, and sub-keys in the answer (sub_key, the keys list, the keys of
+-- api_key/show.php's maps).
+local function learn(req, resp)
+  local s = recorder.secrets
+  if type(req.secret) == "string" and #req.secret >= 4 then s[req.secret] = true end
+  local function add_fields(text)
+    for name, value in pairs(codec.parse_form(text) or {}) do
+      if M.KEY_FIELDS[name] and #value >= 4 then s[value] = true end
+    end
+  end
+  if req.body then add_fields(req.body) end
+  local query = req.url:match("%?([^#]*)")
+  if query then add_fields(query) end
+  local body = resp and json.decode(resp.body)
+  if type(body) ~= "table" then return end
+  if type(body.sub_key) == "string" and #body.sub_key >= 4 then s[body.sub_key] = true end
+  for _, k in ipairs(type(body.keys) == "table" and body.keys or {}) do
+    if type(k) == "string" and #k >= 4 then s[k] = true end
+  end
+  if req.url:find("/api_key/", 1, true) then
+    for _, v in pairs(body) do
+      if type(v) == "table" then
+        for k in pairs(v) do
+          if type(k) == "string" and #k >= 16 and k:find("^[%w_-]+$") then s[k] = true end
+        end
+      end
+    end
+  end
+end
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+function M.base64(s)
+  return (s:gsub("..?.?", function(c)
+    local a, b, d = c:byte(1, 3)
+    local n = a * 65536 + (b or 0) * 256 + (d or 0)
+    local out = {}
+    for i = 1, 4 do
+      local six = (n >> (6 * (4 - i))) & 63
+      out[i] = B64:sub(six + 1, six + 1)
+    end
+    if not b then out[3] = "=" end
+    if not d then out[4] = "=" end
+    return table.concat(out)
+  end))
+end
+
+function M.unbase64(s)
+  s = s:gsub("[^%w+/]", "")
+  return (s:gsub("..?.?.?", function(c)
+    local n, bits = 0, 0
+    for i = 1, #c do
+      n = n * 64 + (B64:find(c:sub(i, i), 1, true) - 1)
+      bits = bits + 6
+    end
+    local bytes = bits // 8
+    n = n >> (bits - 8 * bytes)
+    local out = {}
+    for i = bytes, 1, -1 do out[i] = string.char(n & 255); n = n >> 8 end
+    return table.concat(out)
+  end))
+end
+
+-- The text of a HAR content object (base64 decoded), or nil.
+function M.content_text(content)
+  if type(content) ~= "table" or type(content.text) ~= "string" then return nil end
+  if content.encoding == "base64" then return M.unbase64(content.text) end
+  return content.text
+end
+
+-- "2026-11-26T10:25:33.123Z" for a unix time.
+local function iso(t)
+  local sec = math.floor(t)
+  return os.date("!%Y-%m-%dT%H:%M:%S", sec) .. string.format(".%03dZ", math.floor((t - sec) * 1000))
+end
+
+local function ms(us) return math.floor(us) / 1000 end
+
+-- HAR timings (milliseconds; -1 for what did not happen) from curl's
+-- cumulative microseconds, and the entry's total time (their sum; ssl is
+-- part of connect).
+local function har_timings(tm)
+  tm = tm or {}
+  local dns, conn, app = tm.namelookup or 0, tm.connect or 0, tm.appconnect or 0
+  local pre, start, total = tm.pretransfer or 0, tm.starttransfer or 0, tm.total or 0
+  local connected = math.max(conn, app)
+  local t = { blocked = -1, dns = -1, connect = -1, ssl = -1 }
+  if conn > 0 then t.dns, t.connect = ms(dns), ms(connected - dns) end -- 0: a reused connection
+  if app > 0 then t.ssl = ms(app - conn) end
+  t.send = ms(math.max(pre - connected, 0))
+  if start > 0 then
+    t.wait, t.receive = ms(start - pre), ms(total - start)
+  else
+    t.wait, t.receive = ms(math.max(total - math.max(pre, connected), 0)), 0
+  end
+  local sum = 0
+  for _, k in ipairs({ "dns", "connect", "send", "wait", "receive" }) do
+    if t[k] > 0 then sum = sum + t[k] end
+  end
+  return t, math.floor(sum * 1000 + 0.5) / 1000
+end
+
+-- HAR's name/value list of "Name: value" strings, values masked.
+local function header_list(lines)
+  local out = {}
+  for _, line in ipairs(lines) do
+    local name, value = line:match("^([^:]+):%s*(.*)$")
+    if name and value ~= "" then out[#out + 1] = { name = name, value = mask(value) } end
+  end
+  return out
+end
+
+local function content_of(text, mime)
+  local c = { size = #text, mimeType = mime or "" }
+  if utf8.len(text) then c.text = text else c.text, c.encoding = M.base64(text), "base64" end
+  return c
+end
+
+local function har_request(req)
+  local url = mask(req.url)
+  local base, query = url:match("^([^?#]*)%??([^#]*)")
+  local params = {}
+  if query ~= "" then
+    query, params = mask_pairs(query)
+    url = base .. "?" .. query
+  end
+  local lines = {}
+  for _, h in ipairs(req.headers or {}) do lines[#lines + 1] = h end
+  lines[#lines + 1] = "User-Agent: cdnctl/" .. host.version -- libcurl's, set in http.c
+  local r = { method = req.method or (req.body and "POST" or "GET"), url = url, httpVersion = "HTTP/1.1",
+              cookies = json.empty_array, headers = header_list(lines), queryString = params,
+              headersSize = -1, bodySize = req.body and #req.body or 0 }
+  if #r.queryString == 0 then r.queryString = json.empty_array end
+  if #r.headers == 0 then r.headers = json.empty_array end
+  if req.body then
+    local mime = (req.body ~= "" and "application/x-www-form-urlencoded") or ""
+    for _, h in ipairs(req.headers or {}) do mime = h:match("^[Cc]ontent%-[Tt]ype:%s*(.*)$") or mime end
+    local text, fields = mask_pairs(req.body)
+    r.postData = { mimeType = mime, text = text, params = #fields > 0 and fields or json.empty_array }
+  end
+  return r
+end
+
+local function har_response(resp, terr)
+  if not resp then
+    return { status = 0, statusText = "", httpVersion = "", cookies = json.empty_array, headers = json.empty_array,
+             content = { size = 0, mimeType = "x-unknown" }, redirectURL = "", headersSize = -1, bodySize = -1,
+             _error = mask(terr and terr.message or "transport failure") }
+  end
+  local names, lines = {}, {}
+  for k in pairs(resp.headers or {}) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do lines[#lines + 1] = k .. ": " .. resp.headers[k] end
+  local headers = header_list(lines)
+  return { status = resp.status, statusText = "", httpVersion = resp.http_version or "HTTP/1.1",
+           cookies = json.empty_array, headers = #headers > 0 and headers or json.empty_array,
+           content = content_of(mask(resp.body or ""), resp.headers and resp.headers["content-type"]),
+           redirectURL = mask(resp.headers and resp.headers["location"] or ""), headersSize = -1,
+           bodySize = #(resp.body or "") }
+end
+
+-- Write one entry (JSON text) where the trailer was, then the trailer again.
+local function write_entry(text)
+  local r = recorder
+  local f = r.file
+  if r.kind == "file" then assert(f:seek("set", r.pos)) end
+  assert(f:write(r.n > 0 and ",\n" or "\n", text))
+  if r.kind == "file" then
+    r.pos = assert(f:seek())
+    assert(f:write(M.TRAILER))
+  end
+  assert(f:flush())
+  r.n = r.n + 1
+end
+
+local function record(req, resp, terr)
+  learn(req, resp)
+  local info = resp or terr or {}
+  local timings, total = har_timings(info.timings)
+  local entry = {
+    startedDateTime = iso(info.started_at or os.time()), time = total,
+    request = har_request(req), response = har_response(resp, terr),
+    cache = {}, timings = timings,
+  }
+  write_entry(json.encode(entry))
+end
+
+-- M.record(req, resp, transport_err): one attempt of http.request(req), as
+-- it returned. Nothing when not recording; a failure to write is reported
+-- once on stderr and ends the recording, never the call.
+function M.record(req, resp, terr)
+  if not recorder then return end
+  local ok, err = pcall(record, req, resp, terr)
+  if not ok then
+    io.stderr:write("cdnctl: --har: cannot record to ", recorder.path, ": ", tostring(err), "; recording stopped\n")
+    pcall(recorder.file.close, recorder.file)
+    recorder = nil
+  end
+end
+
+return M
