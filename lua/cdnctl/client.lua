@@ -188,7 +188,7 @@ M.build_request = build_request
 -- HTTP 200) starting '<!DOCTYPE html>...'".
 local function what_came_back(resp)
   local text = resp.body
-  if text:find("^%s*$") then return "an empty body" end
+  if text:find("^%s*$") then return "an empty body (HTTP " .. resp.status .. ")" end
   local ctype = resp.headers["content-type"] or "no content type"
   local first = text:sub(1, 48):gsub("[%c]", " ")
   if #text > 48 then first = first .. "..." end

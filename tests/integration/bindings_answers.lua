@@ -110,6 +110,13 @@ t.test("an empty body where an object is expected says 'an empty body'", functio
   t.match(err.message, "an empty body")
 end)
 
+t.test("a 204 with no body says so, with its status", function()
+  fx:queue(answer("", 204, "text/plain"))
+  local r, err = shortpixel.add_domain("example.com")
+  t.eq(r, nil)
+  t.match(err.message, "an empty body %(HTTP 204%)")
+end)
+
 -- Counters as decimal strings ---------------------------------------------------
 
 t.test("api_status: counters sent as decimal strings stay exactly as sent", function()
