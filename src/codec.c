@@ -128,10 +128,27 @@ static int codec_lua_idna(lua_State *L) {
   return 1;
 }
 
+/* codec.idna_unicode(name) -> the name in Unicode (UTF-8) | nil, message.
+ * The inverse of codec.idna, for showing names to people (bücher.de). */
+static int codec_lua_idna_unicode(lua_State *L) {
+  const char *s = luaL_checkstring(L, 1);
+  char *out = NULL;
+  int rc = idn2_to_unicode_8z8z(s, &out, 0);
+  if (rc != IDN2_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, idn2_strerror(rc));
+    return 2;
+  }
+  lua_pushstring(L, out);
+  idn2_free(out);
+  return 1;
+}
+
 int luaopen_cdnctl_codec(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"escape", codec_lua_escape}, {"unescape", codec_lua_unescape},
-    {"parse_form", codec_lua_parse_form}, {"idna", codec_lua_idna}, {NULL, NULL}};
+    {"parse_form", codec_lua_parse_form}, {"idna", codec_lua_idna},
+    {"idna_unicode", codec_lua_idna_unicode}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -111,6 +111,9 @@ static const struct lua_case lua_cases[] = {
    "local c = require('cdnctl.codec') local t = {} for b = 0, 255 do t[#t + 1] = string.char(b) end "
    "local e = c.escape(table.concat(t)) return (e:gsub('%%%x%x', ''):match('^[A-Za-z0-9._~-]*$')) and #e .. '' or e", "636", NULL},
   {"idna of an internationalised name is punycode", "return require('cdnctl.codec').idna('b\\u{FC}cher.de')", "xn--bcher-kva.de", NULL},
+  {"idna_unicode of punycode is the name in Unicode", "return require('cdnctl.codec').idna_unicode('xn--bcher-kva.de')", "b\xC3\xBC" "cher.de", NULL},
+  {"idna_unicode of an ASCII name is the name", "return require('cdnctl.codec').idna_unicode('example.com')", "example.com", NULL},
+  {"idna_unicode of broken punycode is an error", "return require('cdnctl.codec').idna_unicode('xn--zz-9999999999.de')", NULL, "punycode conversion resulted in overflow"},
 };
 
 struct form_case {
