@@ -1,15 +1,18 @@
 -- scripts/report.lua: a usage report of ShortPixel domains and Easy IO sites.
 --
 --   cdnctl scripts/report.lua DOMAINS.csv [--csv FILE] [--html FILE] [--json FILE]
---          [--concurrency N] [--profile NAME]
+--          [--title TEXT] [--all-sites] [--concurrency N] [--profile NAME]
 --
 -- DOMAINS.csv has a header and a `domain` column (optional: `service` --
 -- rows for easyio only have no ShortPixel part -- and `shortpixel_key`, a
 -- per-client key; onboard.lua's CSV works as it is). For every domain, for
 -- its apex and its www (separate domains to ShortPixel): read_domain's status,
 -- and read_domain_cdn_usage's traffic and credits, this month and per day.
--- For the Easy IO account: every site (show_sites) with its bandwidth and
--- savings (savings by alias). A table on the terminal; --csv and --json
+-- For the Easy IO account: the client's sites (the CSV's site_url column
+-- where it has one, else the sites whose host is the apex or www of one of
+-- its domains; --all-sites: every site) with bandwidth and savings. The
+-- accounts' credits, days to the monthly reset and CDN traffic quota come
+-- from the answers read anyway. A table on the terminal; --csv and --json
 -- carry exact integers (bytes, credits); --html is one self-contained page
 -- with inline SVG charts (no script, font or style from the network).
 -- Exit: 0 everything read, 3 some hosts, rows or sites could not be read
@@ -20,9 +23,10 @@ local csv = require "cdnctl.csv"
 local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
 local json = require "cdnctl.json"
+local codec = require "cdnctl.codec"
 
 local USAGE = "usage: cdnctl scripts/report.lua DOMAINS.csv [--csv FILE] [--html FILE] [--json FILE] "
-  .. "[--concurrency N] [--profile NAME]"
+  .. "[--title TEXT] [--all-sites] [--concurrency N] [--profile NAME]"
 
 local HELP = USAGE .. [[
 
@@ -30,8 +34,11 @@ local HELP = USAGE .. [[
 For every domain of DOMAINS.csv (a header with a 'domain' column; optional
 'service' and 'shortpixel_key' columns, as onboard.lua reads them), for its
 apex and its www: ShortPixel's status (read-domain, in words), the CDN traffic
-this month and per day and the credits used (read-domain-cdn-usage). For the
-Easy IO account: every site's bandwidth and savings.
+this month and per day and the credits used (read-domain-cdn-usage); each
+account's credits left, days to the monthly reset and CDN traffic quota. For
+Easy IO: the client's sites' bandwidth and savings (the CSV's 'site_url'
+column where a row has one, else the sites whose host is the row's domain or
+its www).
 
   --csv FILE       one row per host (record=host), per host and day
                    (record=day) and per Easy IO site (record=site); exact
@@ -39,6 +46,8 @@ Easy IO account: every site's bandwidth and savings.
   --json FILE      the same as one JSON document, exact integers
   --html FILE      a self-contained page with SVG charts: daily traffic per
                    domain, credits per day, savings per site, the statuses
+  --title TEXT     the page's heading and <title> (default "CDN report")
+  --all-sites      every Easy IO site of the account, not only the client's
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
 
@@ -53,7 +62,7 @@ for _, a in ipairs(argv) do
   if a == "--help" or a == "-h" then io.stdout:write(HELP, "\n"); cdnctl.exit(0) end
 end
 local opts, pos = script.args(argv, {
-  ["--csv"] = "value", ["--html"] = "value", ["--json"] = "value",
+  ["--csv"] = "value", ["--html"] = "value", ["--json"] = "value", ["--title"] = "value", ["--all-sites"] = "flag",
   ["--concurrency"] = "integer", ["--profile"] = "value",
 }, USAGE)
 
@@ -75,6 +84,27 @@ local has = {}
 for _, h in ipairs(header) do has[h] = true end
 if not has.domain then usage_error(pos[1] .. ": the header has no 'domain' column") end
 
+-- A name as people read it: Unicode for an internationalised one.
+local function unicode(name)
+  if not name or not name:find("xn--", 1, true) then return name end
+  return codec.idna_unicode(name) or name
+end
+
+-- A site URL with its host in Unicode (https://www.bücher-demo.de/).
+local function site_url_shown(url)
+  local scheme, host, rest = tostring(url):match("^(%a+://)([^/:]+)(.*)$")
+  if not host then return tostring(url) end
+  return scheme .. unicode(host) .. rest
+end
+
+-- The client's Easy IO sites: by the CSV's site_url, else by host (apex or www).
+local wanted_sites, wanted_hosts = {}, {}
+local function want_sites_of(row, name)
+  local url = row.site_url and row.site_url ~= "" and check.site_key(row.site_url)
+  if url then wanted_sites[url] = true
+  elseif name then for _, h in ipairs(check.hosts(name)) do wanted_hosts[h] = true end end
+end
+
 -- domains: {domain =, line =, hosts = {{host =, ...}}, error =}
 local domains, hosts, seen = {}, {}, {}
 for _, row in ipairs(rows) do
@@ -83,6 +113,7 @@ for _, row in ipairs(rows) do
   local name, derr = check.domain(row.domain or "", "domain")
   local key, kerr
   if row.shortpixel_key and row.shortpixel_key ~= "" then key, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
+  if not row.error and name then want_sites_of(row, name) end
   if row.error then d.error = row.error
   elseif not name then d.error = "line " .. row.line .. ": " .. derr
   elseif service ~= "" and service ~= "shortpixel" and service ~= "easyio" and service ~= "both" then
@@ -96,9 +127,9 @@ for _, row in ipairs(rows) do
       d = nil
     else
       seen[apex] = row.line
-      d.domain = apex
+      d.domain, d.domain_unicode = apex, unicode(apex)
       for _, h in ipairs(check.hosts(apex)) do
-        local hr = { host = h, domain = apex, line = row.line, key = key }
+        local hr = { host = h, host_unicode = unicode(h), domain = apex, line = row.line, key = key }
         d.hosts[#d.hosts + 1] = hr
         hosts[#hosts + 1] = hr
       end
@@ -132,6 +163,23 @@ local function reason(err)
   return s
 end
 
+-- The ShortPixel accounts the hosts belong to, from their usage answers
+-- (read anyway): credits (monthly plus one-time), days to the monthly
+-- reset, CDN traffic used and its quota. Keyed by the account's e-mail.
+local accounts, account_order = {}, {}
+local function note_account(hr, u)
+  local email = type(u.Email) == "string" and u.Email ~= "" and u.Email or "(this key's account)"
+  hr.account = email
+  if accounts[email] then return end
+  local quota = int(u.APIQuota) + int(u.APIQuotaOneTime)
+  local used = int(u.PaidAPICalls) + int(u.PaidAPICallsOneTime)
+  accounts[email] = { email = email, credits_quota = quota, credits_used = used,
+    credits_remaining = math.max(0, quota - used), days_to_reset = cdnctl.number(u.DaysToReset),
+    cdn_traffic_used_bytes = int(u.UsedCDNTraffic), cdn_traffic_quota_bytes = int(u.CDNQuota),
+    cdn_traffic_remaining_bytes = int(u.RemainingCDNTraffic), unlimited = u.Unlimited == "true" or u.Unlimited == true }
+  account_order[#account_order + 1] = email
+end
+
 local function read_host(hr)
   local st, serr = shortpixel.read_domain(hr.host)
   if st then hr.status, hr.status_name = cdnctl.ops.status_code(st.Status), st.status_name end
@@ -139,6 +187,7 @@ local function read_host(hr)
   local problems = {}
   if not st then problems[#problems + 1] = "status: " .. reason(serr) end
   if u then
+    note_account(hr, u)
     local days = {}
     for date, v in pairs(type(u.UsedCDN) == "table" and u.UsedCDN or {}) do
       if type(date) == "string" then
@@ -178,14 +227,28 @@ for i, hr in ipairs(hosts) do
   if not hr.error and not hr.days then hr.error = "not read (interrupted)" end
 end
 
--- Easy IO: the account's sites, then each site's savings by alias.
+-- Is a site of show_sites one of the client's (or --all-sites)?
+local function client_site(s)
+  if opts.all_sites then return true end
+  local url = tostring(s.site_url)
+  if wanted_sites[check.site_key(url) or url] then return true end
+  local host = url:match("^%a+://([^/:]+)")
+  return host ~= nil and wanted_hosts[host:lower()] == true
+end
+
+-- Easy IO: the client's sites, then each site's savings by alias.
 local ez = { sites = {} }
 local shown, ezerr = easyio.show_sites()
 if shown then
   ez.quota, ez.licensed, ez.live_sites = int(shown.quota), int(shown.licensed), int(shown.live_sites)
+  ez.others = 0
   for _, s in ipairs(type(shown.sites) == "table" and shown.sites or {}) do
-    ez.sites[#ez.sites + 1] = { site_id = int(s.site_id), site_url = tostring(s.site_url), alias = tostring(s.alias),
-      bandwidth = int(s.bandwidth), live = tostring(s.live) == "1" }
+    if client_site(s) then
+      ez.sites[#ez.sites + 1] = { site_id = int(s.site_id), site_url = tostring(s.site_url), alias = tostring(s.alias),
+        bandwidth = int(s.bandwidth), live = tostring(s.live) == "1" }
+    else
+      ez.others = ez.others + 1
+    end
   end
   local _, serrs = cdnctl.parallel(ez.sites, function(s)
     local r, err = easyio.savings(s.alias)
@@ -203,6 +266,35 @@ elseif type(ezerr) == "table" and ezerr.kind == "invalid" and tostring(ezerr.mes
 else
   ez.error = "show_sites: " .. reason(ezerr)
 end
+
+-- The 30 days ending with the latest of today and the newest date in the data.
+local function day_range()
+  local last = TODAY
+  for _, hr in ipairs(hosts) do
+    for date in pairs(hr.days or {}) do if date > last then last = date end end
+  end
+  local y, m, d = last:match("^(%d+)-(%d+)-(%d+)$")
+  local t = os.time { year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 12 }
+  local days = {}
+  for k = 29, 0, -1 do days[#days + 1] = os.date("%Y-%m-%d", t - k * 86400) end
+  return days
+end
+
+-- One period for the whole page: the 30 days ending today (or the newest
+-- date in the data); the hosts' figures over it.
+local PERIOD = day_range()
+for _, hr in ipairs(hosts) do
+  hr.traffic_period, hr.credits_paid_period, hr.credits_free_period = 0, 0, 0
+  for _, date in ipairs(PERIOD) do
+    local v = hr.days and hr.days[date]
+    if v then
+      hr.traffic_period = hr.traffic_period + v.traffic
+      hr.credits_paid_period = hr.credits_paid_period + v.paid
+      hr.credits_free_period = hr.credits_free_period + v.free
+    end
+  end
+end
+local TITLE = opts.title or "CDN report"
 
 local failed_hosts, failed_rows, failed_sites = 0, 0, 0
 for _, d in ipairs(domains) do if d.error then failed_rows = failed_rows + 1 end end
@@ -278,7 +370,8 @@ for _, d in ipairs(domains) do
     trows[#trows + 1] = { tostring(d.domain ~= "" and d.domain or "(empty)"), "", "not read", "", "", "", d.error }
   else
     for i, hr in ipairs(d.hosts) do
-      trows[#trows + 1] = { i == 1 and d.domain or "", hr.host, status_words(hr), human_bytes(hr.traffic_month),
+      local shown = d.domain_unicode ~= d.domain and (d.domain_unicode .. " (" .. d.domain .. ")") or d.domain
+      trows[#trows + 1] = { i == 1 and shown or "", hr.host_unicode, status_words(hr), human_bytes(hr.traffic_month),
         human_int(hr.credits_paid_month), human_int(hr.credits_free_month), hr.error or "" }
       tstatus[#trows] = hr.status
     end
@@ -294,14 +387,27 @@ else
   end)
 end
 
+if #account_order > 0 then
+  io.stdout:write("\n", paint("1", "ShortPixel accounts"), "\n")
+  local arows = {}
+  for _, email in ipairs(account_order) do
+    local a = accounts[email]
+    arows[#arows + 1] = { a.email, human_int(a.credits_remaining) .. " of " .. human_int(a.credits_quota),
+      tostring(a.days_to_reset or "?"), human_bytes(a.cdn_traffic_used_bytes) .. " of " .. human_bytes(a.cdn_traffic_quota_bytes) }
+  end
+  print_table({ { "ACCOUNT" }, { "CREDITS LEFT", "right" }, { "DAYS TO RESET", "right" }, { "CDN TRAFFIC (MONTH)", "right" } }, arows)
+end
+
 io.stdout:write("\n", paint("1", "Easy IO"), " (bandwidth: last 30 days)\n")
 if ez.skipped then io.stdout:write("  ", ez.skipped, "\n")
 elseif ez.error then io.stdout:write("  ", paint("31", ez.error), "\n")
-elseif #ez.sites == 0 then io.stdout:write("  no sites on the account\n")
+elseif #ez.sites == 0 then
+  io.stdout:write(ez.others > 0 and "  none of the account's sites is in the CSV (--all-sites shows them all)\n"
+    or "  no sites on the account\n")
 else
   local srows = {}
   for _, s in ipairs(ez.sites) do
-    srows[#srows + 1] = { tostring(s.site_id), s.site_url, s.alias, human_bytes(s.bandwidth), human_bytes(s.original),
+    srows[#srows + 1] = { tostring(s.site_id), site_url_shown(s.site_url), s.alias, human_bytes(s.bandwidth), human_bytes(s.original),
       human_bytes(s.savings), pct(s.saved_percent), s.error or "" }
   end
   print_table({ { "ID", "right" }, { "SITE" }, { "ALIAS" }, { "BANDWIDTH", "right" }, { "ORIGINAL", "right" },
@@ -327,12 +433,14 @@ local function csv_text()
       out[#out + 1] = { record = "host", domain = d.domain, line = d.line, error = d.error }
     end
     for _, hr in ipairs(d.hosts) do
-      out[#out + 1] = { record = "host", domain = hr.domain, host = hr.host, line = hr.line, date = MONTH,
+      out[#out + 1] = { record = "host", domain = hr.domain, domain_unicode = d.domain_unicode, host = hr.host,
+        host_unicode = hr.host_unicode, line = hr.line, date = MONTH,
         status = hr.status, status_name = hr.status and status_words(hr) or nil, traffic_bytes = hr.traffic_month,
         credits_paid = hr.credits_paid_month, credits_free = hr.credits_free_month, error = hr.error }
       for _, date in ipairs(sorted_dates(hr.days)) do
         local v = hr.days[date]
-        out[#out + 1] = { record = "day", domain = hr.domain, host = hr.host, line = hr.line, date = date,
+        out[#out + 1] = { record = "day", domain = hr.domain, domain_unicode = d.domain_unicode, host = hr.host,
+          host_unicode = hr.host_unicode, line = hr.line, date = date,
           traffic_bytes = v.traffic, credits_paid = v.paid, credits_free = v.free }
       end
     end
@@ -344,7 +452,7 @@ local function csv_text()
       delivered_bytes = s.delivered, saved_percent = s.saved_percent and string.format("%.2f", s.saved_percent),
       error = s.error }
   end
-  return csv.format(out, { "record", "domain", "host", "line", "date", "status", "status_name", "traffic_bytes",
+  return csv.format(out, { "record", "domain", "domain_unicode", "host", "host_unicode", "line", "date", "status", "status_name", "traffic_bytes",
     "credits_paid", "credits_free", "site_id", "site_url", "alias", "bandwidth_bytes", "original_bytes",
     "savings_bytes", "delivered_bytes", "saved_percent", "error" })
 end
@@ -353,20 +461,21 @@ local function array(t) return #t > 0 and t or json.empty_array end
 
 local function json_text()
   local doc = {
-    generated = os.date("!%Y-%m-%dT%H:%M:%SZ"), month = MONTH, source = pos[1],
+    generated = os.date("!%Y-%m-%dT%H:%M:%SZ"), month = MONTH, source = pos[1], title = TITLE,
+    period = { from = PERIOD[1], to = PERIOD[#PERIOD], days = #PERIOD }, accounts = {},
     failed = { hosts = failed_hosts, rows = failed_rows, sites = failed_sites },
     domains = {}, easyio = { sites = {}, error = ez.error, skipped = ez.skipped,
       quota = ez.quota, licensed = ez.licensed, live_sites = ez.live_sites },
   }
   for _, d in ipairs(domains) do
-    local jd = { domain = d.domain, line = d.line, error = d.error, hosts = {} }
+    local jd = { domain = d.domain, domain_unicode = d.domain_unicode, line = d.line, error = d.error, hosts = {} }
     for _, hr in ipairs(d.hosts) do
       local days = {}
       for _, date in ipairs(sorted_dates(hr.days)) do
         local v = hr.days[date]
         days[#days + 1] = { date = date, traffic_bytes = v.traffic, credits_paid = v.paid, credits_free = v.free }
       end
-      jd.hosts[#jd.hosts + 1] = { host = hr.host, status = hr.status, status_name = hr.status and status_words(hr) or nil,
+      jd.hosts[#jd.hosts + 1] = { host = hr.host, host_unicode = hr.host_unicode, account = hr.account, status = hr.status, status_name = hr.status and status_words(hr) or nil,
         traffic_month_bytes = hr.traffic_month, credits_paid_month = hr.credits_paid_month,
         credits_free_month = hr.credits_free_month, days = hr.days and array(days) or nil, error = hr.error }
     end
@@ -374,6 +483,8 @@ local function json_text()
     doc.domains[#doc.domains + 1] = jd
   end
   doc.domains = array(doc.domains)
+  for _, email in ipairs(account_order) do doc.accounts[#doc.accounts + 1] = accounts[email] end
+  doc.accounts = array(doc.accounts)
   for _, s in ipairs(ez.sites) do
     doc.easyio.sites[#doc.easyio.sites + 1] = { site_id = s.site_id, site_url = s.site_url, alias = s.alias,
       live = s.live, bandwidth_bytes = s.bandwidth, original_bytes = s.original, savings_bytes = s.savings,
@@ -387,19 +498,6 @@ end
 
 local function esc(s)
   return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }))
-end
-
--- The 30 days ending with the latest of today and the newest date in the data.
-local function day_range()
-  local last = TODAY
-  for _, hr in ipairs(hosts) do
-    for date in pairs(hr.days or {}) do if date > last then last = date end end
-  end
-  local y, m, d = last:match("^(%d+)-(%d+)-(%d+)$")
-  local t = os.time { year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 12 }
-  local days = {}
-  for k = 29, 0, -1 do days[#days + 1] = os.date("%Y-%m-%d", t - k * 86400) end
-  return days
 end
 
 -- A "nice" top of scale at or above v (1, 2, 2.5, 5 x 10^n).
@@ -490,7 +588,7 @@ local function savings_chart(sites)
     local y = 14 + (i - 1) * rowh
     local full = maxv > 0 and pw * s.original / maxv or 0
     local saved = s.original > 0 and full * s.savings / s.original or 0
-    local label = s.site_url:gsub("^https?://", ""):gsub("/$", "")
+    local label = site_url_shown(s.site_url):gsub("^https?://", ""):gsub("/$", "")
     if #label > 34 then label = label:sub(1, 33) .. "…" end
     out[#out + 1] = string.format('<text class="label" x="%d" y="%d" text-anchor="end">%s</text>', L - 10, y + 17, esc(label))
     out[#out + 1] = string.format('<rect class="bar delivered" data-site="%s" data-value="%d" x="%d" y="%d" width="%.1f" height="22" '
@@ -518,7 +616,7 @@ main { max-width: 1100px; margin: 0 auto; padding: 28px 24px 48px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 36px 0 10px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
 .sub { color: var(--muted); margin: 0 0 18px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; align-items: start; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 .card .n { font-size: 22px; font-weight: 650; }
 .card .t { color: var(--muted); font-size: 13px; }
@@ -545,6 +643,8 @@ svg text.label, svg text.value { font-size: 13px; fill: #1a202c; } svg text.empt
 .legend { display: flex; gap: 16px; font-size: 13px; color: var(--muted); margin: 4px 0 8px; }
 .legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
+.period { font-weight: 600; margin: 0 0 4px; } .puny { color: var(--muted); font-size: 12px; }
+.card p.why { margin: 6px 0 0; font-size: 12px; color: #744210; }
 ]]
 
 local function badge(hr)
@@ -552,55 +652,96 @@ local function badge(hr)
   return string.format('<span class="badge %s" data-status="%s">%s</span>', cls, tostring(hr.status or ""), esc(status_words(hr)))
 end
 
-local function html_text()
-  local days = day_range()
-  local h = {}
-  local function w(...) for _, s in ipairs({ ... }) do h[#h + 1] = s end end
-  w('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
-    '<title>CDN report ', esc(MONTH), '</title>\n<style>', CSS, '</style>\n</head>\n<body>\n<main>\n')
-  w('<h1>CDN report</h1>\n<p class="sub">', esc(os.date("!%Y-%m-%d %H:%M UTC")), ' &middot; month ', esc(MONTH),
-    ' &middot; ', #domains, ' domains from ', esc(pos[1]:match("[^/]*$")), '</p>\n')
+-- A domain or host as the page shows it: Unicode, with the punycode beside.
+local function name_html(unicode_name, ascii)
+  if unicode_name and unicode_name ~= ascii then
+    return esc(unicode_name) .. ' <span class="puny">' .. esc(ascii) .. '</span>'
+  end
+  return esc(ascii)
+end
 
-  -- summary cards
-  local total_traffic, total_paid, total_free = 0, 0, 0
-  local counts, order = {}, {}
+-- Why hosts are not ok when the cause is an account's shared credit pool:
+-- a credit status (1, 0, -1, -2) on hosts whose account has under 10 % left.
+local function shared_pool_note()
+  local low = {}
   for _, hr in ipairs(hosts) do
-    total_traffic = total_traffic + (hr.traffic_month or 0)
-    total_paid = total_paid + (hr.credits_paid_month or 0)
-    total_free = total_free + (hr.credits_free_month or 0)
-    local wd = status_words(hr)
-    if not counts[wd] then counts[wd] = 0; order[#order + 1] = wd end
-    counts[wd] = counts[wd] + 1
+    local a = hr.account and accounts[hr.account]
+    if a and hr.status and hr.status ~= 2 and hr.status >= -2 and not a.unlimited and a.credits_quota > 0
+       and a.credits_remaining * 10 < a.credits_quota and not low[a.email] then
+      low[a.email] = true
+      low[#low + 1] = string.format("%s has %s of %s left%s", a.email, human_int(a.credits_remaining),
+        human_int(a.credits_quota), a.days_to_reset and (", renewed in " .. a.days_to_reset .. " days") or "")
+    end
+  end
+  if #low == 0 then return nil end
+  return "Credits are shared by every domain of the account: " .. table.concat(low, "; ")
+    .. ". The statuses are the account's, not these domains'."
+end
+
+local function cards_html(w)
+  local total_traffic, total_paid, total_free, oks = 0, 0, 0, 0
+  for _, hr in ipairs(hosts) do
+    total_traffic = total_traffic + (hr.traffic_period or 0)
+    total_paid = total_paid + (hr.credits_paid_period or 0)
+    total_free = total_free + (hr.credits_free_period or 0)
+    if hr.status == 2 then oks = oks + 1 end
   end
   local ez_bw, ez_orig, ez_saved = 0, 0, 0
   for _, s in ipairs(ez.sites) do
     ez_bw = ez_bw + s.bandwidth
     ez_orig, ez_saved = ez_orig + (s.original or 0), ez_saved + (s.savings or 0)
   end
-  local status_text = {}
-  for _, wd in ipairs(order) do status_text[#status_text + 1] = counts[wd] .. " " .. wd end
+  local function card(n, t, why)
+    w('<div class="card"><div class="n">', esc(n), '</div><div class="t">', esc(t), '</div>',
+      why and ('<p class="why">' .. esc(why) .. '</p>') or "", '</div>\n')
+  end
   w('<div class="cards">\n')
-  local function card(n, t) w('<div class="card"><div class="n">', esc(n), '</div><div class="t">', esc(t), '</div></div>\n') end
-  card(human_bytes(total_traffic), "ShortPixel CDN traffic this month")
-  card(human_int(total_paid), "credits used this month (+" .. human_int(total_free) .. " free)")
-  card(string.format("%d of %d", counts.ok or 0, #hosts), "hosts with status ok")
-  card(ez.error and "not read" or ez.skipped and "skipped" or human_bytes(ez_bw), "Easy IO bandwidth, last 30 days")
+  card(human_bytes(total_traffic), "ShortPixel CDN traffic")
+  card(human_int(total_paid), "credits used (+" .. human_int(total_free) .. " free)")
+  card(string.format("%d of %d", oks, #hosts), "hosts with status ok", oks < #hosts and shared_pool_note() or nil)
+  card(ez.error and "not read" or ez.skipped and "skipped" or human_bytes(ez_bw), "Easy IO bandwidth")
   card(ez_orig > 0 and pct(ez_saved * 100 / ez_orig) or "—", "Easy IO saved (" .. human_bytes(ez_saved) .. ")")
   w('</div>\n')
-  if #order > 0 then
-    w('<p class="statuses">')
-    for i, wd in ipairs(order) do
-      local st
-      for _, hr in ipairs(hosts) do if status_words(hr) == wd then st = hr; break end end
-      w(i > 1 and " " or "", counts[wd] == 1 and "1 host " or (counts[wd] .. " hosts "), badge(st))
-    end
-    w('</p>\n')
-  end
+end
 
-  -- statuses, in words
+local function status_counts_html(w)
+  local counts, order = {}, {}
+  for _, hr in ipairs(hosts) do
+    local wd = status_words(hr)
+    if not counts[wd] then counts[wd] = 0; order[#order + 1] = { wd, hr } end
+    counts[wd] = counts[wd] + 1
+  end
+  if #order == 0 then return end
+  w('<p class="statuses">')
+  for i, o in ipairs(order) do
+    w(i > 1 and " " or "", counts[o[1]] == 1 and "1 host " or (counts[o[1]] .. " hosts "), badge(o[2]))
+  end
+  w('</p>\n')
+end
+
+-- The accounts: credits left of the quota, days to the monthly reset, CDN
+-- traffic this billing month; Easy IO's bandwidth quota.
+local function accounts_html(w)
+  if #account_order == 0 and not ez.quota then return end
+  w('<section id="account">\n<h2>Account</h2>\n<table>\n<thead><tr><th>Account</th><th class="num">Credits left</th>',
+    '<th class="num">Days to the monthly reset</th><th class="num">CDN traffic this month</th></tr></thead>\n<tbody>\n')
+  for _, email in ipairs(account_order) do
+    local a = accounts[email]
+    w('<tr data-account="', esc(a.email), '"><td>ShortPixel: ', esc(a.email), '</td><td class="num">',
+      a.unlimited and "unlimited" or esc(human_int(a.credits_remaining) .. " of " .. human_int(a.credits_quota)),
+      '</td><td class="num">', esc(tostring(a.days_to_reset or "?")), '</td><td class="num">',
+      esc(human_bytes(a.cdn_traffic_used_bytes) .. " of " .. human_bytes(a.cdn_traffic_quota_bytes)), '</td></tr>\n')
+  end
+  if ez.quota and not ez.skipped then
+    w('<tr data-account="easyio"><td>Easy IO</td><td class="num">—</td><td class="num">—</td><td class="num">',
+      esc("bandwidth quota " .. human_bytes(ez.quota) .. " a month"), '</td></tr>\n')
+  end
+  w('</tbody>\n</table>\n<p class="sub">Credits: monthly plus one-time; the quotas are the accounts\' current billing month.</p>\n</section>\n')
+end
+
+local function statuses_html(w)
   w('<h2 id="statuses">ShortPixel domains: statuses</h2>\n<table>\n<thead><tr><th>Domain</th><th>Host</th><th>Status</th>',
-    '<th class="num">Traffic (month)</th><th class="num">Credits (month)</th><th class="num">Free</th></tr></thead>\n<tbody>\n')
+    '<th class="num">Traffic</th><th class="num">Credits</th><th class="num">Free</th></tr></thead>\n<tbody>\n')
   for _, d in ipairs(domains) do
     if d.error then
       w('<tr class="has-note"><td class="host">', esc(d.domain ~= "" and d.domain or "(empty)"),
@@ -608,19 +749,22 @@ local function html_text()
         '<tr class="note"><td></td><td colspan="5" class="err">', esc(d.error), '</td></tr>\n')
     end
     for i, hr in ipairs(d.hosts) do
-      w('<tr', hr.error and ' class="has-note"' or "", '><td class="host">', i == 1 and esc(d.domain) or "", '</td><td class="host">', esc(hr.host), '</td><td>', badge(hr), '</td><td class="num">',
-        esc(human_bytes(hr.traffic_month)), '</td><td class="num">', esc(human_int(hr.credits_paid_month)), '</td><td class="num">',
-        esc(human_int(hr.credits_free_month)), '</td></tr>\n')
+      w('<tr', hr.error and ' class="has-note"' or "", '><td class="host">', i == 1 and name_html(d.domain_unicode, d.domain) or "",
+        '</td><td class="host">', name_html(hr.host_unicode, hr.host), '</td><td>', badge(hr), '</td><td class="num">',
+        esc(human_bytes(hr.traffic_period)), '</td><td class="num">', esc(human_int(hr.credits_paid_period)),
+        '</td><td class="num">', esc(human_int(hr.credits_free_period)), '</td></tr>\n')
       if hr.error then w('<tr class="note"><td></td><td colspan="5" class="err">', esc(hr.error), '</td></tr>\n') end
     end
   end
   if #domains == 0 then w('<tr><td colspan="6">no ShortPixel domains</td></tr>\n') end
   w('</tbody>\n</table>\n')
+end
 
-  -- daily traffic per domain: apex and www stacked
+-- Daily traffic per domain (apex and www stacked), then credits per day.
+local function traffic_html(w, days)
   w('<h2 id="traffic">Daily CDN traffic per domain</h2>\n',
     '<div class="legend"><span><i style="background:#2b6cb0"></i>apex</span><span><i style="background:#90cdf4"></i>www</span>',
-    '<span>last 30 days, to ', esc(days[#days]), '</span></div>\n<div class="grid-charts">\n')
+    '</div>\n<div class="grid-charts">\n')
   for _, d in ipairs(domains) do
     if not d.error then
       local series, total = {}, 0
@@ -628,16 +772,14 @@ local function html_text()
         local values = {}
         for date, v in pairs(hr.days or {}) do values[date] = v.traffic end
         for _, date in ipairs(days) do total = total + (values[date] or 0) end
-        series[#series + 1] = { name = hr.host, color = i == 1 and "#2b6cb0" or "#90cdf4", values = values }
+        series[#series + 1] = { name = hr.host_unicode, color = i == 1 and "#2b6cb0" or "#90cdf4", values = values }
       end
-      w('<figure><figcaption>', esc(d.domain), ' <span>', esc(human_bytes(total)), ' in 30 days</span></figcaption>\n',
-        day_chart(days, series, { id = "traffic:" .. d.domain, title = "Daily CDN traffic of " .. d.domain,
+      w('<figure><figcaption>', name_html(d.domain_unicode, d.domain), ' <span>', esc(human_bytes(total)), '</span></figcaption>\n',
+        day_chart(days, series, { id = "traffic:" .. d.domain, title = "Daily CDN traffic of " .. d.domain_unicode,
           width = 360, height = 150, bytes = true, ticks = 2, every = 10, left = 66 }), '\n</figure>\n')
     end
   end
   w('</div>\n')
-
-  -- credits per day, all domains
   local paid, free = {}, {}
   for _, hr in ipairs(hosts) do
     for date, v in pairs(hr.days or {}) do
@@ -650,25 +792,41 @@ local function html_text()
     '<span><i style="background:#9ae6b4"></i>free (optimised by less than 5 %)</span><span>all domains</span></div>\n',
     day_chart(days, { { name = "paid", color = "#2f855a", values = paid }, { name = "free", color = "#9ae6b4", values = free } },
       { id = "credits", title = "Credits per day, all domains", width = 1050, height = 260, ticks = 4, every = 5, left = 56 }), '\n')
+end
 
-  -- Easy IO
+local function easyio_html(w)
   w('<h2 id="savings">Easy IO: savings per site</h2>\n')
-  if ez.skipped or ez.error then
-    w('<p class="err">', esc(ez.skipped or ez.error), '</p>\n')
-  else
-    w('<div class="legend"><span><i style="background:#38a169"></i>saved</span><span><i style="background:#a0aec0"></i>delivered</span>',
-      '<span>bars: original size of the images served</span></div>\n', savings_chart(ez.sites), '\n')
-    w('<table>\n<thead><tr><th class="num">ID</th><th>Site</th><th>Alias</th><th class="num">Bandwidth (30 days)</th>',
-      '<th class="num">Original</th><th class="num">Saved</th><th class="num">Saved %</th><th>Note</th></tr></thead>\n<tbody>\n')
-    for _, s in ipairs(ez.sites) do
-      w('<tr><td class="num">', tostring(s.site_id), '</td><td>', esc(s.site_url), '</td><td>', esc(s.alias),
-        '</td><td class="num">', esc(human_bytes(s.bandwidth)), '</td><td class="num">', esc(human_bytes(s.original)),
-        '</td><td class="num">', esc(human_bytes(s.savings)), '</td><td class="num">', esc(pct(s.saved_percent)),
-        '</td><td class="err">', esc(s.error or ""), '</td></tr>\n')
-    end
-    if #ez.sites == 0 then w('<tr><td colspan="8">no sites on the account</td></tr>\n') end
-    w('</tbody>\n</table>\n')
+  if ez.skipped or ez.error then w('<p class="err">', esc(ez.skipped or ez.error), '</p>\n'); return end
+  w('<div class="legend"><span><i style="background:#38a169"></i>saved</span><span><i style="background:#a0aec0"></i>delivered</span>',
+    '<span>bars: original size of the images served</span></div>\n', savings_chart(ez.sites), '\n')
+  w('<table>\n<thead><tr><th class="num">ID</th><th>Site</th><th>Alias</th><th class="num">Bandwidth</th>',
+    '<th class="num">Original</th><th class="num">Saved</th><th class="num">Saved %</th><th>Note</th></tr></thead>\n<tbody>\n')
+  for _, s in ipairs(ez.sites) do
+    w('<tr><td class="num">', tostring(s.site_id), '</td><td>', esc(site_url_shown(s.site_url)), '</td><td>', esc(s.alias),
+      '</td><td class="num">', esc(human_bytes(s.bandwidth)), '</td><td class="num">', esc(human_bytes(s.original)),
+      '</td><td class="num">', esc(human_bytes(s.savings)), '</td><td class="num">', esc(pct(s.saved_percent)),
+      '</td><td class="err">', esc(s.error or ""), '</td></tr>\n')
   end
+  if #ez.sites == 0 then w('<tr><td colspan="8">no sites</td></tr>\n') end
+  w('</tbody>\n</table>\n')
+end
+
+local function html_text()
+  local h = {}
+  local function w(...) for _, s in ipairs({ ... }) do h[#h + 1] = s end end
+  w('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+    '<title>', esc(TITLE), '</title>\n<style>', CSS, '</style>\n</head>\n<body>\n<main>\n')
+  w('<h1>', esc(TITLE), '</h1>\n<p class="period">Period: ', esc(PERIOD[1]), ' to ', esc(PERIOD[#PERIOD]),
+    ' (', #PERIOD, ' days, UTC). Every figure covers this period, except the accounts\' monthly quotas.</p>\n',
+    '<p class="sub">Made ', esc(os.date("!%Y-%m-%d %H:%M UTC")), ' &middot; ', #domains, #domains == 1 and ' domain' or ' domains',
+    '</p>\n')
+  cards_html(w)
+  status_counts_html(w)
+  accounts_html(w)
+  statuses_html(w)
+  traffic_html(w, PERIOD)
+  easyio_html(w)
   w('<footer>Made by cdnctl ', esc(cdnctl.version or ""), '. Units are decimal (1 GB = 10<sup>9</sup> bytes). ',
     'ShortPixel counts example.com and www.example.com separately; both are shown. ',
     'Exact figures: the --csv and --json outputs.</footer>\n</main>\n</body>\n</html>\n')

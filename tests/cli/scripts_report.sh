@@ -54,7 +54,7 @@ zeta.example.com,easyio,
 CSV
 
 # --- the report
-"$BIN" "$REPORT" "$T/domains.csv" --csv "$T/r.csv" --json "$T/r.json" --html "$T/r.html" >"$T/out" 2>"$T/err"; st=$?
+"$BIN" "$REPORT" "$T/domains.csv" --all-sites --csv "$T/r.csv" --json "$T/r.json" --html "$T/r.html" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 3 ] && ok "some domains cannot be read: exit status 3" || bad "exit status $st, want 3" "$(cat "$T/out" "$T/err")"
 grep -qE '^alpha.example.com +alpha.example.com +ok +[0-9.]+ [kM]B +[0-9]+ +0 *$' "$T/out" && ok "terminal: a row per host with its status and traffic in human units" || bad "alpha row" "$(cat "$T/out")"
 for w in "domain not reachable" "credits almost exhausted" "credits exhausted some time ago"; do
