@@ -13,6 +13,7 @@ local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
 local retry = require "cdnctl.retry"
 local har = require "cdnctl.har"
+local suggest = require "cdnctl.suggest"
 
 local M = {}
 
@@ -102,7 +103,13 @@ local function parse_args(op, ...)
   opts = opts or {}
   for k, v in pairs(opts) do
     local want = ops.common_options[k] or (op.options and op.options[k])
-    if not want then raise_arg(op, pos, "unknown option '" .. tostring(k) .. "'") end
+    if not want then
+      local known = {}
+      for name in pairs(ops.common_options) do known[#known + 1] = name end
+      for name in pairs(op.options or {}) do known[#known + 1] = name end
+      table.sort(known)
+      raise_arg(op, pos, "unknown option '" .. tostring(k) .. "'" .. suggest.hint(tostring(k), known))
+    end
     if k == "key" then
       if not (type(v) == "string" or (v == false and op.key_optional)) then
         raise_arg(op, pos, "option 'key' must be a string" .. (op.key_optional and " or false" or ""))

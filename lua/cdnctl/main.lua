@@ -70,7 +70,7 @@ local function run_chunk(chunk, err, ...)
   local res = table.pack(host.pcall(chunk, ...))
   if not res[1] then
     if type(res[2]) == "table" and math.type(res[2].exit_status) == "integer" then return res[2].exit_status end
-    io.stderr:write("cdnctl: ", tostring(res[2]), "\n")
+    io.stderr:write("cdnctl: ", require("cdnctl.suggest").explain(tostring(res[2])), "\n")
     return 1
   end
   return 0

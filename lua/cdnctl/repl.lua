@@ -276,7 +276,7 @@ function M.run(opts)
             res.n = res.n - 1
             print_results(res)
           else
-            local msg = tostring(res[2])
+            local msg = require("cdnctl.suggest").explain(tostring(res[2]))
             if not require("cdnctl.http").debug() then msg = msg:gsub("\nstack traceback:.*$", "") end
             io.stderr:write(msg, "\n")
           end

@@ -104,4 +104,11 @@ CDNCTL_EASYIO_URL=http://127.0.0.1:1 "$BIN" -e 'local r, e = easyio.show_sites(n
 ! grep -q "exactlywww" "$T/out" && grep -q "transport" "$T/out" \
   && ok "other hosts' transport failures carry no such hint" || bad "hint elsewhere" "$(cat "$T/out")"
 
+# Did you mean: a misspelt binding in a script, an unknown option of a binding.
+"$BIN" -e 'shortpixel.add_domian("example.com")' >"$T/out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "attempt to call a nil value (field 'add_domian') (did you mean shortpixel.add_domain?)" "$T/out" \
+  && ok "a misspelt binding in a script: the error says did you mean shortpixel.add_domain?" || bad "did-you-mean in a script ($st)" "$(cat "$T/out")"
+"$BIN" -e 'shortpixel.read_domain("example.com", { tmeout = 5 })' >"$T/out" 2>&1
+grep -q "unknown option 'tmeout' (did you mean 'timeout'?)" "$T/out" && ok "an unknown option of a binding: did you mean 'timeout'?" || bad "option hint" "$(cat "$T/out")"
+
 finish

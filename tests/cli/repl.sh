@@ -56,6 +56,10 @@ type_line 'error("oops " .. 3)'
 wait_for 'stdin:1: oops 3' && ok "an error prints its message" || bad "error message"
 type_line '"still here"'
 wait_for '^"still here"$' && ok "the prompt goes on after an error" || bad "prompt after error"
+type_line 'shortpixel.add_domian("example.com")'
+wait_for "did you mean shortpixel.add_domain\\?" && ok "a misspelt binding at the prompt: did you mean shortpixel.add_domain?" || bad "did-you-mean at the prompt"
+type_line 'easyio.no_such_thing == nil'
+wait_for '^true$' && ok "a missing field is still nil (if easyio.x then ... keeps working)" || bad "missing field nil"
 
 type_line 'local opts = {key = "HISTORYsecret9999"}'
 # the three ways a key used to reach the history in clear
