@@ -486,6 +486,33 @@ static int http_lua_wait(lua_State *L) {
   return 2;
 }
 
+/* http.awaitable(v) -> boolean: v is a scheduler's transfer that a later
+ * http.wait will hand back (still running, or queued as ended). */
+static int http_lua_awaitable(lua_State *L) {
+  http_transfer *t = luaL_testudata(L, 1, HTTP_TRANSFER_MT);
+  lua_pushboolean(L, t && !t->blocking && t->ref != LUA_NOREF);
+  return 1;
+}
+
+/* http.cancel(t): abandon a scheduler's transfer: curl drops it, and no
+ * http.wait hands it back (it leaves the queue of ended ones). Idempotent. */
+static int http_lua_cancel(lua_State *L) {
+  http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
+  http_ctx *c = t->ctx;
+  if (t->state == HTTP_DONE && t->ref != LUA_NOREF && !t->blocking) {
+    for (http_transfer **pp = &c->done_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+      if (*pp != t) continue;
+      *pp = t->next;
+      if (c->done_tail == t) c->done_tail = prev;
+      t->next = NULL;
+      break;
+    }
+  }
+  if (t->state == HTTP_RUNNING) t->interrupted = 1;
+  http_detach(L, t);
+  return 0;
+}
+
 /* http.adopt(co): requests made inside co yield to the scheduler. */
 static int http_lua_adopt(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTHREAD);
@@ -544,7 +571,9 @@ int luaopen_cdnctl_http(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"request", http_lua_request}, {"wait", http_lua_wait}, {"adopt", http_lua_adopt},
     {"sleep", http_lua_sleep}, {"now", http_lua_now}, {"pending", http_lua_pending},
-    {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted}, {NULL, NULL}};
+    {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted},
+    {"awaitable", http_lua_awaitable}, {"cancel", http_lua_cancel},
+    {NULL, NULL}};
   lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
   if (lua_isnil(L, -1)) {
     static int curl_ready;

@@ -58,10 +58,15 @@ end
 -- cdnctl.hosts(domain) -> {apex, www}
 M.hosts = mods.shortpixel.hosts
 
--- cdnctl.exit(status): end the script with this exit status, unwinding cleanly.
+-- cdnctl.exit(status): end the script with this exit status (0 to 255),
+-- unwinding cleanly; inside cdnctl.parallel it ends the whole run at once.
 function M.exit(status)
-  status = math.tointeger(status or 0)
-  if not status then error("bad argument #1 to 'exit' (integer expected)", 2) end
+  if status == nil then status = 0 end
+  local n = type(status) == "number" and math.tointeger(status)
+  if not n or n < 0 or n > 255 then
+    error("bad argument #1 to 'exit' (integer in [0, 255] expected, got " .. tostring(status) .. ")", 2)
+  end
+  status = n
   error(setmetatable({ exit_status = status }, { __tostring = function() return "exit " .. status end }), 0)
 end
 
