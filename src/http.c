@@ -292,13 +292,15 @@ static int http_finish(lua_State *L, int status, lua_KContext ctx) {
   return http_push_result(L, t);
 }
 
-/* Read an optional number field of the request table, in seconds. */
+/* Read an optional number field of the request table, in seconds, as
+ * milliseconds: at least 1, since 0 means "no timeout" to libcurl. */
 static long http_ms_field(lua_State *L, const char *name, double dflt) {
   lua_getfield(L, 1, name);
   double v = luaL_opt(L, luaL_checknumber, -1, dflt);
   lua_pop(L, 1);
-  if (!(v > 0 && v < 86400)) luaL_error(L, "http.request: %s must be a number of seconds in (0, 86400)", name);
-  return (long)(v * 1000);
+  if (!(v >= 0.001 && v <= 86400)) luaL_error(L, "http.request: %s must be a number of seconds in [0.001, 86400]", name);
+  long ms = (long)(v * 1000 + 0.5);
+  return ms < 1 ? 1 : ms;
 }
 
 static const char *http_str_field(lua_State *L, const char *name, int required) {
@@ -527,7 +529,9 @@ static int http_lua_adopt(lua_State *L) {
  * "interrupted" on Ctrl-C. (In the scheduler, cdnctl.sleep yields instead.) */
 static int http_lua_sleep(lua_State *L) {
   http_ctx *c = http_getctx(L);
-  double deadline = http_now() + luaL_checknumber(L, 1);
+  double seconds = luaL_checknumber(L, 1);
+  luaL_argcheck(L, seconds >= 0 && seconds <= 86400, 1, "seconds must be in [0, 86400]");
+  double deadline = http_now() + seconds;
   for (;;) {
     if (host_interrupted) { host_interrupted = 0; return luaL_error(L, "interrupted"); }
     double left = deadline - http_now();

@@ -34,16 +34,22 @@ function M.debug(level)
 end
 
 -- cdnctl.retry{attempts=, base=, cap=, retry_after_cap=, timeout=} -> the policy
+-- Each time is finite and in its range (seconds), or nothing is changed.
+local RETRY_RANGES = { base = { 0, 3600 }, cap = { 0, 3600 }, retry_after_cap = { 0, 3600 }, timeout = { 0.001, 86400 } }
 function M.retry(t)
   if t ~= nil then
     if type(t) ~= "table" then error("bad argument #1 to 'retry' (table expected)", 2) end
     for k, v in pairs(t) do
+      local range = RETRY_RANGES[k]
       if client.policy[k] == nil then error("bad argument #1 to 'retry' (unknown setting '" .. tostring(k) .. "')", 2) end
-      if type(v) ~= "number" or v < 0 or (k == "attempts" and (math.type(v) ~= "integer" or v < 1)) then
-        error("bad argument #1 to 'retry' (" .. k .. " must be a " .. (k == "attempts" and "positive integer" or "non-negative number") .. ")", 2)
+      if k == "attempts" then
+        if math.type(v) ~= "integer" or v < 1 then error("bad argument #1 to 'retry' (attempts must be a positive integer)", 2) end
+      elseif type(v) ~= "number" or not (v >= range[1] and v <= range[2]) then
+        error(string.format("bad argument #1 to 'retry' (%s must be a number of seconds in [%s, %s], got %s)",
+          k, range[1], range[2], tostring(v)), 2)
       end
-      client.policy[k] = v
     end
+    for k, v in pairs(t) do client.policy[k] = v end
   end
   local copy = {}
   for k, v in pairs(client.policy) do copy[k] = v end

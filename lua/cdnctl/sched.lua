@@ -27,14 +27,22 @@ local function in_worker()
   return current.workers[co] ~= nil
 end
 
--- Sleep without stopping other workers (blocks outside parallel).
-function M.sleep(seconds)
-  if seconds <= 0 then return end
+-- Sleep without stopping other workers (blocks outside parallel). Inside a
+-- worker even 0 yields: the others run first.
+local function pause(seconds)
   if in_worker() then
     coroutine.yield(SLEEP, http.now() + seconds)
-  else
+  elseif seconds > 0 then
     http.sleep(seconds)
   end
+end
+
+-- cdnctl.sleep(seconds): seconds in [0, 86400]
+function M.sleep(seconds)
+  if type(seconds) ~= "number" or not (seconds >= 0 and seconds <= 86400) then
+    error("bad argument #1 to 'sleep' (seconds must be a number in [0, 86400], got " .. tostring(seconds) .. ")", 2)
+  end
+  pause(seconds)
 end
 
 -- True once Ctrl-C asked the running parallel to stop.
@@ -51,7 +59,7 @@ function M.before_request()
     s.tokens = math.min(s.burst, s.tokens + (now - s.last) * s.rate)
     s.last = now
     if s.tokens >= 1 then s.tokens = s.tokens - 1; return end
-    M.sleep((1 - s.tokens) / s.rate)
+    pause((1 - s.tokens) / s.rate)
   end
 end
 
