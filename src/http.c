@@ -48,7 +48,7 @@ typedef struct http_transfer {
   long status;
   int state, blocking, too_big, interrupted;
   int ref;                                 /* LUA_NOREF unless curl holds it */
-  double started, elapsed;
+  double started, elapsed, timeout;          /* timeout: seconds, whole transfer */
   struct http_transfer *next;
 } http_transfer;
 
@@ -345,6 +345,7 @@ static int http_lua_request(lua_State *L) {
   t->ref = LUA_NOREF;
   t->ctx = c;
   t->max_body = (size_t)max_body;
+  t->timeout = (double)timeout / 1000;
   luaL_setmetatable(L, HTTP_TRANSFER_MT);
   t->method = http_strdup_or_raise(L, method);
   t->url = http_strdup_or_raise(L, url);
@@ -515,6 +516,14 @@ static int http_lua_cancel(lua_State *L) {
   return 0;
 }
 
+/* http.remaining(t) -> seconds until t times out (0 once ended) */
+static int http_lua_remaining(lua_State *L) {
+  http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
+  double left = t->state == HTTP_RUNNING ? t->started + t->timeout - http_now() : 0;
+  lua_pushnumber(L, left > 0 ? left : 0);
+  return 1;
+}
+
 /* http.adopt(co): requests made inside co yield to the scheduler. */
 static int http_lua_adopt(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTHREAD);
@@ -576,7 +585,7 @@ int luaopen_cdnctl_http(lua_State *L) {
     {"request", http_lua_request}, {"wait", http_lua_wait}, {"adopt", http_lua_adopt},
     {"sleep", http_lua_sleep}, {"now", http_lua_now}, {"pending", http_lua_pending},
     {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted},
-    {"awaitable", http_lua_awaitable}, {"cancel", http_lua_cancel},
+    {"awaitable", http_lua_awaitable}, {"cancel", http_lua_cancel}, {"remaining", http_lua_remaining},
     {NULL, NULL}};
   lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
   if (lua_isnil(L, -1)) {

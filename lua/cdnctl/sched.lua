@@ -231,9 +231,20 @@ local function fill(s)
   end
 end
 
--- The first Ctrl-C: start nothing new, let what is in flight finish.
+-- The first Ctrl-C: start nothing new, let what is in flight finish, and
+-- say so on stderr; from now on a Ctrl-C ends the process at once.
 local function first_interrupt(s)
   s.stop, s.interrupted = true, true
+  local n, longest = 0, 0
+  for t in pairs(s.waiting) do
+    n = n + 1
+    longest = math.max(longest, http.remaining(t))
+  end
+  io.stderr:write(s.progress and "\n" or "", string.format(
+    "stopping: waiting for %d request%s in flight (up to %d s); Ctrl-C again to quit now\n",
+    n, n == 1 and "" or "s", math.ceil(longest)))
+  io.stderr:flush()
+  host.sigint_quits(true)
 end
 
 -- Resume what ended or woke up after one http.wait.
@@ -301,6 +312,7 @@ function M.parallel(items, fn, opts)
 
   current = s
   local armed = host.arm(false) -- Ctrl-C now means: finish what is in flight
+  local quits = host.sigint_quits(false)
   local ok, perr = pcall(function()
     while true do
       fill(s)
@@ -311,6 +323,7 @@ function M.parallel(items, fn, opts)
   end)
   current = nil
   abandon(s)
+  host.sigint_quits(quits)
   host.arm(armed)
   if s.progress then draw_progress(s, true) end
   if s.exit then error(s.exit, 0) end
