@@ -22,6 +22,7 @@
 volatile sig_atomic_t host_interrupted;
 static lua_State *host_mainL;          /* the state whose hook SIGINT may set (main thread only) */
 static volatile sig_atomic_t host_hook_armed;
+static volatile sig_atomic_t host_sigint_quit;  /* set: a SIGINT ends the process at once */
 
 /* Raise "interrupted!" at the next safe point (the hook lua.c uses). */
 static void host_lstop(lua_State *L, lua_Debug *ar) {
@@ -32,11 +33,11 @@ static void host_lstop(lua_State *L, lua_Debug *ar) {
 }
 
 /* SIGINT: the first press asks politely, a second one before the first was
- * seen ends the process, as in lua.c. */
+ * seen (or any, once host.sigint_quits is set) ends the process, as in lua.c. */
 static void host_on_sigint(int sig) {
-  if (host_interrupted) {
+  if (host_interrupted || host_sigint_quit) {
     signal(sig, SIG_DFL);
-    raise(sig);
+    raise(sig); /* delivered as the handler returns: killed by SIGINT, status 130 in a shell */
     return;
   }
   host_interrupted = 1;
@@ -122,6 +123,23 @@ static int host_lua_arm(lua_State *L) {
   return 1;
 }
 
+/* host.sigint_quits(flag) -> previous: while set, Ctrl-C ends the process
+ * at once (the scheduler sets it after the first Ctrl-C). A press that came
+ * before the flag was set, and was not seen yet, ends it now. */
+static int host_lua_sigint_quits(lua_State *L) {
+  int prev = host_sigint_quit;
+  host_sigint_quit = lua_toboolean(L, 1);
+  if (host_sigint_quit && host_interrupted) {
+    fflush(stdout);
+    fflush(stderr);
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
+    _exit(130); /* not reached */
+  }
+  lua_pushboolean(L, prev);
+  return 1;
+}
+
 /* host.traceback(msg) -> msg with a traceback, secrets masked */
 static int host_lua_traceback(lua_State *L) {
   lua_settop(L, 1);
@@ -144,7 +162,8 @@ static int host_lua_exit(lua_State *L) {
 
 static int host_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"traceback", host_lua_traceback},
+    {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"sigint_quits", host_lua_sigint_quits},
+    {"traceback", host_lua_traceback},
     {"no_core_dumps", host_lua_no_core_dumps}, {"exit", host_lua_exit}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);

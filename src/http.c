@@ -48,7 +48,7 @@ typedef struct http_transfer {
   long status;
   int state, blocking, too_big, interrupted;
   int ref;                                 /* LUA_NOREF unless curl holds it */
-  double started, elapsed;
+  double started, elapsed, timeout;        /* timeout: seconds, whole transfer */
   double wall_started;                     /* unix time of the start, for records (HAR) */
   curl_off_t tm[6];                        /* curl's timings in microseconds, see HTTP_TIMINGS */
   long http_version;                       /* CURL_HTTP_VERSION_* of the answer */
@@ -326,13 +326,15 @@ static int http_finish(lua_State *L, int status, lua_KContext ctx) {
   return http_push_result(L, t);
 }
 
-/* Read an optional number field of the request table, in seconds. */
+/* Read an optional number field of the request table, in seconds, as
+ * milliseconds: at least 1, since 0 means "no timeout" to libcurl. */
 static long http_ms_field(lua_State *L, const char *name, double dflt) {
   lua_getfield(L, 1, name);
   double v = luaL_opt(L, luaL_checknumber, -1, dflt);
   lua_pop(L, 1);
-  if (!(v > 0 && v < 86400)) luaL_error(L, "http.request: %s must be a number of seconds in (0, 86400)", name);
-  return (long)(v * 1000);
+  if (!(v >= 0.001 && v <= 86400)) luaL_error(L, "http.request: %s must be a number of seconds in [0.001, 86400]", name);
+  long ms = (long)(v * 1000 + 0.5);
+  return ms < 1 ? 1 : ms;
 }
 
 static const char *http_str_field(lua_State *L, const char *name, int required) {
@@ -378,6 +380,7 @@ static int http_lua_request(lua_State *L) {
   t->ref = LUA_NOREF;
   t->ctx = c;
   t->max_body = (size_t)max_body;
+  t->timeout = (double)timeout / 1000;
   luaL_setmetatable(L, HTTP_TRANSFER_MT);
   t->method = http_strdup_or_raise(L, method);
   t->url = http_strdup_or_raise(L, url);
@@ -526,6 +529,41 @@ static int http_lua_wait(lua_State *L) {
   return 2;
 }
 
+/* http.awaitable(v) -> boolean: v is a scheduler's transfer that a later
+ * http.wait will hand back (still running, or queued as ended). */
+static int http_lua_awaitable(lua_State *L) {
+  http_transfer *t = luaL_testudata(L, 1, HTTP_TRANSFER_MT);
+  lua_pushboolean(L, t && !t->blocking && t->ref != LUA_NOREF);
+  return 1;
+}
+
+/* http.cancel(t): abandon a scheduler's transfer: curl drops it, and no
+ * http.wait hands it back (it leaves the queue of ended ones). Idempotent. */
+static int http_lua_cancel(lua_State *L) {
+  http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
+  http_ctx *c = t->ctx;
+  if (t->state == HTTP_DONE && t->ref != LUA_NOREF && !t->blocking) {
+    for (http_transfer **pp = &c->done_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+      if (*pp != t) continue;
+      *pp = t->next;
+      if (c->done_tail == t) c->done_tail = prev;
+      t->next = NULL;
+      break;
+    }
+  }
+  if (t->state == HTTP_RUNNING) t->interrupted = 1;
+  http_detach(L, t);
+  return 0;
+}
+
+/* http.remaining(t) -> seconds until t times out (0 once ended) */
+static int http_lua_remaining(lua_State *L) {
+  http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
+  double left = t->state == HTTP_RUNNING ? t->started + t->timeout - http_now() : 0;
+  lua_pushnumber(L, left > 0 ? left : 0);
+  return 1;
+}
+
 /* http.adopt(co): requests made inside co yield to the scheduler. */
 static int http_lua_adopt(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTHREAD);
@@ -540,7 +578,9 @@ static int http_lua_adopt(lua_State *L) {
  * "interrupted" on Ctrl-C. (In the scheduler, cdnctl.sleep yields instead.) */
 static int http_lua_sleep(lua_State *L) {
   http_ctx *c = http_getctx(L);
-  double deadline = http_now() + luaL_checknumber(L, 1);
+  double seconds = luaL_checknumber(L, 1);
+  luaL_argcheck(L, seconds >= 0 && seconds <= 86400, 1, "seconds must be in [0, 86400]");
+  double deadline = http_now() + seconds;
   for (;;) {
     if (host_interrupted) { host_interrupted = 0; return luaL_error(L, "interrupted"); }
     double left = deadline - http_now();
@@ -584,7 +624,9 @@ int luaopen_cdnctl_http(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"request", http_lua_request}, {"wait", http_lua_wait}, {"adopt", http_lua_adopt},
     {"sleep", http_lua_sleep}, {"now", http_lua_now}, {"pending", http_lua_pending},
-    {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted}, {NULL, NULL}};
+    {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted},
+    {"awaitable", http_lua_awaitable}, {"cancel", http_lua_cancel}, {"remaining", http_lua_remaining},
+    {NULL, NULL}};
   lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
   if (lua_isnil(L, -1)) {
     static int curl_ready;

@@ -115,6 +115,8 @@ local function parse_args(op, ...)
         raise_arg(op, pos, "option 'key' must be a string" .. (op.key_optional and " or false" or ""))
       end
     elseif want == "boolean" and type(v) ~= "boolean" then raise_arg(op, pos, "option '" .. k .. "' must be a boolean")
+    elseif k == "timeout" and (type(v) ~= "number" or not (v >= 0.001 and v <= 86400)) then
+      raise_arg(op, pos, "option 'timeout' must be a number of seconds in [0.001, 86400]")
     elseif want == "number" and (type(v) ~= "number" or v <= 0) then raise_arg(op, pos, "option '" .. k .. "' must be a positive number")
     elseif want == "integer" and (math.type(v) ~= "integer" or v < 1) then raise_arg(op, pos, "option '" .. k .. "' must be a positive integer")
     elseif want == "deadline" and not (type(v) == "number" and v >= 0.001 and v <= 86400) then

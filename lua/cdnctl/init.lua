@@ -33,17 +33,27 @@ function M.debug(level)
   return http.debug()
 end
 
--- cdnctl.retry{attempts=, base=, cap=, retry_after_cap=, timeout=} -> the policy
+-- cdnctl.retry{attempts=, base=, cap=, retry_after_cap=, timeout=, budget=,
+-- retry_cost=, timeout_cost=, refund=} -> the policy (README, "Retries").
+-- Each value is finite and in its range, or nothing is changed.
+local RETRY_RANGES = { base = { 0, 3600, "seconds" }, cap = { 0, 3600, "seconds" },
+  retry_after_cap = { 0, 3600, "seconds" }, timeout = { 0.001, 86400, "seconds" },
+  budget = { 0, 1e6, "tokens" }, retry_cost = { 0, 1e4, "tokens" }, timeout_cost = { 0, 1e4, "tokens" },
+  refund = { 0, 1e4, "tokens" } }
 function M.retry(t)
   if t ~= nil then
     if type(t) ~= "table" then error("bad argument #1 to 'retry' (table expected)", 2) end
     for k, v in pairs(t) do
+      local range = RETRY_RANGES[k]
       if client.policy[k] == nil then error("bad argument #1 to 'retry' (unknown setting '" .. tostring(k) .. "')", 2) end
-      if type(v) ~= "number" or v < 0 or (k == "attempts" and (math.type(v) ~= "integer" or v < 1)) then
-        error("bad argument #1 to 'retry' (" .. k .. " must be a " .. (k == "attempts" and "positive integer" or "non-negative number") .. ")", 2)
+      if k == "attempts" then
+        if math.type(v) ~= "integer" or v < 1 then error("bad argument #1 to 'retry' (attempts must be a positive integer)", 2) end
+      elseif type(v) ~= "number" or not (v >= range[1] and v <= range[2]) then
+        error(string.format("bad argument #1 to 'retry' (%s must be a number of %s in [%s, %s], got %s)",
+          k, range[3], range[1], range[2], tostring(v)), 2)
       end
-      client.policy[k] = v
     end
+    for k, v in pairs(t) do client.policy[k] = v end
   end
   local copy = {}
   for k, v in pairs(client.policy) do copy[k] = v end
@@ -78,10 +88,15 @@ function M.number(v)
   return tonumber(int .. "." .. (frac == "" and "0" or frac))
 end
 
--- cdnctl.exit(status): end the script with this exit status, unwinding cleanly.
+-- cdnctl.exit(status): end the script with this exit status (0 to 255),
+-- unwinding cleanly; inside cdnctl.parallel it ends the whole run at once.
 function M.exit(status)
-  status = math.tointeger(status or 0)
-  if not status then error("bad argument #1 to 'exit' (integer expected)", 2) end
+  if status == nil then status = 0 end
+  local n = type(status) == "number" and math.tointeger(status)
+  if not n or n < 0 or n > 255 then
+    error("bad argument #1 to 'exit' (integer in [0, 255] expected, got " .. tostring(status) .. ")", 2)
+  end
+  status = n
   error(setmetatable({ exit_status = status }, { __tostring = function() return "exit " .. status end }), 0)
 end
 

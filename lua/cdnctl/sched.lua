@@ -5,10 +5,16 @@
 -- http.wait() hands back the transfers that ended so that their coroutines
 -- resume. Sleeps (backoff, rate limit) yield a wake-up time. Outside
 -- parallel, the same bindings block, so one script works both ways.
+--
+-- Each item gets a worker of its own when it arrives, while fewer than
+-- `concurrency` run. An iterator runs in one feeder coroutine (it may call
+-- bindings itself), so items are pulled one at a time and numbered once, in
+-- order. Anything else yielded is refused: that item fails.
 
 local http = require "cdnctl.http"
 local host = require "cdnctl.host"
 local fs = require "cdnctl.fs"
+local redact = require "cdnctl.redact"
 
 local M = {}
 
@@ -21,14 +27,22 @@ local function in_worker()
   return current.workers[co] ~= nil
 end
 
--- Sleep without stopping other workers (blocks outside parallel).
-function M.sleep(seconds)
-  if seconds <= 0 then return end
+-- Sleep without stopping other workers (blocks outside parallel). Inside a
+-- worker even 0 yields: the others run first.
+local function pause(seconds)
   if in_worker() then
     coroutine.yield(SLEEP, http.now() + seconds)
-  else
+  elseif seconds > 0 then
     http.sleep(seconds)
   end
+end
+
+-- cdnctl.sleep(seconds): seconds in [0, 86400]
+function M.sleep(seconds)
+  if type(seconds) ~= "number" or not (seconds >= 0 and seconds <= 86400) then
+    error("bad argument #1 to 'sleep' (seconds must be a number in [0, 86400], got " .. tostring(seconds) .. ")", 2)
+  end
+  pause(seconds)
 end
 
 -- True once Ctrl-C asked the running parallel to stop.
@@ -45,7 +59,7 @@ function M.before_request()
     s.tokens = math.min(s.burst, s.tokens + (now - s.last) * s.rate)
     s.last = now
     if s.tokens >= 1 then s.tokens = s.tokens - 1; return end
-    M.sleep((1 - s.tokens) / s.rate)
+    pause((1 - s.tokens) / s.rate)
   end
 end
 
@@ -70,131 +84,253 @@ local function draw_progress(s, final)
   io.stderr:flush()
 end
 
+-- An error raised by fn (or on_result): its message alone for errors[i],
+-- and the message with a traceback for summary.tracebacks[i], keys masked.
+-- cdnctl.exit's object passes through untouched.
+local FAILURE = {}
+local function is_exit(e)
+  return type(e) == "table" and getmetatable(e) ~= FAILURE and math.type(e.exit_status) == "integer"
+end
+local function on_error(e)
+  if is_exit(e) then return e end
+  local msg = type(e) == "string" and e or type(e) == "number" and tostring(e) or nil
+  if msg == nil then
+    local mt = getmetatable(e)
+    local ts = type(mt) == "table" and mt.__tostring
+    msg = ts and tostring(e) or "(error object is a " .. type(e) .. " value)"
+  end
+  return setmetatable({ message = redact.mask(msg), traceback = redact.mask(debug.traceback(msg, 2)) }, FAILURE)
+end
+
+local ITEM = setmetatable({}, { __name = "cdnctl.item" }) -- the feeder hands over an item
+
+local function check_parallel_args(items, fn, opts)
+  if type(items) ~= "table" and type(items) ~= "function" then
+    error("bad argument #1 to 'parallel' (table or iterator function expected, got " .. type(items) .. ")", 3)
+  end
+  if type(fn) ~= "function" then error("bad argument #2 to 'parallel' (function expected, got " .. type(fn) .. ")", 3) end
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 3) end
+  local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function" }
+  for k, v in pairs(opts) do
+    if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 3) end
+    if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 3) end
+  end
+  local conc = math.tointeger(opts.concurrency or 8)
+  if not conc or conc < 1 then error("bad argument #3 to 'parallel' (concurrency must be a positive integer)", 3) end
+  if opts.rate and not (opts.rate > 0 and opts.rate <= 1e6) then
+    error("bad argument #3 to 'parallel' (rate must be a number of requests per second in (0, 1000000])", 3)
+  end
+  if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 3) end
+  return opts, conc
+end
+
+-- One item's outcome, inside its worker: count it, then hand it to
+-- on_result or keep it. cdnctl.exit (in fn or on_result) ends the worker
+-- with the exit object, which ends the run.
+local function record(s, i, ok, r, e)
+  if not ok then
+    if is_exit(r) then error(r, 0) end
+    s.errs[i], s.tracebacks[i] = r.message, r.traceback
+    r, e = nil, r.message
+    s.failed = s.failed + 1
+  elseif r == nil and e ~= nil then
+    s.errs[i] = e
+    s.failed = s.failed + 1
+  end
+  s.done = s.done + 1
+  if s.on_result then
+    local cok, cerr = xpcall(s.on_result, host.traceback, i, r, e)
+    if not cok then
+      if is_exit(cerr) then error(cerr, 0) end
+      s.stop = true
+      s.callback_error = s.callback_error or cerr
+    end
+  elseif r ~= nil then
+    s.results[i] = r
+  end
+end
+
+local resume
+
+-- Start a coroutine running body(...) for item i (0: the feeder).
+local function spawn(s, i, body, ...)
+  local co = coroutine.create(body)
+  http.adopt(co)
+  s.workers[co] = i
+  if i > 0 then s.live = s.live + 1 end
+  resume(s, co, ...)
+end
+
+local function run_item(s, i, item)
+  record(s, i, xpcall(s.fn, on_error, item, i))
+end
+
+-- A coroutine yielded something nobody will answer: close it; for a worker
+-- that is a failure of its item, for the feeder an error of the run.
+local function refuse(s, co, y)
+  local i = s.workers[co]
+  local what = i > 0 and "fn" or "the items iterator"
+  local msg = what .. " yielded a value cdnctl.parallel does not know (" .. type(y) .. "); "
+    .. "only the bindings and cdnctl.sleep may yield inside it"
+  s.workers[co] = nil
+  coroutine.close(co)
+  if i > 0 then
+    s.live = s.live - 1
+    spawn(s, i, function() record(s, i, false, setmetatable({ message = msg, traceback = msg }, FAILURE)) end)
+  else
+    s.pulling, s.exhausted, s.stop = false, true, true
+    s.callback_error = s.callback_error or msg
+  end
+end
+
+-- Resume co and file it by what it yielded: a sleep, a transfer, an item
+-- (the feeder), or nothing (it ended).
+function resume(s, co, ...)
+  if s.exit then return end
+  local ok, y, v = coroutine.resume(co, ...)
+  local i = s.workers[co]
+  if not ok then
+    if is_exit(y) then s.exit = y
+    else s.stop = true; s.callback_error = s.callback_error or y end
+  end
+  if coroutine.status(co) == "dead" then
+    s.workers[co] = nil
+    if i > 0 then s.live = s.live - 1
+    else s.pulling, s.exhausted, s.total = false, true, s.next - 1 end
+  elseif y == SLEEP then
+    s.sleepers[#s.sleepers + 1] = { v, co }
+  elseif y == ITEM and i == 0 then
+    s.pulling = false
+    if not s.stop then
+      local n = s.next
+      s.next = n + 1
+      spawn(s, n, run_item, s, n, v)
+    end
+  elseif http.awaitable(y) then
+    s.waiting[y] = co
+  else
+    refuse(s, co, y)
+  end
+end
+
+-- Start items while there is room: each gets the next index, once, in the
+-- order the items come, whatever the iterator does (it may yield).
+local function fill(s)
+  while not s.exit and not s.stop and not s.exhausted and not s.pulling and s.live < s.conc do
+    if s.feeder then
+      s.pulling = true
+      resume(s, s.feeder)
+    elseif s.next > s.total then
+      s.exhausted = true
+    else
+      local n = s.next
+      s.next = n + 1
+      spawn(s, n, run_item, s, n, s.items[n])
+    end
+  end
+end
+
+-- The first Ctrl-C: start nothing new, let what is in flight finish, and
+-- say so on stderr; from now on a Ctrl-C ends the process at once.
+local function first_interrupt(s)
+  s.stop, s.interrupted = true, true
+  local n, longest = 0, 0
+  for t in pairs(s.waiting) do
+    n = n + 1
+    longest = math.max(longest, http.remaining(t))
+  end
+  io.stderr:write(s.progress and "\n" or "", string.format(
+    "stopping: waiting for %d request%s in flight (up to %d s); Ctrl-C again to quit now\n",
+    n, n == 1 and "" or "s", math.ceil(longest)))
+  io.stderr:flush()
+  host.sigint_quits(true)
+end
+
+-- Resume what ended or woke up after one http.wait.
+local function step(s)
+  local timeout
+  if #s.sleepers > 0 then
+    local earliest = math.huge
+    for _, sl in ipairs(s.sleepers) do earliest = math.min(earliest, sl[1]) end
+    timeout = math.max(0, earliest - http.now())
+  end
+  local done, interrupted = http.wait(timeout)
+  if interrupted and not s.interrupted then first_interrupt(s) end
+  for _, t in ipairs(done) do
+    local co = s.waiting[t]
+    s.waiting[t] = nil
+    if co then resume(s, co) end
+  end
+  if #s.sleepers > 0 then
+    local now, keep, wake = http.now(), {}, {}
+    for _, sl in ipairs(s.sleepers) do
+      if sl[1] <= now or s.stop then wake[#wake + 1] = sl[2] else keep[#keep + 1] = sl end
+    end
+    s.sleepers = keep
+    for _, co in ipairs(wake) do resume(s, co) end
+  end
+end
+
+-- Drop whatever is left (after cdnctl.exit or an internal error): cancel
+-- the transfers, close the coroutines.
+local function abandon(s)
+  for t in pairs(s.waiting) do http.cancel(t) end
+  s.waiting = {}
+  for co in pairs(s.workers) do coroutine.close(co) end
+  s.workers = {}
+end
+
 -- cdnctl.parallel(items, fn [, opts]) -> results, errors, summary
 -- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err)
 function M.parallel(items, fn, opts)
-  if type(items) ~= "table" and type(items) ~= "function" then
-    error("bad argument #1 to 'parallel' (table or iterator function expected, got " .. type(items) .. ")", 2)
-  end
-  if type(fn) ~= "function" then error("bad argument #2 to 'parallel' (function expected, got " .. type(fn) .. ")", 2) end
-  opts = opts or {}
-  if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 2) end
-  local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function" }
-  for k, v in pairs(opts) do
-    if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 2) end
-    if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 2) end
-  end
-  local conc = math.tointeger(opts.concurrency or 8)
-  if not conc or conc < 1 then error("bad argument #3 to 'parallel' (concurrency must be a positive integer)", 2) end
-  if opts.rate and opts.rate <= 0 then error("bad argument #3 to 'parallel' (rate must be positive)", 2) end
-  if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 2) end
-
+  local conc
+  opts, conc = check_parallel_args(items, fn, opts)
   -- items: a list, or a function returning the next item (nil at the end),
   -- so that a long input is never held in memory at once
   local iter = type(items) == "function" and items or nil
-  local n = iter and math.huge or #items
-  local on_result = opts.on_result
-  local results, errs = {}, {}
   local s = {
-    workers = {}, total = n, done = 0, failed = 0, stop = false, next = 1,
+    items = items, fn = fn, on_result = opts.on_result, conc = conc,
+    results = {}, errs = {}, tracebacks = {},
+    workers = {}, live = 0, waiting = {}, sleepers = {},
+    total = iter and math.huge or #items, done = 0, failed = 0, stop = false, next = 1,
     rate = opts.rate, tokens = 1, burst = math.max(1, opts.rate or 1), last = http.now(),
     started = http.now(), drawn = 0,
     progress = opts.progress ~= false and not M.quiet and fs.isatty(2),
   }
-  local waiting, sleepers = {}, {}
-
-  local function worker()
-    while not s.stop do
-      local i = s.next
-      if i > n then return end
-      local item
-      if iter then
-        item = iter()
-        if item == nil then n = i - 1; s.total = n; return end
-      else
-        item = items[i]
+  if iter then
+    s.feeder = coroutine.create(function()
+      while true do
+        local item = iter()
+        if item == nil then return end
+        coroutine.yield(ITEM, item)
       end
-      s.next = i + 1
-      local ok, r, e = xpcall(fn, host.traceback, item, i)
-      if not ok then
-        errs[i] = tostring(r)
-        s.failed = s.failed + 1
-        r, e = nil, errs[i]
-      elseif r == nil and e ~= nil then
-        s.failed = s.failed + 1
-      end
-      s.done = s.done + 1
-      if on_result then
-        local cok, cerr = xpcall(on_result, host.traceback, i, r, e)
-        if not cok then s.stop = true; s.callback_error = cerr end
-      elseif ok then
-        results[i] = r
-      end
-    end
-  end
-
-  local function resume(co, ...)
-    local ok, y, wake = coroutine.resume(co, ...)
-    if not ok then
-      s.stop = true
-      s.callback_error = s.callback_error or y
-    end
-    if coroutine.status(co) == "dead" then
-      s.workers[co] = nil
-      s.live = s.live - 1
-    elseif y == SLEEP then
-      sleepers[#sleepers + 1] = { wake, co }
-    elseif type(y) == "userdata" then
-      waiting[y] = co
-    else
-      -- fn yielded on its own: nothing to wait for, so carry on at once
-      sleepers[#sleepers + 1] = { 0, co }
-    end
+    end)
+    http.adopt(s.feeder)
+    s.workers[s.feeder] = 0
   end
 
   current = s
-  s.live = 0
   local armed = host.arm(false) -- Ctrl-C now means: finish what is in flight
+  local quits = host.sigint_quits(false)
   local ok, perr = pcall(function()
-    for _ = 1, math.min(conc, iter and conc or n) do
-      local co = coroutine.create(worker)
-      http.adopt(co)
-      s.workers[co] = true
-      s.live = s.live + 1
-    end
-    for co in pairs(s.workers) do resume(co) end
-    while s.live > 0 do
-      local timeout
-      if #sleepers > 0 then
-        local earliest = math.huge
-        for _, sl in ipairs(sleepers) do earliest = math.min(earliest, sl[1]) end
-        timeout = math.max(0, earliest - http.now())
-      end
-      local done, interrupted = http.wait(timeout)
-      if interrupted and not s.stop then s.stop = true; s.interrupted = true end
-      for _, t in ipairs(done) do
-        local co = waiting[t]
-        waiting[t] = nil
-        if co then resume(co) end
-      end
-      if #sleepers > 0 then
-        local now, keep, wake = http.now(), {}, {}
-        for _, sl in ipairs(sleepers) do
-          if sl[1] <= now or s.stop then wake[#wake + 1] = sl[2] else keep[#keep + 1] = sl end
-        end
-        sleepers = keep
-        for _, co in ipairs(wake) do resume(co) end
-      end
+    while true do
+      fill(s)
+      if s.exit or (s.live == 0 and not s.pulling) then break end
+      step(s)
       if s.progress then draw_progress(s) end
     end
   end)
   current = nil
+  abandon(s)
+  host.sigint_quits(quits)
   host.arm(armed)
   if s.progress then draw_progress(s, true) end
+  if s.exit then error(s.exit, 0) end
   if not ok then error(perr, 0) end
   if s.callback_error then error(s.callback_error, 0) end
-  return results, errs, { done = s.done, failed = s.failed, total = s.total == math.huge and s.done or s.total,
-    interrupted = s.interrupted or false }
+  return s.results, s.errs, { done = s.done, failed = s.failed, tracebacks = s.tracebacks,
+    total = iter and s.next - 1 or s.total, interrupted = s.interrupted or false }
 end
 
 return M

@@ -156,5 +156,76 @@ t.test("items may be an iterator, read as workers need them", function()
   for i = 1, 7 do t.eq(got[i], 2) end
 end)
 
+t.test("an iterator that yields (it fetches its next page) hands out each index once, in order", function()
+  local k = 0
+  local function pages()
+    if k >= 10 then return nil end
+    cdnctl.sleep(0.01)                                   -- yields inside parallel
+    assert(shortpixel.read_domain("page.example.com"))   -- so does a binding
+    k = k + 1
+    return "it" .. k
+  end
+  local results, errors, summary = cdnctl.parallel(pages, function(item, i)
+    cdnctl.sleep(0.02)
+    return item .. "#" .. i
+  end, { concurrency = 3 })
+  t.eq(next(errors), nil)
+  t.eq(summary.done, 10)
+  t.eq(summary.total, 10)
+  for i = 1, 10 do t.eq(results[i], "it" .. i .. "#" .. i) end
+end)
+
+t.test("workers are created as items arrive: a concurrency far above the items costs nothing", function()
+  collectgarbage()
+  local before, peak = collectgarbage("count"), 0
+  local k = 0
+  local function three() if k < 3 then k = k + 1; return k end end
+  local results, _, summary = cdnctl.parallel(three, function(x)
+    peak = math.max(peak, collectgarbage("count"))
+    return x
+  end, { concurrency = 100000 })
+  t.eq(summary.done, 3)
+  t.same(results, { 1, 2, 3 })
+  t.ok(peak - before < 4096, "memory grew by " .. math.floor(peak - before) .. " KiB")
+end)
+
+t.test("a worker yielding a value the scheduler does not know fails that item", function()
+  local results, errors, summary = cdnctl.parallel({ 1, 2, 3 }, function(x)
+    if x == 2 then coroutine.yield("what?") end
+    return x
+  end)
+  t.eq(results[1], 1)
+  t.eq(results[3], 3)
+  t.eq(results[2], nil)
+  t.match(errors[2], "fn yielded a value cdnctl.parallel does not know %(string%)")
+  t.eq(summary.failed, 1)
+  t.eq(summary.done, 3)
+end)
+
+t.test("fn returning nil, err counts as failed and errors[i] holds err", function()
+  fx:queue({ status = 200, body = '{"error": "nope"}' })
+  local results, errors, summary = cdnctl.parallel({ "x", "y" }, function(x)
+    if x == "x" then return easyio.show_keys() end
+    return nil, "no such " .. x
+  end, { concurrency = 1 })
+  t.eq(results[1], nil)
+  t.eq(errors[1].message, "nope")
+  t.eq(errors[2], "no such y")
+  t.eq(summary.failed, 2)
+  t.eq(summary.done, 2)
+end)
+
+t.test("a raised error is its message in errors[i] and its traceback in summary.tracebacks[i]", function()
+  local _, errors, summary = cdnctl.parallel({ 1, 2 }, function(x)
+    if x == 2 then error("boom at two") end
+    return x
+  end)
+  t.match(errors[2], "^[^\n]*boom at two$")
+  t.match(summary.tracebacks[2], "boom at two\nstack traceback:\n")
+  t.eq(summary.tracebacks[1], nil)
+  local _, errs2 = cdnctl.parallel({ 1 }, function() error({ code = 7 }) end)
+  t.eq(errs2[1], "(error object is a table value)")
+end)
+
 fx:stop()
 t.done()
