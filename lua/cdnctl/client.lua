@@ -491,6 +491,7 @@ local function attempts_of(run)
     if not delay then break end
     debug_log("%s: attempt %d of %d failed (%s); retrying in %.2f s", op.full, attempt, attempts, err.message, delay)
     sched.sleep(delay)
+    if sched.stopping() then err.message = err.message .. "; not retried: stopping (Ctrl-C)"; break end
   end
   if not err then
     err = errors.new({ op = op.full, kind = "transport", code = "deadline", http_status = 0,

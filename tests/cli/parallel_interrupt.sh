@@ -34,4 +34,26 @@ read -r _ done _ recorded _ interrupted _ failed <<<"$line"
 seen=$(curl -sf "$URL/_fixture/count")
 [ "$seen" = "$done" ] && ok "the server saw exactly the requests that were recorded ($seen)" || bad "server saw $seen, recorded $done"
 
+# Ctrl-C while a worker waits to retry: no further attempt is sent.
+start_fixture
+export CDNCTL_SHORTPIXEL_URL=$URL
+curl -sf -X POST --data '[{"status":503,"body":"{\"error\":\"busy\"}","headers":{"Retry-After":"3","Content-Type":"application/json"},"repeat_all":true}]' "$URL/_fixture/queue" >/dev/null
+cat >"$T/retry.lua" <<'LUA'
+local items = {}
+for i = 1, 4 do items[i] = "r" .. i .. ".example.com" end
+io.stdout:write("started\n"); io.stdout:flush()
+local _, _, summary = cdnctl.parallel(items, function(d) return shortpixel.read_domain(d) end, { concurrency = 4 })
+print("done", summary.done, "interrupted", summary.interrupted)
+LUA
+"$BIN" "$T/retry.lua" >"$T/out2" 2>"$T/err2" &
+RUN_PID=$!
+cleanup_pid $RUN_PID
+for _ in $(seq 100); do [ "$(curl -sf "$URL/_fixture/count")" = 4 ] && break; sleep 0.05; done
+kill -INT $RUN_PID
+for _ in $(seq 200); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.05; done
+wait $RUN_PID
+seen=$(curl -sf "$URL/_fixture/count")
+[ "$seen" = 4 ] && grep -q "interrupted	true" "$T/out2" && ok "Ctrl-C during the wait before a retry: no further attempt is sent ($seen requests)" \
+  || bad "attempts after Ctrl-C: $seen" "$(cat "$T/out2" "$T/err2")"
+
 finish
