@@ -22,7 +22,7 @@ _cdnctl() {
   done
   case $sub in
     call)
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--list --output --help" -- "$cur"))
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--list --output --yes --dry-run --help" -- "$cur"))
       else COMPREPLY=($(compgen -W "$("$cmd" call --names 2>/dev/null)" -- "$cur")); fi
       return ;;
     sandbox)

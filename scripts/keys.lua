@@ -3,7 +3,7 @@
 --   cdnctl scripts/keys.lua list [--show-keys]
 --   cdnctl scripts/keys.lua create --label L [--allowed N] [--site-limit N]
 --   cdnctl scripts/keys.lua change SUBKEY [--label L] [--allowed N] [--site-limit N]
---   cdnctl scripts/keys.lua remove SUBKEY
+--   cdnctl scripts/keys.lua remove SUBKEY [--yes]
 --   (each takes --profile NAME)
 --
 -- Keys are shown masked (redact.short: "****" and the last four characters;
@@ -13,7 +13,10 @@
 -- SUBKEY is the full sub-key or its masked form as list shows it, which
 -- keeps the key off the command line. change sends only what is given and
 -- keeps the rest (easyio.change_key reads the current values first: the API blanks
--- omitted fields). Exit: 0 done, 3 the API refused or failed, 2 usage.
+-- omitted fields). remove asks first on a terminal, naming the key (masked)
+-- and its label; --yes skips the question; without a terminal and without
+-- --yes nothing is sent (exit 2). Exit: 0 done, 3 the API refused or
+-- failed, 2 usage or not confirmed.
 
 local script = require "cdnctl.script"
 local check = require "cdnctl.check"
@@ -22,7 +25,7 @@ local redact = require "cdnctl.redact"
 local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys]
        cdnctl scripts/keys.lua create --label L [--allowed N] [--site-limit N]
        cdnctl scripts/keys.lua change SUBKEY [--label L] [--allowed N] [--site-limit N]
-       cdnctl scripts/keys.lua remove SUBKEY
+       cdnctl scripts/keys.lua remove SUBKEY [--yes]
        (each also takes --profile NAME)]]
 
 local HELP = USAGE .. [[
@@ -39,12 +42,15 @@ the profile; a sub-key cannot manage sub-keys).
             this is the only place this script prints a key in full, so keep
             it then. The rest goes to standard error.
   change    changes the label or limits given and keeps the others
-  remove    removes the sub-key
+  remove    removes the sub-key. On a terminal it asks first, naming the key
+            (masked) and its label; --yes removes without asking; without a
+            terminal (cron, a pipe) it removes nothing and exits 2 unless
+            --yes is given
 
 SUBKEY is the full sub-key or its masked form as list shows it (****abcd),
 which keeps the key out of ps and the shell's history. Limits are whole
 numbers; 0 means no limit. Exit status: 0 done, 3 the API refused or failed,
-2 usage.]]
+2 usage or not confirmed.]]
 
 local argv = { ... }
 for _, a in ipairs(argv) do
@@ -52,7 +58,7 @@ for _, a in ipairs(argv) do
 end
 local opts, pos = script.args(argv, {
   ["--show-keys"] = "flag", ["--label"] = "value", ["--allowed"] = "value", ["--site-limit"] = "value",
-  ["--profile"] = "value",
+  ["--profile"] = "value", ["--yes"] = "flag",
 }, USAGE)
 
 local function usage_error(msg)
@@ -72,6 +78,7 @@ if #pos - 1 ~= COMMANDS[cmd] then
   usage_error(COMMANDS[cmd] == 1 and (cmd .. " needs one SUBKEY") or (cmd .. " takes no arguments"))
 end
 if opts.show_keys and cmd ~= "list" then usage_error("--show-keys goes with list only") end
+if opts.yes and cmd ~= "remove" then usage_error("--yes goes with remove only") end
 if (cmd == "list" or cmd == "remove") and (opts.label or opts.allowed or opts.site_limit) then
   usage_error("--label, --allowed and --site-limit go with create and change")
 end
@@ -191,7 +198,17 @@ elseif cmd == "change" then
   cdnctl.exit(script.EXIT_OK)
 
 elseif cmd == "remove" then
-  local key = resolve(pos[2])
+  -- Ask first (script.confirm): a full SUBKEY is checked at once; a masked
+  -- one is looked up (show_keys) only once a terminal can answer, so that
+  -- nothing is sent without one.
+  local arg = pos[2]
+  local key = not arg:match("^%*%*%*%*") and resolve(arg) or nil
+  local ok = script.confirm("remove the Easy IO sub-key " .. (key and short(key) or arg), opts.yes, function()
+    key = key or resolve(arg)
+    return script.sub_key_detail(key)
+  end)
+  if not ok then cdnctl.exit(script.EXIT_USAGE) end
+  key = key or resolve(arg)
   local r, err = easyio.remove_key(key)
   if not r then failed("cannot remove " .. short(key) .. ": " .. tostring(err)) end
   io.stdout:write("removed ", short(key), "\n")

@@ -1,8 +1,8 @@
 -- scripts/purge.lua: purge ShortPixel's CDN cache (or its storage) for
 -- domains, apex and www both.
 --
---   cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] DOMAIN...
---   cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] --from FILE
+--   cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] DOMAIN...
+--   cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] --from FILE
 --
 -- Which endpoint each mode calls (ShortPixel has no purge of the CDN cache
 -- alone: its CDN purge clears the storage copy too):
@@ -11,15 +11,20 @@
 -- Each host gets exactly one call. Every domain is purged for its apex and
 -- its www (shortpixel.hosts), which ShortPixel treats as separate domains.
 -- Bad domains are reported with where they came from (argument N, FILE:line)
--- and the rest go on. Exit: 0 every host purged, 3 some failed, were not
--- associated with the key or were bad input, 2 bad usage.
+-- and the rest go on. A purge costs (caches refill from the origin): on a
+-- terminal it asks first, naming the hosts; --yes skips the question;
+-- without a terminal and without --yes nothing is sent (exit 2). --dry-run
+-- lists the hosts and sends nothing. After Ctrl-C the hosts not tried are
+-- counted apart from the failed. Exit: 0 every host purged, 3 some failed,
+-- were not associated with the key, were bad input or were not tried, 2 bad
+-- usage or not confirmed.
 
 local script = require "cdnctl.script"
 local csv = require "cdnctl.csv"
 local check = require "cdnctl.check"
 
-local USAGE = "usage: cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] DOMAIN...\n"
-  .. "       cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] --from FILE"
+local USAGE = "usage: cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] DOMAIN...\n"
+  .. "       cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] --from FILE"
 
 local HELP = USAGE .. [[
 
@@ -40,16 +45,24 @@ Options:
                    are skipped -- and 'shortpixel_key', a per-client key)
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
+  --yes            purge without asking. On a terminal, purge.lua asks first
+                   ("purge CDN cache and storage of 12 hosts: ...? [y/N]");
+                   without a terminal (cron) it purges nothing and exits 2
+                   unless --yes is given
+  --dry-run        list the hosts that would be purged; send nothing
 
 The key: SHORTPIXEL_API_KEY, else the profile. Each host's result is printed,
-then the hosts that are not associated with the key. Exit status: 0 every
-host purged, 3 some failed, were not associated or were bad input, 2 usage.]]
+then the hosts that are not associated with the key. After Ctrl-C the hosts
+not tried are listed as "not tried" and counted apart from the failed. Exit
+status: 0 every host purged, 3 some failed, were not associated, were bad
+input or were not tried, 2 usage or not confirmed.]]
 
 local argv = { ... }
 for _, a in ipairs(argv) do
   if a == "--help" or a == "-h" then io.stdout:write(HELP, "\n"); cdnctl.exit(0) end
 end
-local SPEC = { ["--storage"] = "flag", ["--concurrency"] = "integer", ["--from"] = "value", ["--profile"] = "value" }
+local SPEC = { ["--storage"] = "flag", ["--concurrency"] = "integer", ["--from"] = "value", ["--profile"] = "value",
+  ["--yes"] = "flag", ["--dry-run"] = "flag" }
 local opts = script.args(argv, SPEC, USAGE)
 
 local function usage_error(msg)
@@ -75,6 +88,7 @@ end
 local pos = positional(argv)
 if opts.from and #pos > 0 then usage_error("give domains as arguments or --from FILE, not both") end
 if not opts.from and #pos == 0 then usage_error("no domain given") end
+if opts.yes and opts.dry_run then usage_error("--yes and --dry-run do not go together") end
 local ok, perr = script.use_profile(opts.profile)
 if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
 
@@ -151,6 +165,24 @@ for _, n in ipairs(notes) do io.stderr:write(n, "\n") end
 local purge = opts.storage and shortpixel.purge_storage_bulk or shortpixel.purge_cdn_cache_bulk
 local what = opts.storage and "ShortPixel storage only (purge-storage-bulk)"
   or "CDN cache and ShortPixel storage (purge-cdn-cache-bulk)"
+local width = 0
+for _, it in ipairs(items) do width = math.max(width, #it.host) end
+local function line(state, it, message)
+  io.stdout:write(string.format("%-14s %-" .. width .. "s  (%s)%s\n", state, it.host, it.source, message and ("  " .. message) or ""))
+end
+
+if opts.dry_run then
+  io.stdout:write(string.format("dry run: would purge %s for %d hosts; nothing is sent\n", what, #items))
+  for _, it in ipairs(items) do line("would purge", it) end
+  cdnctl.exit(#bad == 0 and script.EXIT_OK or script.EXIT_FAILED)
+end
+if #items > 0 then
+  local hosts = {}
+  for i, it in ipairs(items) do hosts[i] = it.host end
+  local op = require("cdnctl.ops").by_name[opts.storage and "shortpixel.purge_storage_bulk" or "shortpixel.purge_cdn_cache_bulk"]
+  local question = op.confirm:gsub("{hosts}", function() return script.hosts_text(hosts) end)
+  if not script.confirm(question, opts.yes) then cdnctl.exit(script.EXIT_USAGE) end
+end
 io.stdout:write(string.format("purging %s for %d hosts\n", what, #items))
 
 -- After a refusal, is the host not this key's? Decided from what public
@@ -183,18 +215,20 @@ end, {
   on_result = function(i, r, err) results[i] = r or { state = "failed", message = tostring(err) } end,
 })
 
-local counts = { purged = 0, ["not associated"] = 0, failed = 0 }
+-- A host with neither a result nor an error was never started: Ctrl-C
+-- stopped the run first. It is "not tried", not "failed".
+local counts = { purged = 0, ["not associated"] = 0, failed = 0, ["not tried"] = 0 }
 local unassoc = {}
-local width = 0
-for _, it in ipairs(items) do width = math.max(width, #it.host) end
 for i, it in ipairs(items) do
-  local r = results[i] or { state = "failed", message = errs[i] or "not run (interrupted)" }
+  local r = results[i] or (errs[i] and { state = "failed", message = errs[i] })
+    or { state = "not tried", message = "interrupted before it was sent" }
   counts[r.state] = counts[r.state] + 1
   if r.state == "not associated" then unassoc[#unassoc + 1] = it.host end
-  io.stdout:write(string.format("%-14s %-" .. width .. "s  (%s)  %s\n", r.state, it.host, it.source, r.message))
+  line(r.state, it, r.message)
 end
-io.stdout:write(string.format("%d hosts: %d purged, %d not associated with the key, %d failed; %d bad inputs\n",
-  #items, counts.purged, counts["not associated"], counts.failed, #bad))
+local not_tried = counts["not tried"] > 0 and string.format(", %d not tried (interrupted)", counts["not tried"]) or ""
+io.stdout:write(string.format("%d hosts: %d purged, %d not associated with the key, %d failed%s; %d bad inputs\n",
+  #items, counts.purged, counts["not associated"], counts.failed, not_tried, #bad))
 if #unassoc > 0 then
   io.stdout:write("not associated with the key: ", table.concat(unassoc, " "), "\n")
 end

@@ -47,6 +47,9 @@ function M.text(op)
   table.sort(o)
   lines[#lines + 1] = "  options: " .. table.concat(o, ", ")
   lines[#lines + 1] = "  returns: " .. op.returns .. " | nil, err"
+  if op.destructive then
+    lines[#lines + 1] = "  destructive: " .. op.destructive .. " (cdnctl call asks first on a terminal; --yes skips the question)"
+  end
   for _, r in ipairs(op.rules or {}) do lines[#lines + 1] = "  rule: " .. r end
   return table.concat(lines, "\n")
 end

@@ -13,6 +13,7 @@ usage: cdnctl [options] [script.lua [args...]]
        cdnctl [options] -              read the script from standard input
        cdnctl [options]                interactive prompt (script from stdin if not a terminal)
        cdnctl [options] call OP [ARG...] [name=value...] [--output json|table|csv]
+                                       [--yes] [--dry-run]
        cdnctl [options] call --list
        cdnctl profiles                 list the profiles of the config file, keys masked
        cdnctl sandbox [--help]         run the offline emulator of both APIs
@@ -46,7 +47,13 @@ environment:
   NO_COLOR                             no colours
   XDG_CONFIG_HOME, XDG_STATE_HOME      config file and prompt history locations
 
-exit status: 0 success, 1 script error (or API failure for call), 2 usage error]==]
+call asks first on a terminal before an operation that destroys or costs
+(remove_site, revoke_domain, remove_key, the purges); --yes skips the question;
+without a terminal and without --yes nothing is sent (exit 2). --dry-run
+prints the exact requests, keys masked, and sends nothing.
+
+exit status: 0 success, 1 script error (or API failure for call), 2 usage error
+(or, for call, not confirmed)]==]
 
 local function usage_error(msg)
   io.stderr:write("cdnctl: ", msg, "\n", "Try 'cdnctl --help'.\n")

@@ -5,6 +5,13 @@
 -- the answer, whether a blind retry is safe, and the documentation that
 -- help(), the man page and `cdnctl call --list` print.
 --
+-- destructive = "irreversible" | "costly": the operation destroys what
+-- cannot be had back, or empties caches that cost credits and traffic to
+-- fill again. `cdnctl call` and the ready scripts ask first on a terminal
+-- (cdnctl.script.confirm), naming what goes with the `confirm` template
+-- ({arg} an argument, {hosts} the hosts a purge reaches); bindings called
+-- from a script never ask.
+--
 -- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
 -- argument, already validated, percent-encoded when substituted.
 
@@ -135,6 +142,7 @@ M.list = {
   {
     service = "shortpixel", name = "revoke_domain", method = "GET",
     path = "{sp}/revoke-domain/{domain}/{key}", key_in = "path",
+    destructive = "irreversible", confirm = "revoke {domain} from the ShortPixel key's account",
     args = { { name = "domain", check = "domain" } },
     accept = sp_action, idempotent = true,
     doc = "Revoke a domain's association; only the owner's key can.",
@@ -167,6 +175,7 @@ M.list = {
   {
     service = "shortpixel", name = "purge_storage_bulk", method = "GET",
     path = "{sp}/purge-storage-bulk/{key}/{domain}", key_in = "path",
+    destructive = "costly", confirm = "purge ShortPixel storage of {hosts}",
     args = { { name = "domain", check = "domain" } }, options = { both = "boolean" },
     accept = sp_action, idempotent = true, both_hosts = true,
     doc = "Purge every file of the domain on ShortPixel's storage servers.",
@@ -176,6 +185,7 @@ M.list = {
   {
     service = "shortpixel", name = "purge_cdn_cache_bulk", method = "GET",
     path = "{sp}/purge-cdn-cache-bulk/{key}/{domain}", key_in = "path",
+    destructive = "costly", confirm = "purge CDN cache and storage of {hosts}",
     args = { { name = "domain", check = "domain" } }, options = { both = "boolean" },
     accept = sp_action, idempotent = true, both_hosts = true,
     doc = "Purge every file of the domain on the CDN and on ShortPixel's storage.",
@@ -234,6 +244,7 @@ M.list = {
   },
   {
     service = "easyio", name = "remove_site", method = "POST", path = "{ez}/exactdn/remove.php",
+    destructive = "irreversible", confirm = "remove the Easy IO site {site_id}",
     args = { { name = "site_id", check = "site_id" } },
     accept = ez_accept, idempotent = true, reconcile = "site_gone",
     doc = "Remove a CDN site.",
@@ -265,6 +276,7 @@ M.list = {
   },
   {
     service = "easyio", name = "remove_key", method = "POST", path = "{ez}/api_key/remove.php",
+    destructive = "irreversible", confirm = "remove the Easy IO sub-key {sub_key}",
     args = { { name = "sub_key", check = "key" } },
     accept = ez_accept, idempotent = true, reconcile = "key_gone",
     doc = "Remove a sub-key.",

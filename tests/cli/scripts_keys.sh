@@ -58,7 +58,7 @@ grep -qE "^\*\*\*\*${NEW: -4}  +0  +7  +0" "$T/list2" && ok "list shows the chan
 "$BIN" "$KEYS" change "nosuchsubkey0000zz" --label x >"$T/out" 2>&1; st=$?
 [ $st = 3 ] && grep -q 'cannot change \*\*\*\*00zz: .*sub-key not found' "$T/out" && ! grep -q nosuchsubkey "$T/out" \
   && ok "an unknown sub-key: exit 3, named masked" || bad "unknown sub-key ($st)" "$(cat "$T/out")"
-"$BIN" "$KEYS" remove '****zzzz' >"$T/out" 2>&1; st=$?
+"$BIN" "$KEYS" remove --yes '****zzzz' >"$T/out" 2>&1; st=$?
 [ $st = 3 ] && grep -q 'no sub-key is shown as \*\*\*\*zzzz' "$T/out" && ok "a masked key that matches none: exit 3" || bad "no match ($st)" "$(cat "$T/out")"
 EASYIO_API_KEY=ez-demo-subkey-0001 "$BIN" "$KEYS" list >"$T/out" 2>&1; st=$?
 [ $st = 3 ] && grep -q 'sub-keys cannot create or manage sub-keys' "$T/out" && ok "a sub-key cannot list sub-keys: exit 3 with the API's words" || bad "sub-key list ($st)" "$(cat "$T/out")"
@@ -84,7 +84,7 @@ usage "an unknown option" "unknown option '--force'" remove "$M" --force
 [ "$before" = "$(curl -sf "$SURL/_sandbox/state")" ] && ok "usage errors change nothing" || bad "a usage error changed the state"
 
 # --- remove
-"$BIN" "$KEYS" remove "$M" >"$T/remove" 2>&1; st=$?
+"$BIN" "$KEYS" remove --yes "$M" >"$T/remove" 2>&1; st=$?
 [ $st = 0 ] && grep -qxF "removed $M" "$T/remove" && ! grep -qF "$M|" <<<"$(subkeys)" && [ "$(subkeys | wc -l)" = 1 ] \
   && ok "remove: exit 0, the key is gone, the other one stays" || bad "remove ($st)" "$(cat "$T/remove"; subkeys)"
 
@@ -104,7 +104,7 @@ F=$(cat "$T/fcreate.out"); FM=****${F: -4}
 # find it (show_keys before and after) instead of making a second one
 grep -q 'easyio.create_key: reconciled after a lost answer: it took effect' "$T/fcreate.err" \
   && ok "faults: create's lost answer was reconciled, not retried blindly" || bad "no reconciliation" "$(grep -v '^cdnctl: POST' "$T/fcreate.err")"
-"$BIN" "$KEYS" change "$FM" --site-limit 4 >"$T/fchange" 2>&1 && "$BIN" "$KEYS" remove "$FM" >"$T/fremove" 2>&1; st=$?
+"$BIN" "$KEYS" change "$FM" --site-limit 4 >"$T/fchange" 2>&1 && "$BIN" "$KEYS" remove --yes "$FM" >"$T/fremove" 2>&1; st=$?
 [ $st = 0 ] && [ "$(subkeys | wc -l)" = 1 ] && ok "faults: change and remove by masked key end well" || bad "faulty change/remove ($st)" "$(cat "$T/fchange" "$T/fremove")"
 L=$(leaks "$F" "$T/fcreate.err" "$T/fchange" "$T/fremove")
 [ -z "$L" ] && ok "faults: no key in the traces or messages" || bad "keys leaked into: $L"

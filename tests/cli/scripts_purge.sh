@@ -31,8 +31,10 @@ for _, h in ipairs({ "www.beta.example.com", "gamma.example.com", "www.gamma.exa
   assert(shortpixel.add_domain(h, { key = "spDemoOther000000002" }))
 end' >"$T/setup.out" 2>&1 || { echo "setup failed: $(cat "$T/setup.out")"; exit 1; }
 
-# --- the happy path: default mode = purge-cdn-cache-bulk for apex and www
-"$BIN" "$PURGE" alpha.example.com >"$T/out" 2>"$T/err"; st=$?
+# --- the happy path: default mode = purge-cdn-cache-bulk for apex and www.
+# No terminal here: every run that purges needs --yes (tests/cli/confirm.sh
+# covers the question).
+"$BIN" "$PURGE" alpha.example.com --yes >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && ok "every host purged: exit status 0" || bad "exit status $st, want 0" "$(cat "$T/out" "$T/err")"
 grep -q '^purged  *alpha.example.com  *(argument 1)' "$T/out" && grep -q '^purged  *www.alpha.example.com  *(argument 1)' "$T/out" \
   && ok "apex and www are both purged and reported" || bad "apex and www" "$(cat "$T/out")"
@@ -43,7 +45,7 @@ grep -q 'purge-cdn-cache-bulk' "$T/out" && ok "the output names the endpoint of 
   || bad "sandbox purges after the default mode" "$(curl -sf "$SURL/_sandbox/state")"
 
 # --- --storage = purge-storage-bulk alone
-"$BIN" "$PURGE" --storage www.alpha.example.com >"$T/out" 2>"$T/err"; st=$?
+"$BIN" "$PURGE" --yes --storage www.alpha.example.com >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && grep -q 'purge-storage-bulk' "$T/out" && ok "--storage: exit 0, names purge-storage-bulk" || bad "--storage ($st)" "$(cat "$T/out" "$T/err")"
 [ "$(purges alpha.example.com storage)$(purges www.alpha.example.com storage)" = 11 ] \
   && [ "$(purges alpha.example.com cdn)$(purges www.alpha.example.com cdn)" = 11 ] \
@@ -51,7 +53,7 @@ grep -q 'purge-cdn-cache-bulk' "$T/out" && ok "the output names the endpoint of 
   || bad "sandbox purges after --storage" "$(curl -sf "$SURL/_sandbox/state")"
 
 # --- bad arguments and hosts that are not ours: the rest go on, exit 3
-"$BIN" "$PURGE" alpha.example.com "bad dom.com" gamma.example.com --concurrency 3 https://Beta.Example.com/shop \
+"$BIN" "$PURGE" alpha.example.com "bad dom.com" gamma.example.com --concurrency 3 https://Beta.Example.com/shop --yes \
   >"$T/out" 2>"$T/err"; st=$?
 [ $st = 3 ] && ok "some hosts not associated or bad: exit status 3" || bad "exit status $st, want 3" "$(cat "$T/out" "$T/err")"
 grep -q "skipped argument 2: domain: contains a space in 'bad dom.com'" "$T/err" \
@@ -69,7 +71,7 @@ grep -q '^6 hosts: 3 purged, 3 not associated with the key, 0 failed; 1 bad inpu
 
 # --- --from a list: comments, blank lines, a BOM and CRLF; bad lines with FILE:line
 printf '\xef\xbb\xbf# clients to purge\r\n\r\nalpha.example.com   # the shop\r\n  beta.example.com\r\nnot_a..domain\r\nwww.alpha.example.com\r\n' >"$T/list.txt"
-"$BIN" "$PURGE" --from "$T/list.txt" >"$T/out" 2>"$T/err"; st=$?
+"$BIN" "$PURGE" --yes --from "$T/list.txt" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 3 ] && grep -q "skipped $T/list.txt:5: domain: contains an empty label" "$T/err" \
   && ok "--from list: a bad line is reported as FILE:line, exit 3" || bad "list bad line ($st)" "$(cat "$T/out" "$T/err")"
 grep -q "^purged  *alpha.example.com  *($T/list.txt:3)" "$T/out" && grep -q "^purged  *beta.example.com  *($T/list.txt:4)" "$T/out" \
@@ -85,7 +87,7 @@ delta.example.com,easyio,
 gamma.example.com,shortpixel,spDemoOther000000002
 "bad,domain",both,
 CSV
-"$BIN" "$PURGE" --from "$T/clients.csv" >"$T/out" 2>"$T/err"; st=$?
+"$BIN" "$PURGE" --yes --from "$T/clients.csv" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 3 ] && grep -q "skipped $T/clients.csv:5: domain: contains ','" "$T/err" \
   && ok "--from CSV: a bad row is reported as FILE:line, exit 3" || bad "csv bad row ($st)" "$(cat "$T/out" "$T/err")"
 grep -q "^purged  *gamma.example.com  *($T/clients.csv:4)" "$T/out" && grep -q "^purged  *www.gamma.example.com " "$T/out" \
@@ -97,19 +99,19 @@ no_keys "$T/out" "$T/err" && ok "no key (not even a per-client one) in the outpu
 
 # --- usage errors: exit 2, nothing purged
 before=$(curl -sf "$SURL/_sandbox/state")
-"$BIN" "$PURGE" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no domain given" "$T/out" && ok "no domain: usage error 2" || bad "no domain" "$(cat "$T/out")"
-"$BIN" "$PURGE" --from "$T/list.txt" alpha.example.com >"$T/out" 2>&1; [ $? = 2 ] && grep -q "not both" "$T/out" \
+"$BIN" "$PURGE" --yes >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no domain given" "$T/out" && ok "no domain: usage error 2" || bad "no domain" "$(cat "$T/out")"
+"$BIN" "$PURGE" --yes --from "$T/list.txt" alpha.example.com >"$T/out" 2>&1; [ $? = 2 ] && grep -q "not both" "$T/out" \
   && ok "arguments and --from together: usage error 2" || bad "both forms" "$(cat "$T/out")"
-"$BIN" "$PURGE" --from "$T/missing.txt" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "cannot read $T/missing.txt" "$T/out" \
+"$BIN" "$PURGE" --yes --from "$T/missing.txt" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "cannot read $T/missing.txt" "$T/out" \
   && ok "an unreadable --from file: usage error 2" || bad "missing file" "$(cat "$T/out")"
 printf 'name,service\nx.com,both\n' >"$T/nodomain.csv"
-"$BIN" "$PURGE" --from "$T/nodomain.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no 'domain' column" "$T/out" \
+"$BIN" "$PURGE" --yes --from "$T/nodomain.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no 'domain' column" "$T/out" \
   && ok "a CSV without a domain column: usage error 2" || bad "no domain column" "$(cat "$T/out")"
-"$BIN" "$PURGE" --bogus alpha.example.com >"$T/out" 2>&1; [ $? = 2 ] && grep -q "unknown option '--bogus'" "$T/out" \
+"$BIN" "$PURGE" --yes --bogus alpha.example.com >"$T/out" 2>&1; [ $? = 2 ] && grep -q "unknown option '--bogus'" "$T/out" \
   && ok "an unknown option: usage error naming it" || bad "unknown option" "$(cat "$T/out")"
-"$BIN" "$PURGE" --concurrency 0 alpha.example.com >"$T/out" 2>&1; [ $? = 2 ] && ok "--concurrency 0: usage error 2" || bad "concurrency 0"
+"$BIN" "$PURGE" --yes --concurrency 0 alpha.example.com >"$T/out" 2>&1; [ $? = 2 ] && ok "--concurrency 0: usage error 2" || bad "concurrency 0"
 [ "$before" = "$(curl -sf "$SURL/_sandbox/state")" ] && ok "usage errors purge nothing" || bad "a usage error changed the state"
-"$BIN" "$PURGE" --help >"$T/out" 2>&1; [ $? = 0 ] && grep -q 'purge-storage-bulk: ShortPixel.s storage only' "$T/out" \
+"$BIN" "$PURGE" --yes --help >"$T/out" 2>&1; [ $? = 0 ] && grep -q 'purge-storage-bulk: ShortPixel.s storage only' "$T/out" \
   && ok "--help says which endpoint each mode calls" || bad "help" "$(cat "$T/out")"
 "$BIN" "$PURGE" "bad dom.com" >"$T/out" 2>"$T/err"; [ $? = 3 ] && grep -q '^0 hosts: ' "$T/out" \
   && ok "only bad domains: reported, exit 3" || bad "only bad" "$(cat "$T/out" "$T/err")"
@@ -122,7 +124,7 @@ start_sandbox faulty --pending 0 --faults 500:0.1,429:0.05,reset:0.02,lost:0.02 
 use "$SURL"
 "$BIN" -e 'for i = 1, 12 do for _, h in ipairs(shortpixel.hosts("site" .. i .. ".example.net")) do
   assert(shortpixel.add_domain(h)) end end' >"$T/setup.out" 2>&1 || { echo "setup failed: $(cat "$T/setup.out")"; exit 1; }
-CDNCTL_DEBUG=1 "$BIN" "$PURGE" --from "$T/many.csv" --concurrency 1 >"$T/out" 2>"$T/err"; st=$?
+CDNCTL_DEBUG=1 "$BIN" "$PURGE" --yes --from "$T/many.csv" --concurrency 1 >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && [ "$(grep -c '^purged ' "$T/out")" = 24 ] && ok "faults (500, 429, reset, lost; seed 7): all 24 hosts purged, exit 0" \
   || bad "faulty run ($st)" "$(cat "$T/out"; grep -v '^cdnctl: GET' "$T/err" | head)"
 n=$(grep -c 'retrying in' "$T/err")
@@ -135,7 +137,7 @@ print(sum(1 for k, v in d.items() if (v.get("purges") or {}).get("cdn", 0) >= 1)
 # With 4 in flight the faults fall on other requests each run: a host may
 # (rarely) fail three times; it must then be reported as failed, never as
 # not associated, and every host must be accounted for.
-"$BIN" "$PURGE" --from "$T/many.csv" --concurrency 4 >"$T/out2" 2>"$T/err2"; st=$?
+"$BIN" "$PURGE" --yes --from "$T/many.csv" --concurrency 4 >"$T/out2" 2>"$T/err2"; st=$?
 p=$(grep -c '^purged ' "$T/out2"); f=$(grep -c '^failed ' "$T/out2")
 { [ $st = 0 ] || [ $st = 3 ]; } && [ $((p + f)) = 24 ] && ! grep -q '^not associated' "$T/out2" \
   && ok "faults with 4 requests in flight: every host purged or failed ($p purged), none misreported" \
@@ -153,7 +155,7 @@ q '[{"status":200,"body":"{\"Status\":-99,\"Message\":\"Purge refused.\"}"},
     {"status":200,"body":"{\"Status\":-14,\"Message\":\"Domain is not associated with this API key.\"}"},
     {"status":200,"body":"{\"Status\":2,\"HasAccount\":true,\"Email\":\"a@example.com\"}"},
     {"status":200,"body":"{\"Email\":\"a@example.com\",\"UsedCDN\":[]}"}]'
-"$BIN" "$PURGE" --concurrency 1 fx.example.com >"$T/out" 2>&1; st=$?
+"$BIN" "$PURGE" --yes --concurrency 1 fx.example.com >"$T/out" 2>&1; st=$?
 grep -q '^not associated fx.example.com ' "$T/out" \
   && ok "a refusal with an unknown code, for a domain with no account (HasAccount false): not associated" || bad "unknown code" "$(cat "$T/out")"
 grep -q '^failed  *www.fx.example.com .*Domain is not associated with this API key' "$T/out" \

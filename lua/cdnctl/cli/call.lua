@@ -1,7 +1,12 @@
 -- cdnctl.cli.call: one-shot commands generated from the table of operations.
---   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv]
+--   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv] [--yes] [--dry-run]
 --   cdnctl call --list
--- Exit: 0 success, 1 the API or the network said no, 2 bad arguments.
+-- An operation the table marks destructive asks first on a terminal
+-- (cdnctl.script.confirm); --yes skips the question; without a terminal and
+-- without --yes nothing is sent and the exit status is 2. --dry-run prints
+-- the exact requests and sends nothing (cdnctl.cli.dryrun).
+-- Exit: 0 success, 1 the API or the network said no, 2 bad arguments or not
+-- confirmed.
 
 local ops = require "cdnctl.ops"
 local help = require "cdnctl.help"
@@ -9,6 +14,9 @@ local output = require "cdnctl.output"
 local fs = require "cdnctl.fs"
 local redact = require "cdnctl.redact"
 local check = require "cdnctl.check"
+local config = require "cdnctl.config"
+local script = require "cdnctl.script"
+local dryrun = require "cdnctl.cli.dryrun"
 
 local M = {}
 
@@ -55,94 +63,108 @@ end
 
 function M.list()
   for _, op in ipairs(ops.list) do
-    io.stdout:write(string.format("%-60s %s\n", help.signature(op), op.doc))
+    local mark = op.destructive and (" [" .. op.destructive .. ": asks first]") or ""
+    io.stdout:write(string.format("%-60s %s%s\n", help.signature(op), op.doc, mark))
   end
   return 0
 end
 
--- M.main(args) where args are the words after "call".
-function M.main(args, global)
-  local out_format
-  local words = {}
+local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv] [--yes] [--dry-run]\n"
+  .. "       cdnctl call --list\n"
+
+local function fail(msg) io.stderr:write("cdnctl call: ", msg, "\n"); return 2 end
+
+-- The words after "call": flags {output, yes, dry_run} and the other words,
+-- or nil, exit status (--list, --help, a bad --output).
+local function parse_flags(args)
+  local flags, words = {}, {}
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--list" then return M.list()
+    if a == "--list" then return nil, M.list()
     elseif a == "--names" then -- for shell completion
       for _, op in ipairs(ops.list) do io.stdout:write(op.full, "\n") end
-      return 0
+      return nil, 0
     elseif a == "--output" or a == "-o" then
-      out_format = args[i + 1]
-      i = i + 2
-    elseif a:match("^%-%-output=") then
-      out_format = a:match("=(.*)")
+      flags.output = args[i + 1]
       i = i + 1
-    elseif a == "--help" or a == "-h" then
-      io.stdout:write("usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv]\n       cdnctl call --list\n")
-      return 0
-    else
-      words[#words + 1] = a
-      i = i + 1
-    end
+    elseif a:match("^%-%-output=") then flags.output = a:match("=(.*)")
+    elseif a == "--yes" then flags.yes = true
+    elseif a == "--dry-run" then flags.dry_run = true
+    elseif a == "--help" or a == "-h" then io.stdout:write(USAGE); return nil, 0
+    else words[#words + 1] = a end
+    i = i + 1
   end
-  if out_format and out_format ~= "json" and out_format ~= "table" and out_format ~= "csv" then
-    io.stderr:write("cdnctl call: --output must be json, table or csv, not '" .. tostring(out_format) .. "'\n")
-    return 2
+  local f = flags.output
+  if f and f ~= "json" and f ~= "table" and f ~= "csv" then
+    return nil, fail("--output must be json, table or csv, not '" .. tostring(f) .. "'")
   end
-  if #words == 0 then
-    io.stderr:write("cdnctl call: an operation is needed (cdnctl call --list lists them)\n")
-    return 2
-  end
-  local op, err = find_op(words[1])
-  if not op then io.stderr:write("cdnctl call: ", err, "\n"); return 2 end
+  return flags, words
+end
 
-  -- positional arguments, name=value fields and options
-  local positional, named = {}, {}
+-- The words after OP as raw values: {[arg name] = value} (a fields table
+-- for the fields argument) and the options. -> raw, opts | nil, status
+local function parse_words(op, words)
+  local positional, named, raw, opts = {}, {}, {}, {}
+  local fields_spec
   for k = 2, #words do
     local name, value = words[k]:match("^([%a_][%w_]*)=(.*)$")
     if name then named[#named + 1] = { name, value } else positional[#positional + 1] = words[k] end
   end
-  local argv, fields_spec = {}, nil
   local p = 1
   for _, spec in ipairs(op.args) do
     if spec.fields then
       fields_spec = spec
-      argv[#argv + 1] = {}
+      raw[spec.name] = {}
     elseif positional[p] ~= nil then
-      argv[#argv + 1] = positional[p]
+      raw[spec.name] = positional[p]
       p = p + 1
     elseif not spec.optional then
-      io.stderr:write(string.format("cdnctl call: %s needs %s (usage: %s)\n", op.full, spec.label or spec.name, help.signature(op)))
-      return 2
+      return nil, fail(string.format("%s needs %s (usage: %s)", op.full, spec.label or spec.name, help.signature(op)))
     end
   end
   if positional[p] ~= nil then
-    io.stderr:write(string.format("cdnctl call: %s: unexpected argument '%s' (usage: %s)\n", op.full, positional[p], help.signature(op)))
-    return 2
+    return nil, fail(string.format("%s: unexpected argument '%s' (usage: %s)", op.full, positional[p], help.signature(op)))
   end
-  local opts = {}
   for _, nv in ipairs(named) do
     local name, value = nv[1], nv[2]
     local fkind = fields_spec and fields_spec.fields[name]
     local okind = ops.common_options[name] or (op.options and op.options[name])
     if fkind then
-      argv[#argv][name] = convert(value, fkind)
+      raw[fields_spec.name][name] = convert(value, fkind)
     elseif okind and name ~= "key" then
       opts[name] = convert(value, okind)
       if okind == "integer" then opts[name] = math.tointeger(opts[name]) or opts[name] end
     else
-      io.stderr:write(string.format("cdnctl call: %s has no field or option '%s'%s\n", op.full, name,
+      return nil, fail(string.format("%s has no field or option '%s'%s", op.full, name,
         name == "key" and " (pass keys through the environment or a profile, not the command line)" or ""))
-      return 2
     end
   end
-  if next(opts) then argv[#argv + 1] = opts end
+  return raw, opts
+end
 
-  local okcall, result, cerr = pcall(op.fn, table.unpack(argv))
-  if not okcall then
-    io.stderr:write("cdnctl call: ", tostring(result), "\n")
-    return 2
+-- A destructive operation asks first: the arguments are checked (nothing
+-- is asked about bad input), then script.confirm names the target (a site's
+-- URL and alias, a sub-key's label: read only once a terminal can answer).
+-- -> nil (go on) | exit status 2
+local function confirm(op, raw, opts, yes)
+  local values, err = dryrun.check(op, raw, opts)
+  if not values then io.stderr:write("cdnctl: ", tostring(err), "\n"); return 2 end
+  config.note_secrets(values) -- a sub-key shows masked in the question
+  local what, detail = script.target(op, values, { timeout = opts.timeout, attempts = opts.attempts, deadline = opts.deadline })
+  if not script.confirm(what, yes, detail) then return 2 end
+  return nil
+end
+
+-- Call the binding and print its result. -> exit status
+local function run(op, raw, opts, out_format)
+  local argv = {}
+  for _, spec in ipairs(op.args) do
+    if raw[spec.name] ~= nil then argv[#argv + 1] = raw[spec.name] end
   end
+  if next(opts) then argv[#argv + 1] = opts end
+  local okcall, result, cerr = pcall(op.fn, table.unpack(argv))
+  if not okcall then return fail(tostring(result)) end
   if result == nil then
     io.stderr:write("cdnctl: ", tostring(cerr), "\n")
     return cerr and cerr.kind == "invalid" and 2 or 1
@@ -162,6 +184,23 @@ function M.main(args, global)
   end
   io.stdout:write(text)
   return 0
+end
+
+-- M.main(args) where args are the words after "call".
+function M.main(args)
+  local flags, words = parse_flags(args)
+  if not flags then return words end
+  if #words == 0 then return fail("an operation is needed (cdnctl call --list lists them)") end
+  local op, err = find_op(words[1])
+  if not op then return fail(err) end
+  local raw, opts = parse_words(op, words)
+  if not raw then return opts end
+  if flags.dry_run then return dryrun.run(op, raw, opts) end
+  if op.destructive then
+    local status = confirm(op, raw, opts, flags.yes)
+    if status then return status end
+  end
+  return run(op, raw, opts, flags.output)
 end
 
 return M
