@@ -539,6 +539,15 @@ local function call_both(op, values, opts)
   end
   if first_err then
     first_err.results, first_err.failed = out, failed
+    -- one line naming every host: "www.x.com: Domain not found; x.com purged"
+    local parts = {}
+    for _, h in ipairs(hosts) do
+      if failed[h] then parts[#parts + 1] = h .. ": " .. tostring(first_err.host == h and first_err.message or failed[h]) end
+    end
+    for _, h in ipairs(hosts) do
+      if not failed[h] then parts[#parts + 1] = h .. " " .. (op.done_word or "done") end
+    end
+    first_err.message = table.concat(parts, "; ")
     return nil, first_err
   end
   return out

@@ -98,8 +98,70 @@ function M.csv(v)
   return csv.format(rows, { "key", "value" })
 end
 
-function M.table(v)
+-- The Lua literal of a result (the prompt's form).
+function M.lua(v)
   return pretty.format(v) .. "\n"
+end
+
+-- Columns, as `aws --output table` prints them: a list of objects (or an
+-- answer whose list is under sites or keys) one row each, the union of their
+-- fields as the columns; any other object as FIELD and VALUE rows. Nested
+-- values show as compact JSON.
+local function columns(header, rows)
+  local w = {}
+  for c, h in ipairs(header) do
+    w[c] = utf8.len(h) or #h
+    for _, r in ipairs(rows) do w[c] = math.max(w[c], utf8.len(r[c]) or #r[c]) end
+  end
+  local out = {}
+  local function line(r)
+    local cells = {}
+    for c = 1, #header do
+      cells[c] = c == #header and r[c] or (r[c] .. string.rep(" ", w[c] - (utf8.len(r[c]) or #r[c])))
+    end
+    out[#out + 1] = table.concat(cells, "  ")
+  end
+  local up = {}
+  for c, h in ipairs(header) do up[c] = h:upper() end
+  line(up)
+  for _, r in ipairs(rows) do line(r) end
+  return table.concat(out, "\n") .. "\n"
+end
+
+function M.table(v)
+  if type(v) == "table" and not is_array(v) then
+    for _, k in ipairs({ "sites", "keys" }) do
+      if type(v[k]) == "table" and is_array(v[k]) and type(v[k][1]) == "table" then v = v[k]; break end
+    end
+  end
+  if type(v) == "table" and is_array(v) and type(v[1]) == "table" then
+    local cols, seen = {}, {}
+    for _, row in ipairs(v) do
+      for _, k in ipairs(sorted_keys(row)) do
+        if not seen[k] then seen[k] = true; cols[#cols + 1] = k end
+      end
+    end
+    local FIRST = { id = 1, site_id = 1, site_url = 2, sub_key = 2, alias = 3, label = 3 }
+    table.sort(cols, function(a, b)
+      local ra, rb = FIRST[a] or 9, FIRST[b] or 9
+      if ra ~= rb then return ra < rb end
+      return a < b
+    end)
+    local rows = {}
+    for i, row in ipairs(v) do
+      local r = {}
+      for c, k in ipairs(cols) do r[c] = cell(row[k]):gsub("[\r\n]", " ") end
+      rows[i] = r
+    end
+    return columns(cols, rows)
+  end
+  local rows = {}
+  if type(v) == "table" then
+    for _, k in ipairs(sorted_keys(v)) do rows[#rows + 1] = { tostring(k), (cell(v[k]):gsub("[\r\n]", " ")) } end
+  else
+    rows[1] = { "value", cell(v) }
+  end
+  return columns({ "field", "value" }, rows)
 end
 
 return M

@@ -47,7 +47,13 @@ local function find_op(name)
       found = op
     end
   end
-  if not found then return nil, "unknown operation '" .. name .. "' (cdnctl call --list lists them)" end
+  if not found then
+    local names = {}
+    for _, op in ipairs(ops.list) do names[#names + 1] = op.full end
+    local hint = require("cdnctl.suggest").closest(name, names)
+    return nil, "unknown operation '" .. name .. "'" .. (hint and (" (did you mean " .. hint .. "?)")
+      or " (cdnctl call --list lists them)")
+  end
   return found
 end
 
@@ -69,8 +75,33 @@ function M.list()
   return 0
 end
 
-local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv] [--yes] [--dry-run]\n"
+local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua] [--yes] [--dry-run]\n"
   .. "       cdnctl call --list\n"
+  .. "       cdnctl call OP --help\n"
+
+local HELP = USAGE .. [[
+
+Calls one binding and prints its result. The words after OP are the
+binding's arguments:
+  positional ARGs   the binding's own arguments, in order (a domain, a site
+                    id, a site URL, a sub-key), as help "OP" names them;
+  name=value        a field of the binding's table argument (config-update's
+                    webp, avif...; change_key's label, allowed, site_limit) or
+                    an option every binding takes (timeout, attempts,
+                    deadline) or one of its own (both, refresh, replace);
+                    true/false for booleans. Keys never go on the command
+                    line: the environment or a profile gives them.
+Examples:
+  cdnctl call shortpixel.read_domain example.com refresh=true
+  cdnctl call easyio.update_site_config 17 webp=true avif=false
+  cdnctl call shortpixel.purge_cdn_cache_bulk example.com both=true --yes
+  cdnctl call --dry-run easyio.remove_site 17
+Output: --output json (default; indented on a terminal), table (columns),
+csv, or lua (the prompt's form). Operations that destroy or cost ask first
+on a terminal (--yes skips the question); --dry-run prints the requests and
+sends nothing. cdnctl call --list lists the operations; cdnctl call OP --help
+explains one. Exit: 0 done, 1 the service or the network said no, 2 usage.
+]]
 
 local function fail(msg) io.stderr:write("cdnctl call: ", msg, "\n"); return 2 end
 
@@ -91,13 +122,13 @@ local function parse_flags(args)
     elseif a:match("^%-%-output=") then flags.output = a:match("=(.*)")
     elseif a == "--yes" then flags.yes = true
     elseif a == "--dry-run" then flags.dry_run = true
-    elseif a == "--help" or a == "-h" then io.stdout:write(USAGE); return nil, 0
+    elseif a == "--help" or a == "-h" then flags.help = true
     else words[#words + 1] = a end
     i = i + 1
   end
   local f = flags.output
-  if f and f ~= "json" and f ~= "table" and f ~= "csv" then
-    return nil, fail("--output must be json, table or csv, not '" .. tostring(f) .. "'")
+  if f and f ~= "json" and f ~= "table" and f ~= "csv" and f ~= "lua" then
+    return nil, fail("--output must be json, table, csv or lua, not '" .. tostring(f) .. "'")
   end
   return flags, words
 end
@@ -165,14 +196,19 @@ local function run(op, raw, opts, out_format)
   if next(opts) then argv[#argv + 1] = opts end
   local okcall, result, cerr = pcall(op.fn, table.unpack(argv))
   if not okcall then return fail(tostring(result)) end
+  local status = 0
   if result == nil then
     io.stderr:write("cdnctl: ", tostring(cerr), "\n")
-    return cerr and cerr.kind == "invalid" and 2 or 1
+    if not (type(cerr) == "table" and type(cerr.results) == "table" and next(cerr.results)) then
+      return cerr and cerr.kind == "invalid" and 2 or 1
+    end
+    result, status = cerr.results, 1 -- both = true: print what succeeded
   end
   local fmt = out_format or "json"
   local text
   if fmt == "json" then text = output.json(result, fs.isatty(1) and "  " or nil) .. "\n"
   elseif fmt == "csv" then text = output.csv(result)
+  elseif fmt == "lua" then text = output.lua(result)
   else text = output.table(result) end
   local new_key = SHOW_ONCE[op.full] and result[SHOW_ONCE[op.full]]
   if type(new_key) == "string" and check.key(new_key) then
@@ -183,16 +219,20 @@ local function run(op, raw, opts, out_format)
     return 0
   end
   io.stdout:write(text)
-  return 0
+  return status
 end
 
 -- M.main(args) where args are the words after "call".
 function M.main(args)
   local flags, words = parse_flags(args)
   if not flags then return words end
-  if #words == 0 then return fail("an operation is needed (cdnctl call --list lists them)") end
+  if #words == 0 then
+    if flags.help then io.stdout:write(HELP); return 0 end
+    return fail("an operation is needed (cdnctl call --list lists them)")
+  end
   local op, err = find_op(words[1])
   if not op then return fail(err) end
+  if flags.help then help.help(op.name == words[1] and op.name or op.full); return 0 end
   local raw, opts = parse_words(op, words)
   if not raw then return opts end
   if flags.dry_run then return dryrun.run(op, raw, opts) end
