@@ -23,8 +23,8 @@ local script = require "cdnctl.script"
 local csv = require "cdnctl.csv"
 local check = require "cdnctl.check"
 
-local USAGE = "usage: cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] DOMAIN...\n"
-  .. "       cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] --from FILE"
+local USAGE = "usage: cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] [--json] DOMAIN...\n"
+  .. "       cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] [--json] --from FILE"
 
 local HELP = USAGE .. [[
 
@@ -50,6 +50,8 @@ Options:
                    without a terminal (cron) it purges nothing and exits 2
                    unless --yes is given
   --dry-run        list the hosts that would be purged; send nothing
+  --json           one JSON document on stdout (hosts with their state and
+                   message, counts, bad inputs); the human lines go to stderr
 
 The key: SHORTPIXEL_API_KEY, else the profile. Each host's result is printed,
 then the hosts that are not associated with the key. After Ctrl-C the hosts
@@ -62,7 +64,7 @@ for _, a in ipairs(argv) do
   if a == "--help" or a == "-h" then io.stdout:write(HELP, "\n"); cdnctl.exit(0) end
 end
 local SPEC = { ["--storage"] = "flag", ["--concurrency"] = "integer", ["--from"] = "value", ["--profile"] = "value",
-  ["--yes"] = "flag", ["--dry-run"] = "flag" }
+  ["--yes"] = "flag", ["--dry-run"] = "flag", ["--json"] = "flag" }
 local opts = script.args(argv, SPEC, USAGE)
 
 local function usage_error(msg)
@@ -167,13 +169,32 @@ local what = opts.storage and "ShortPixel storage only (purge-storage-bulk)"
   or "CDN cache and ShortPixel storage (purge-cdn-cache-bulk)"
 local width = 0
 for _, it in ipairs(items) do width = math.max(width, #it.host) end
+-- Human lines go to stdout, or to stderr when stdout is the JSON document.
+local human = opts.json and io.stderr or io.stdout
+local function json_out(doc)
+  if not opts.json then return end
+  local json = require "cdnctl.json"
+  for _, k in ipairs { "hosts", "bad", "not_associated" } do
+    if doc[k] and #doc[k] == 0 then doc[k] = json.empty_array end
+  end
+  local ok, err = io.stdout:write(json.encode(doc), "\n")
+  if not ok then io.stderr:write("cannot write the JSON to stdout: ", tostring(err), "\n"); cdnctl.exit(1) end
+end
+local function bad_list()
+  local out = {}
+  for _, b in ipairs(bad) do out[#out + 1] = { source = b.source, message = b.message } end
+  return out
+end
+
 local function line(state, it, message)
-  io.stdout:write(string.format("%-14s %-" .. width .. "s  (%s)%s\n", state, it.host, it.source, message and ("  " .. message) or ""))
+  human:write(string.format("%-14s %-" .. width .. "s  (%s)%s\n", state, it.host, it.source, message and ("  " .. message) or ""))
 end
 
 if opts.dry_run then
-  io.stdout:write(string.format("dry run: would purge %s for %d hosts; nothing is sent\n", what, #items))
-  for _, it in ipairs(items) do line("would purge", it) end
+  human:write(string.format("dry run: would purge %s for %d hosts; nothing is sent\n", what, #items))
+  local hosts = {}
+  for _, it in ipairs(items) do line("would purge", it); hosts[#hosts + 1] = { host = it.host, source = it.source } end
+  json_out { dry_run = true, mode = opts.storage and "storage" or "cdn", hosts = hosts, bad = bad_list() }
   cdnctl.exit(#bad == 0 and script.EXIT_OK or script.EXIT_FAILED)
 end
 if #items > 0 then
@@ -183,7 +204,7 @@ if #items > 0 then
   local question = op.confirm:gsub("{hosts}", function() return script.hosts_text(hosts) end)
   if not script.confirm(question, opts.yes) then cdnctl.exit(script.EXIT_USAGE) end
 end
-io.stdout:write(string.format("purging %s for %d hosts\n", what, #items))
+human:write(string.format("purging %s for %d hosts\n", what, #items))
 
 -- After a refusal, is the host not this key's? Decided from what public
 -- clients show the service answers (../shared/api-evidence.md), never from
@@ -218,19 +239,23 @@ end, {
 -- A host with neither a result nor an error was never started: Ctrl-C
 -- stopped the run first. It is "not tried", not "failed".
 local counts = { purged = 0, ["not associated"] = 0, failed = 0, ["not tried"] = 0 }
-local unassoc = {}
+local unassoc, json_hosts = {}, {}
 for i, it in ipairs(items) do
   local r = results[i] or (errs[i] and { state = "failed", message = errs[i] })
     or { state = "not tried", message = "interrupted before it was sent" }
   counts[r.state] = counts[r.state] + 1
   if r.state == "not associated" then unassoc[#unassoc + 1] = it.host end
   line(r.state, it, r.message)
+  json_hosts[#json_hosts + 1] = { host = it.host, source = it.source, state = r.state, message = r.message }
 end
 local not_tried = counts["not tried"] > 0 and string.format(", %d not tried (interrupted)", counts["not tried"]) or ""
-io.stdout:write(string.format("%d hosts: %d purged, %d not associated with the key, %d failed%s; %d bad inputs\n",
+human:write(string.format("%d hosts: %d purged, %d not associated with the key, %d failed%s; %d bad inputs\n",
   #items, counts.purged, counts["not associated"], counts.failed, not_tried, #bad))
 if #unassoc > 0 then
-  io.stdout:write("not associated with the key: ", table.concat(unassoc, " "), "\n")
+  human:write("not associated with the key: ", table.concat(unassoc, " "), "\n")
 end
+json_out { mode = opts.storage and "storage" or "cdn", hosts = json_hosts, bad = bad_list(), not_associated = unassoc,
+  counts = { purged = counts.purged, not_associated = counts["not associated"], failed = counts.failed,
+             not_tried = counts["not tried"], bad_inputs = #bad } }
 local all_ok = counts.purged == #items and #bad == 0
 cdnctl.exit(all_ok and script.EXIT_OK or script.EXIT_FAILED)

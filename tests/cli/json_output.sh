@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# --json on the ready scripts: one JSON document on stdout, the human text on stderr.
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
+export HOME=$T XDG_CONFIG_HOME=$T/config SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-0001
+start_sandbox sb --pending 0
+use "$SURL"
+"$BIN" -e 'assert(shortpixel.add_domain("j.example.com")); assert(shortpixel.add_domain("www.j.example.com"))
+assert(shortpixel.add_domain("k.example.com", { key = "spDemoOther000000002" }))' >/dev/null 2>&1 || { echo "setup failed"; exit 1; }
+
+"$BIN" "$SRC/scripts/purge.lua" --json --yes j.example.com k.example.com "bad name" >"$T/out" 2>"$T/err"; st=$?
+python3 - "$T/out" >"$T/check" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = {h["host"]: h["state"] for h in d["hosts"]}
+assert st == {"j.example.com": "purged", "www.j.example.com": "purged", "k.example.com": "not associated", "www.k.example.com": "not associated"}, st
+assert d["counts"]["purged"] == 2 and len(d["bad"]) == 1 and d["bad"][0]["source"] == "argument 5", d
+print("ok")
+PY
+[ $st = 3 ] && [ "$(cat "$T/check")" = ok ] && grep -q "^purging " "$T/err" \
+  && ok "purge.lua --json: one JSON document on stdout, the human lines on stderr" || bad "purge --json ($st)" "$(cat "$T/check" "$T/out" "$T/err")"
+"$BIN" "$SRC/scripts/purge.lua" --json --dry-run j.example.com >"$T/out" 2>"$T/err"; st=$?
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["dry_run"] and [h["host"] for h in d["hosts"]] == ["j.example.com","www.j.example.com"] else 1)' "$T/out" \
+  && [ $st = 0 ] && ok "purge.lua --json --dry-run: the hosts it would purge, as JSON" || bad "purge --json --dry-run ($st)" "$(cat "$T/out" "$T/err")"
+finish
