@@ -12,6 +12,7 @@
 -- order. Anything else yielded is refused: that item fails.
 
 local http = require "cdnctl.http"
+local bucket = require "cdnctl.bucket"
 local host = require "cdnctl.host"
 local fs = require "cdnctl.fs"
 local redact = require "cdnctl.redact"
@@ -55,11 +56,9 @@ function M.before_request()
   local s = current
   if not s or not s.rate or not in_worker() then return end
   while true do
-    local now = http.now()
-    s.tokens = math.min(s.burst, s.tokens + (now - s.last) * s.rate)
-    s.last = now
-    if s.tokens >= 1 then s.tokens = s.tokens - 1; return end
-    pause((1 - s.tokens) / s.rate)
+    local wait = bucket.take(s.bucket, http.now())
+    if wait == 0 then return end
+    pause(wait)
   end
 end
 
@@ -294,7 +293,7 @@ function M.parallel(items, fn, opts)
     results = {}, errs = {}, tracebacks = {},
     workers = {}, live = 0, waiting = {}, sleepers = {},
     total = iter and math.huge or #items, done = 0, failed = 0, stop = false, next = 1,
-    rate = opts.rate, tokens = 1, burst = math.max(1, opts.rate or 1), last = http.now(),
+    rate = opts.rate, bucket = opts.rate and bucket.new(opts.rate, http.now()),
     started = http.now(), drawn = 0,
     progress = opts.progress ~= false and not M.quiet and fs.isatty(2),
   }
