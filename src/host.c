@@ -153,18 +153,11 @@ static int host_lua_no_core_dumps(lua_State *L) {
   return 1;
 }
 
-static int host_lua_exit(lua_State *L) {
-  int code = (int)luaL_optinteger(L, 1, 0);
-  fflush(stdout);
-  fflush(stderr);
-  _exit(code);
-}
-
 static int host_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"sigint_quits", host_lua_sigint_quits},
     {"traceback", host_lua_traceback},
-    {"no_core_dumps", host_lua_no_core_dumps}, {"exit", host_lua_exit}, {NULL, NULL}};
+    {"no_core_dumps", host_lua_no_core_dumps}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);
   lua_setfield(L, -2, "version");

@@ -592,7 +592,6 @@ static int http_lua_sleep(lua_State *L) {
 }
 
 static int http_lua_now(lua_State *L) { lua_pushnumber(L, http_now()); return 1; }
-static int http_lua_pending(lua_State *L) { lua_pushinteger(L, http_getctx(L)->inflight); return 1; }
 /* http.debug([level]) -> level: 0 off, 1 one line per request, 2 also
  * libcurl's verbose output (masked). true means 1. */
 static int http_lua_debug(lua_State *L) {
@@ -606,13 +605,6 @@ static int http_lua_debug(lua_State *L) {
   lua_pushboolean(L, 0);
   return 1;
 }
-/* http.interrupted() -> boolean: Ctrl-C pressed since the last check (clears it) */
-static int http_lua_interrupted(lua_State *L) {
-  lua_pushboolean(L, host_interrupted);
-  host_interrupted = 0;
-  return 1;
-}
-
 static int http_ctx_gc(lua_State *L) {
   http_ctx *c = lua_touserdata(L, 1);
   if (c->multi) curl_multi_cleanup(c->multi); /* transfers were collected first (created later) */
@@ -623,8 +615,8 @@ static int http_ctx_gc(lua_State *L) {
 int luaopen_cdnctl_http(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"request", http_lua_request}, {"wait", http_lua_wait}, {"adopt", http_lua_adopt},
-    {"sleep", http_lua_sleep}, {"now", http_lua_now}, {"pending", http_lua_pending},
-    {"debug", http_lua_debug}, {"interrupted", http_lua_interrupted},
+    {"sleep", http_lua_sleep}, {"now", http_lua_now},
+    {"debug", http_lua_debug},
     {"awaitable", http_lua_awaitable}, {"cancel", http_lua_cancel}, {"remaining", http_lua_remaining},
     {NULL, NULL}};
   lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
