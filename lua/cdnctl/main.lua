@@ -225,6 +225,12 @@ function M.main(argv)
   end
   require("cdnctl.har").close()
   if sandbox then sandbox:stop() end
+  -- a full disk or a closed pipe on stdout is a failure, never a silent success
+  local flushed, ferr = require("cdnctl.fs").flush_stdout()
+  if not flushed then
+    io.stderr:write("cdnctl: ", ferr, "\n")
+    if status == 0 then status = 1 end
+  end
   return status
 end
 
