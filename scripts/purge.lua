@@ -114,8 +114,8 @@ local function read_csv(path, text)
 end
 
 if opts.from then
-  local text, rerr = script.read_file(opts.from)
-  if not text then usage_error("cannot read " .. opts.from .. ": " .. tostring(rerr)) end
+  local text, rerr = script.read_input(opts.from)
+  if not text then script.refuse("--from: cannot read " .. tostring(rerr)) end
   -- A CSV when its first meaningful line is a header: it has a comma or is 'domain'.
   local first
   for line in text:gsub("^\239\187\191", ""):gmatch("[^\r\n]+") do

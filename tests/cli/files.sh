@@ -58,6 +58,20 @@ report --csv "$T/fifo"
 wait $catpid
 [ $st = 0 ] && [ -p "$T/fifo" ] && grep -q '^record,' "$T/fifo.out" && ok "a FIFO with a reader is written in place" \
   || bad "fifo with a reader ($st)" "$(cat "$T/err"; ls -l "$T/fifo")"
+refused "a FIFO nobody reads" --csv "$T/fifo"
+[ -p "$T/fifo" ] && ok "the FIFO is still a FIFO" || bad "the FIFO was replaced"
+
+# --- what is never written -----------------------------------------------------
+mkdir "$T/dir"
+refused "a directory" --html "$T/dir"
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$T/sock"
+refused "a socket" --json "$T/sock"
+[ -S "$T/sock" ] && ok "the socket is still a socket" || bad "the socket was replaced"
+mknod "$T/blk" b 7 200
+refused "a block device" --csv "$T/blk"
+[ -b "$T/blk" ] && ok "the block device is still one" || bad "the block device was replaced"
+refused "a missing folder" --html "$T/nowhere/r.html"
+refused "a file in place of a folder" --html "$T/d.csv/r.html"
 
 # --- regular files and links ---------------------------------------------------------
 printf 'old\n' >"$T/r.csv"; chmod 640 "$T/r.csv"; ln "$T/r.csv" "$T/r.hardlink"
@@ -78,8 +92,25 @@ report --json "$T/dangling.json"
 [ $st = 0 ] && [ -L "$T/dangling.json" ] && grep -q '"hosts"' "$T/real/dangling.json" \
   && ok "a dangling symlink: its target is created, the link stays" || bad "dangling ($st)" "$(cat "$T/err"; ls -l "$T" "$T/real")"
 
+# --- the input and the other outputs ---------------------------------------------------
+refused "two outputs to one file" --csv "$T/same" --json "$T/same"
+ln -s same2 "$T/same2.link"
+refused "two outputs to one new file through a symlink" --csv "$T/same2" --json "$T/same2.link"
+cp "$T/d.csv" "$T/in.csv"; IN=$T/in.csv
+refused "an output onto the input" --csv "$T/in.csv"
+ln "$T/in.csv" "$T/in.hardlink"
+refused "an output onto a hard link of the input" --json "$T/in.hardlink"
+cmp -s "$T/d.csv" "$T/in.csv" && ok "the input is intact" || bad "input changed" "$(cat "$T/in.csv")"
+IN=$T/d.csv
+
 # --- --har ---------------------------------------------------------------------------
 n0=$(requests)
+timeout 20 "$BIN" --har "$T/x.json" "$REPORT" "$T/d.csv" --json "$T/x.json" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && [ "$(requests)" = "$n0" ] && ok "--har and --json on one file: refused before any request" || bad "har = json ($st)" "$(cat "$T/err")"
+cp "$T/d.csv" "$T/hin.csv"
+timeout 20 "$BIN" --har "$T/hin.csv" "$REPORT" "$T/hin.csv" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && [ "$(requests)" = "$n0" ] && cmp -s "$T/d.csv" "$T/hin.csv" \
+  && ok "--har onto the script's input: refused, the input intact" || bad "har = input ($st)" "$(cat "$T/err"; head -2 "$T/d.csv")"
 mkfifo "$T/fifo2"
 timeout 10 "$BIN" --har "$T/fifo2" -e 'assert(shortpixel.read_domain("example.com"))' >"$T/out" 2>"$T/err"; st=$?
 [ $st = 2 ] && [ "$(requests)" = "$n0" ] && ok "--har to a FIFO nobody reads: refused at once" || bad "har fifo ($st)" "$(cat "$T/err")"
@@ -95,4 +126,29 @@ mknod "$T/null2" c 1 3
 timeout 30 "$BIN" "$SRC/scripts/onboard.lua" "$T/d.csv" --out "$T/null2" --journal "$T/j" >"$T/out" 2>"$T/err"; st=$?
 [ -c "$T/null2" ] && ok "onboard --out a character device: written in place ($st)" || bad "onboard --out device ($st)" "$(cat "$T/err")"
 
+# --- inputs ------------------------------------------------------------------------------
+n0=$(requests)
+report_in() { timeout 20 "$BIN" "$REPORT" "$1" >"$T/out" 2>"$T/err"; st=$?; }
+report_in "$T/dir"
+[ $st = 2 ] && grep -q 'is a directory' "$T/err" && [ "$(requests)" = "$n0" ] \
+  && ok "report: a directory as input is refused ($(cat "$T/err" | head -1))" || bad "report dir input ($st)" "$(cat "$T/err")"
+# bounded: without the cap, /dev/zero would climb to out of memory
+limit() { if [ -n "${CDNCTL_SANITIZE:-}" ] && [ "$CDNCTL_SANITIZE" != OFF ]; then "$@"; else (ulimit -v 1000000; "$@"); fi; }
+limit timeout 20 "$BIN" "$PURGE" --from /dev/zero >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -q 'not a text file' "$T/err" && [ "$(requests)" = "$n0" ] \
+  && ok "purge --from /dev/zero fails at once ($(head -1 "$T/err"))" || bad "/dev/zero ($st)" "$(head -c 300 "$T/err")"
+timeout 20 "$BIN" "$PURGE" --from "$T/dir" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -q 'is a directory' "$T/err" && ok "purge --from a directory is refused" || bad "purge dir ($st)" "$(cat "$T/err")"
+truncate -s 65M "$T/big.csv"
+limit timeout 20 "$BIN" "$PURGE" --from "$T/big.csv" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && grep -q '64 MiB' "$T/err" && [ "$(requests)" = "$n0" ] \
+  && ok "an input over 64 MiB is refused ($(head -1 "$T/err"))" || bad "big input ($st)" "$(head -c 300 "$T/err")"
+
+# --- standard output is checked ------------------------------------------------------------
+timeout 20 "$BIN" "$KEYS" create --label full >/dev/full 2>"$T/err"; st=$?
+[ $st != 0 ] && ! grep -q 'printed this once' "$T/err" && grep -q 'created sub-key \*\*\*\*' "$T/err" \
+  && ok "keys.lua create > /dev/full: exit $st, no claim, the key it made reported masked" || bad "create > /dev/full ($st)" "$(cat "$T/err")"
+grep -q 'list --show-keys' "$T/err" && ok "and it says how to see the key" || bad "no way to the key" "$(cat "$T/err")"
+timeout 20 "$BIN" "$PURGE" example.com >/dev/full 2>"$T/err"; st=$?
+[ $st = 1 ] && grep -q 'standard output' "$T/err" && ok "purge.lua > /dev/full: exit 1, says so" || bad "purge > /dev/full ($st)" "$(cat "$T/err")"
 finish
