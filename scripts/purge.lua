@@ -37,7 +37,8 @@ Options:
   --from FILE      the domains from FILE: one per line (blank lines and
                    # comments skipped), or a CSV with a header and a 'domain'
                    column (optional columns: 'service' -- rows for easyio only
-                   are skipped -- and 'shortpixel_key', a per-client key)
+                   are skipped -- and 'shortpixel_key', a per-client key); at
+                   most 64 MiB of text
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
 
