@@ -119,8 +119,10 @@ end
 -- symbolic link is followed and stays.
 
 -- M.refuse(message): a path or an input cdnctl will not use: the message
--- on stderr, exit 2 (usage), before any work.
+-- on stderr, exit 2 (usage), before any work (a --har not started yet is
+-- not written either).
 function M.refuse(message)
+  require("cdnctl.har").abandon()
   io.stderr:write(message, "\n")
   cdnctl.exit(M.EXIT_USAGE)
 end

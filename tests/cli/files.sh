@@ -111,6 +111,8 @@ cp "$T/d.csv" "$T/hin.csv"
 timeout 20 "$BIN" --har "$T/hin.csv" "$REPORT" "$T/hin.csv" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 2 ] && [ "$(requests)" = "$n0" ] && cmp -s "$T/d.csv" "$T/hin.csv" \
   && ok "--har onto the script's input: refused, the input intact" || bad "har = input ($st)" "$(cat "$T/err"; head -2 "$T/d.csv")"
+timeout 20 "$BIN" --har "$T/refused.har" "$REPORT" "$T/d.csv" --csv "$T/dir" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && [ ! -e "$T/refused.har" ] && ok "a run refused for its paths writes no HAR" || bad "refused run's HAR ($st)" "$(cat "$T/err"; ls -l "$T/refused.har")"
 mkfifo "$T/fifo2"
 timeout 10 "$BIN" --har "$T/fifo2" -e 'assert(shortpixel.read_domain("example.com"))' >"$T/out" 2>"$T/err"; st=$?
 [ $st = 2 ] && [ "$(requests)" = "$n0" ] && ok "--har to a FIFO nobody reads: refused at once" || bad "har fifo ($st)" "$(cat "$T/err")"
