@@ -570,7 +570,7 @@ static int fs_lua_flush_stdout(lua_State *L) {
   if (fflush(stdout) != 0 || ferror(stdout)) {
     int e = errno;
     lua_pushnil(L);
-    lua_pushfstring(L, "cannot write to standard output: %s", e ? strerror(e) : "a write failed");
+    lua_pushfstring(L, "cannot write to standard output: %s", e ? strerror(e) : "an earlier write failed");
     return 2;
   }
   lua_pushboolean(L, 1);

@@ -225,7 +225,13 @@ function M.main(argv)
   end
   require("cdnctl.har").close()
   if sandbox then sandbox:stop() end
-  -- a full disk or a closed pipe on stdout is a failure, never a silent success
+  return status
+end
+
+-- The exit status of M.main(argv), where a failed write to standard output
+-- (a full disk, a closed pipe) is a failure, never a silent success.
+local function main(argv)
+  local status = M.main(argv)
   local flushed, ferr = require("cdnctl.fs").flush_stdout()
   if not flushed then
     io.stderr:write("cdnctl: ", ferr, "\n")
@@ -234,4 +240,4 @@ function M.main(argv)
   return status
 end
 
-return M.main
+return main

@@ -153,4 +153,6 @@ timeout 20 "$BIN" "$KEYS" create --label full >/dev/full 2>"$T/err"; st=$?
 grep -q 'list --show-keys' "$T/err" && ok "and it says how to see the key" || bad "no way to the key" "$(cat "$T/err")"
 timeout 20 "$BIN" "$PURGE" example.com >/dev/full 2>"$T/err"; st=$?
 [ $st = 1 ] && grep -q 'standard output' "$T/err" && ok "purge.lua > /dev/full: exit 1, says so" || bad "purge > /dev/full ($st)" "$(cat "$T/err")"
+"$BIN" --version >/dev/full 2>"$T/err"; st=$?
+[ $st = 1 ] && grep -q 'cannot write to standard output' "$T/err" && ok "cdnctl --version > /dev/full: exit 1" || bad "--version > /dev/full ($st)" "$(cat "$T/err")"
 finish
