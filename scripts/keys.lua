@@ -177,10 +177,19 @@ elseif cmd == "create" then
   local key = r.sub_key
   if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end
   -- The key first: whatever happens next, this is the only time it is shown.
-  cdnctl.write_unmasked(io.stdout, key, "\n")
-  io.stdout:flush()
+  -- Its write is checked: a full disk or a closed pipe loses it, and then
+  -- nothing claims it was printed (the key exists: list --show-keys shows it).
+  local printed, perr = script.write_stdout_unmasked(key, "\n")
   redact.add(key)
   local c, cerr = easyio.change_key(key, fields)
+  if not printed then
+    io.stderr:write("created sub-key ", short(key), c and (" with " .. describe(c)) or "",
+      ", but could not print it: ", tostring(perr), "\n",
+      c and "" or ("and setting " .. describe(fields) .. " failed: " .. tostring(cerr) .. "\n"),
+      "see the key with: cdnctl scripts/keys.lua list --show-keys (or remove it: cdnctl scripts/keys.lua remove ",
+      short(key), ")\n")
+    cdnctl.exit(1)
+  end
   if not c then
     failed("created sub-key " .. short(key) .. " (printed above, once), but setting " .. describe(fields)
       .. " failed: " .. tostring(cerr) .. "\nretry with: cdnctl scripts/keys.lua change " .. short(key)

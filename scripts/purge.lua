@@ -42,7 +42,8 @@ Options:
   --from FILE      the domains from FILE: one per line (blank lines and
                    # comments skipped), or a CSV with a header and a 'domain'
                    column (optional columns: 'service' -- rows for easyio only
-                   are skipped -- and 'shortpixel_key', a per-client key)
+                   are skipped -- and 'shortpixel_key', a per-client key); at
+                   most 64 MiB of text
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
   --yes            purge without asking. On a terminal, purge.lua asks first
@@ -130,8 +131,8 @@ local function read_csv(path, text)
 end
 
 if opts.from then
-  local text, rerr = script.read_file(opts.from)
-  if not text then usage_error("cannot read " .. opts.from .. ": " .. tostring(rerr)) end
+  local text, rerr = script.read_input(opts.from)
+  if not text then script.refuse("--from: cannot read " .. tostring(rerr)) end
   -- A CSV when its first meaningful line is a header: it has a comma or is 'domain'.
   local first
   for line in text:gsub("^\239\187\191", ""):gmatch("[^\r\n]+") do

@@ -52,7 +52,8 @@ its www).
   --profile NAME   use this profile's keys
 
 Keys: SHORTPIXEL_API_KEY and EASYIO_API_KEY, else the profile; without an
-Easy IO key the Easy IO part is skipped. Files are written atomically. Units
+Easy IO key the Easy IO part is skipped. Output files are checked before
+the first request and written atomically (a device or a FIFO in place). Units
 on the terminal and the page are decimal (1 GB = 10^9 bytes). NO_COLOR turns
 colours off. Exit status: 0 everything read, 3 some hosts, rows or sites could
 not be read (listed with the reason), 2 usage.]]
@@ -74,10 +75,14 @@ if #pos ~= 1 then usage_error(#pos == 0 and "a DOMAINS.csv file is needed" or "o
 local ok, perr = script.use_profile(opts.profile)
 if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
 
+-- The outputs, checked before anything is read or sent (script.outputs).
+local outs, oerr = script.outputs({ ["--csv"] = opts.csv, ["--json"] = opts.json, ["--html"] = opts.html }, { pos[1] })
+if not outs then script.refuse(oerr) end
+
 -- Reading the CSV ------------------------------------------------------------
 
-local text, rerr = script.read_file(pos[1])
-if not text then usage_error("cannot read " .. pos[1] .. ": " .. tostring(rerr)) end
+local text, rerr = script.read_input(pos[1])
+if not text then script.refuse("cannot read " .. tostring(rerr)) end
 local rows, header = csv.parse_table(text)
 if not rows then usage_error(pos[1] .. ": " .. header) end
 local has = {}
@@ -833,11 +838,14 @@ local function html_text()
   return table.concat(h)
 end
 
-local outputs = { { opts.csv, csv_text }, { opts.json, json_text }, { opts.html, html_text } }
+-- Each output by the rules it was checked by: a file replaced atomically,
+-- a device or a FIFO written in place.
+local outputs = { { "--csv", opts.csv, csv_text }, { "--json", opts.json, json_text }, { "--html", opts.html, html_text } }
 for _, o in ipairs(outputs) do
-  if o[1] then
-    local okw, werr = fs.write_atomic(o[1], o[2]())
-    if not okw then io.stderr:write("cannot write ", o[1], ": ", tostring(werr), "\n"); cdnctl.exit(1) end
+  local out = outs[o[1]]
+  if out then
+    local okw, werr = out:replace(o[3]())
+    if not okw then io.stderr:write(o[1], ": ", tostring(werr), "\n"); cdnctl.exit(1) end
   end
 end
 
@@ -845,6 +853,6 @@ io.stdout:write(string.format("\n%d domains (%d hosts): %d hosts not read, %d ba
   #domains, #hosts, failed_hosts, failed_rows,
   ez.skipped and "skipped" or ez.error and "not read" or (#ez.sites .. " sites, " .. failed_sites .. " not read")))
 local written = {}
-for _, o in ipairs(outputs) do if o[1] then written[#written + 1] = o[1] end end
+for _, o in ipairs(outputs) do if o[2] then written[#written + 1] = o[2] end end
 if #written > 0 then io.stdout:write("written: ", table.concat(written, ", "), "\n") end
 cdnctl.exit(any_failed and script.EXIT_FAILED or script.EXIT_OK)

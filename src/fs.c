@@ -1,16 +1,31 @@
 /*
  * fs.c: the few file operations Lua's io library lacks and cdnctl needs so
- * that no file is ever left half-written: atomic replacement (temporary
- * file, fsync, rename, fsync of the folder), fsync of an open file, and opening an
- * output by the file-safety rules (fs.open_output).
+ * that no file is ever destroyed or left half-written. Every output goes
+ * through one set of rules (fs.check_output, a cdnctl.Output):
+ *   - a character device (/dev/null, a terminal) and a FIFO that has a
+ *     reader are written in place; so is the regular file a descriptor's
+ *     name stands for (/dev/stdout, /dev/fd/N redirected to a file: written
+ *     through a duplicate of the descriptor, at the shell's offset);
+ *   - a FIFO nobody reads, a socket, a block device, a directory, a file in
+ *     a folder that does not exist or cannot be written: refused, before
+ *     anything is written;
+ *   - a regular file is replaced atomically (temporary file next to it,
+ *     fsync, rename, fsync of the folder) and keeps its mode (and, for root,
+ *     its owner); a new file gets the caller's mode (0644 by default);
+ *   - a symbolic link is followed: its target is replaced, the link stays.
+ * Inputs are read whole with a cap (fs.read), a directory refused. Also:
+ * fsync of an open file, stat, mkdir -p, isatty, the check of stdout.
  */
+#define _XOPEN_SOURCE 700 /* realpath, fchown, S_ISSOCK */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "host.h"
 
@@ -19,38 +34,6 @@ static int fs_fail(lua_State *L, const char *what, const char *path) {
   lua_pushnil(L);
   lua_pushfstring(L, "%s %s: %s", what, path, strerror(e));
   return 2;
-}
-
-/* fs.write_atomic(path, data [, mode]) -> true | nil, message
- * Readers see the old file or the new one, never a part. */
-static int fs_lua_write_atomic(lua_State *L) {
-  size_t len;
-  const char *path = luaL_checkstring(L, 1);
-  const char *data = luaL_checklstring(L, 2, &len);
-  mode_t mode = (mode_t)luaL_optinteger(L, 3, 0644);
-  size_t plen = strlen(path);
-  char *tmp = lua_newuserdatauv(L, plen + 16, 0); /* scratch owned by Lua */
-  snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) return fs_fail(L, "cannot create a temporary file for", path);
-  fchmod(fd, mode);
-  size_t off = 0;
-  while (off < len) {
-    ssize_t n = write(fd, data + off, len - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) { int e = errno; close(fd); unlink(tmp); errno = e; return fs_fail(L, "cannot write", path); }
-    off += (size_t)n;
-  }
-  if (fsync(fd) != 0) { int e = errno; close(fd); unlink(tmp); errno = e; return fs_fail(L, "cannot fsync", path); }
-  close(fd);
-  if (rename(tmp, path) != 0) { int e = errno; unlink(tmp); errno = e; return fs_fail(L, "cannot rename into", path); }
-  /* make the rename itself durable */
-  char *dircopy = lua_newuserdatauv(L, plen + 1, 0);
-  memcpy(dircopy, path, plen + 1);
-  int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) { fsync(dfd); close(dfd); }
-  lua_pushboolean(L, 1);
-  return 1;
 }
 
 /* fs.fsync(file) -> true | nil, message: flush a Lua file handle to disk */
@@ -62,12 +45,17 @@ static int fs_lua_fsync(lua_State *L) {
   return 1;
 }
 
-/* fs.stat(path) -> {mode = perms, size = n, type = "file"|"dir"|"other"} | nil, message */
+/* fs.stat(path) -> {mode = perms, size = n, type = "file"|"dir"|"other",
+ * device = is a character device, id = "dev:inode"} | nil, message */
 static int fs_lua_stat(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   struct stat st;
   if (stat(path, &st) != 0) return fs_fail(L, "cannot stat", path);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 5);
+  lua_pushboolean(L, S_ISCHR(st.st_mode));
+  lua_setfield(L, -2, "device");
+  lua_pushfstring(L, "%I:%I", (lua_Integer)st.st_dev, (lua_Integer)st.st_ino);
+  lua_setfield(L, -2, "id");
   lua_pushinteger(L, st.st_mode & 07777);
   lua_setfield(L, -2, "mode");
   lua_pushinteger(L, (lua_Integer)st.st_size);
@@ -96,70 +84,517 @@ static int fs_lua_mkdir_p(lua_State *L) {
   return 1;
 }
 
-/* Closes a stream opened by fs.open_output (the io library's __close/__gc
- * call it through luaL_Stream.closef). */
-static int fs_io_close(lua_State *L) {
-  luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
-  int res = fclose(p->f);
-  return luaL_fileresult(L, res == 0, NULL);
-}
-
-/* fs.open_output(path) -> file, kind | nil, message
- * Opens a file that will hold secrets' neighbours (a HAR, a log) for writing,
- * by the file-safety rules: a symlink is followed; a character device
- * (/dev/null, /dev/stdout) or a FIFO is written in place (kind "stream": no
- * seeking), and so is whatever a name under /dev/ stands for (/dev/stdout
- * redirected to a file: appended to, as the shell's descriptor is); a
- * directory, socket or block device is refused; a regular file is created
- * or truncated with mode 0600 (kind "file"). The type is checked
- * again on the open descriptor, so a swap between stat and open is caught. */
-static int fs_lua_open_output(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  struct stat st;
-  int exists = stat(path, &st) == 0;
-  if (!exists && errno != ENOENT) return fs_fail(L, "cannot stat", path);
-  if (exists && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s is a %s, not a file", path,
-                    S_ISDIR(st.st_mode) ? "directory" : S_ISSOCK(st.st_mode) ? "socket" : "block device or other special file");
-    return 2;
-  }
-  /* /dev/stdout, /dev/fd/N: the shell's redirection decided already; append
-   * to whatever it is, as the shell's own descriptor does. */
-  int in_dev = exists && strncmp(path, "/dev/", 5) == 0;
-  int regular = !in_dev && (!exists || S_ISREG(st.st_mode));
-  int flags = O_WRONLY | O_CLOEXEC | O_NOCTTY | (regular ? O_CREAT | O_TRUNC : O_APPEND);
-  int fd = open(path, flags, 0600);
-  if (fd < 0) return fs_fail(L, "cannot open", path);
-  if (fstat(fd, &st) != 0 || (regular ? !S_ISREG(st.st_mode)
-                              : !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || (in_dev && S_ISREG(st.st_mode))))) {
-    close(fd);
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s changed type while being opened", path);
-    return 2;
-  }
-  if (regular && fchmod(fd, 0600) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot chmod", path); }
-  luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
-  p->closef = NULL; /* a closed file until fdopen succeeds */
-  luaL_setmetatable(L, LUA_FILEHANDLE);
-  p->f = fdopen(fd, "w");
-  if (!p->f) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot open", path); }
-  p->closef = fs_io_close;
-  lua_pushstring(L, regular ? "file" : "stream");
-  return 2;
-}
-
 /* fs.isatty(fd) -> boolean (0 stdin, 1 stdout, 2 stderr) */
 static int fs_lua_isatty(lua_State *L) {
   lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
   return 1;
 }
 
+/* ---- outputs ------------------------------------------------------------ */
+
+#define OUTPUT_MT "cdnctl.Output"
+enum { OUT_NEW, OUT_REGULAR, OUT_DEVICE, OUT_FIFO, OUT_DESCRIPTOR };
+static const char *const out_kinds[] = {"new", "regular", "device", "fifo", "descriptor"};
+#define OUT_STREAM(k) ((k) >= OUT_DEVICE) /* written in place through a held descriptor */
+
+/* cdnctl.Output: an output path checked by the rules above. Owns fd: for a
+ * stream kind, the descriptor opened by the check and held until written
+ * (so a FIFO's reader is not lost in between), closed by :close()/__gc;
+ * -1 otherwise. User value 1: the path as given; 2: the target, where a
+ * file kind's write lands once links are followed. */
+typedef struct {
+  int fd;
+  int kind;
+  mode_t mode; /* for a new file; for every file when force_mode */
+  int force_mode;
+} fs_Output;
+
+/* Pushes nil and a message built like lua_pushfstring's; returns 2. */
+static int fs_refuse(lua_State *L, const char *fmt, const char *a, const char *b) {
+  lua_pushnil(L);
+  lua_pushfstring(L, fmt, a, b);
+  return 2;
+}
+
+/* Writes all of data to fd. -> 0, or -1 with errno set. */
+static int fs_write_all(int fd, const char *data, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = write(fd, data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    off += (size_t)n;
+  }
+  return 0;
+}
+
+/* The name path's write lands on once symbolic links are followed, into buf
+ * (PATH_MAX): realpath when it exists; else the end of its chain of links
+ * (40 at most) in its folder's real path. Nothing is created.
+ * -> 0, or -1 with errno set (ENOENT: the folder does not exist). */
+static int fs_resolve(const char *path, char *buf) {
+  char cur[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
+  if (realpath(path, buf)) return 0;
+  if (errno != ENOENT) return -1;
+  if (snprintf(cur, sizeof cur, "%s", path) >= (int)sizeof cur) { errno = ENAMETOOLONG; return -1; }
+  for (int hops = 0;; hops++) { /* a dangling link: follow it by hand */
+    struct stat st;
+    if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) break;
+    if (hops == 40) { errno = ELOOP; return -1; }
+    ssize_t n = readlink(cur, tmp, sizeof tmp - 1);
+    if (n < 0) return -1;
+    tmp[n] = '\0';
+    memcpy(dir, cur, sizeof dir);
+    if (tmp[0] != '/' && snprintf(cur, sizeof cur, "%s/%s", dirname(dir), tmp) >= (int)sizeof cur) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    if (tmp[0] == '/') memcpy(cur, tmp, sizeof cur);
+  }
+  memcpy(dir, cur, sizeof dir);
+  memcpy(tmp, cur, sizeof tmp);
+  const char *base = basename(tmp);
+  if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strcmp(base, "/") == 0) { errno = EISDIR; return -1; }
+  char real[PATH_MAX];
+  if (!realpath(dirname(dir), real)) return -1;
+  if (snprintf(buf, PATH_MAX, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base) >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return 0;
+}
+
+/* For a file kind: resolves the target, checks that its folder is a folder
+ * cdnctl can write in, and stores the target as user value 2 of the Output
+ * on the top. -> 1 (the Output) | 2 (nil, message). */
+static int fs_output_target(lua_State *L, const char *path) {
+  char target[PATH_MAX], dir[PATH_MAX];
+  if (fs_resolve(path, target) != 0) {
+    if (errno != ENOENT) return fs_fail(L, "cannot write", path);
+    snprintf(dir, sizeof dir, "%s", path);
+    return fs_refuse(L, "cannot write %s: the folder %s does not exist", path, dirname(dir));
+  }
+  memcpy(dir, target, sizeof dir);
+  const char *folder = dirname(dir);
+  struct stat st;
+  if (stat(folder, &st) != 0 || !S_ISDIR(st.st_mode)) return fs_refuse(L, "cannot write %s: %s is not a folder", path, folder);
+  if (access(folder, W_OK | X_OK) != 0) return fs_fail(L, "cannot write in the folder of", path);
+  lua_pushstring(L, target);
+  lua_setiuservalue(L, -2, 2);
+  return 1;
+}
+
+/* The descriptor a name stands for (/dev/stdout 1, /dev/stderr 2,
+ * /dev/fd/N and /proc/self/fd/N: N), or -1. Writing through a duplicate of
+ * it shares the shell's offset: a redirected file gets the script's output
+ * and this one in the order written, none over the other. */
+static int fs_descriptor_number(const char *path) {
+  static const char *const prefixes[] = {"/dev/fd/", "/proc/self/fd/"};
+  if (strcmp(path, "/dev/stdout") == 0) return 1;
+  if (strcmp(path, "/dev/stderr") == 0) return 2;
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+    size_t n = strlen(prefixes[i]);
+    if (strncmp(path, prefixes[i], n) == 0 && path[n] >= '0' && path[n] <= '9' && strlen(path + n) < 6
+        && strspn(path + n, "0123456789") == strlen(path + n))
+      return atoi(path + n);
+  }
+  return -1;
+}
+
+/* Opens path for writing without blocking; a FIFO nobody reads (ENXIO) is
+ * tried again every 10 ms for FS_FIFO_WAIT_MS, so that a reader started
+ * just before in the background (`cat fifo & cdnctl ...`) has time to open
+ * it. -> the descriptor, or -1 with errno set. */
+#define FS_FIFO_WAIT_MS 1000
+static int fs_open_nonblock(const char *path) {
+  for (int waited = 0;; waited += 10) {
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0 || errno != ENXIO || waited >= FS_FIFO_WAIT_MS) return fd;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* For a stream kind: opens path for writing and holds the descriptor in the
+ * Output on the top. A FIFO is opened without blocking: that fails (ENXIO)
+ * when nobody reads it. The type is checked again on the descriptor, so a
+ * swap between stat and open is caught. -> 1 | 2 (nil, message). */
+static int fs_output_hold(lua_State *L, fs_Output *o, const char *path, const struct stat *was) {
+  int n = o->kind == OUT_DESCRIPTOR ? fs_descriptor_number(path) : -1;
+  int fd = n >= 0 ? fcntl(n, F_DUPFD_CLOEXEC, 3) : fs_open_nonblock(path);
+  if (fd < 0 && errno == ENXIO && S_ISFIFO(was->st_mode))
+    return fs_refuse(L, "%s is a FIFO that nobody reads%s", path, " (start its reader first)");
+  if (fd < 0) return fs_fail(L, "cannot open", path);
+  struct stat st;
+  int flagsnow = fcntl(fd, F_GETFL);
+  if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != (was->st_mode & S_IFMT) || flagsnow < 0
+      || (n < 0 && fcntl(fd, F_SETFL, flagsnow & ~O_NONBLOCK) != 0)) {
+    close(fd);
+    return fs_refuse(L, "%s changed type while being opened%s", path, "");
+  }
+  o->fd = fd;
+  return 1;
+}
+
+/* The kind of an existing path, or -1 with the refusal's words in *why. */
+static int fs_kind_of(const char *path, const struct stat *st, const char **why) {
+  if (S_ISCHR(st->st_mode)) return OUT_DEVICE;
+  if (S_ISFIFO(st->st_mode)) return OUT_FIFO;
+  if (S_ISREG(st->st_mode)) return fs_descriptor_number(path) >= 0 ? OUT_DESCRIPTOR : OUT_REGULAR;
+  *why = S_ISDIR(st->st_mode) ? "a directory" : S_ISSOCK(st->st_mode) ? "a socket"
+       : S_ISBLK(st->st_mode) ? "a block device" : "a special file";
+  return -1;
+}
+
+/* fs.check_output(path [, mode [, force_mode]]) -> Output | nil, message
+ * Classifies path by the output rules without writing anything; a refusal
+ * is the message. mode (default 0644) is a new file's; with force_mode, every
+ * file written gets it (a HAR: 0600). out.kind is "new", "regular",
+ * "device", "fifo" or "descriptor"; out.path, out.target (file kinds). */
+static int fs_lua_check_output(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  mode_t mode = (mode_t)luaL_optinteger(L, 2, 0644) & 07777;
+  int force = lua_toboolean(L, 3);
+  if (*path == '\0') return fs_refuse(L, "an empty file name%s%s", "", "");
+  struct stat st;
+  int kind = OUT_NEW;
+  const char *why = NULL;
+  if (stat(path, &st) == 0) kind = fs_kind_of(path, &st, &why);
+  else if (errno != ENOENT) return fs_fail(L, "cannot write", path);
+  if (kind < 0) return fs_refuse(L, "%s is %s, not a file", path, why);
+  fs_Output *o = lua_newuserdatauv(L, sizeof *o, 2);
+  o->fd = -1;
+  o->kind = kind;
+  o->mode = mode;
+  o->force_mode = force;
+  luaL_setmetatable(L, OUTPUT_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  return OUT_STREAM(kind) ? fs_output_hold(L, o, path, &st) : fs_output_target(L, path);
+}
+
+/* Writes data into a new temporary file next to target (its name into tmp,
+ * PATH_MAX), fsync'd, with target's mode and owner when target is a regular
+ * file (unless o->force_mode), else o->mode. -> the open descriptor, or -1
+ * with nil, message pushed. */
+static int fs_atomic_begin(lua_State *L, const fs_Output *o, const char *target, const char *data, size_t len,
+                           char *tmp) {
+  struct stat st;
+  int exists = lstat(target, &st) == 0;
+  if (exists && !S_ISREG(st.st_mode)) {
+    fs_refuse(L, "%s is no longer a regular file: not replaced%s", target, "");
+    return -1;
+  }
+  if (snprintf(tmp, PATH_MAX, "%s.tmp.XXXXXX", target) >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    fs_fail(L, "cannot write", target);
+    return -1;
+  }
+  int fd = mkstemp(tmp);
+  if (fd < 0) { fs_fail(L, "cannot create a temporary file for", target); return -1; }
+  int owner = exists && geteuid() == 0 && (st.st_uid != 0 || st.st_gid != getegid());
+  mode_t mode = exists && !o->force_mode ? (st.st_mode & 07777) : o->mode;
+  if ((owner && fchown(fd, st.st_uid, st.st_gid) != 0) || fchmod(fd, mode) != 0
+      || fs_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    int e = errno;
+    close(fd);
+    unlink(tmp);
+    errno = e;
+    fs_fail(L, "cannot write", target);
+    return -1;
+  }
+  return fd;
+}
+
+/* Renames tmp onto target, unless target became something else than a
+ * regular file meanwhile, and makes the rename durable (fsync of the
+ * folder). -> 0, or -1 with nil, message pushed (tmp removed). */
+static int fs_atomic_commit(lua_State *L, const char *tmp, const char *target) {
+  struct stat st;
+  if (lstat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+    unlink(tmp);
+    fs_refuse(L, "%s is no longer a regular file: not replaced%s", target, "");
+    return -1;
+  }
+  if (rename(tmp, target) != 0) {
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+    fs_fail(L, "cannot rename into", target);
+    return -1;
+  }
+  char dir[PATH_MAX];
+  memcpy(dir, target, strlen(target) + 1); /* target came from fs_resolve: < PATH_MAX */
+  int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) { fsync(dfd); close(dfd); }
+  return 0;
+}
+
+/* out:replace(text) -> true | nil, message. A file kind: atomically
+ * replaced (or created); a stream: text written in place, then closed. */
+static int fs_output_replace(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  size_t len;
+  const char *data = luaL_checklstring(L, 2, &len);
+  lua_settop(L, 2);
+  lua_getiuservalue(L, 1, 1); /* 3: path */
+  const char *path = lua_tostring(L, 3);
+  if (OUT_STREAM(o->kind)) {
+    if (o->fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
+    fflush(stdout); /* what the script printed first comes first */
+    int r = fs_write_all(o->fd, data, len), e = errno;
+    if (close(o->fd) != 0 && r == 0) { r = -1; e = errno; }
+    o->fd = -1;
+    if (r != 0) { errno = e; return fs_fail(L, "cannot write", path); }
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_getiuservalue(L, 1, 2); /* 4: target */
+  const char *target = lua_tostring(L, 4);
+  char tmp[PATH_MAX];
+  int fd = fs_atomic_begin(L, o, target, data, len, tmp);
+  if (fd < 0) return 2;
+  if (close(fd) != 0) { unlink(tmp); return fs_fail(L, "cannot write", path); }
+  if (fs_atomic_commit(L, tmp, target) != 0) return 2;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* Closes a stream this file made (the io library's __close/__gc call it
+ * through luaL_Stream.closef). */
+static int fs_io_close(lua_State *L) {
+  luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  int res = fclose(p->f);
+  return luaL_fileresult(L, res == 0, NULL);
+}
+
+/* Pushes a closed Lua file that fs_adopt gives a descriptor: created first,
+ * so that a descriptor always has an owner, even if something raises. */
+static luaL_Stream *fs_newfile(lua_State *L) {
+  luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->closef = NULL; /* closed until fs_adopt succeeds */
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  return p;
+}
+
+/* Gives fd to the Lua file p. -> 0, or -1 (fd closed, errno set). */
+static int fs_adopt(luaL_Stream *p, int fd, const char *how) {
+  p->f = fdopen(fd, how);
+  if (!p->f) { int e = errno; close(fd); errno = e; return -1; }
+  p->closef = fs_io_close;
+  return 0;
+}
+
+/* out:open([text]) -> file | nil, message. For an output written as it
+ * goes (a HAR): a file kind is atomically replaced by text and the Lua file
+ * writes on into it (positioned after text); a stream gets text, and the
+ * Lua file takes over its descriptor. */
+static int fs_output_open(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  size_t len = 0;
+  const char *data = luaL_optlstring(L, 2, "", &len);
+  lua_settop(L, 2);
+  lua_getiuservalue(L, 1, 1); /* 3: path */
+  lua_getiuservalue(L, 1, 2); /* 4: target or nil */
+  const char *path = lua_tostring(L, 3), *target = lua_tostring(L, 4);
+  luaL_Stream *p = fs_newfile(L); /* 5 */
+  int fd = o->fd;
+  if (OUT_STREAM(o->kind)) {
+    if (fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
+    o->fd = -1;
+    fflush(stdout);
+    if (fs_write_all(fd, data, len) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot write", path); }
+  } else {
+    char tmp[PATH_MAX];
+    fd = fs_atomic_begin(L, o, target, data, len, tmp);
+    if (fd < 0) return 2;
+    if (fs_atomic_commit(L, tmp, target) != 0) { close(fd); return 2; }
+  }
+  if (fs_adopt(p, fd, "w") != 0) return fs_fail(L, "cannot open", path);
+  lua_settop(L, 5);
+  return 1;
+}
+
+/* out:append() -> file | nil, message. For an output that grows (a
+ * journal): a file kind is opened for appending (created with the
+ * Output's mode); a stream's descriptor goes to the Lua file. */
+static int fs_output_append(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, 1); /* 2: path */
+  lua_getiuservalue(L, 1, 2); /* 3: target or nil */
+  const char *path = lua_tostring(L, 2), *target = lua_tostring(L, 3);
+  luaL_Stream *p = fs_newfile(L); /* 4 */
+  int fd = o->fd;
+  if (OUT_STREAM(o->kind)) {
+    if (fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
+    o->fd = -1;
+  } else {
+    struct stat st;
+    int existed = lstat(target, &st) == 0;
+    if (existed && !S_ISREG(st.st_mode)) return fs_refuse(L, "%s is no longer a regular file%s", target, "");
+    fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, o->mode);
+    if (fd < 0) return fs_fail(L, "cannot open", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ((!existed || o->force_mode) && fchmod(fd, o->mode) != 0)) {
+      close(fd);
+      return fs_refuse(L, "cannot open %s as a regular file%s", path, "");
+    }
+  }
+  if (fs_adopt(p, fd, "a") != 0) return fs_fail(L, "cannot open", path);
+  lua_settop(L, 4);
+  return 1;
+}
+
+/* out:identity() -> "dev:inode" of what a write lands on, "new:TARGET" for
+ * a file not created yet, or nil for a character device (outputs may share
+ * one: nothing in it is replaced). Two outputs, or an output and an input,
+ * with the same identity are the same file. */
+static int fs_output_identity(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  struct stat st;
+  if (o->kind == OUT_DEVICE) { lua_pushnil(L); return 1; }
+  lua_getiuservalue(L, 1, OUT_STREAM(o->kind) ? 1 : 2);
+  const char *name = lua_tostring(L, -1);
+  if (o->fd >= 0 ? fstat(o->fd, &st) == 0 : stat(name, &st) == 0)
+    lua_pushfstring(L, "%I:%I", (lua_Integer)st.st_dev, (lua_Integer)st.st_ino);
+  else
+    lua_pushfstring(L, "new:%s", name);
+  return 1;
+}
+
+/* out:close() (also __gc, __close): lets go of a held stream. */
+static int fs_output_close(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  if (o->fd >= 0) { close(o->fd); o->fd = -1; }
+  return 0;
+}
+
+/* __index: out.kind, out.path, out.target, then the methods (upvalue 1). */
+static int fs_output_index(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  const char *key = luaL_checkstring(L, 2);
+  if (strcmp(key, "kind") == 0) lua_pushstring(L, out_kinds[o->kind]);
+  else if (strcmp(key, "path") == 0) lua_getiuservalue(L, 1, 1);
+  else if (strcmp(key, "target") == 0) lua_getiuservalue(L, 1, 2);
+  else lua_getfield(L, lua_upvalueindex(1), key);
+  return 1;
+}
+
+/* fs.replace(path, text [, mode]) and fs.write_atomic(path, text [, mode]):
+ * fs.check_output(path) then out:replace(text). replace's mode (default
+ * 0644) is a new file's; write_atomic's, when given, is every file's. */
+static int fs_replace_path(lua_State *L, int force) {
+  luaL_checkstring(L, 1);
+  luaL_checkstring(L, 2);
+  lua_Integer mode = luaL_optinteger(L, 3, 0644);
+  lua_settop(L, 2);
+  lua_pushcfunction(L, fs_lua_check_output);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, mode);
+  lua_pushboolean(L, force);
+  lua_call(L, 3, 2); /* 3: out or nil, 4: message */
+  if (lua_isnil(L, 3)) return 2;
+  lua_pushcfunction(L, fs_output_replace);
+  lua_pushvalue(L, 3);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 2); /* true | nil, message */
+  return 2;
+}
+static int fs_lua_replace(lua_State *L) { return fs_replace_path(L, 0); }
+static int fs_lua_write_atomic(lua_State *L) { return fs_replace_path(L, !lua_isnoneornil(L, 3)); }
+
+/* Ends fs.read with nil, "PATH: why", the file p closed at once (its
+ * owner, the Lua file, would only close it when collected). */
+static int fs_read_fail(lua_State *L, luaL_Stream *p, const char *path, const char *why, lua_Integer n) {
+  if (p->closef) { fclose(p->f); p->closef = NULL; }
+  lua_pushnil(L);
+  lua_pushfstring(L, why, path, n);
+  return 2;
+}
+
+/* Ends fs.read of an input over the cap. */
+static int fs_read_toobig(lua_State *L, luaL_Stream *p, const char *path, lua_Integer cap) {
+  if (cap % (1 << 20) == 0) return fs_read_fail(L, p, path, "%s: longer than %I MiB, the limit on inputs", cap >> 20);
+  return fs_read_fail(L, p, path, "%s: longer than %I bytes, the limit on inputs", cap);
+}
+
+#define FS_CHUNK 65536
+
+/* fs.read(path, cap [, text]) -> string | nil, message. Reads a whole input,
+ * at most cap bytes: a directory is refused, a file over cap fails as soon
+ * as that is known (at once for a regular file, after cap bytes for a
+ * device or a pipe), and with text a NUL byte fails the read where it is
+ * found (/dev/zero: the first read). Messages start with the path. */
+static int fs_lua_read(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer cap = luaL_checkinteger(L, 2);
+  int text = lua_toboolean(L, 3);
+  luaL_argcheck(L, cap >= 0, 2, "the cap must not be negative");
+  lua_settop(L, 3);
+  luaL_Stream *p = fs_newfile(L); /* 4: owns the descriptor */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  if (fd < 0 || fs_adopt(p, fd, "rb") != 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  if (fstat(fd, &st) != 0) return fs_fail(L, "cannot stat", path);
+  if (S_ISDIR(st.st_mode)) return fs_read_fail(L, p, path, "%s: is a directory, not a file", 0);
+  if (S_ISREG(st.st_mode) && st.st_size > cap) return fs_read_toobig(L, p, path, cap);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  lua_Integer total = 0;
+  for (;;) {
+    char *dst = luaL_prepbuffsize(&b, FS_CHUNK);
+    size_t n = fread(dst, 1, FS_CHUNK, p->f);
+    const char *nul = text ? memchr(dst, '\0', n) : NULL;
+    if (nul) return fs_read_fail(L, p, path, "%s: not a text file (a NUL byte at offset %I)", total + (nul - dst));
+    luaL_addsize(&b, n);
+    total += (lua_Integer)n;
+    if (total > cap) return fs_read_toobig(L, p, path, cap);
+    if (n < FS_CHUNK) break;
+  }
+  int failed = ferror(p->f), e = errno;
+  fclose(p->f);
+  p->closef = NULL; /* closed, as io.close leaves it */
+  if (failed) { errno = e; return fs_fail(L, "cannot read", path); }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* fs.flush_stdout() -> true | nil, message: flushes standard output and
+ * says whether any write to it failed (a full disk, a closed pipe). */
+static int fs_lua_flush_stdout(lua_State *L) {
+  errno = 0;
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    int e = errno;
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot write to standard output: %s", e ? strerror(e) : "an earlier write failed");
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"write_atomic", fs_lua_write_atomic}, {"fsync", fs_lua_fsync}, {"stat", fs_lua_stat},
-    {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {"open_output", fs_lua_open_output},
-    {NULL, NULL}};
+    {"write_atomic", fs_lua_write_atomic}, {"replace", fs_lua_replace}, {"check_output", fs_lua_check_output},
+    {"read", fs_lua_read}, {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
+    {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {
+    {"replace", fs_output_replace}, {"open", fs_output_open}, {"append", fs_output_append},
+    {"identity", fs_output_identity}, {"close", fs_output_close}, {NULL, NULL}};
+  if (luaL_newmetatable(L, OUTPUT_MT)) {
+    luaL_newlib(L, methods);                     /* mt methods */
+    lua_pushcclosure(L, fs_output_index, 1);     /* mt __index */
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, fs_output_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, fs_output_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -27,31 +27,60 @@ M.TRAILER = "\n]}}\n"
 -- Fields (form or query) that carry a key, whatever their value looks like.
 M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 
--- {file, kind = "file"|"stream", path, pos (where the trailer starts), n
--- (entries written), secrets = {[string] = true}} or nil.
+-- {out (the checked cdnctl.Output), file (nil until the first exchange),
+-- kind = "file"|"stream", path, pos (where the trailer starts), n (entries
+-- written), secrets = {[string] = true}} or nil.
 local recorder
 
--- M.open(path) -> true | nil, message. Creates or truncates path (mode
--- 0600) by fs.open_output's rules and writes an empty HAR into it.
+-- M.open(path) -> true | nil, message. Checks path by the output rules
+-- (fs.check_output, mode 0600 for every file: a HAR shows what was sent),
+-- before any work: a directory, socket, block device, a FIFO nobody reads
+-- or a missing folder is refused here. Nothing is written yet: the file is
+-- replaced by an empty HAR at the first exchange (or at M.close), so that
+-- the scripts can first refuse a --har that is their input or one of their
+-- outputs (script.outputs asks M.output()).
 function M.open(path)
-  local f, kind = fs.open_output(path)
-  if not f then return nil, kind end
-  f:setvbuf("full")
-  local head = '{"log":{"version":"1.2","creator":{"name":"cdnctl","version":'
-    .. json.encode(host.version) .. '},"pages":[],"entries":['
-  local ok, err = f:write(head)
-  if ok and kind == "file" then ok, err = f:write(M.TRAILER) end
-  if ok then ok, err = f:flush() end
-  if not ok then f:close(); return nil, "cannot write " .. path .. ": " .. tostring(err) end
-  recorder = { file = f, kind = kind, path = path, pos = #head, n = 0, secrets = {} }
+  local out, err = fs.check_output(path, 384, true) -- 0600
+  if not out then return nil, err end
+  local stream = out.kind ~= "new" and out.kind ~= "regular"
+  recorder = { out = out, kind = stream and "stream" or "file", path = path, n = 0, secrets = {} }
   return true
 end
 
--- M.close(): the trailer of a stream, then the file closed. Idempotent.
+-- The recording's checked output (a cdnctl.Output) or nil.
+function M.output()
+  return recorder and recorder.out
+end
+
+-- Starts the file: an empty HAR (and for a file, the trailer) replaces it.
+local function start(r)
+  local head = '{"log":{"version":"1.2","creator":{"name":"cdnctl","version":'
+    .. json.encode(host.version) .. '},"pages":[],"entries":['
+  local f, err = r.out:open(head .. (r.kind == "file" and M.TRAILER or ""))
+  if not f then error(err, 0) end
+  f:setvbuf("full")
+  r.file, r.pos = f, #head -- write_entry seeks to pos in a file
+end
+
+-- M.abandon(): stops a recording that never started, writing nothing (its
+-- path was refused: the input or another output of the run).
+function M.abandon()
+  if recorder and not recorder.file then
+    recorder.out:close()
+    recorder = nil
+  end
+end
+
+-- M.close(): the trailer of a stream, then the file closed (an empty HAR
+-- when nothing was recorded). Idempotent.
 function M.close()
   local r = recorder
   recorder = nil
   if not r then return end
+  if not r.file then
+    local ok, err = pcall(start, r)
+    if not ok then io.stderr:write("cdnctl: --har: ", tostring(err), "\n"); r.out:close(); return end
+  end
   if r.kind == "stream" then r.file:write(M.TRAILER) end
   r.file:close()
 end
@@ -261,6 +290,7 @@ end
 -- Write one entry (JSON text) where the trailer was, then the trailer again.
 local function write_entry(text)
   local r = recorder
+  if not r.file then start(r) end
   local f = r.file
   if r.kind == "file" then assert(f:seek("set", r.pos)) end
   assert(f:write(r.n > 0 and ",\n" or "\n", text))
@@ -292,7 +322,8 @@ function M.record(req, resp, terr)
   local ok, err = pcall(record, req, resp, terr)
   if not ok then
     io.stderr:write("cdnctl: --har: cannot record to ", recorder.path, ": ", tostring(err), "; recording stopped\n")
-    pcall(recorder.file.close, recorder.file)
+    if recorder.file then pcall(recorder.file.close, recorder.file) end
+    recorder.out:close()
     recorder = nil
   end
 end

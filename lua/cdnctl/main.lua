@@ -235,4 +235,16 @@ function M.main(argv)
   return status
 end
 
-return M.main
+-- The exit status of M.main(argv), where a failed write to standard output
+-- (a full disk, a closed pipe) is a failure, never a silent success.
+local function main(argv)
+  local status = M.main(argv)
+  local flushed, ferr = require("cdnctl.fs").flush_stdout()
+  if not flushed then
+    io.stderr:write("cdnctl: ", ferr, "\n")
+    if status == 0 then status = 1 end
+  end
+  return status
+end
+
+return main

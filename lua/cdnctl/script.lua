@@ -8,6 +8,8 @@ local fs = require "cdnctl.fs"
 local M = {}
 
 M.EXIT_OK, M.EXIT_USAGE, M.EXIT_FAILED = 0, 2, 3
+-- The most an input file may hold (docs/scripts.md): 64 MiB.
+M.INPUT_CAP = 64 * 1024 * 1024
 
 -- M.args(argv, spec, usage) -> options, positional | exits 2 with a message.
 -- spec: {["--out"] = "value", ["--dry-run"] = "flag", ["--concurrency"] = "integer"}
@@ -68,12 +70,10 @@ function M.use_profile(name)
   return true
 end
 
+-- M.read_file(path) -> text | nil, "PATH: why": a whole file, any bytes,
+-- at most M.INPUT_CAP (see M.read_input for inputs a user gives).
 function M.read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, err end
-  local s = f:read("a")
-  f:close()
-  return s
+  return fs.read(path, M.INPUT_CAP)
 end
 
 -- A journal: one JSON object per line, flushed and fsync'd as written.
@@ -198,6 +198,100 @@ function M.confirm(what, yes, detail)
   if answer == "y" or answer == "yes" then return true end
   io.stderr:write("not confirmed: nothing was changed\n")
   return false, "declined"
+end
+
+-- Files: inputs, outputs and standard output -------------------------------
+-- The rules are fs.check_output's (src/fs.c, docs/scripts.md): a character
+-- device or a FIFO that has a reader is written in place; a FIFO nobody
+-- reads, a socket, a block device, a directory or a missing folder is
+-- refused; a regular file is replaced atomically and keeps its mode; a
+-- symbolic link is followed and stays.
+
+-- M.refuse(message): a path or an input cdnctl will not use: the message
+-- on stderr, exit 2 (usage), before any work (a --har not started yet is
+-- not written either).
+function M.refuse(message)
+  require("cdnctl.har").abandon()
+  io.stderr:write(message, "\n")
+  cdnctl.exit(M.EXIT_USAGE)
+end
+
+-- M.read_input(path) -> text | nil, "PATH: why". An input a user gives (a
+-- CSV, a list of domains): at most M.INPUT_CAP bytes; a directory, a file
+-- with a NUL byte (a binary file, /dev/zero) and a longer input fail at
+-- once, without reading on.
+function M.read_input(path)
+  return fs.read(path, M.INPUT_CAP, true)
+end
+
+-- The name a check message gives an owner of a file.
+local function owner_text(o)
+  return o.input and ("the input " .. o.input) or o.name
+end
+
+-- M.outputs(outputs [, inputs]) -> {[name] = out} | nil, message
+-- Checks every output of a run up front, before any request. outputs maps
+-- a name (the option: "--csv") to a path, or to {path =, mode =} (mode: a
+-- new file's, default 0644, e.g. 384 = 0600 for a journal); a nil path is
+-- no output. inputs lists the paths the run reads. Refused, besides what
+-- fs.check_output refuses: two outputs that are one file (through links and
+-- hard links, or one new path), an output that is an input, and an output
+-- or input that is the --har recording. Outputs may share a character
+-- device (/dev/null). Each out is a cdnctl.Output: out:replace(text) writes
+-- a result (atomically for a file), out:append() opens a journal for
+-- appending, out:open(text) starts a file written as it goes.
+function M.outputs(outputs, inputs)
+  local owners = {} -- identity -> {name =} | {input =}
+  for _, path in ipairs(inputs or {}) do
+    local st = fs.stat(path)
+    if st and not st.device then owners[st.id] = owners[st.id] or { input = path } end
+  end
+  local checked, names = {}, {}
+  local har = require("cdnctl.har").output()
+  if har then checked[#checked + 1] = { name = "--har", out = har } end
+  for name in pairs(outputs) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local spec = outputs[name]
+    local path, mode = spec, nil
+    if type(spec) == "table" then path, mode = spec.path, spec.mode end
+    if path then
+      local out, err = fs.check_output(path, mode)
+      if not out then return nil, name .. ": " .. err end
+      checked[#checked + 1] = { name = name, out = out }
+    end
+  end
+  local result = {}
+  for _, c in ipairs(checked) do
+    local id = c.out:identity()
+    local o = id and owners[id]
+    if o and (o.name == "--har" or c.name == "--har") then require("cdnctl.har").abandon() end
+    if o and o.input then
+      return nil, string.format("%s %s is the input %s: refused, it would be overwritten", c.name, c.out.path, o.input)
+    elseif o then
+      return nil, string.format("%s and %s are the same file (%s): refused", owner_text(o), c.name, c.out.path)
+    end
+    if id then owners[id] = { name = c.name } end
+    if c.name ~= "--har" then result[c.name] = c.out end
+  end
+  return result
+end
+
+-- M.write_stdout(...) -> true | nil, message: io.stdout:write(...) (masked
+-- as every write is), then a flush and a check of the stream, so that a
+-- full disk or a closed pipe is known before the script says it is done.
+function M.write_stdout(...)
+  local ok, err = io.stdout:write(...)
+  if not ok then return nil, "cannot write to standard output: " .. tostring(err) end
+  return fs.flush_stdout()
+end
+
+-- M.write_stdout_unmasked(...): M.write_stdout through cdnctl.write_unmasked,
+-- for the output that shows a key on purpose (keys.lua create).
+function M.write_stdout_unmasked(...)
+  local ok, err = cdnctl.write_unmasked(io.stdout, ...)
+  if not ok then return nil, "cannot write to standard output: " .. tostring(err) end
+  return fs.flush_stdout()
 end
 
 return M

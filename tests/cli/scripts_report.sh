@@ -177,5 +177,5 @@ printf 'name\nx.com\n' >"$T/nodomain.csv"
 "$BIN" "$REPORT" "$T/nodomain.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no 'domain' column" "$T/out" && ok "no domain column: usage error 2" || bad "no domain column" "$(cat "$T/out")"
 "$BIN" "$REPORT" "$T/one.csv" --pdf x >"$T/out" 2>&1; [ $? = 2 ] && grep -q "unknown option '--pdf'" "$T/out" && ok "an unknown option: usage error 2" || bad "unknown option" "$(cat "$T/out")"
 "$BIN" "$REPORT" "$T/one.csv" --json "$T/no/such/dir/r.json" >"$T/out" 2>&1; st=$?
-[ $st = 1 ] && grep -q "cannot write $T/no/such/dir/r.json" "$T/out" && ok "an unwritable output file: a clear error, exit 1" || bad "unwritable ($st)" "$(cat "$T/out")"
+[ $st = 2 ] && grep -q "cannot write $T/no/such/dir/r.json" "$T/out" && ok "an unwritable output file: a clear error, exit 2 before any work (tests/cli/files.sh)" || bad "unwritable ($st)" "$(cat "$T/out")"
 finish
