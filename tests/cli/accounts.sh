@@ -114,4 +114,46 @@ grep -q "^last.*profile 'cmd': shortpixel_key_cmd failed (exit status 3)" "$T/ou
   && ok "later calls fail with the remembered error" || bad "remembered error" "$(cat "$T/out")"
 grep -q "^cdnctl: POST $A_URL/exactdn/show.php -> 200" "$T/err" && ok "the other service's key command works on" || bad "ez cmd" "$(cat "$T/err")"
 
+# --- 4. whoami
+go CDNCTL_SHORTPIXEL_URL=$C_URL --profile keyonly whoami --offline >"$T/out" 2>"$T/err"
+grep -qF "url   https://no-cdn.shortpixel.ai  built-in default" "$T/out" && ! grep -qF "$C_URL" "$T/out" \
+  && ok "a profile without URLs uses the built-in URLs, not the environment's" || bad "profile default URLs" "$(cat "$T/out" "$T/err")"
+go "${ENV_ALL[@]}" --profile bistro whoami --offline >"$T/out" 2>"$T/err"; st=$?
+[ $st = 0 ] && grep -qF "key   ****1111  from profile 'bistro' (--profile)" "$T/out" \
+  && grep -qF "url   $B_URL  from profile 'bistro'" "$T/out" \
+  && grep -qF "key   ****2222  from profile 'bistro' (--profile)" "$T/out" \
+  && ! grep -q "/_fixture\|-> 200" "$T/err" \
+  && ok "whoami --offline: per service the URL, the key masked and where each came from; nothing sent" || bad "whoami offline ($st)" "$(cat "$T/out" "$T/err")"
+go "${ENV_ALL[@]}" whoami >"$T/out" 2>"$T/err"; st=$?
+[ $st = 0 ] && grep -q "^cdnctl: POST $C_URL/v2/api-status.php -> 200" "$T/err" && grep -q "^cdnctl: POST $C_URL/api_key/show.php -> 200" "$T/err" \
+  && grep -qF "key   ****3333  from SHORTPIXEL_API_KEY" "$T/out" && grep -qF "url   $C_URL  from CDNCTL_SHORTPIXEL_URL" "$T/out" \
+  && [ "$(grep -c '^  check ok' "$T/out")" = 2 ] \
+  && ok "whoami checks each key with the cheapest read (api_status, show_keys)" || bad "whoami check ($st)" "$(cat "$T/out" "$T/err")"
+go SHORTPIXEL_API_KEY=spWrongKey0000000009 CDNCTL_PROFILE=nosuch --sandbox whoami >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && ok "whoami: an unknown profile is a usage error (2)" || bad "whoami unknown profile ($st)" "$(cat "$T/out" "$T/err")"
+go --sandbox whoami >"$T/out" 2>"$T/err"; st=$?
+[ $st = 0 ] && grep -qF "from --sandbox" "$T/out" && ok "whoami --sandbox: the sandbox's keys check ok" || bad "whoami sandbox ($st)" "$(cat "$T/out" "$T/err")"
+start_sandbox sb
+go SHORTPIXEL_API_KEY=spWrongKey0000000009 EASYIO_API_KEY=ez-demo-account-0001 CDNCTL_SHORTPIXEL_URL=$SURL \
+   CDNCTL_SHORTPIXEL_API_URL=$SURL CDNCTL_EASYIO_URL=$SURL whoami >"$T/out" 2>"$T/err"; st=$?
+[ $st = 1 ] && grep -qF "refused: shortpixel.api_status: Invalid API key (API code -401) (key ****0009 from SHORTPIXEL_API_KEY)" "$T/out" \
+  && ! grep -q spWrongKey "$T/out" "$T/err" \
+  && ok "whoami: a refused key exits 1 and says which key, masked" || bad "whoami refused ($st)" "$(cat "$T/out" "$T/err")"
+go whoami --bogus >"$T/out" 2>"$T/err"; st=$?
+[ $st = 2 ] && ok "whoami: a bad option exits 2" || bad "whoami usage ($st)" "$(cat "$T/err")"
+go --help >"$T/help" 2>&1; grep -q "whoami" "$T/help" && ok "--help lists whoami" || bad "help whoami"
+go --man >"$T/man" 2>&1; grep -q "whoami" "$T/man" && ok "the man page lists whoami" || bad "man whoami"
+COMPOUT=$(bash -c 'source "$1"; COMP_WORDS=(cdnctl who); COMP_CWORD=1; _cdnctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/completion/cdnctl.bash")
+[ "$COMPOUT" = whoami ] && ok "bash completion completes whoami" || bad "completion whoami" "$COMPOUT"
+COMPOUT=$(bash -c 'source "$1"; COMP_WORDS=(cdnctl whoami --o); COMP_CWORD=2; _cdnctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/completion/cdnctl.bash")
+[ "$COMPOUT" = --offline ] && ok "bash completion completes whoami --offline" || bad "completion --offline" "$COMPOUT"
+go "${ENV_ALL[@]}" profiles >"$T/out" 2>"$T/err"
+go "${ENV_ALL[@]}" --profile bistro profiles >"$T/out2" 2>"$T/err2"
+grep -q "^in use: ShortPixel from profile 'bistro' (--profile), Easy IO from profile 'bistro' (--profile)" "$T/out2" \
+  && ok "cdnctl --profile X profiles: X is in use" || bad "profiles --profile" "$(cat "$T/out2" "$T/err2")"
+grep -q "^in use: ShortPixel from the environment (SHORTPIXEL_API_KEY.*), Easy IO from the environment (EASYIO_API_KEY.*)" "$T/out" \
+  && grep -q "^old .*(default)" "$T/out" \
+  && ok "cdnctl profiles says which source each service uses" || bad "profiles in use" "$(cat "$T/out" "$T/err")"
+no_key_in "$T/out" "$T/err" && ok "whoami and profiles print no key" || bad "key leaked in whoami"
+
 finish
