@@ -156,4 +156,17 @@ grep -q "^in use: ShortPixel from the environment (SHORTPIXEL_API_KEY.*), Easy I
   && ok "cdnctl profiles says which source each service uses" || bad "profiles in use" "$(cat "$T/out" "$T/err")"
 no_key_in "$T/out" "$T/err" && ok "whoami and profiles print no key" || bad "key leaked in whoami"
 
+# --- 5. keys.lua change: a change that landed meanwhile is said, not lost
+SUB=sub-key-000000000001
+SHOW_BEFORE='{"keys":["'$SUB'"],"labels":{"'$SUB'":"old label"},"limits":{"'$SUB'":"2000"},"site_limit":{"'$SUB'":"2"}}'
+SHOW_AFTER='{"keys":["'$SUB'"],"labels":{"'$SUB'":"new label"},"limits":{"'$SUB'":"2000"},"site_limit":{"'$SUB'":"5"}}'
+j() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+queue "$C_URL" "[{\"status\":200,\"body\":$(j "$SHOW_BEFORE")},{\"status\":200,\"body\":\"{\\\"success\\\":1}\"},{\"status\":200,\"body\":$(j "$SHOW_AFTER")}]"
+go EASYIO_API_KEY=$ENV_EZ CDNCTL_EASYIO_URL=$C_URL "$SRC/scripts/keys.lua" change $SUB --allowed 3000 >"$T/out" 2>"$T/err"; st=$?
+grep -q "warning: .*label is now 'new label', not 'old label' as sent" "$T/err" \
+  && grep -q "site_limit is now 5, not 2 as sent" "$T/err" && grep -q "no compare-and-set" "$T/err" \
+  && ok "keys.lua change reads the sub-key back and warns of a field changed meanwhile" || bad "change read-back ($st)" "$(cat "$T/out" "$T/err")"
+go EASYIO_API_KEY=$ENV_EZ CDNCTL_EASYIO_URL=$C_URL "$SRC/scripts/keys.lua" change $SUB --label "old label" >"$T/out" 2>"$T/err"; st=$?
+[ $st = 0 ] && ! grep -q "warning" "$T/err" && ok "keys.lua change: no warning when nothing else changed" || bad "change quiet ($st)" "$(cat "$T/out" "$T/err")"
+
 finish
