@@ -118,7 +118,7 @@ end
 -- note on stderr (cdnctl profiles).
 function M.resolve(service, quiet)
   local list = candidates(service)
-  local src = list[1] or { kind = "none", name = "nothing", urls = {}, url_label = "built-in default" }
+  local src = list[1] or { kind = "none", name = "no source", urls = {}, url_label = "built-in default" }
   if not quiet then note_choice(service, list) end
   src.url_sources = {}
   for _, w in ipairs(M.URLS_OF[service]) do

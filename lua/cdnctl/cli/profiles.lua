@@ -38,7 +38,8 @@ function M.main(cfg, names_only)
   end
   local used = {}
   for _, service in ipairs({ "shortpixel", "easyio" }) do
-    used[#used + 1] = config.NAMES[service] .. " from " .. config.resolve(service, true).name
+    local src = config.resolve(service, true)
+    used[#used + 1] = config.NAMES[service] .. (src.kind == "none" and ": no key" or (" from " .. src.name))
   end
   io.stdout:write("in use: ", table.concat(used, ", "), " (details: cdnctl whoami)\n")
   return 0
