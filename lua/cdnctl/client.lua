@@ -403,13 +403,10 @@ local function find_key(op, opts)
   return key, nil, from
 end
 
--- A failure that involves the key names it, masked, and its source:
--- tostring(err) ends "(key ****9999 from profile 'old')". Transport
--- failures are not about the key. Returns its arguments.
+-- A failure that involves the key names it, masked, and its source
+-- (errors.name_key). Returns its arguments.
 local function with_key_source(key, from, r, err, ...)
-  if r == nil and key and errors.is(err) and err.kind ~= "transport" and err.kind ~= "interrupted" then
-    err.key_source, err.key_masked = from, require("cdnctl.redact").short(key)
-  end
+  if r == nil and key then errors.name_key(err, key, from) end
   return r, err, ...
 end
 

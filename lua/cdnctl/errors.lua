@@ -39,6 +39,16 @@ function M.new(t, secret)
   return setmetatable(t, Error)
 end
 
+-- A failure that involves a key names it, masked, and where it came from
+-- (key_masked, key_source; tostring adds "(key ****9999 from profile 'old')").
+-- Transport failures are not about the key: they are left as they are.
+function M.name_key(e, key, from)
+  if getmetatable(e) == Error and e.kind ~= "transport" and e.kind ~= "interrupted" then
+    e.key_source, e.key_masked = from, redact.short(key)
+  end
+  return e
+end
+
 function M.is(v)
   return getmetatable(v) == Error
 end
