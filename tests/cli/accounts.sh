@@ -75,6 +75,9 @@ go CDNCTL_SHORTPIXEL_URL=$C_URL -e 'print(shortpixel.set_domain("a.example"))' >
 go "${ENV_ALL[@]}" --profile bistro -e "assert(shortpixel.set_domain('a.example', {key = '$OLD_SP'}))" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && grep -q "^cdnctl: GET $B_URL/set-domain/a.example/\*\*\*\*9999 -> 200" "$T/err" \
   && ok "opts.key goes to the URLs of the source that would otherwise apply" || bad "opts.key URL ($st)" "$(cat "$T/err")"
+go "${ENV_ALL[@]}" "$SRC/scripts/keys.lua" list --profile bistro >"$T/out" 2>"$T/err"; st=$?
+[ $st = 0 ] && grep -q "^cdnctl: POST $B_URL/api_key/show.php -> 200" "$T/err" && ! grep -q "$C_URL" "$T/err" \
+  && ok "a ready script's --profile wins over the environment too" || bad "script --profile ($st)" "$(cat "$T/err")"
 go "${ENV_ALL[@]}" --sandbox -e 'assert(shortpixel.api_status())' >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && [ "$(grep -c "ShortPixel: using the key and URLs of --sandbox, not those of the environment" "$T/err")" = 1 ] \
   && ok "--sandbox wins over the environment, and says so" || bad "sandbox note ($st)" "$(cat "$T/err")"
