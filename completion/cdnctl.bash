@@ -16,7 +16,7 @@ _cdnctl() {
   local i sub=
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      call|profiles|sandbox) sub=${words[i]}; break ;;
+      call|profiles|sandbox|whoami) sub=${words[i]}; break ;;
       --profile) ((i++)) ;;
     esac
   done
@@ -28,12 +28,15 @@ _cdnctl() {
     sandbox)
       COMPREPLY=($(compgen -W "--listen --account --state --latency --faults --seed --log --pending --no-demo --compare --help" -- "$cur"))
       return ;;
+    whoami)
+      COMPREPLY=($(compgen -W "--offline --help" -- "$cur"))
+      return ;;
     profiles) return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "-e -v - --sandbox --profile --allow-http --quiet --har --version --help" -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "call profiles sandbox" -- "$cur") $(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur"))
+    COMPREPLY=($(compgen -W "call profiles sandbox whoami" -- "$cur") $(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur"))
   fi
 }
 complete -F _cdnctl cdnctl

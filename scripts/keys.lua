@@ -200,10 +200,43 @@ elseif cmd == "create" then
   cdnctl.exit(script.EXIT_OK)
 
 elseif cmd == "change" then
+  -- change.php sets all three fields and has no compare-and-set: read the
+  -- current values, send them with the ones given, then read the sub-key
+  -- back. A field that then differs from what was sent means another
+  -- change landed meanwhile, and one of the two may be lost: say so.
   local key = resolve(pos[2])
-  local r, err = easyio.change_key(key, fields)
+  local function current(r) -- the sub-key's fields in a show_keys answer, normalised
+    local function get(map)
+      local v = type(r) == "table" and type(map) == "table" and map[key] or nil
+      if v == cdnctl.null then return nil end
+      return v
+    end
+    return { label = tostring(get(r.labels) or ""), allowed = cdnctl.number(get(r.limits)) or 0,
+             site_limit = cdnctl.number(get(r.site_limit)) or 0 }
+  end
+  local before, berr = easyio.show_keys()
+  if not before then failed("cannot read " .. short(key) .. " before changing it: " .. tostring(berr)) end
+  local sent = current(before)
+  for k, v in pairs(fields) do sent[k] = v end
+  local r, err = easyio.change_key(key, sent, { replace = true })
   if not r then failed("cannot change " .. short(key) .. ": " .. tostring(err)) end
-  io.stdout:write("changed ", short(key), ": ", describe(r), "\n")
+  local after, aerr = easyio.show_keys()
+  if not after then
+    io.stderr:write("warning: changed ", short(key), " to ", describe(sent), ", but reading it back failed: ",
+      tostring(aerr), "\n")
+    cdnctl.exit(script.EXIT_OK)
+  end
+  local now = current(after)
+  for _, f in ipairs({ "label", "allowed", "site_limit" }) do
+    if now[f] ~= sent[f] then
+      local q = f == "label" and "'" or ""
+      io.stderr:write(string.format("warning: %s's %s is now %s%s%s, not %s%s%s as sent%s: another change landed "
+        .. "meanwhile; change.php has no compare-and-set, so one of the two changes is lost (check with: "
+        .. "cdnctl scripts/keys.lua list)\n", short(key), f, q, tostring(now[f]), q, q, tostring(sent[f]), q,
+        fields[f] ~= nil and " (the value you gave)" or ""))
+    end
+  end
+  io.stdout:write("changed ", short(key), ": ", describe(now), "\n")
   cdnctl.exit(script.EXIT_OK)
 
 elseif cmd == "remove" then

@@ -394,21 +394,29 @@ local function duplicate_site(op, values, key, opts, err, after_lost, started)
   return nil, err
 end
 
--- The key for op, checked: key (or nil where none travels) | nil, err
+-- The key for op, checked, and where it came from (config.resolve):
+-- key (or nil where none travels), nil, from | nil, err
 local function find_key(op, opts)
   if op.key_in == "none" or (opts.key == false and op.key_optional) then return nil end
-  local key, from, why = config.key(op.service, opts.key)
+  local key, from, why, src = config.key(op.service, opts.key)
   if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
   if key == nil and op.key_in ~= "form_optional" then
     return nil, errors.new({ op = op.full, kind = "invalid",
-      message = "no " .. (op.service == "shortpixel" and "ShortPixel" or "Easy IO") .. " API key: set "
-        .. config.KEY_ENV[op.service] .. ", pass opts.key, or select a profile" })
+      message = "no " .. config.NAMES[op.service] .. " API key: " .. (src.missing or ("set "
+        .. config.KEY_ENV[op.service] .. ", pass opts.key, or select a profile")) })
   end
   if key ~= nil then
     local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
     if not ok then return nil, select(2, invalid(op, kerr)) end
   end
-  return key
+  return key, nil, from
+end
+
+-- A failure that involves the key names it, masked, and its source
+-- (errors.name_key). Returns its arguments.
+local function with_key_source(key, from, r, err, ...)
+  if r == nil and key then errors.name_key(err, key, from) end
+  return r, err, ...
 end
 
 -- The options of a call made on behalf of another (a reconciliation read):
@@ -501,9 +509,14 @@ local function attempts_of(run)
 end
 
 -- One operation, with retries. values are checked; opts validated.
+local call_keyed
 function call(op, values, opts)
-  local key, kerr = find_key(op, opts)
+  local key, kerr, from = find_key(op, opts)
   if kerr then return nil, kerr end
+  return with_key_source(key, from, call_keyed(op, values, opts, key))
+end
+
+function call_keyed(op, values, opts, key)
   if op.keep_omitted and not opts.replace then
     local ok, err = fill_key_fields(op, values, key, opts)
     if not ok then return nil, err end

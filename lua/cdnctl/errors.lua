@@ -3,7 +3,9 @@
 -- tostring is one readable line. Kinds: "api" (the service said no),
 -- "http" (an HTTP error status), "transport" (no usable answer: refused,
 -- reset, timeout), "invalid" (refused before sending), "decode" (the body
--- is not the JSON we expected), "interrupted" (Ctrl-C).
+-- is not the JSON we expected), "interrupted" (Ctrl-C). A failure of a
+-- call that carried a key also has key_source ("profile 'old'",
+-- "SHORTPIXEL_API_KEY", "opts.key", "--sandbox") and key_masked (****9999).
 
 local redact = require "cdnctl.redact"
 
@@ -22,6 +24,8 @@ function Error.__tostring(e)
   end
   if e.kind ~= "api" then extra[#extra + 1] = e.kind end
   if #extra > 0 then s = s .. " (" .. table.concat(extra, ", ") .. ")" end
+  -- the key of a failure that involves it, masked, and where it came from
+  if e.key_masked and e.key_source then s = s .. " (key " .. e.key_masked .. " from " .. e.key_source .. ")" end
   return s
 end
 
@@ -33,6 +37,16 @@ function M.new(t, secret)
   assert(M.KINDS[t.kind], "unknown error kind")
   t.message = redact.mask(tostring(t.message or t.kind), secret)
   return setmetatable(t, Error)
+end
+
+-- A failure that involves a key names it, masked, and where it came from
+-- (key_masked, key_source; tostring adds "(key ****9999 from profile 'old')").
+-- Transport failures are not about the key: they are left as they are.
+function M.name_key(e, key, from)
+  if getmetatable(e) == Error and e.kind ~= "transport" and e.kind ~= "interrupted" then
+    e.key_source, e.key_masked = from, redact.short(key)
+  end
+  return e
 end
 
 function M.is(v)

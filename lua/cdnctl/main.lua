@@ -1,7 +1,7 @@
 -- cdnctl.main: the command line. C's main() hands over argv (argv[0] the
 -- program) and exits with the status this returns: 0 ok, 1 a script error,
 -- 2 a usage error. Global options come first; then a subcommand (sandbox,
--- call, profiles) or a script. Each subcommand lives in its own module.
+-- call, profiles, whoami) or a script. Each subcommand lives in its own module.
 
 local host = require "cdnctl.host"
 
@@ -16,6 +16,9 @@ usage: cdnctl [options] [script.lua [args...]]
                                        [--yes] [--dry-run]
        cdnctl [options] call --list
        cdnctl profiles                 list the profiles of the config file, keys masked
+       cdnctl [options] whoami [--offline]
+                                       per service: base URLs, key (masked), where each
+                                       came from; checks each key unless --offline
        cdnctl sandbox [--help]         run the offline emulator of both APIs
 
 options:
@@ -31,9 +34,10 @@ options:
   --version        print the version and exit
   -h, --help       print this help and exit
 
-keys, first found wins: opts.key in a script; SHORTPIXEL_API_KEY / EASYIO_API_KEY;
-the profile (shortpixel_key or shortpixel_key_cmd, ...). With --sandbox the
-sandbox's demo keys replace the environment and the profile.
+a service's key and base URLs come together from the first source set for it:
+--sandbox; --profile NAME or CDNCTL_PROFILE; the environment (SHORTPIXEL_API_KEY,
+EASYIO_API_KEY, CDNCTL_*_URL); the config's default_profile. opts.key in a call
+replaces the key only. Two sources set: stderr says once which one is used.
 
 environment:
   SHORTPIXEL_API_KEY, EASYIO_API_KEY   API keys
@@ -52,8 +56,8 @@ call asks first on a terminal before an operation that destroys or costs
 without a terminal and without --yes nothing is sent (exit 2). --dry-run
 prints the exact requests, keys masked, and sends nothing.
 
-exit status: 0 success, 1 script error (or API failure for call), 2 usage error
-(or, for call, not confirmed)]==]
+exit status: 0 success, 1 script error (or API failure for call, a refused key
+for whoami), 2 usage error (or, for call, not confirmed)]==]
 
 local function usage_error(msg)
   io.stderr:write("cdnctl: ", msg, "\n", "Try 'cdnctl --help'.\n")
@@ -83,7 +87,7 @@ local function run_chunk(chunk, err, ...)
   return 0
 end
 
-local SUBCOMMANDS = { sandbox = true, call = true, profiles = true }
+local SUBCOMMANDS = { sandbox = true, call = true, profiles = true, whoami = true }
 
 -- Warn when a key seems to be on the command line, where ps shows it.
 local function warn_keys_in_argv(argv)
@@ -158,8 +162,11 @@ function M.main(argv)
   local profiles = require "cdnctl.profiles"
   local cfg, cerr = profiles.load()
   if cfg == false then io.stderr:write("cdnctl: ", cerr, "\n"); return 2 end
-  if sub == "profiles" then return require("cdnctl.cli.profiles").main(cfg, argv[i + 1] == "--names") end
   local prof, perr = profiles.select(cfg, opts.profile)
+  if sub == "profiles" then
+    config.profile = prof or nil -- a bad profile name does not stop the listing
+    return require("cdnctl.cli.profiles").main(cfg, argv[i + 1] == "--names")
+  end
   if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
   config.profile = prof
   local har_file = opts.har or os.getenv("CDNCTL_HAR")
@@ -198,10 +205,10 @@ function M.main(argv)
   end
 
   local status = 0
-  if sub == "call" then
+  if sub == "call" or sub == "whoami" then
     local args = {}
     for k = i + 1, #argv do args[#args + 1] = argv[k] end
-    status = require("cdnctl.cli.call").main(args)
+    status = require("cdnctl.cli." .. sub).main(args)
   else
     for _, code in ipairs(opts.exprs) do
       status = run_chunk(load(code, "=(command line)", "t"))

@@ -60,13 +60,14 @@ end
 -- The profile to use: name given, else CDNCTL_PROFILE, else default_profile.
 -- -> profile table (with .name) | nil | false, message
 function M.select(cfg, name)
-  name = name or os.getenv("CDNCTL_PROFILE")
+  local via = name and "--profile"
+  if not name then name, via = os.getenv("CDNCTL_PROFILE"), "CDNCTL_PROFILE" end
   if name == "" then name = nil end
   if not cfg then
     if name then return false, "no profile '" .. name .. "': " .. M.path() .. " does not exist" end
     return nil
   end
-  name = name or cfg.default_profile
+  if not name then name, via = cfg.default_profile, "default_profile" end
   if not name then return nil end
   local p = cfg.profiles[name]
   if not p then
@@ -76,26 +77,36 @@ function M.select(cfg, name)
     return false, string.format("no profile '%s' in %s (profiles: %s)", name, cfg.path,
       #names > 0 and table.concat(names, ", ") or "none")
   end
-  local prof = { name = name }
+  local prof = { name = name, via = via } -- via: how it was chosen (config.resolve's order)
   for k, v in pairs(p) do prof[k] = v end
   return prof
 end
 
--- Run a *_key_cmd once and keep its first line. Errors name the profile,
--- never the key. -> key | nil, message
+-- Run a *_key_cmd and keep the first line of its output. Its standard
+-- error goes to a private temporary file, so that a failure can say why.
+-- Errors name the profile, never the key. (config.key runs it once per run
+-- and service.) -> key | nil, message, the command's stderr (or nil)
 function M.run_key_cmd(profile, service)
   local field = service .. "_key_cmd"
-  local cmd = profile[field]
-  local p = io.popen(cmd .. " 2>/dev/null", "r")
-  if not p then return nil, string.format("profile '%s': cannot run %s", profile.name, field) end
+  local tmp = os.tmpname() -- mkstemp: mode 0600
+  local p = io.popen("( " .. profile[field] .. "\n) 2>'" .. tmp .. "'", "r")
+  if not p then os.remove(tmp); return nil, string.format("profile '%s': cannot run %s", profile.name, field) end
   local out = p:read("a") or ""
   local ok, how, code = p:close()
+  local ef = io.open(tmp, "rb")
+  local stderr = ef and ef:read("a") or ""
+  if ef then ef:close() end
+  os.remove(tmp)
+  stderr = stderr:gsub("%s+$", ""):gsub("\n", "\n  ")
+  if #stderr > 2000 then stderr = stderr:sub(1, 2000) .. "..." end
+  stderr = stderr ~= "" and stderr or nil
   local line = out:match("^([^\r\n]*)")
   if not ok then
-    return nil, string.format("profile '%s': %s failed (%s %s)", profile.name, field, tostring(how), tostring(code))
+    local why = how == "exit" and ("exit status " .. tostring(code)) or ("killed by signal " .. tostring(code))
+    return nil, string.format("profile '%s': %s failed (%s)", profile.name, field, why), stderr
   end
   if not line or line == "" then
-    return nil, string.format("profile '%s': %s printed nothing", profile.name, field)
+    return nil, string.format("profile '%s': %s printed nothing", profile.name, field), stderr
   end
   redact.add(line)
   return line

@@ -236,14 +236,17 @@ local function compile(buffer)
   return nil, err
 end
 
+-- The banner: per service the base URL and the key (masked) with its
+-- source, as config.resolve decides for the bindings.
 function M.banner(opts)
-  local sp = config.key("shortpixel")
-  local ez = config.key("easyio")
-  local function show(k) return k and redact.short(k) or "(none)" end
-  local prof = config.profile and ("  profile " .. config.profile.name) or ""
-  return string.format("cdnctl %s%s%s  shortpixel %s key %s  easyio %s key %s\n"
+  local function show(service)
+    local k, from = config.key(service)
+    return k and (redact.short(k) .. " (from " .. tostring(from) .. ")") or "(none)"
+  end
+  return string.format("cdnctl %s%s  shortpixel %s key %s  easyio %s key %s\n"
     .. "help() lists the bindings; Tab completes; Ctrl-D quits.",
-    host.version, opts.sandbox and " (sandbox)" or "", prof, config.url("sp"), show(sp), config.url("ez"), show(ez))
+    host.version, opts.sandbox and " (sandbox)" or "", config.url("sp"), show("shortpixel"),
+    config.url("ez"), show("easyio"))
 end
 
 function M.run(opts)

@@ -31,13 +31,14 @@ comp cdnctl --sa | grep -qx -- "--sandbox" && ok "completion: options" || bad "c
 [ "$(comp cdnctl call shortpixel.purge_s)" = "shortpixel.purge_storage_bulk" ] && ok "completion: operation names after call" || bad "complete ops" "$(comp cdnctl call shortpixel.purge_s)"
 
 mkdir -p "$T/config/cdnctl"
-cat >"$T/config/cdnctl/config.lua" <<'LUA'
+start_fixture # a profile's key goes to the profile's own URLs: here, the fixture's
+cat >"$T/config/cdnctl/config.lua" <<LUA
 return {
   default_profile = "clientA",
   profiles = {
-    clientA = { shortpixel_key = "PROFILEkeyAAAA00001111" },
-    clientB = { shortpixel_key_cmd = "echo PROFILEkeyBBBB00002222; echo second-line" },
-    broken = { shortpixel_key_cmd = "exit 3" },
+    clientA = { shortpixel_key = "PROFILEkeyAAAA00001111", shortpixel_url = "$URL" },
+    clientB = { shortpixel_key_cmd = "echo PROFILEkeyBBBB00002222; echo second-line", shortpixel_url = "$URL" },
+    broken = { shortpixel_key_cmd = "exit 3", shortpixel_url = "$URL" },
   },
 }
 LUA
@@ -53,8 +54,7 @@ LUAOUT=$(cd "$T" && LD_PRELOAD=$PRELOAD lua5.4 -e "package.cpath='$P/lib/lua/5.4
 [ -f "$P/share/cdnctl/scripts/onboard.lua" ] && ok "the ready scripts are installed under share/cdnctl/scripts" || bad "scripts installed"
 
 # profiles against a fixture server
-start_fixture
-run() { env -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY HOME=$T XDG_CONFIG_HOME=$T/config CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_DEBUG=1 "$P/bin/cdnctl" "$@"; }
+run() { env -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY -u CDNCTL_SHORTPIXEL_URL -u CDNCTL_SHORTPIXEL_API_URL -u CDNCTL_EASYIO_URL HOME=$T XDG_CONFIG_HOME=$T/config CDNCTL_DEBUG=1 "$P/bin/cdnctl" "$@"; }
 run call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"
 grep -q "set-domain/example.com/\*\*\*\*1111 -> 200" "$T/err" && ok "the default profile's key is used" || bad "default profile" "$(cat "$T/err")"
 run --profile clientB call shortpixel.set_domain example.com >"$T/out" 2>"$T/err"

@@ -57,7 +57,7 @@ assert(easyio.show_keys(o({ ez = true })))
 print("results", cdnctl.json.encode(assert(shortpixel.set_domain("example.com", o()))))
 -- the server echoes the key in its errors: the messages must not
 local http = require "cdnctl.http"
-http.request { method = "POST", url = os.getenv("CDNCTL_EASYIO_URL") .. "/_fixture/queue",
+http.request { method = "POST", url = require("cdnctl.config").url("ez") .. "/_fixture/queue",
   body = cdnctl.json.encode({ { status = 200, body = '{"error": "API key ' .. ezkey .. ' not found"}' },
                               { status = 500, body = '{"error": "' .. ezkey .. '"}' } }) }
 local r, err = easyio.show_keys(o({ ez = true, attempts = 1 }))
@@ -105,13 +105,17 @@ for d in 0 1 2; do run_audit opts $d; done
 # 3. the key from a profile (mode 0600: no warning)
 mkdir -p "$T/config/cdnctl"
 CFG=$T/config/cdnctl/config.lua
-printf 'return { default_profile = "a", profiles = { a = { shortpixel_key = "%s", easyio_key = "%s" },\n  b = { shortpixel_key_cmd = "cat %s", easyio_key_cmd = "cat %s" } } }\n' \
-  "$KEY" "$EZKEY" "$T/key.sp" "$T/key.ez" >"$CFG"
+# a profile's key goes to the profile's URLs, never to the environment's
+U="shortpixel_url = \"$URL\", shortpixel_api_url = \"$URL\", easyio_url = \"$URL\""
+printf 'return { default_profile = "a", profiles = { a = { shortpixel_key = "%s", easyio_key = "%s", %s },\n  b = { shortpixel_key_cmd = "cat %s", easyio_key_cmd = "cat %s", %s } } }\n' \
+  "$KEY" "$EZKEY" "$U" "$T/key.sp" "$T/key.ez" "$U" >"$CFG"
+unset CDNCTL_SHORTPIXEL_URL CDNCTL_SHORTPIXEL_API_URL CDNCTL_EASYIO_URL
 chmod 600 "$CFG"
 for d in 0 1 2; do run_audit profile $d; done
 grep -q 'others can read it' "$T/err" && bad "a profile of mode 0600 gets no warning" || ok "a profile of mode 0600 gets no warning"
 # 4. the key from a profile's key command
 for d in 0 2; do CDNCTL_PROFILE=b run_audit profile $d; done
+export CDNCTL_SHORTPIXEL_URL=$URL CDNCTL_SHORTPIXEL_API_URL=$URL CDNCTL_EASYIO_URL=$URL
 
 "$BIN" profiles >"$T/out" 2>"$T/err"
 grep -q '\*\*\*\*3a9c' "$T/out" && ok "cdnctl profiles shows keys masked" || bad "cdnctl profiles" "$(cat "$T/out" "$T/err")"
@@ -202,7 +206,7 @@ LUA
 "$BIN" "$T/shape.lua" >"$T/out" 2>"$T/err"
 st=$?
 [ $st = 0 ] && ok "keys of an odd shape are used, not refused" || bad "odd shapes used" "exit $st: $(cat "$T/err")"
-[ "$(grep -c 'warning: the ShortPixel key \*\*\*\*3a9c (from environment) does not look like one: ShortPixel keys are 20 letters and digits' "$T/err")" = 1 ] \
+[ "$(grep -c 'warning: the ShortPixel key \*\*\*\*3a9c (from SHORTPIXEL_API_KEY) does not look like one: ShortPixel keys are 20 letters and digits' "$T/err")" = 1 ] \
   && ok "an odd-shaped ShortPixel key warns once per run, masked" || bad "shape warning once" "$(cat "$T/err")"
 [ "$(grep -c 'warning: the ShortPixel key \*\*\*\*0042 (from opts.key)' "$T/err")" = 1 ] \
   && ok "each odd-shaped key warns once" || bad "second key warns" "$(cat "$T/err")"

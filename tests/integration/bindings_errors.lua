@@ -31,7 +31,7 @@ local invalid_cases = {
   { "name over 253", function() return shortpixel.add_domain((("a"):rep(60) .. "."):rep(5) .. "com") end, "longer than 253" },
   { "leading hyphen", function() return shortpixel.add_domain("-a.com") end, "hyphen" },
   { "trailing hyphen", function() return shortpixel.add_domain("a-.com") end, "hyphen" },
-  { "key with a slash", function() return shortpixel.add_domain("a.com", { key = "abc/def" }) end, "key %(from option%): contains '/'" },
+  { "key with a slash", function() return shortpixel.add_domain("a.com", { key = "abc/def" }) end, "key %(from opts.key%): contains '/'" },
   { "key with whitespace", function() return easyio.show_keys({ key = "abc def" }) end, "contains a space" },
   { "key with &", function() return easyio.show_keys({ key = "abc&def=1" }) end, "contains '&'" },
   { "site_id zero", function() return easyio.remove_site(0) end, "site_id: must be a positive integer" },
@@ -102,7 +102,7 @@ t.test("Easy IO's {error = ...} is an api error with the API's message", functio
   t.eq(err.kind, "api")
   t.eq(err.message, "site URL not provided")
   t.eq(err.http_status, 200)
-  t.eq(tostring(err), "easyio.show_sites: site URL not provided")
+  t.eq(tostring(err), "easyio.show_sites: site URL not provided (key ****0001 from --sandbox)")
 end)
 
 t.test("a ShortPixel refusal is an api error with its code", function()
@@ -111,7 +111,7 @@ t.test("a ShortPixel refusal is an api error with its code", function()
   t.eq(r, nil)
   t.eq(err.kind, "api")
   t.eq(err.code, -11)
-  t.eq(tostring(err), "shortpixel.add_domain: Domain is associated with another user (API code -11)")
+  t.eq(tostring(err), "shortpixel.add_domain: Domain is associated with another user (API code -11) (key ****0001 from --sandbox)")
 end)
 
 t.test("read_domain's negative statuses are answers, not failures", function()

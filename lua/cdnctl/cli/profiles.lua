@@ -1,8 +1,11 @@
 -- cdnctl.cli.profiles: `cdnctl profiles` lists the config file's profiles
--- with keys masked; key commands are named, not run.
+-- with keys masked; key commands are named, not run. The last line says
+-- which source each service uses (config.resolve: --profile, the
+-- environment, default_profile), as `cdnctl whoami` does in full.
 
 local redact = require "cdnctl.redact"
 local profiles = require "cdnctl.profiles"
+local config = require "cdnctl.config"
 
 local M = {}
 
@@ -33,6 +36,12 @@ function M.main(cfg, names_only)
     io.stdout:write(string.format("%-20s %-16s %-16s%s\n", n, show(p, "shortpixel"), show(p, "easyio"),
       n == cfg.default_profile and "  (default)" or ""))
   end
+  local used = {}
+  for _, service in ipairs({ "shortpixel", "easyio" }) do
+    local src = config.resolve(service, true)
+    used[#used + 1] = config.NAMES[service] .. (src.kind == "none" and ": no key" or (" from " .. src.name))
+  end
+  io.stdout:write("in use: ", table.concat(used, ", "), " (details: cdnctl whoami)\n")
   return 0
 end
 
