@@ -153,11 +153,25 @@ static int host_lua_no_core_dumps(lua_State *L) {
   return 1;
 }
 
+/* host.exe() -> the running binary's path | nil, message (readlink of
+ * /proc/self/exe: `cdnctl run` finds the ready scripts beside it). */
+static int host_lua_exe(lua_State *L) {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n < 0 || n >= (ssize_t)sizeof buf - 1) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "cannot read /proc/self/exe");
+    return 2;
+  }
+  lua_pushlstring(L, buf, (size_t)n);
+  return 1;
+}
+
 static int host_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"sigint_quits", host_lua_sigint_quits},
     {"traceback", host_lua_traceback},
-    {"no_core_dumps", host_lua_no_core_dumps}, {NULL, NULL}};
+    {"no_core_dumps", host_lua_no_core_dumps}, {"exe", host_lua_exe}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);
   lua_setfield(L, -2, "version");

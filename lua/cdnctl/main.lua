@@ -15,7 +15,10 @@ usage: cdnctl [options] [script.lua [args...]]
        cdnctl [options] call OP [ARG...] [name=value...] [--output json|table|csv]
                                        [--yes] [--dry-run]
        cdnctl [options] call --list
-       cdnctl profiles                 list the profiles of the config file, keys masked
+       cdnctl profiles [--json]        the profiles of the config file: keys masked, URLs,
+                                       the active one marked
+       cdnctl [options] run NAME [ARGS...]
+                                       a ready script by name (purge, report, watch...)
        cdnctl [options] whoami [--offline]
                                        per service: base URLs, key (masked), where each
                                        came from; checks each key unless --offline
@@ -87,7 +90,8 @@ local function run_chunk(chunk, err, ...)
   return 0
 end
 
-local SUBCOMMANDS = { sandbox = true, call = true, profiles = true, whoami = true }
+local SUBCOMMANDS = { sandbox = true, call = true, profiles = true, whoami = true, run = true }
+local FLAGS = { "-e", "-v", "--sandbox", "--allow-http", "--quiet", "--profile", "--har", "--man", "--version", "--help" }
 
 -- Warn when a key seems to be on the command line, where ps shows it.
 local function warn_keys_in_argv(argv)
@@ -145,7 +149,7 @@ function M.main(argv)
       script_index = i
       break
     elseif a:sub(1, 1) == "-" then
-      return usage_error("unknown option '" .. a .. "'")
+      return usage_error("unknown option '" .. a .. "'" .. require("cdnctl.suggest").hint(a:match("^[^=]*"), FLAGS))
     elseif SUBCOMMANDS[a] and #opts.exprs == 0 then
       sub = a
       break
@@ -156,6 +160,11 @@ function M.main(argv)
   end
 
   if sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, i + 1) end
+  if sub == "run" then -- a ready script by name: then as if its path had been given
+    local path, rerr = require("cdnctl.cli.run").find(argv[i + 1])
+    if not path then io.stderr:write(rerr, "\n"); return 2 end
+    sub, script_index, argv[i + 1] = nil, i + 1, path
+  end
 
   host.no_core_dumps()
   local config = require "cdnctl.config"
@@ -165,7 +174,9 @@ function M.main(argv)
   local prof, perr = profiles.select(cfg, opts.profile)
   if sub == "profiles" then
     config.profile = prof or nil -- a bad profile name does not stop the listing
-    return require("cdnctl.cli.profiles").main(cfg, argv[i + 1] == "--names")
+    local args = {}
+    for k = i + 1, #argv do args[#args + 1] = argv[k] end
+    return require("cdnctl.cli.profiles").main(cfg, args)
   end
   if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
   config.profile = prof

@@ -42,7 +42,13 @@ function M.load(path)
       return false, path .. ": profiles must map names to tables"
     end
     for k, v in pairs(p) do
-      if not FIELDS[k] then return false, string.format("%s: profile '%s' has an unknown field '%s'", path, name, tostring(k)) end
+      if not FIELDS[k] then
+        local known = {}
+        for f in pairs(FIELDS) do known[#known + 1] = f end
+        table.sort(known)
+        return false, string.format("%s: profile '%s' has an unknown field '%s'%s", path, name, tostring(k),
+          require("cdnctl.suggest").hint(tostring(k), known))
+      end
       if type(v) ~= FIELDS[k] then return false, string.format("%s: profile '%s': %s must be a string", path, name, k) end
     end
     if p.shortpixel_key or p.easyio_key then holds_key = true end

@@ -155,7 +155,7 @@ go "${ENV_ALL[@]}" --profile bistro profiles >"$T/out2" 2>"$T/err2"
 grep -q "^in use: ShortPixel from profile 'bistro' (--profile), Easy IO from profile 'bistro' (--profile)" "$T/out2" \
   && ok "cdnctl --profile X profiles: X is in use" || bad "profiles --profile" "$(cat "$T/out2" "$T/err2")"
 grep -q "^in use: ShortPixel from the environment (SHORTPIXEL_API_KEY.*), Easy IO from the environment (EASYIO_API_KEY.*)" "$T/out" \
-  && grep -q "^old .*(default)" "$T/out" \
+  && grep -qE "^ +old .*\(default\)" "$T/out" \
   && ok "cdnctl profiles says which source each service uses" || bad "profiles in use" "$(cat "$T/out" "$T/err")"
 no_key_in "$T/out" "$T/err" && ok "whoami and profiles print no key" || bad "key leaked in whoami"
 

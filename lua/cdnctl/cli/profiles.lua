@@ -1,48 +1,119 @@
--- cdnctl.cli.profiles: `cdnctl profiles` lists the config file's profiles
--- with keys masked; key commands are named, not run. The last line says
--- which source each service uses (config.resolve: --profile, the
--- environment, default_profile), as `cdnctl whoami` does in full.
+-- cdnctl.cli.profiles: `cdnctl profiles [--json]` lists the config file's
+-- profiles: keys masked (key commands named, not run), each profile's base
+-- URLs (its own or the built-in defaults), the active one marked: the one
+-- keys come from now (--profile or CDNCTL_PROFILE; else the environment's
+-- keys, if set, come before default_profile). The last line says which
+-- source each service uses (config.resolve), as `cdnctl whoami` does in full.
 
 local redact = require "cdnctl.redact"
 local profiles = require "cdnctl.profiles"
 local config = require "cdnctl.config"
+local json = require "cdnctl.json"
 
 local M = {}
 
-local function show(p, service)
+local USAGE = [[usage: cdnctl [--profile NAME] profiles [--json]
+
+Lists the profiles of ]] .. "%s" .. [[ with their keys masked (a
+key command is named, not run), their base URLs, and the active profile
+marked with *: the one keys come from now (--profile or CDNCTL_PROFILE;
+else the environment's keys, when set, come before the config's
+default_profile). --json prints one JSON document instead. The last line
+says where each service's key comes from now (details: cdnctl whoami).]]
+
+local function key_shown(p, service)
   if p[service .. "_key"] then return redact.short(p[service .. "_key"]) end
   if p[service .. "_key_cmd"] then return "(from command)" end
-  return "-"
+  return nil
 end
 
-function M.main(cfg, names_only)
-  if names_only then -- for shell completion
-    local names = {}
-    for n in pairs(cfg and cfg.profiles or {}) do names[#names + 1] = n end
-    table.sort(names)
-    for _, n in ipairs(names) do io.stdout:write(n, "\n") end
-    return 0
-  end
-  if not cfg then
-    io.stdout:write("no config file (", profiles.path(), ")\n")
-    return 0
-  end
-  local names = {}
-  for n in pairs(cfg.profiles) do names[#names + 1] = n end
-  table.sort(names)
-  io.stdout:write(string.format("%-20s %-16s %-16s\n", "PROFILE", "SHORTPIXEL", "EASYIO"))
-  for _, n in ipairs(names) do
-    local p = cfg.profiles[n]
-    io.stdout:write(string.format("%-20s %-16s %-16s%s\n", n, show(p, "shortpixel"), show(p, "easyio"),
-      n == cfg.default_profile and "  (default)" or ""))
-  end
+local function urls_of(p)
+  return { shortpixel = p.shortpixel_url or config.DEFAULT_URLS.sp,
+           shortpixel_api = p.shortpixel_api_url or config.DEFAULT_URLS.api,
+           easyio = p.easyio_url or config.DEFAULT_URLS.ez }
+end
+
+local function in_use()
   local used = {}
   for _, service in ipairs({ "shortpixel", "easyio" }) do
     local src = config.resolve(service, true)
-    used[#used + 1] = config.NAMES[service] .. (src.kind == "none" and ": no key" or (" from " .. src.name))
+    used[service] = src.kind == "none" and "no key" or src.name
   end
-  io.stdout:write("in use: ", table.concat(used, ", "), " (details: cdnctl whoami)\n")
+  return used
+end
+
+local function sorted_names(cfg)
+  local names = {}
+  for n in pairs(cfg.profiles) do names[#names + 1] = n end
+  table.sort(names)
+  return names
+end
+
+local function print_json(cfg, active)
+  local list = {}
+  for _, n in ipairs(sorted_names(cfg)) do
+    local p = cfg.profiles[n]
+    list[#list + 1] = { name = n, active = n == active, default = n == cfg.default_profile,
+      shortpixel_key = key_shown(p, "shortpixel") or json.null, easyio_key = key_shown(p, "easyio") or json.null,
+      urls = urls_of(p) }
+  end
+  io.stdout:write(json.encode { path = cfg.path, active = active or json.null,
+    default_profile = cfg.default_profile or json.null, profiles = #list > 0 and list or json.empty_array,
+    in_use = in_use() }, "\n")
   return 0
+end
+
+local function print_table(cfg, active)
+  local rows = { { "", "PROFILE", "SHORTPIXEL KEY", "EASYIO KEY", "URLS" } }
+  for _, n in ipairs(sorted_names(cfg)) do
+    local p, u = cfg.profiles[n], urls_of(cfg.profiles[n])
+    rows[#rows + 1] = { n == active and "*" or "", n, key_shown(p, "shortpixel") or "-", key_shown(p, "easyio") or "-",
+      "shortpixel " .. u.shortpixel .. ", api " .. u.shortpixel_api .. ", easyio " .. u.easyio
+        .. (n == cfg.default_profile and "  (default)" or "") }
+  end
+  local w = {}
+  for _, r in ipairs(rows) do for c = 1, 4 do w[c] = math.max(w[c] or 1, #r[c]) end end
+  for _, r in ipairs(rows) do
+    io.stdout:write(string.format("%-" .. w[1] .. "s %-" .. w[2] .. "s  %-" .. w[3] .. "s  %-" .. w[4] .. "s  %s\n",
+      r[1], r[2], r[3], r[4], r[5]))
+  end
+  local used = in_use()
+  io.stdout:write(string.format("in use: ShortPixel from %s, Easy IO from %s (details: cdnctl whoami)\n",
+    used.shortpixel, used.easyio))
+  return 0
+end
+
+-- M.main(cfg, args): args are the words after "profiles".
+function M.main(cfg, args)
+  local as_json, names_only = false, false
+  for _, a in ipairs(args or {}) do
+    if a == "--names" then names_only = true -- for shell completion
+    elseif a == "--json" then as_json = true
+    elseif a == "--help" or a == "-h" then io.stdout:write(USAGE:format(profiles.path()), "\n"); return 0
+    else
+      io.stderr:write("cdnctl profiles: unknown argument '", a, "'", require("cdnctl.suggest").hint(a, { "--json", "--help" }),
+        "\nusage: cdnctl [--profile NAME] profiles [--json]\n")
+      return 2
+    end
+  end
+  if names_only then
+    for _, n in ipairs(cfg and sorted_names(cfg) or {}) do io.stdout:write(n, "\n") end
+    return 0
+  end
+  if not cfg then
+    if as_json then io.stdout:write(json.encode { path = profiles.path(), profiles = json.empty_array }, "\n")
+    else io.stdout:write("no config file (", profiles.path(), ")\n") end
+    return 0
+  end
+  -- active: the profile a service's key and URLs come from now (an explicit
+  -- --profile wins over the environment; default_profile comes after it)
+  local active
+  for _, service in ipairs({ "shortpixel", "easyio" }) do
+    local src = config.resolve(service, true)
+    if src.kind == "profile" then active = active or src.profile.name end
+  end
+  if as_json then return print_json(cfg, active) end
+  return print_table(cfg, active)
 end
 
 return M
