@@ -8,6 +8,13 @@ awk -v dir="$T" '/^```lua$/ { n++; f = dir "/example" n ".lua"; inblock = 1; nex
 n=$(ls "$T"/example*.lua 2>/dev/null | wc -l)
 [ "$n" -ge 1 ] && ok "the README has $n Lua examples" || bad "no Lua example found in the README"
 for f in "$T"/example*.lua; do
+  if head -1 "$f" | grep -q '^-- ~/.config/cdnctl/config.lua'; then # a config file: cdnctl must read it as one
+    mkdir -p "$T/config/cdnctl" && cp "$f" "$T/config/cdnctl/config.lua" && chmod 600 "$T/config/cdnctl/config.lua"
+    "$BIN" profiles --json >"$f.out" 2>&1; st=$?
+    n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["profiles"]))' "$f.out" 2>/dev/null)
+    [ $st = 0 ] && [ "${n:-0}" -ge 3 ] && ok "README's config example is a valid config file ($n profiles)" || bad "README config example ($st)" "$(cat "$f.out")"
+    continue
+  fi
   "$BIN" --sandbox "$f" >"$f.out" 2>&1; st=$?
   [ $st = 0 ] && ! grep -qi "error\|attempt to\|bad argument" "$f.out" \
     && ok "README example $(basename "$f") runs as written" || bad "README example $(basename "$f") ($st)" "$(cat "$f" "$f.out")"
