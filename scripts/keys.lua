@@ -22,7 +22,7 @@ local script = require "cdnctl.script"
 local check = require "cdnctl.check"
 local redact = require "cdnctl.redact"
 
-local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys]
+local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys] [--json]
        cdnctl scripts/keys.lua create --label L [--allowed N] [--site-limit N]
        cdnctl scripts/keys.lua change SUBKEY [--label L] [--allowed N] [--site-limit N]
        cdnctl scripts/keys.lua remove SUBKEY [--yes]
@@ -58,7 +58,7 @@ for _, a in ipairs(argv) do
 end
 local opts, pos = script.args(argv, {
   ["--show-keys"] = "flag", ["--label"] = "value", ["--allowed"] = "value", ["--site-limit"] = "value",
-  ["--profile"] = "value", ["--yes"] = "flag",
+  ["--profile"] = "value", ["--yes"] = "flag", ["--json"] = "flag",
 }, USAGE)
 
 local function usage_error(msg)
@@ -78,6 +78,7 @@ if #pos - 1 ~= COMMANDS[cmd] then
   usage_error(COMMANDS[cmd] == 1 and (cmd .. " needs one SUBKEY") or (cmd .. " takes no arguments"))
 end
 if opts.show_keys and cmd ~= "list" then usage_error("--show-keys goes with list only") end
+if opts.json and cmd ~= "list" then usage_error("--json goes with list only") end
 if opts.yes and cmd ~= "remove" then usage_error("--yes goes with remove only") end
 if (cmd == "list" or cmd == "remove") and (opts.label or opts.allowed or opts.site_limit) then
   usage_error("--label, --allowed and --site-limit go with create and change")
@@ -138,6 +139,23 @@ if cmd == "list" then
     local v = type(map) == "table" and map[k]
     if v == nil or v == false or v == cdnctl.null then return nil end
     return v
+  end
+  if opts.json then -- one JSON document: numbers as numbers, keys masked unless --show-keys
+    local json = require "cdnctl.json"
+    local list = {}
+    for _, k in ipairs(type(r.keys) == "table" and r.keys or {}) do
+      local stats, bill = get(r.stats, k), get(r.bill, k)
+      list[#list + 1] = { key = opts.show_keys and k or short(k), label = tostring(get(r.labels, k) or ""),
+        allowed = cdnctl.number(get(r.limits, k)) or 0, site_limit = cdnctl.number(get(r.site_limit, k)) or 0,
+        sites = cdnctl.number(get(r.sites, k)) or 0, month = month,
+        used = cdnctl.number(type(stats) == "table" and stats[month]) or 0,
+        bill = type(bill) == "table" and bill[month] or json.null }
+    end
+    local text = json.encode { month = month, keys = #list > 0 and list or json.empty_array } .. "\n"
+    local write = opts.show_keys and script.write_stdout_unmasked or script.write_stdout
+    local okw, werr = write(text)
+    if not okw then failed(werr) end
+    cdnctl.exit(script.EXIT_OK)
   end
   local rows = {}
   for _, k in ipairs(type(r.keys) == "table" and r.keys or {}) do

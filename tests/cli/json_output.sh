@@ -21,4 +21,16 @@ PY
 "$BIN" "$SRC/scripts/purge.lua" --json --dry-run j.example.com >"$T/out" 2>"$T/err"; st=$?
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["dry_run"] and [h["host"] for h in d["hosts"]] == ["j.example.com","www.j.example.com"] else 1)' "$T/out" \
   && [ $st = 0 ] && ok "purge.lua --json --dry-run: the hosts it would purge, as JSON" || bad "purge --json --dry-run ($st)" "$(cat "$T/out" "$T/err")"
+"$BIN" -e 'local k = assert(easyio.create_key()); assert(easyio.change_key(k.sub_key, { label = "acme", allowed = 500, site_limit = 3 }, { replace = true }))' >/dev/null 2>&1
+"$BIN" "$SRC/scripts/keys.lua" list --json >"$T/out" 2>"$T/err"; st=$?
+python3 - "$T/out" >"$T/check" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+acme = [k for k in d["keys"] if k["label"] == "acme"]
+assert len(acme) == 1 and acme[0]["allowed"] == 500 and acme[0]["site_limit"] == 3 and acme[0]["key"].startswith("****"), d
+print("ok")
+PY
+[ $st = 0 ] && [ "$(cat "$T/check")" = ok ] && ok "keys.lua list --json: the sub-keys as one JSON document, numbers as numbers, keys masked" || bad "keys list --json ($st)" "$(cat "$T/check" "$T/out" "$T/err")"
+"$BIN" "$SRC/scripts/keys.lua" create --label x --json >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "json goes with list only" "$T/out" && ok "keys.lua --json goes with list only" || bad "keys create --json ($st)" "$(cat "$T/out")"
 finish
