@@ -185,6 +185,15 @@ local function note_account(hr, u)
   account_order[#account_order + 1] = email
 end
 
+-- Traffic, paid and free credits summed over the days that `keep` accepts.
+local function sum_days(days, keep)
+  local traffic, paid, free = 0, 0, 0
+  for date, v in pairs(days or {}) do
+    if keep(date) then traffic, paid, free = traffic + v.traffic, paid + v.paid, free + v.free end
+  end
+  return traffic, paid, free
+end
+
 local function read_host(hr)
   local st, serr = shortpixel.read_domain(hr.host)
   if st then hr.status, hr.status_name = cdnctl.ops.status_code(st.Status), st.status_name end
@@ -207,14 +216,8 @@ local function read_host(hr)
       end
     end
     hr.days = days
-    hr.traffic_month, hr.credits_paid_month, hr.credits_free_month = 0, 0, 0
-    for date, v in pairs(days) do
-      if date:sub(1, 7) == MONTH then
-        hr.traffic_month = hr.traffic_month + v.traffic
-        hr.credits_paid_month = hr.credits_paid_month + v.paid
-        hr.credits_free_month = hr.credits_free_month + v.free
-      end
-    end
+    hr.traffic_month, hr.credits_paid_month, hr.credits_free_month =
+      sum_days(days, function(date) return date:sub(1, 7) == MONTH end)
   else
     local why = reason(uerr)
     if type(uerr) == "table" and uerr.code == "not_owner" then
@@ -288,16 +291,11 @@ end
 -- One period for the whole page: the 30 days ending today (or the newest
 -- date in the data); the hosts' figures over it.
 local PERIOD = day_range()
+local IN_PERIOD = {}
+for _, date in ipairs(PERIOD) do IN_PERIOD[date] = true end
 for _, hr in ipairs(hosts) do
-  hr.traffic_period, hr.credits_paid_period, hr.credits_free_period = 0, 0, 0
-  for _, date in ipairs(PERIOD) do
-    local v = hr.days and hr.days[date]
-    if v then
-      hr.traffic_period = hr.traffic_period + v.traffic
-      hr.credits_paid_period = hr.credits_paid_period + v.paid
-      hr.credits_free_period = hr.credits_free_period + v.free
-    end
-  end
+  hr.traffic_period, hr.credits_paid_period, hr.credits_free_period =
+    sum_days(hr.days, function(date) return IN_PERIOD[date] end)
 end
 local TITLE = opts.title or "CDN report"
 

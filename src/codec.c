@@ -112,12 +112,11 @@ static int codec_lua_parse_form(lua_State *L) {
   return 1;
 }
 
-/* codec.idna(name) -> ASCII (punycode) form | nil, message.
- * Lowercases and maps with UTS#46 non-transitional rules, as browsers do. */
-static int codec_lua_idna(lua_State *L) {
+/* One libidn2 conversion of the string at 1 -> result | nil, message. */
+static int codec_idn2(lua_State *L, int (*convert)(const char *, char **, int), int flags) {
   const char *s = luaL_checkstring(L, 1);
   char *out = NULL;
-  int rc = idn2_to_ascii_8z(s, &out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+  int rc = convert(s, &out, flags);
   if (rc != IDN2_OK) {
     lua_pushnil(L);
     lua_pushstring(L, idn2_strerror(rc));
@@ -128,20 +127,16 @@ static int codec_lua_idna(lua_State *L) {
   return 1;
 }
 
+/* codec.idna(name) -> ASCII (punycode) form | nil, message.
+ * Lowercases and maps with UTS#46 non-transitional rules, as browsers do. */
+static int codec_lua_idna(lua_State *L) {
+  return codec_idn2(L, idn2_to_ascii_8z, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+}
+
 /* codec.idna_unicode(name) -> the name in Unicode (UTF-8) | nil, message.
  * The inverse of codec.idna, for showing names to people (bücher.de). */
 static int codec_lua_idna_unicode(lua_State *L) {
-  const char *s = luaL_checkstring(L, 1);
-  char *out = NULL;
-  int rc = idn2_to_unicode_8z8z(s, &out, 0);
-  if (rc != IDN2_OK) {
-    lua_pushnil(L);
-    lua_pushstring(L, idn2_strerror(rc));
-    return 2;
-  }
-  lua_pushstring(L, out);
-  idn2_free(out);
-  return 1;
+  return codec_idn2(L, idn2_to_unicode_8z8z, 0);
 }
 
 int luaopen_cdnctl_codec(lua_State *L) {

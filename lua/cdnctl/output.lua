@@ -65,24 +65,38 @@ local function cell(v)
   return tostring(v)
 end
 
--- M.csv(v) -> CSV text: an array of objects becomes one row each (columns
--- are the union of their keys); a list under a single array field (sites)
--- is used as that array; anything else becomes key,value rows.
-function M.csv(v)
+-- A list of objects in v (v itself, or its sites or keys list) -> the list
+-- and its columns (the union of the objects' fields: ids, URLs and names
+-- first, the rest sorted), or nil when v holds no such list.
+local FIRST = { id = 1, site_id = 1, site_url = 2, sub_key = 2, alias = 3, label = 3 }
+local function object_list(v)
   if type(v) == "table" and not is_array(v) then
     for _, k in ipairs({ "sites", "keys" }) do
       if type(v[k]) == "table" and is_array(v[k]) and type(v[k][1]) == "table" then v = v[k]; break end
     end
   end
-  if type(v) == "table" and is_array(v) and type(v[1]) == "table" then
-    local cols, seen = {}, {}
-    for _, row in ipairs(v) do
-      for _, k in ipairs(sorted_keys(row)) do
-        if not seen[k] then seen[k] = true; cols[#cols + 1] = k end
-      end
+  if not (type(v) == "table" and is_array(v) and type(v[1]) == "table") then return nil end
+  local cols, seen = {}, {}
+  for _, row in ipairs(v) do
+    for k in pairs(row) do
+      if not seen[k] then seen[k] = true; cols[#cols + 1] = tostring(k) end
     end
+  end
+  table.sort(cols, function(a, b)
+    local ra, rb = FIRST[a] or 9, FIRST[b] or 9
+    if ra ~= rb then return ra < rb end
+    return a < b
+  end)
+  return v, cols
+end
+
+-- M.csv(v) -> CSV text: a list of objects (or an answer's sites or keys)
+-- becomes one row each; anything else becomes key,value rows.
+function M.csv(v)
+  local list, cols = object_list(v)
+  if list then
     local rows = {}
-    for i, row in ipairs(v) do
+    for i, row in ipairs(list) do
       local r = {}
       for _, c in ipairs(cols) do r[c] = cell(row[c]) end
       rows[i] = r
@@ -129,28 +143,12 @@ local function columns(header, rows)
 end
 
 function M.table(v)
-  if type(v) == "table" and not is_array(v) then
-    for _, k in ipairs({ "sites", "keys" }) do
-      if type(v[k]) == "table" and is_array(v[k]) and type(v[k][1]) == "table" then v = v[k]; break end
-    end
-  end
-  if type(v) == "table" and is_array(v) and type(v[1]) == "table" then
-    local cols, seen = {}, {}
-    for _, row in ipairs(v) do
-      for _, k in ipairs(sorted_keys(row)) do
-        if not seen[k] then seen[k] = true; cols[#cols + 1] = k end
-      end
-    end
-    local FIRST = { id = 1, site_id = 1, site_url = 2, sub_key = 2, alias = 3, label = 3 }
-    table.sort(cols, function(a, b)
-      local ra, rb = FIRST[a] or 9, FIRST[b] or 9
-      if ra ~= rb then return ra < rb end
-      return a < b
-    end)
+  local list, cols = object_list(v)
+  if list then
     local rows = {}
-    for i, row in ipairs(v) do
+    for i, row in ipairs(list) do
       local r = {}
-      for c, k in ipairs(cols) do r[c] = cell(row[k]):gsub("[\r\n]", " ") end
+      for c, k in ipairs(cols) do r[c] = (cell(row[k]):gsub("[\r\n]", " ")) end
       rows[i] = r
     end
     return columns(cols, rows)
