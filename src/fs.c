@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "host.h"
@@ -149,6 +150,37 @@ static int fs_lua_open_output(lua_State *L) {
   return 2;
 }
 
+/* fs.open_locked(path) -> file | nil, message, "locked"
+ * Opens path for appending (created with mode 0600) and takes an exclusive
+ * flock on it without waiting: the lock lasts while the returned Lua file
+ * is open (closing it, or the process ending, releases it). Another holder
+ * gives nil, a message and "locked", so a second run can stop at once. */
+static int fs_lua_open_locked(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
+  p->closef = NULL; /* a closed file until fdopen succeeds */
+  p->f = NULL;
+  luaL_setmetatable(L, LUA_FILEHANDLE);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) return fs_fail(L, "cannot open", path);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s is locked by another run", path);
+      lua_pushliteral(L, "locked");
+      return 3;
+    }
+    errno = e;
+    return fs_fail(L, "cannot lock", path);
+  }
+  p->f = fdopen(fd, "a");
+  if (!p->f) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot open", path); }
+  p->closef = fs_io_close;
+  return 1;
+}
+
 /* fs.isatty(fd) -> boolean (0 stdin, 1 stdout, 2 stderr) */
 static int fs_lua_isatty(lua_State *L) {
   lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
@@ -159,7 +191,7 @@ int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"write_atomic", fs_lua_write_atomic}, {"fsync", fs_lua_fsync}, {"stat", fs_lua_stat},
     {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {"open_output", fs_lua_open_output},
-    {NULL, NULL}};
+    {"open_locked", fs_lua_open_locked}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   return 1;
 }
