@@ -99,7 +99,7 @@ printf 'domain,service,site_url,easyio_key\ntheta.example.com,easyio,https://www
 printf 'name\nx.com\n' >"$T/nodomain.csv"
 "$BIN" "$ONBOARD" "$T/nodomain.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no 'domain' column" "$T/out" && ok "a CSV without a domain column: usage error" || bad "no domain column" "$(cat "$T/out")"
 printf 'domain\n"unterminated\n' >"$T/broken.csv"
-"$BIN" "$ONBOARD" "$T/broken.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "line 2: unterminated quoted field" "$T/out" && ok "a broken CSV: usage error with its line" || bad "broken csv" "$(cat "$T/out")"
+"$BIN" "$ONBOARD" "$T/broken.csv" --out "$T/broken-results.csv" >"$T/out" 2>&1; [ $? = 3 ] && grep -q "line 2: unterminated quoted field" "$T/out" && ok "an unterminated quote fails its row, with its line" || bad "broken csv" "$(cat "$T/out")"
 
 # --- kill -9 in the middle, then a rerun; with faults on the wire
 start_sandbox slow --pending 0 --latency 40 --faults 500:0.05,429:0.03,reset:0.02,lost:0.03 --seed 11 --state "$T/slow-state.json"
