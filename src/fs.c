@@ -150,13 +150,15 @@ static int fs_lua_open_output(lua_State *L) {
   return 2;
 }
 
-/* fs.open_locked(path) -> file | nil, message, "locked"
+/* fs.open_locked(path [, truncate]) -> file | nil, message, "locked"
  * Opens path for appending (created with mode 0600) and takes an exclusive
  * flock on it without waiting: the lock lasts while the returned Lua file
  * is open (closing it, or the process ending, releases it). Another holder
- * gives nil, a message and "locked", so a second run can stop at once. */
+ * gives nil, a message and "locked", so a second run can stop at once.
+ * With truncate, the file is emptied once the lock is held. */
 static int fs_lua_open_locked(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  int truncate = lua_toboolean(L, 2);
   luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
   p->closef = NULL; /* a closed file until fdopen succeeds */
   p->f = NULL;
@@ -175,6 +177,7 @@ static int fs_lua_open_locked(lua_State *L) {
     errno = e;
     return fs_fail(L, "cannot lock", path);
   }
+  if (truncate && ftruncate(fd, 0) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot empty", path); }
   p->f = fdopen(fd, "a");
   if (!p->f) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot open", path); }
   p->closef = fs_io_close;

@@ -31,4 +31,24 @@ printf 'domain\nJoe"s.example.com\n' >"$T/joe.csv"
 timeout 60 "$BIN" "$SRC/scripts/onboard.lua" "$T/joe.csv" --out "$T/joe-results.csv" >"$T/out" 2>&1; st=$?
 [ $st = 3 ] && grep -q "line 2: domain: .*Joe\"s" "$T/out" && ok "a stray quote reaches the domain check, which names the row" \
   || bad "Joe\"s ($st)" "$(cat "$T/out")"
+
+# rows that share one Easy IO site URL (another spelling) get one site
+printf 'domain,service,site_url\nshop-a.example.com,easyio,https://www.shared.example.com/\nshop-b.example.com,easyio,HTTPS://WWW.Shared.Example.com\nshop-c.example.com,easyio,https://www.shared.example.com\n' >"$T/shared.csv"
+timeout 60 "$BIN" "$SRC/scripts/onboard.lua" "$T/shared.csv" --out "$T/shared-results.csv" >"$T/out" 2>&1; st=$?
+n=$(timeout 60 "$BIN" -e "local n = 0 for _, s in ipairs(assert(easyio.show_sites()).sites) do if cdnctl.check.same_site(s.site_url, 'https://www.shared.example.com/') then n = n + 1 end end print(n)")
+[ $st = 0 ] && [ "$n" = 1 ] && ok "three rows with one site URL in three spellings make one site" || bad "shared site ($st, $n sites)" "$(cat "$T/out" "$T/shared-results.csv")"
+grep -q '^shop-b.example.com,ok,,,same site as line 2,[0-9]' "$T/shared-results.csv" && grep -q '^shop-c.example.com,ok,,,same site as line 2,' "$T/shared-results.csv" \
+  && ok "the later rows say which line made the site, with its id" || bad "shared site rows" "$(cat "$T/shared-results.csv")"
+
+# a row equal to an earlier one is skipped; the same domain otherwise is a conflict
+printf 'domain,service\nsame.example.com,shortpixel\nSAME.example.com,shortpixel\nsame.example.com,both\n' >"$T/dups.csv"
+timeout 60 "$BIN" "$SRC/scripts/onboard.lua" "$T/dups.csv" --out "$T/dups-results.csv" >"$T/out" 2>&1; st=$?
+grep -q '^same.example.com,skipped,.*skipped (same as line 2)' "$T/dups-results.csv" \
+  && grep -q '^same.example.com,failed,.*line 4: domain: same.example.com already appears on line 2 with another' "$T/dups-results.csv" \
+  && [ $st = 3 ] && ok "an identical row is skipped (same as line 2); another service for the domain is a conflict naming line 2" \
+  || bad "dups ($st)" "$(cat "$T/out" "$T/dups-results.csv")"
+printf 'domain,service\nsame2.example.com,shortpixel\nsame2.example.com,shortpixel\n' >"$T/dups2.csv"
+timeout 60 "$BIN" "$SRC/scripts/onboard.lua" "$T/dups2.csv" --out "$T/dups2-results.csv" >"$T/out" 2>&1; st1=$?
+timeout 60 "$BIN" "$SRC/scripts/onboard.lua" "$T/dups2.csv" --out "$T/dups2-results.csv" >"$T/out" 2>&1; st2=$?
+[ $st1 = 0 ] && [ $st2 = 0 ] && ok "a repeated row does not make the run, or a rerun, exit 3" || bad "repeated rows ($st1 $st2)" "$(cat "$T/out")"
 finish

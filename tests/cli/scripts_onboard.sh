@@ -77,6 +77,15 @@ grep -q "add_domain www.zeta.example.com: not associated with any account: add_d
   && grep -q "add_domain alpha.example.com: associated with an account (agency@example.com, ok)" "$T/out" \
   && ok "--dry-run tells new hosts from associated ones by read_domain's HasAccount" || bad "dry run ShortPixel plan" "$(cat "$T/out")"
 
+# --- the dry run says when it cannot make a plan
+EASYIO_API_KEY=ez-not-a-real-account-9 "$BIN" "$ONBOARD" "$T/new.csv" --dry-run >"$T/out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "could not make a plan" "$T/out" && grep -q "easyio key: " "$T/out" \
+  && ok "--dry-run with a refused key: exit 1, saying it could not make a plan" || bad "dry run, refused key ($st)" "$(cat "$T/out")"
+CDNCTL_SHORTPIXEL_URL=http://127.0.0.1:1 CDNCTL_SHORTPIXEL_API_URL=http://127.0.0.1:1 CDNCTL_EASYIO_URL=http://127.0.0.1:1 \
+  timeout 120 "$BIN" "$ONBOARD" "$T/new.csv" --dry-run >"$T/out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "could not make a plan" "$T/out" && ! grep -q ": new: create_site" "$T/out" \
+  && ok "--dry-run with the services down: exit 1, no create_site planned" || bad "dry run, service down ($st)" "$(cat "$T/out")"
+
 # --- a site that exists already (another spelling, no journal) is "existing", not a second site
 "$BIN" -e 'assert(easyio.create_site("https://WWW.Eta.example.com"))' >/dev/null 2>&1
 "$BIN" -e 'assert(easyio.create_site("https://www.theta.example.com/"))' >/dev/null 2>&1
