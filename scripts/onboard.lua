@@ -21,6 +21,7 @@ local csv = require "cdnctl.csv"
 local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
 local config = require "cdnctl.config"
+local codec = require "cdnctl.codec"
 
 local USAGE = "usage: cdnctl scripts/onboard.lua CLIENTS.csv [--concurrency N] [--out RESULTS.csv] "
   .. "[--journal FILE] [--fresh] [--dry-run] [--profile NAME]"
@@ -67,9 +68,14 @@ if not has_domain then die(script.EXIT_USAGE, pos[1], ": the header has no 'doma
 
 -- Checking rows ---------------------------------------------------------------
 
--- seen[apex] = "LINE|signature": a later row with the same signature is the
--- same client again (skipped), with another one a conflict (failed).
+-- seen[apex] = LINE << 39 | a 39-bit digest of the row, one integer: a later
+-- row with the same digest is the same client again (skipped), with another
+-- one a conflict (failed). Integers keep what is remembered per row small.
 local seen = {}
+local DIGEST_BITS = 39
+local function digest(s, bits)
+  return tonumber(codec.sha256_hex(s):sub(1, 15), 16) & ((1 << bits) - 1)
+end
 
 -- classify(row) -> a client {domain, line, service, site_url, keys} | a result row (bad or skipped)
 local function classify(row)
@@ -90,16 +96,16 @@ local function classify(row)
   if row.shortpixel_key and row.shortpixel_key ~= "" then spk, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
   if not kerr and row.easyio_key and row.easyio_key ~= "" then ezk, kerr = check.key(row.easyio_key, "easyio_key") end
   if kerr then return bad(kerr) end
-  local sig = table.concat({ service, check.site_key(site_url) or site_url, spk or "", ezk or "" }, "\0")
+  local sig = digest(table.concat({ service, check.site_key(site_url) or site_url, spk or "", ezk or "" }, "\0"), DIGEST_BITS)
   local prev = seen[apex]
   if prev then
-    local pline, psig = prev:match("^(%d+)|(.*)$")
+    local pline, psig = prev >> DIGEST_BITS, prev & ((1 << DIGEST_BITS) - 1)
     if psig == sig then
       return { line = line, domain = apex, status = "skipped", error = "skipped (same as line " .. pline .. ")" }
     end
     return bad("domain: " .. apex .. " already appears on line " .. pline .. " with another service, site_url or key")
   end
-  seen[apex] = line .. "|" .. sig
+  seen[apex] = (line << DIGEST_BITS) | sig
   return { domain = apex, line = line, service = service, site_url = site_url, shortpixel_key = spk, easyio_key = ezk }
 end
 
@@ -147,9 +153,11 @@ end
 
 -- plan_check(what, fn) -> nil | the reason no plan can be made: each check
 -- (a key, the site list) runs once; its failure is remembered.
-local checks, problems = {}, {}
+local checks, problems, PENDING = {}, {}, {}
 local function plan_check(what, fn)
+  while checks[what] == PENDING do cdnctl.sleep(0.02) end -- another worker is checking it
   if checks[what] == nil then
+    checks[what] = PENDING
     local r, err = fn()
     checks[what] = false
     if not r then
@@ -282,13 +290,24 @@ local function find_site(c)
     for _, s in ipairs(r.sites or {}) do if check.same_site(s.site_url, c.site_url) then return s end end
     return false
   end
+  -- one read for all workers: the others wait for it rather than each
+  -- holding a copy of the account's list (thousands of sites)
+  while sites_cache == "loading" do cdnctl.sleep(0.02) end
   if not sites_cache then
+    sites_cache = "loading"
     local r, err = easyio.show_sites()
-    if not r then return nil, err end
-    sites_cache = {}
-    for _, s in ipairs(r.sites or {}) do sites_cache[check.site_key(s.site_url) or s.site_url] = s end
+    if not r then sites_cache = nil; return nil, err end
+    -- compactly: "SITE_ID\tALIAS" by site key
+    local cache = {}
+    for _, s in ipairs(r.sites or {}) do
+      cache[check.site_key(s.site_url) or s.site_url] = tostring(s.site_id) .. "\t" .. tostring(s.alias)
+    end
+    sites_cache = cache
   end
-  return sites_cache[check.site_key(c.site_url)] or false
+  local known = sites_cache[check.site_key(c.site_url)]
+  if not known then return false end
+  local site_id, alias = known:match("^(.-)\t(.*)$")
+  return { site_id = site_id, alias = alias }
 end
 
 -- perform(c, st) -> the entry of a step just done | nil, err
@@ -322,7 +341,8 @@ local function record(c, st, entry, fp)
 end
 
 -- Rows sharing an Easy IO site (the same site key and key) get one site: the
--- first row's. owners[k] = {line = N [, state = "done"|"failed", site_id, alias]}.
+-- first row's. owners[60-bit digest] = {} while its row works on it, then its line
+-- (negative when it failed): a number per site, so memory stays flat.
 local owners = {}
 
 -- do_step(c, st, fp) -> entry | nil, err; second result true when done but not journaled
@@ -336,21 +356,24 @@ local function do_step(c, st, fp)
 end
 
 -- The Easy IO step: the first row with a site makes it; later rows with the
--- same site wait for it and say which line made it.
+-- same site wait for it, read it, and say which line made it.
 local function site_step(c, st, fp)
-  local k = (check.site_key(c.site_url) or c.site_url) .. "\0" .. (c.easyio_key or "")
-  local owner = owners[k]
-  if owner then
-    while not owner.state do cdnctl.sleep(0.02) end
-    if owner.state == "failed" then return nil, "site: the row on line " .. owner.line .. " could not make it" end
-    return { site_id = owner.site_id, alias = owner.alias, shared = owner.line }
+  local k = digest((check.site_key(c.site_url) or c.site_url) .. "\0" .. (c.easyio_key or ""), 60)
+  if owners[k] then
+    while type(owners[k]) == "table" do cdnctl.sleep(0.02) end
+    local line = owners[k]
+    if line < 0 then return nil, "site: the row on line " .. -line .. " could not make it" end
+    local r, err = easyio.show_sites(c.site_url, { key = c.easyio_key })
+    if not r then return nil, err end
+    for _, s in ipairs(r.sites or {}) do
+      if check.same_site(s.site_url, c.site_url) then return { site_id = tostring(s.site_id), alias = s.alias, shared = line } end
+    end
+    return nil, "site: the row on line " .. line .. " made it, but the account does not list it"
   end
-  owner = { line = c.line }
-  owners[k] = owner
+  owners[k] = {}
   local ok, entry, err = pcall(do_step, c, st, fp)
-  if not ok then owner.state = "failed"; error(entry, 0) end
-  owner.state = entry and "done" or "failed"
-  if entry then owner.site_id, owner.alias = entry.site_id, entry.alias end
+  owners[k] = ok and entry and c.line or -c.line
+  if not ok then error(entry, 0) end
   return entry, err
 end
 
@@ -426,6 +449,10 @@ end, {
     -- a raise is a failure of that client: its first line, no traceback
     emit(i, r or { domain = names[i], status = "failed", error = tostring(err):match("^[^\n]*") })
     names[i] = nil
+    -- the transfers' libcurl handles live outside Lua's heap, where the
+    -- collector does not see their weight: collect now and then, so that
+    -- memory stays flat however long the CSV is
+    if i % 64 == 0 then collectgarbage() end
   end,
 })
 journal:close()
