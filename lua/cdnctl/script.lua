@@ -150,7 +150,7 @@ function M.journal(path, opts)
       return nil, string.format("the journal %s is in use by another run (pid %s); wait for it to end, or use another --journal",
         path, pid and pid:match("^%d+$") or "unknown"), "locked"
     end
-    return nil, "cannot open the journal " .. tostring(err), "io"
+    return nil, "the journal: " .. tostring(err), "io"
   end
   local pid = own_pid()
   if pid then fs.write_atomic(path .. ".pid", pid .. "\n") end
