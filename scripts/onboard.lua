@@ -1,7 +1,7 @@
 -- scripts/onboard.lua: onboard clients from a CSV, resumably.
 --
 --   cdnctl scripts/onboard.lua CLIENTS.csv [--concurrency N] [--out RESULTS.csv]
---          [--journal FILE] [--dry-run] [--profile NAME]
+--          [--journal FILE] [--fresh] [--dry-run] [--profile NAME]
 --
 -- CSV with a header; `domain` required; optional `service` (shortpixel,
 -- easyio or both; default both), `site_url` (default https://www.DOMAIN/),
@@ -10,68 +10,118 @@
 -- domains to ShortPixel), and Easy IO create_site unless a site with that
 -- URL exists. Every completed step goes to the journal (fsync'd) first, so
 -- running the same command again after a crash, Ctrl-C or kill -9 redoes
--- nothing that is done. Exit: 0 all ok, 3 some failed, 2 bad usage.
+-- nothing that is done. The journal records its target (base URLs) and a
+-- fingerprint of the key of each step, and is locked while a run uses it.
+-- The CSV is read and the results written as a stream.
+-- Exit: 0 all ok, 1 a journal that cannot be written or a dry run without a
+-- plan, 2 bad usage or a journal of another target or in use, 3 some failed.
 
 local script = require "cdnctl.script"
 local csv = require "cdnctl.csv"
 local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
+local config = require "cdnctl.config"
+local codec = require "cdnctl.codec"
 
 local USAGE = "usage: cdnctl scripts/onboard.lua CLIENTS.csv [--concurrency N] [--out RESULTS.csv] "
-  .. "[--journal FILE] [--dry-run] [--profile NAME]"
+  .. "[--journal FILE] [--fresh] [--dry-run] [--profile NAME]"
+local EXIT_ERROR = 1
+local COLUMNS = { "domain", "status", "shortpixel_apex", "shortpixel_www", "easyio_site", "easyio_site_id",
+  "easyio_alias", "error" }
 
 local opts, pos = script.args({ ... }, {
   ["--concurrency"] = "integer", ["--out"] = "value", ["--journal"] = "value",
-  ["--dry-run"] = "flag", ["--profile"] = "value",
+  ["--dry-run"] = "flag", ["--profile"] = "value", ["--fresh"] = "flag",
 }, USAGE)
-if #pos ~= 1 then
-  io.stderr:write(#pos == 0 and "a CLIENTS.csv file is needed\n" or "only one CSV file, please\n", USAGE, "\n")
-  cdnctl.exit(script.EXIT_USAGE)
+
+local function die(status, ...)
+  io.stderr:write(...)
+  io.stderr:write("\n")
+  cdnctl.exit(status)
 end
+
+if #pos ~= 1 then die(script.EXIT_USAGE, #pos == 0 and "a CLIENTS.csv file is needed\n" or "only one CSV file, please\n", USAGE) end
 local ok, perr = script.use_profile(opts.profile)
-if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+if not ok then die(script.EXIT_USAGE, perr) end
 
-local out_path = opts.out or "onboard-results.csv"
-local journal_path = opts.journal or (out_path:gsub("%.csv$", "") .. ".journal")
+-- A sandbox that lives as long as this process is a new target every run.
+local in_process_sandbox = config.resolve("shortpixel", true).kind == "sandbox"
 
-local text, rerr = script.read_file(pos[1])
-if not text then io.stderr:write("cannot read ", pos[1], ": ", tostring(rerr), "\n"); cdnctl.exit(script.EXIT_USAGE) end
-local rows, header = csv.parse_table(text)
-if not rows then io.stderr:write(pos[1], ": ", header, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+-- Default names from the input: STEM.results.csv here, and the journal next
+-- to the results with their stem (STEM.results.journal; .sandbox.journal
+-- for an in-process sandbox).
+-- The results are checked by the output rules before any request (fs.check_output:
+-- a device or FIFO written in place, a directory or socket refused...); when
+-- they are not a file (--out /dev/null), the journal takes the input's stem.
+local function default_names(input)
+  local stem = input:match("([^/]*)$"):gsub("%.[Cc][Ss][Vv]$", "")
+  stem = stem ~= "" and stem or "clients"
+  local out = opts.out or (stem .. ".results.csv")
+  local out_check, oerr = fs.check_output(out)
+  if not out_check then die(script.EXIT_USAGE, "--out: ", oerr) end
+  local is_file = out_check.kind == "new" or out_check.kind == "regular"
+  local jstem = is_file and out:gsub("%.[Cc][Ss][Vv]$", "") or (stem .. ".results")
+  return out, opts.journal or (jstem .. (in_process_sandbox and ".sandbox" or "") .. ".journal"), out_check
+end
+local out_path, journal_path, out_check = default_names(pos[1])
+
+local in_st = fs.stat(pos[1])
+if in_st and (in_st.type == "dir" or in_st.device) then
+  die(script.EXIT_USAGE, pos[1], ": ", in_st.type == "dir" and "is a directory" or "is a device", ", not a CSV file")
+end
+if in_st and in_st.id and out_check:identity() == in_st.id then
+  die(script.EXIT_USAGE, "--out ", out_path, " is the input file: the results would destroy it")
+end
+local input, ierr = io.open(pos[1], "rb")
+if not input then die(script.EXIT_USAGE, "cannot read ", tostring(ierr)) end
+local header, next_row = csv.table_reader(csv.blocks_of(input))
+if not header then die(script.EXIT_USAGE, pos[1], ": ", next_row) end
 local has_domain = false
 for _, h in ipairs(header) do has_domain = has_domain or h == "domain" end
-if not has_domain then io.stderr:write(pos[1], ": the header has no 'domain' column\n"); cdnctl.exit(script.EXIT_USAGE) end
+if not has_domain then die(script.EXIT_USAGE, pos[1], ": the header has no 'domain' column") end
 
--- Check every row first; bad rows are reported and the rest go on.
-local clients, bad = {}, {}
+-- Checking rows ---------------------------------------------------------------
+
+-- seen[apex] = LINE << 39 | a 39-bit digest of the row, one integer: a later
+-- row with the same digest is the same client again (skipped), with another
+-- one a conflict (failed). Integers keep what is remembered per row small.
 local seen = {}
-for _, row in ipairs(rows) do
-  local function reject(msg)
-    bad[#bad + 1] = { domain = row.domain, status = "failed", error = "line " .. row.line .. ": " .. msg, line = row.line }
-  end
+local DIGEST_BITS = 39
+local function digest(s, bits)
+  return tonumber(codec.sha256_hex(s):sub(1, 15), 16) & ((1 << bits) - 1)
+end
+
+-- classify(row) -> a client {domain, line, service, site_url, keys} | a result row (bad or skipped)
+local function classify(row)
+  local line = csv.line(row)
+  local function bad(msg) return { line = line, domain = row.domain, status = "failed", error = "line " .. line .. ": " .. msg } end
+  local problem = csv.problem(row)
+  if problem then return bad((problem:gsub("^line %d+: ", ""))) end
   local service = row.service ~= "" and row.service and row.service:lower() or "both"
   local domain, derr = check.domain(row.domain or "", "domain")
-  if row.error then reject(row.error:gsub("^line %d+: ", ""))
-  elseif not domain then reject(derr)
-  elseif service ~= "shortpixel" and service ~= "easyio" and service ~= "both" then
-    reject("service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)")
-  else
-    local apex = check.hosts(domain)[1]
-    local site_url, serr = check.site_url(row.site_url ~= "" and row.site_url or ("https://www." .. apex .. "/"), "site_url")
-    local spk, ezk, kerr
-    if row.shortpixel_key and row.shortpixel_key ~= "" then spk, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
-    if not kerr and row.easyio_key and row.easyio_key ~= "" then ezk, kerr = check.key(row.easyio_key, "easyio_key") end
-    if not site_url then reject(serr)
-    elseif kerr then reject(kerr)
-    elseif seen[apex] then reject("domain: " .. apex .. " already appears on line " .. seen[apex])
-    else
-      seen[apex] = row.line
-      clients[#clients + 1] = { domain = apex, line = row.line, service = service, site_url = site_url,
-        shortpixel_key = spk, easyio_key = ezk }
-    end
+  if not domain then return bad(derr) end
+  if service ~= "shortpixel" and service ~= "easyio" and service ~= "both" then
+    return bad("service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)")
   end
+  local apex = check.hosts(domain)[1]
+  local site_url, serr = check.site_url(row.site_url ~= "" and row.site_url or ("https://www." .. apex .. "/"), "site_url")
+  if not site_url then return bad(serr) end
+  local spk, ezk, kerr
+  if row.shortpixel_key and row.shortpixel_key ~= "" then spk, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
+  if not kerr and row.easyio_key and row.easyio_key ~= "" then ezk, kerr = check.key(row.easyio_key, "easyio_key") end
+  if kerr then return bad(kerr) end
+  local sig = digest(table.concat({ service, check.site_key(site_url) or site_url, spk or "", ezk or "" }, "\0"), DIGEST_BITS)
+  local prev = seen[apex]
+  if prev then
+    local pline, psig = prev >> DIGEST_BITS, prev & ((1 << DIGEST_BITS) - 1)
+    if psig == sig then
+      return { line = line, domain = apex, status = "skipped", error = "skipped (same as line " .. pline .. ")" }
+    end
+    return bad("domain: " .. apex .. " already appears on line " .. pline .. " with another service, site_url or key")
+  end
+  seen[apex] = (line << DIGEST_BITS) | sig
+  return { domain = apex, line = line, service = service, site_url = site_url, shortpixel_key = spk, easyio_key = ezk }
 end
-for _, b in ipairs(bad) do io.stderr:write("skipped ", b.error, "\n") end
 
 -- The steps of a client, in order.
 local function steps_of(c)
@@ -83,10 +133,78 @@ local function steps_of(c)
   return steps
 end
 
+-- The rows, classified, one at a time (nil at the end, or once `stop` says so).
+local stop -- set when the journal cannot be written: no new work
+local function each_item()
+  if stop then return nil end
+  local row = next_row()
+  return row and classify(row)
+end
+
+-- In-order output of results that finish in any order: add(i, v) holds v
+-- until every earlier index has come, then emit(v) in order.
+local function in_order(emit)
+  local pending, nexti = {}, 1
+  return function(i, v)
+    pending[i] = v
+    while pending[nexti] ~= nil do
+      emit(pending[nexti])
+      pending[nexti] = nil
+      nexti = nexti + 1
+    end
+  end
+end
+
+-- The fingerprint of the key a step uses (the default keys' computed once).
+local default_fp = {}
+local function key_fp(service, client_key)
+  if client_key then return script.fingerprint(client_key) end
+  if not default_fp[service] then default_fp[service] = script.fingerprint((config.key(service))) end
+  return default_fp[service]
+end
+
+-- The dry run ---------------------------------------------------------------
+
+-- plan_check(what, fn) -> nil | the reason no plan can be made: each check
+-- (a key, the site list) runs once; its failure is remembered.
+local checks, problems, PENDING = {}, {}, {}
+local function plan_check(what, fn)
+  while checks[what] == PENDING do cdnctl.sleep(0.02) end -- another worker is checking it
+  if checks[what] == nil then
+    checks[what] = PENDING
+    local r, err = fn()
+    checks[what] = false
+    if not r then
+      checks[what] = what .. ": " .. tostring(err)
+      problems[#problems + 1] = checks[what]
+    end
+  end
+  return checks[what] or nil
+end
+
+-- An Easy IO account's sites by site key, read once per key.
+local plan_sites = {}
+local function sites_of(ezk)
+  local name = "easyio " .. (ezk and "key of the row" or "key")
+  local k = ezk or ""
+  if plan_check(name .. (ezk and (" " .. key_fp("easyio", ezk)) or ""), function()
+    local all, err = easyio.show_sites({ key = ezk })
+    if all then
+      plan_sites[k] = {}
+      for _, s in ipairs(all.sites or {}) do plan_sites[k][check.site_key(s.site_url) or s.site_url] = s end
+    end
+    return all, err
+  end) then return nil end
+  return plan_sites[k]
+end
+
 -- A host's state in words, from read_domain (HasAccount: associated with a user).
-local function host_plan(host)
+local function host_plan(host, spk)
+  local refused = plan_check("shortpixel " .. (spk and "key of the row " .. key_fp("shortpixel", spk) or "key"),
+    function() return shortpixel.api_status({ key = spk }) end)
+  if refused then return "unknown: " .. refused, true end
   local r, err = shortpixel.read_domain(host)
-  if not r then return "unknown: " .. tostring(err) end
+  if not r then return "unknown: " .. tostring(err), true end
   if r.HasAccount then
     return "associated with an account (" .. tostring(r.Email) .. ", " .. r.status_name
       .. "): add_domain succeeds if that is this key's account"
@@ -94,37 +212,88 @@ local function host_plan(host)
   return "not associated with any account: add_domain adds it and associates it with the key"
 end
 
-if opts.dry_run then
-  -- Look, change nothing.
-  local sites = {}
-  local all = easyio.show_sites()
-  for _, s in ipairs(all and all.sites or {}) do sites[check.site_key(s.site_url) or s.site_url] = s end
-  local plan = cdnctl.parallel(clients, function(c)
-    local lines = {}
-    for _, st in ipairs(steps_of(c)) do
-      if st.host then
-        lines[#lines + 1] = string.format("  shortpixel add_domain %s: %s", st.host, host_plan(st.host))
-      else
-        local s = sites[check.site_key(c.site_url)]
-        lines[#lines + 1] = string.format("  easyio create_site %s: %s", c.site_url,
-          s and ("exists as site " .. s.site_id .. " (" .. s.alias .. "), nothing to do") or "new: create_site")
-      end
+-- One client's plan in lines; the second value is true when part of it is unknown.
+local function plan_client(c)
+  if not c.service then return (c.status == "failed" and "skipped " or ("line " .. c.line .. ": ")) .. c.error end
+  local lines, unknown = { c.domain .. " (line " .. c.line .. ")" }, false
+  for _, st in ipairs(steps_of(c)) do
+    if st.host then
+      local words, u = host_plan(st.host, c.shortpixel_key)
+      unknown = unknown or u
+      lines[#lines + 1] = string.format("  shortpixel add_domain %s: %s", st.host, words)
+    else
+      local sites = sites_of(c.easyio_key)
+      local s = sites and sites[check.site_key(c.site_url)]
+      unknown = unknown or not sites
+      lines[#lines + 1] = string.format("  easyio create_site %s: %s", c.site_url,
+        not sites and "unknown: the site list could not be read"
+        or s and ("exists as site " .. s.site_id .. " (" .. s.alias .. "), nothing to do") or "new: create_site")
     end
-    return c.domain .. " (line " .. c.line .. ")\n" .. table.concat(lines, "\n")
-  end, { concurrency = opts.concurrency or 8 })
-  print(string.format("plan for %d clients (%d rows skipped); nothing was changed:", #clients, #bad))
-  for i = 1, #clients do print(plan[i]) end
-  cdnctl.exit(#bad > 0 and script.EXIT_FAILED or script.EXIT_OK)
+  end
+  return table.concat(lines, "\n"), unknown
 end
 
-local journal, jerr = script.journal(journal_path)
-if not journal then io.stderr:write(jerr, "\n"); cdnctl.exit(1) end
+local function dry_run()
+  print("plan (nothing is changed):")
+  local nclients, nbad, nunknown = 0, 0, 0
+  local emit = in_order(function(v) print(v) end)
+  cdnctl.parallel(each_item, function(item)
+    local text, unknown = plan_client(item)
+    if not item.service then
+      if item.status == "failed" then nbad = nbad + 1 end
+    else
+      nclients = nclients + 1
+      if unknown then nunknown = nunknown + 1 end
+    end
+    return text
+  end, { concurrency = opts.concurrency or 8, on_result = function(i, r, err) emit(i, r or tostring(err)) end })
+  print(string.format("plan for %d clients (%d rows failed the checks); nothing was changed", nclients, nbad))
+  if #problems > 0 or nunknown > 0 then
+    io.stderr:write("could not make a plan", nunknown > 0 and (" for " .. nunknown .. " clients") or "", ":\n")
+    for _, p in ipairs(problems) do io.stderr:write("  ", p, "\n") end
+    if #problems == 0 then io.stderr:write("  some hosts could not be read (see the plan)\n") end
+    cdnctl.exit(EXIT_ERROR)
+  end
+  cdnctl.exit(nbad > 0 and script.EXIT_FAILED or script.EXIT_OK)
+end
+if opts.dry_run then dry_run() end
+
+-- The run ---------------------------------------------------------------------
+
+-- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly.
 local done = {}
-for _, e in ipairs(journal.entries) do
-  if e.ok and e.domain and e.step then done[e.domain .. "|" .. e.step] = e end
+local target = { shortpixel = config.url("sp"), easyio = config.url("ez") }
+local journal, jerr, jkind = script.journal(journal_path, {
+  target = target, fresh = opts.fresh or in_process_sandbox,
+  on_entry = function(e)
+    if e.ok and type(e.domain) == "string" and type(e.step) == "string" then
+      done[e.domain .. "|" .. e.step] = table.concat({ tostring(e.key or "none"), tostring(e.site_id or ""),
+        tostring(e.alias or ""), e.existing and "1" or "" }, "\t")
+    end
+  end,
+})
+if not journal then die(jkind == "io" and EXIT_ERROR or script.EXIT_USAGE, jerr) end
+if in_process_sandbox then
+  io.stderr:write("the sandbox lives as long as this run: its journal ", journal_path, " starts afresh and is never resumed\n")
 end
 
-local results = {}
+local counts = { steps = 0, resumed = 0, rekeyed = 0, unjournaled = 0 }
+local stop_message
+
+-- journaled(c, st, fp) -> the step's entry from the journal, if done with this key
+local function journaled(c, st, fp)
+  local rec = done[c.domain .. "|" .. st.id]
+  if not rec then return nil end
+  local kfp, site_id, alias, existing = rec:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
+  if kfp ~= fp then
+    counts.rekeyed = counts.rekeyed + 1
+    io.stderr:write(c.domain, " (line ", c.line, "): ", st.id, " was done with another key; doing it again with this one\n")
+    return nil
+  end
+  counts.resumed = counts.resumed + 1
+  return { site_id = site_id ~= "" and site_id or nil, alias = alias ~= "" and alias or nil, existing = existing == "1" }
+end
+
 local sites_cache -- show_sites of the default key, once
 -- The client's existing site (the same site URL by check.same_site), false
 -- when there is none, nil and err when show_sites fails.
@@ -135,74 +304,205 @@ local function find_site(c)
     for _, s in ipairs(r.sites or {}) do if check.same_site(s.site_url, c.site_url) then return s end end
     return false
   end
+  -- one read for all workers: the others wait for it rather than each
+  -- holding a copy of the account's list (thousands of sites)
+  while sites_cache == "loading" do cdnctl.sleep(0.02) end
   if not sites_cache then
+    sites_cache = "loading"
     local r, err = easyio.show_sites()
-    if not r then return nil, err end
-    sites_cache = {}
-    for _, s in ipairs(r.sites or {}) do sites_cache[check.site_key(s.site_url) or s.site_url] = s end
+    if not r then sites_cache = nil; return nil, err end
+    -- compactly: "SITE_ID\tALIAS" by site key
+    local cache = {}
+    for _, s in ipairs(r.sites or {}) do
+      cache[check.site_key(s.site_url) or s.site_url] = tostring(s.site_id) .. "\t" .. tostring(s.alias)
+    end
+    sites_cache = cache
   end
-  return sites_cache[check.site_key(c.site_url)] or false
+  local known = sites_cache[check.site_key(c.site_url)]
+  if not known then return false end
+  local site_id, alias = known:match("^(.-)\t(.*)$")
+  return { site_id = site_id, alias = alias }
 end
 
-local function onboard(c)
-  local res = { domain = c.domain, status = "ok" }
-  for _, st in ipairs(steps_of(c)) do
-    local entry = done[c.domain .. "|" .. st.id]
-    if not entry then
-      if st.host then
-        local r, err = shortpixel.add_domain(st.host, { key = c.shortpixel_key })
-        if not r then res.status = "failed"; res.error = tostring(err); break end
-        entry = { domain = c.domain, step = st.id, ok = true, message = r.Message }
-      else
-        local s, err = find_site(c)
-        if s == nil then res.status = "failed"; res.error = tostring(err); break end
-        if s then
-          entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(s.site_id), alias = s.alias, existing = true }
-        else
-          local r, cerr = easyio.create_site(c.site_url, { key = c.easyio_key })
-          if not r and cerr.code == "duplicate" and cerr.site then
-            -- registered meanwhile (another run, the console): this account's, so done
-            entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(cerr.site.site_id),
-                      alias = cerr.site.alias, existing = true }
-          elseif not r then res.status = "failed"; res.error = tostring(cerr); break
-          else entry = { domain = c.domain, step = st.id, ok = true, site_id = tostring(r.id), alias = r.alias } end
-        end
-      end
-      journal:write(entry)
-      done[c.domain .. "|" .. st.id] = entry
+-- perform(c, st) -> the entry of a step just done | nil, err
+local function perform(c, st)
+  if st.host then
+    local r, err = shortpixel.add_domain(st.host, { key = c.shortpixel_key })
+    if not r then return nil, err end
+    return { message = r.Message }
+  end
+  local s, err = find_site(c)
+  if s == nil then return nil, err end
+  if s then return { site_id = tostring(s.site_id), alias = s.alias, existing = true } end
+  local r, cerr = easyio.create_site(c.site_url, { key = c.easyio_key })
+  if not r and cerr.code == "duplicate" and cerr.site then
+    -- registered meanwhile (another run, the console): this account's, so done
+    return { site_id = tostring(cerr.site.site_id), alias = cerr.site.alias, existing = true }
+  elseif not r then return nil, cerr end
+  return { site_id = tostring(r.id), alias = r.alias }
+end
+
+-- record(c, st, entry, fp) -> true | false when the journal cannot be written (then no new work starts)
+local function record(c, st, entry, fp)
+  local e = { domain = c.domain, step = st.id, ok = true, key = fp, message = entry.message,
+    site_id = entry.site_id, alias = entry.alias, existing = entry.existing or nil }
+  local ok, err = journal:write(e)
+  if ok then return true end
+  stop = stop or err
+  stop_message = stop_message or err
+  counts.unjournaled = counts.unjournaled + 1
+  return false
+end
+
+-- Rows sharing an Easy IO site (the same site key and key) get one site: the
+-- first row's. owners[60-bit digest] = {} while its row works on it, then its line
+-- (negative when it failed): a number per site, so memory stays flat.
+local owners = {}
+
+-- do_step(c, st, fp) -> entry | nil, err; second result true when done but not journaled
+local function do_step(c, st, fp)
+  local entry = journaled(c, st, fp)
+  if entry then return entry end
+  local err
+  entry, err = perform(c, st)
+  if not entry then return nil, err end
+  return entry, not record(c, st, entry, fp)
+end
+
+-- The Easy IO step: the first row with a site makes it; later rows with the
+-- same site wait for it, read it, and say which line made it.
+local function site_step(c, st, fp)
+  local k = digest((check.site_key(c.site_url) or c.site_url) .. "\0" .. (c.easyio_key or ""), 60)
+  if owners[k] then
+    while type(owners[k]) == "table" do cdnctl.sleep(0.02) end
+    local line = owners[k]
+    if line < 0 then return nil, "site: the row on line " .. -line .. " could not make it" end
+    local r, err = easyio.show_sites(c.site_url, { key = c.easyio_key })
+    if not r then return nil, err end
+    for _, s in ipairs(r.sites or {}) do
+      if check.same_site(s.site_url, c.site_url) then return { site_id = tostring(s.site_id), alias = s.alias, shared = line } end
     end
+    return nil, "site: the row on line " .. line .. " made it, but the account does not list it"
+  end
+  owners[k] = {}
+  local ok, entry, err = pcall(do_step, c, st, fp)
+  owners[k] = ok and entry and c.line or -c.line
+  if not ok then error(entry, 0) end
+  return entry, err
+end
+
+local NOT_JOURNALED = "done but not journaled (the journal could not be written): run again once it can"
+
+-- One client, step by step; a bad or skipped row is its own result.
+local function onboard(item)
+  if not item.service then return item end
+  local c = item
+  local res = { domain = c.domain, status = "ok", line = c.line }
+  local steps = steps_of(c)
+  counts.steps = counts.steps + #steps
+  for _, st in ipairs(steps) do
+    if stop then res.status, res.error = "failed", "not done: the journal could not be written; run again once it can"; break end
+    local service = st.host and "shortpixel" or "easyio"
+    local fp = key_fp(service, st.host and c.shortpixel_key or c.easyio_key)
+    local entry, err
+    if st.host then entry, err = do_step(c, st, fp) else entry, err = site_step(c, st, fp) end
+    if not entry then res.status, res.error = "failed", tostring(err); break end
     if st.host then
       res[st.host == c.domain and "shortpixel_apex" or "shortpixel_www"] = "associated"
     else
       res.easyio_site_id, res.easyio_alias = entry.site_id, entry.alias
-      res.easyio_site = entry.existing and "existing" or "created"
+      res.easyio_site = entry.shared and ("same site as line " .. entry.shared) or entry.existing and "existing" or "created"
     end
+    if err == true then res.status, res.error = "failed", NOT_JOURNALED; break end
   end
   return res
 end
 
-local _, errs, summary = cdnctl.parallel(clients, onboard, {
+-- The results file, written as rows come, in input order: a temporary file
+-- renamed over RESULTS.csv at the end (a device or FIFO is written in place).
+local function open_results(path)
+  if out_check.kind ~= "new" and out_check.kind ~= "regular" then
+    return out_check:open() -- a device, a FIFO with a reader, /dev/stdout: written in place
+  end
+  local tmp = string.format("%s.tmp.%d", path, math.random(1, 1e9))
+  local f, err = io.open(tmp, "wb")
+  return f, err, tmp
+end
+
+local results, rerr, results_tmp = open_results(out_path)
+if not results then journal:close(); die(EXIT_ERROR, "cannot write the results: ", tostring(rerr)) end
+local write_err
+local function put(text)
+  if write_err then return end
+  local okw, e = results:write(text)
+  if not okw then write_err = e end
+end
+do
+  local head = {}
+  for _, name in ipairs(COLUMNS) do head[name] = name end
+  put(csv.format_row(head, COLUMNS))
+end
+
+local tally = { total = 0, ok = 0, failed = 0, skipped = 0 }
+local failures = {}
+local emit = in_order(function(r)
+  tally.total = tally.total + 1
+  tally[r.status] = (tally[r.status] or 0) + 1
+  if r.status == "failed" then failures[#failures + 1] = "  failed " .. tostring(r.domain) .. ": " .. tostring(r.error) end
+  put(csv.format_row(r, COLUMNS))
+end)
+local names = {}
+local _, _, summary = cdnctl.parallel(each_item, function(item, i)
+  names[i] = item.domain
+  return onboard(item)
+end, {
   concurrency = opts.concurrency or 8,
-  on_result = function(i, r, err) results[i] = r or { domain = clients[i].domain, status = "failed", error = tostring(err) } end,
+  on_result = function(i, r, err)
+    -- a raise is a failure of that client: its first line, no traceback
+    emit(i, r or { domain = names[i], status = "failed", error = tostring(err):match("^[^\n]*") })
+    names[i] = nil
+    -- the transfers' libcurl handles live outside Lua's heap, where the
+    -- collector does not see their weight: collect now and then, so that
+    -- memory stays flat however long the CSV is
+    if i % 64 == 0 then collectgarbage() end
+  end,
 })
 journal:close()
+input:close()
 
-local out_rows = {}
-for i, c in ipairs(clients) do
-  local r = results[i] or { domain = c.domain, status = "failed", error = errs[i] or "not run (interrupted)" }
-  r.line = c.line
-  out_rows[#out_rows + 1] = r
+-- Closes the results: flushed, fsync'd and renamed into place.
+local function finish_results()
+  if not write_err and results_tmp then
+    local okf, e = fs.fsync(results)
+    if not okf then write_err = e end
+  end
+  results:close()
+  if results_tmp then
+    if not write_err then
+      local okr, e = os.rename(results_tmp, out_path)
+      if not okr then write_err = e end
+    end
+    if write_err then os.remove(results_tmp) end
+  end
 end
-for _, b in ipairs(bad) do out_rows[#out_rows + 1] = b end
-table.sort(out_rows, function(a, b) return a.line < b.line end)
-local failed = 0
-for _, r in ipairs(out_rows) do if r.status ~= "ok" then failed = failed + 1 end end
-local okw, werr = fs.write_atomic(out_path, csv.format(out_rows, { "domain", "status", "shortpixel_apex",
-  "shortpixel_www", "easyio_site", "easyio_site_id", "easyio_alias", "error" }))
-if not okw then io.stderr:write(werr, "\n"); cdnctl.exit(1) end
-io.stdout:write(string.format("%d clients: %d ok, %d failed%s; results in %s\n", #out_rows, #out_rows - failed, failed,
-  summary.interrupted and " (interrupted: run the same command again to go on)" or "", out_path))
-for _, r in ipairs(out_rows) do
-  if r.status ~= "ok" then io.stdout:write("  failed ", tostring(r.domain), ": ", tostring(r.error), "\n") end
+finish_results()
+
+local out = io.stdout
+if counts.resumed > 0 then
+  out:write(string.format("resumed %d of %d steps from %s\n", counts.resumed, counts.steps, journal_path))
 end
-cdnctl.exit(failed > 0 and script.EXIT_FAILED or script.EXIT_OK)
+if counts.rekeyed > 0 then
+  out:write(string.format("%d steps done with another key were done again with this one\n", counts.rekeyed))
+end
+local extra = tally.skipped > 0 and string.format(", %d skipped", tally.skipped) or ""
+out:write(string.format("%d clients: %d ok, %d failed%s%s; results in %s\n", tally.total, tally.ok, tally.failed, extra,
+  summary.interrupted and " (interrupted: run the same command again to go on)" or "",
+  write_err and "none (they could not be written)" or out_path))
+for _, line in ipairs(failures) do out:write(line, "\n") end
+if stop_message then
+  io.stderr:write(string.format("%s; no new work was started after it; %d clients done but not journaled "
+    .. "(run the same command again once it can be written: it finds what they did)\n", stop_message, counts.unjournaled))
+end
+if write_err then io.stderr:write("cannot write the results ", out_path, ": ", tostring(write_err), "\n") end
+if stop_message or write_err then cdnctl.exit(EXIT_ERROR) end
+cdnctl.exit(tally.failed > 0 and script.EXIT_FAILED or script.EXIT_OK)

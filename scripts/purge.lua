@@ -117,11 +117,11 @@ local function read_csv(path, text)
   for _, h in ipairs(header) do has[h] = true end
   if not has.domain then usage_error(path .. ": the header has no 'domain' column") end
   for _, row in ipairs(rows) do
-    local src = path .. ":" .. row.line
+    local src = path .. ":" .. csv.line(row)
     local service = (row.service or ""):lower()
     local key, kerr
     if row.shortpixel_key and row.shortpixel_key ~= "" then key, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
-    if row.error then bad[#bad + 1] = { source = src, message = (row.error:gsub("^line %d+: ", "")) }
+    if csv.problem(row) then bad[#bad + 1] = { source = src, message = (csv.problem(row):gsub("^line %d+: ", "")) }
     elseif service == "easyio" then notes[#notes + 1] = "skipped " .. src .. ": service is easyio (no ShortPixel domain)"
     elseif service ~= "" and service ~= "shortpixel" and service ~= "both" then
       bad[#bad + 1] = { source = src, message = "service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)" }

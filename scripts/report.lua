@@ -113,28 +113,28 @@ end
 -- domains: {domain =, line =, hosts = {{host =, ...}}, error =}
 local domains, hosts, seen = {}, {}, {}
 for _, row in ipairs(rows) do
-  local d = { domain = row.domain, line = row.line, hosts = {} }
+  local d = { domain = row.domain, line = csv.line(row), hosts = {} }
   local service = (row.service or ""):lower()
   local name, derr = check.domain(row.domain or "", "domain")
   local key, kerr
   if row.shortpixel_key and row.shortpixel_key ~= "" then key, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
-  if not row.error and name then want_sites_of(row, name) end
-  if row.error then d.error = row.error
-  elseif not name then d.error = "line " .. row.line .. ": " .. derr
+  if not csv.problem(row) and name then want_sites_of(row, name) end
+  if csv.problem(row) then d.error = csv.problem(row)
+  elseif not name then d.error = "line " .. csv.line(row) .. ": " .. derr
   elseif service ~= "" and service ~= "shortpixel" and service ~= "easyio" and service ~= "both" then
-    d.error = "line " .. row.line .. ": service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)"
-  elseif kerr then d.error = "line " .. row.line .. ": " .. kerr
+    d.error = "line " .. csv.line(row) .. ": service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)"
+  elseif kerr then d.error = "line " .. csv.line(row) .. ": " .. kerr
   elseif service == "easyio" then d = nil -- an Easy IO client only: nothing to read at ShortPixel
   else
     local apex = check.hosts(name)[1]
     if seen[apex] then
-      io.stderr:write(pos[1], ":", row.line, ": ", apex, " already appears on line ", seen[apex], ": reported once\n")
+      io.stderr:write(pos[1], ":", csv.line(row), ": ", apex, " already appears on line ", seen[apex], ": reported once\n")
       d = nil
     else
-      seen[apex] = row.line
+      seen[apex] = csv.line(row)
       d.domain, d.domain_unicode = apex, unicode(apex)
       for _, h in ipairs(check.hosts(apex)) do
-        local hr = { host = h, host_unicode = unicode(h), domain = apex, line = row.line, key = key }
+        local hr = { host = h, host_unicode = unicode(h), domain = apex, line = csv.line(row), key = key }
         d.hosts[#d.hosts + 1] = hr
         hosts[#hosts + 1] = hr
       end

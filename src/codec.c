@@ -4,8 +4,11 @@
  * and internationalised domain names (IDNA 2008 through libidn2).
  * Decoders are strict: a stray '%' or a bad hex digit is an error with its
  * position, never a guess. Malformed input is the sandbox's daily bread.
+ * Also SHA-256 through OpenSSL's libcrypto, for fingerprints that name a key
+ * without revealing it (a journal records which key did a step).
  */
 #include <idn2.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "host.h"
@@ -139,11 +142,29 @@ static int codec_lua_idna_unicode(lua_State *L) {
   return codec_idn2(L, idn2_to_unicode_8z8z, 0);
 }
 
+/* codec.sha256_hex(data) -> the SHA-256 of data as 64 lowercase hex digits.
+ * Raises only on a failure of libcrypto itself (out of memory). */
+static int codec_lua_sha256_hex(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1) return luaL_error(L, "sha256: libcrypto failed");
+  static const char digits[] = "0123456789abcdef";
+  char hex[2 * EVP_MAX_MD_SIZE];
+  for (unsigned int i = 0; i < mdlen; i++) {
+    hex[2 * i] = digits[md[i] >> 4];
+    hex[2 * i + 1] = digits[md[i] & 15];
+  }
+  lua_pushlstring(L, hex, 2 * (size_t)mdlen);
+  return 1;
+}
+
 int luaopen_cdnctl_codec(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"escape", codec_lua_escape}, {"unescape", codec_lua_unescape},
     {"parse_form", codec_lua_parse_form}, {"idna", codec_lua_idna},
-    {"idna_unicode", codec_lua_idna_unicode}, {NULL, NULL}};
+    {"idna_unicode", codec_lua_idna_unicode}, {"sha256_hex", codec_lua_sha256_hex}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   return 1;
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -385,6 +386,35 @@ static int fs_adopt(luaL_Stream *p, int fd, const char *how) {
   return 0;
 }
 
+/* fs.open_locked(path [, truncate]) -> file | nil, message, "locked"
+ * Opens path for appending (created with mode 0600) and takes an exclusive
+ * flock on it without waiting: the lock lasts while the returned Lua file
+ * is open (closing it, or the process ending, releases it). Another holder
+ * gives nil, a message and "locked", so a second run can stop at once.
+ * With truncate, the file is emptied once the lock is held. */
+static int fs_lua_open_locked(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int truncate = lua_toboolean(L, 2);
+  luaL_Stream *p = fs_newfile(L);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) return fs_fail(L, "cannot open", path);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s is locked by another run", path);
+      lua_pushliteral(L, "locked");
+      return 3;
+    }
+    errno = e;
+    return fs_fail(L, "cannot lock", path);
+  }
+  if (truncate && ftruncate(fd, 0) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot empty", path); }
+  if (fs_adopt(p, fd, "a") != 0) return fs_fail(L, "cannot open", path);
+  return 1;
+}
+
 /* out:open([text]) -> file | nil, message. For an output written as it
  * goes (a HAR): a file kind is atomically replaced by text and the Lua file
  * writes on into it (positioned after text); a stream gets text, and the
@@ -581,7 +611,8 @@ int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"write_atomic", fs_lua_write_atomic}, {"replace", fs_lua_replace}, {"check_output", fs_lua_check_output},
     {"read", fs_lua_read}, {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
-    {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {NULL, NULL}};
+    {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty},
+    {"open_locked", fs_lua_open_locked}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
     {"replace", fs_output_replace}, {"open", fs_output_open}, {"append", fs_output_append},
     {"identity", fs_output_identity}, {"close", fs_output_close}, {NULL, NULL}};

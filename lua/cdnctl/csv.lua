@@ -1,107 +1,197 @@
--- cdnctl.csv: RFC 4180 CSV for the ready scripts. Reads quoted fields,
--- commas and newlines inside quotes, doubled quotes, CRLF or LF line ends,
--- a UTF-8 BOM and blank lines; writes fields quoted when they need it.
+-- cdnctl.csv: CSV for the ready scripts, read as spreadsheets and Python's
+-- csv module read it. Quoted fields, commas and newlines inside quotes,
+-- doubled quotes, CRLF, LF or CR line ends, a UTF-8 BOM and blank lines;
+-- a quote inside an unquoted field (Joe"s Bakery) is a literal, and so is
+-- text after a closing quote ("a"b reads ab). A quote that never closes
+-- spoils its own record only: that record carries an error with its line,
+-- and reading goes on from the next line. Reading streams: a record at a
+-- time from a function that gives the next piece of text.
+-- Writing quotes fields when they need it.
 
 local M = {}
 
--- M.parse(text) -> {{line = n, fields...}...} | nil, message
--- Each record is an array of fields with .line, the line it starts on.
--- Blank lines are skipped. An unterminated quote is an error with its line.
-function M.parse(text)
-  if type(text) ~= "string" then return nil, "CSV text expected" end
-  if text:sub(1, 3) == "\239\187\191" then text = text:sub(4) end
-  local records, rec, field = {}, nil, {}
-  local i, n, line = 1, #text, 1
-  local rec_line = 1
-  local function end_field()
-    rec = rec or {}
-    rec[#rec + 1] = table.concat(field)
-    field = {}
+-- Private keys of a table row: a column named "line" or "error" is data.
+local LINE, ERROR = {}, {}
+local ROW_MT = { __index = function(row, k)
+  if k == "line" then return rawget(row, LINE) elseif k == "error" then return rawget(row, ERROR) end
+end }
+
+-- csv.line(row): the line a row starts on; csv.problem(row): why the row is
+-- unreadable (nil when it is fine). Both work whatever the columns are called.
+function M.line(row) return rawget(row, LINE) end
+function M.problem(row) return rawget(row, ERROR) end
+
+-- A source of text pieces from a string (the whole string once).
+local function from_string(text)
+  local done = false
+  return function()
+    if done then return nil end
+    done = true
+    return text
   end
-  local function end_record()
-    end_field()
-    local blank = #rec == 1 and rec[1] == ""
-    if not blank then
-      rec.line = rec_line
-      records[#records + 1] = rec
-    end
-    rec = nil
+end
+
+-- M.records(more) -> iterator of records {fields..., line = n [, error = msg]}
+-- more() gives the next piece of text (any size: a line, a block) or nil at
+-- the end. Blank lines are skipped. A record whose quote never closes has an
+-- error, and its fields are its first line as one field.
+function M.records(more)
+  local buf, pos, line = "", 1, 1
+  local eof, bom_checked = false, false
+  local raw, rstart = nil, 1 -- the current record's text before buf, and where it starts in buf
+  local function fill()
+    if eof then return false end
+    local piece = more()
+    if piece == nil then eof = true; return false end
+    if raw then raw[#raw + 1] = buf:sub(rstart, pos - 1) end
+    buf, pos, rstart = buf:sub(pos) .. piece, 1, 1
+    return true
   end
-  local at_start = true
-  while i <= n do
-    local c = text:sub(i, i)
-    if at_start and c == '"' then
-      -- a quoted field
-      local qline = line
-      i = i + 1
-      while true do
-        if i > n then return nil, "line " .. qline .. ": unterminated quoted field" end
-        local j = text:find('"', i, true)
-        if not j then return nil, "line " .. qline .. ": unterminated quoted field" end
-        local chunk = text:sub(i, j - 1)
-        local _, nl = chunk:gsub("\n", "")
-        line = line + nl
-        field[#field + 1] = chunk
-        if text:sub(j + 1, j + 1) == '"' then
-          field[#field + 1] = '"'
-          i = j + 2
+  -- consume buf[pos..j-1] into the field, counting its line ends
+  local function take(parts, j)
+    local chunk = buf:sub(pos, j - 1)
+    local _, nl = chunk:gsub("\n", "")
+    line = line + nl
+    parts[#parts + 1] = chunk
+    pos = j
+  end
+
+  -- One record from buf[pos]: the record | nil at the end | nil, its text, its line (a quote never closed)
+  local function read_record()
+    while pos > #buf do if not fill() then return nil end end
+    local rec, parts = { line = line }, {}
+    local in_quotes, at_start = false, true
+    raw, rstart = {}, pos
+    while true do
+      if pos > #buf and not fill() then
+        if in_quotes then return nil, table.concat(raw) .. buf:sub(rstart), rec.line end
+        rec[#rec + 1] = table.concat(parts)
+        return rec
+      end
+      if in_quotes then
+        local j = buf:find('"', pos, true)
+        if j == #buf and not eof then
+          fill() -- a closing quote or the first of a doubled one: the next byte decides
+        elseif not j then
+          take(parts, #buf + 1)
         else
-          i = j + 1
-          break
+          take(parts, j)
+          if buf:sub(j + 1, j + 1) == '"' then parts[#parts + 1] = '"'; pos = j + 2
+          else pos = j + 1; in_quotes = false end
+        end
+      else
+        local c = buf:sub(pos, pos)
+        if at_start and c == '"' then
+          in_quotes, at_start = true, false
+          pos = pos + 1
+        elseif c == "," then
+          rec[#rec + 1] = table.concat(parts)
+          parts, at_start = {}, true
+          pos = pos + 1
+        elseif c == "\n" or c == "\r" then
+          rec[#rec + 1] = table.concat(parts)
+          if c == "\r" and pos == #buf then fill() end
+          if c == "\r" and buf:sub(pos + 1, pos + 1) == "\n" then pos = pos + 1 end
+          pos, line = pos + 1, line + 1
+          raw = nil
+          return rec
+        else
+          -- unquoted text, quotes included, up to a comma or a line end
+          local j = buf:find("[,\r\n]", pos)
+          parts[#parts + 1] = buf:sub(pos, j and j - 1 or #buf)
+          pos, at_start = j or #buf + 1, false
         end
       end
-      local nc = text:sub(i, i)
-      if i <= n and nc ~= "," and nc ~= "\n" and nc ~= "\r" then
-        return nil, "line " .. line .. ": unexpected character after a closing quote"
-      end
-      at_start = false
-    elseif c == "," then
-      end_field()
-      i = i + 1
-      at_start = true
-    elseif c == "\r" or c == "\n" then
-      end_record()
-      if c == "\r" and text:sub(i + 1, i + 1) == "\n" then i = i + 1 end
-      i = i + 1
-      line = line + 1
-      rec_line = line
-      at_start = true
-    else
-      local j = text:find('[,\r\n"]', i)
-      local stop = j and j - 1 or n
-      if j and text:sub(j, j) == '"' then
-        return nil, "line " .. line .. ": quote inside an unquoted field"
-      end
-      field[#field + 1] = text:sub(i, stop)
-      i = stop + 1
-      at_start = false
     end
   end
-  if rec or #field > 0 or not at_start then end_record() end
+
+  return function()
+    if not bom_checked then
+      -- a UTF-8 BOM, even when the first pieces are shorter than it
+      bom_checked = true
+      while #buf < 3 and fill() do end
+      if buf:sub(1, 3) == "\239\187\191" then pos = 4 end
+    end
+    while true do
+      local rec, spoiled, sline = read_record()
+      raw = nil
+      if spoiled then
+        -- the quote never closed: this record is its first line, and the
+        -- text after that line is read again as records
+        local first, rest = spoiled:match("^([^\r\n]*)\r?\n?(.*)$")
+        buf, pos, line, eof = rest, 1, sline + 1, true
+        return { first, line = sline, error = "line " .. sline .. ": unterminated quoted field" }
+      end
+      if not rec then return nil end
+      if not (#rec == 1 and rec[1] == "") then return rec end
+    end
+  end
+end
+
+-- M.parse(text) -> {{line = n [, error = msg], fields...}...} | nil, message
+-- Each record is an array of fields with .line, the line it starts on, and
+-- .error when it cannot be read (an unterminated quote). Blank lines are skipped.
+function M.parse(text)
+  if type(text) ~= "string" then return nil, "CSV text expected" end
+  local records = {}
+  for rec in M.records(from_string(text)) do records[#records + 1] = rec end
   return records
 end
 
--- M.parse_table(text) -> rows keyed by header name (each with .line), header | nil, message
-function M.parse_table(text)
-  local recs, err = M.parse(text)
-  if not recs then return nil, err end
-  if #recs == 0 then return nil, "the CSV is empty (a header line is needed)" end
+-- Cleans the header record: names trimmed and lower-cased, none empty.
+local function read_header(rec)
+  if rec.error then return nil, rec.error end
   local header = {}
-  for i, h in ipairs(recs[1]) do
+  for i, h in ipairs(rec) do
     h = h:match("^%s*(.-)%s*$"):lower()
-    if h == "" then return nil, "line " .. recs[1].line .. ": header column " .. i .. " is empty" end
+    if h == "" then return nil, "line " .. rec.line .. ": header column " .. i .. " is empty" end
     header[i] = h
   end
-  local rows = {}
-  for r = 2, #recs do
-    local rec = recs[r]
-    local row = { line = rec.line }
-    if #rec > #header then
-      row.error = string.format("line %d: %d fields but the header has %d", rec.line, #rec, #header)
-    end
-    for i, name in ipairs(header) do row[name] = rec[i] and rec[i]:match("^%s*(.-)%s*$") or "" end
-    rows[#rows + 1] = row
+  return header
+end
+
+-- A record as a row keyed by header name (values trimmed, missing ones
+-- ""); csv.line(row) and csv.problem(row) give its line and its error.
+local function to_row(rec, header)
+  local row = setmetatable({ [LINE] = rec.line }, ROW_MT)
+  if rec.error then
+    row[ERROR] = rec.error
+  elseif #rec > #header then
+    row[ERROR] = string.format("line %d: %d fields but the header has %d", rec.line, #rec, #header)
   end
+  for i, name in ipairs(header) do
+    local v = not rec.error and rec[i] or nil
+    row[name] = v and v:match("^%s*(.-)%s*$") or ""
+  end
+  return row
+end
+
+-- M.table_reader(more) -> header, next_row | nil, message
+-- Streams rows keyed by header name from more() (see M.records).
+function M.table_reader(more)
+  local recs = M.records(more)
+  local first = recs()
+  if not first then return nil, "the CSV is empty (a header line is needed)" end
+  local header, err = read_header(first)
+  if not header then return nil, err end
+  return header, function()
+    local rec = recs()
+    return rec and to_row(rec, header)
+  end
+end
+
+-- M.blocks_of(file [, size]) -> a source of text pieces reading file in blocks
+function M.blocks_of(file, size)
+  return function() return file:read(size or 65536) end
+end
+
+-- M.parse_table(text) -> rows keyed by header name, header | nil, message
+function M.parse_table(text)
+  if type(text) ~= "string" then return nil, "CSV text expected" end
+  local header, next_row = M.table_reader(from_string(text))
+  if not header then return nil, next_row end
+  local rows = {}
+  for row in next_row do rows[#rows + 1] = row end
   return rows, header
 end
 
@@ -113,19 +203,20 @@ local function quote(v)
   return v
 end
 
+-- M.format_row(row, columns) -> one CSV line with its "\n"
+function M.format_row(row, columns)
+  local f = {}
+  for i, c in ipairs(columns) do f[i] = quote(row[c]) end
+  return table.concat(f, ",") .. "\n"
+end
+
 -- M.format(rows, columns) -> CSV text with a header line (CRLF-free, LF ends)
 function M.format(rows, columns)
-  local out = { table.concat((function()
-    local h = {}
-    for i, c in ipairs(columns) do h[i] = quote(c) end
-    return h
-  end)(), ",") }
-  for _, row in ipairs(rows) do
-    local f = {}
-    for i, c in ipairs(columns) do f[i] = quote(row[c]) end
-    out[#out + 1] = table.concat(f, ",")
-  end
-  return table.concat(out, "\n") .. "\n"
+  local h = {}
+  for i, c in ipairs(columns) do h[c] = c; h[i] = c end
+  local out = { M.format_row(h, columns) }
+  for _, row in ipairs(rows) do out[#out + 1] = M.format_row(row, columns) end
+  return table.concat(out)
 end
 
 return M

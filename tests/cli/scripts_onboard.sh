@@ -77,6 +77,15 @@ grep -q "add_domain www.zeta.example.com: not associated with any account: add_d
   && grep -q "add_domain alpha.example.com: associated with an account (agency@example.com, ok)" "$T/out" \
   && ok "--dry-run tells new hosts from associated ones by read_domain's HasAccount" || bad "dry run ShortPixel plan" "$(cat "$T/out")"
 
+# --- the dry run says when it cannot make a plan
+EASYIO_API_KEY=ez-not-a-real-account-9 "$BIN" "$ONBOARD" "$T/new.csv" --dry-run >"$T/out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "could not make a plan" "$T/out" && grep -q "easyio key: " "$T/out" \
+  && ok "--dry-run with a refused key: exit 1, saying it could not make a plan" || bad "dry run, refused key ($st)" "$(cat "$T/out")"
+CDNCTL_SHORTPIXEL_URL=http://127.0.0.1:1 CDNCTL_SHORTPIXEL_API_URL=http://127.0.0.1:1 CDNCTL_EASYIO_URL=http://127.0.0.1:1 \
+  timeout 120 "$BIN" "$ONBOARD" "$T/new.csv" --dry-run >"$T/out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "could not make a plan" "$T/out" && ! grep -q ": new: create_site" "$T/out" \
+  && ok "--dry-run with the services down: exit 1, no create_site planned" || bad "dry run, service down ($st)" "$(cat "$T/out")"
+
 # --- a site that exists already (another spelling, no journal) is "existing", not a second site
 "$BIN" -e 'assert(easyio.create_site("https://WWW.Eta.example.com"))' >/dev/null 2>&1
 "$BIN" -e 'assert(easyio.create_site("https://www.theta.example.com/"))' >/dev/null 2>&1
@@ -99,7 +108,7 @@ printf 'domain,service,site_url,easyio_key\ntheta.example.com,easyio,https://www
 printf 'name\nx.com\n' >"$T/nodomain.csv"
 "$BIN" "$ONBOARD" "$T/nodomain.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "no 'domain' column" "$T/out" && ok "a CSV without a domain column: usage error" || bad "no domain column" "$(cat "$T/out")"
 printf 'domain\n"unterminated\n' >"$T/broken.csv"
-"$BIN" "$ONBOARD" "$T/broken.csv" >"$T/out" 2>&1; [ $? = 2 ] && grep -q "line 2: unterminated quoted field" "$T/out" && ok "a broken CSV: usage error with its line" || bad "broken csv" "$(cat "$T/out")"
+"$BIN" "$ONBOARD" "$T/broken.csv" --out "$T/broken-results.csv" >"$T/out" 2>&1; [ $? = 3 ] && grep -q "line 2: unterminated quoted field" "$T/out" && ok "an unterminated quote fails its row, with its line" || bad "broken csv" "$(cat "$T/out")"
 
 # --- kill -9 in the middle, then a rerun; with faults on the wire
 start_sandbox slow --pending 0 --latency 40 --faults 500:0.05,429:0.03,reset:0.02,lost:0.03 --seed 11 --state "$T/slow-state.json"
