@@ -1,8 +1,9 @@
 /*
  * fs.c: the few file operations Lua's io library lacks and cdnctl needs so
  * that no file is ever left half-written: atomic replacement (temporary
- * file, fsync, rename, fsync of the folder), fsync of an open file, and opening an
- * output by the file-safety rules (fs.open_output).
+ * file, fsync, rename, fsync of the folder), fsync of an open file, opening an
+ * output by the file-safety rules (fs.open_output), and an append-only
+ * journal of whole, synced records (fs.journal: the sandbox's --state).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +150,84 @@ static int fs_lua_open_output(lua_State *L) {
   return 2;
 }
 
+/* A journal: an append-only file of whole records, each made durable
+ * (fdatasync) before append returns. A record that cannot be written whole
+ * is cut off again (ftruncate to the last good length), so the file is
+ * always a sequence of whole records. Owned by its userdata
+ * (cdnctl.Journal): close or __gc closes the descriptor. */
+#define FS_JOURNAL_MT "cdnctl.Journal"
+typedef struct fs_journal {
+  int fd;
+  off_t good;                    /* length of the whole records written */
+} fs_journal;
+
+static fs_journal *fs_check_journal(lua_State *L) {
+  fs_journal *j = luaL_checkudata(L, 1, FS_JOURNAL_MT);
+  if (j->fd < 0) luaL_argerror(L, 1, "journal is closed");
+  return j;
+}
+
+/* fs.journal(path) -> Journal | nil, message: opens (creates, mode 0600)
+ * an append-only regular file; anything else is refused. */
+static int fs_lua_journal(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  fs_journal *j = lua_newuserdatauv(L, sizeof *j, 0);
+  j->fd = -1;
+  luaL_setmetatable(L, FS_JOURNAL_MT);
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) return fs_fail(L, "cannot open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is not a regular file", path);
+    return 2;
+  }
+  if (fchmod(fd, 0600) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot chmod", path); }
+  j->fd = fd;
+  j->good = st.st_size;
+  return 1;
+}
+
+/* journal:append(data) -> true | nil, message: data written whole and
+ * synced, or nothing of it left in the file. */
+static int fs_journal_append(lua_State *L) {
+  fs_journal *j = fs_check_journal(L);
+  size_t len, off = 0;
+  const char *data = luaL_checklstring(L, 2, &len);
+  while (off < len) {
+    ssize_t n = write(j->fd, data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    off += (size_t)n;
+  }
+  if (off < len || fdatasync(j->fd) != 0) {
+    int e = errno;
+    if (ftruncate(j->fd, j->good) != 0) { /* the next open cuts a torn record: nothing more to do */ }
+    errno = e;
+    return fs_fail(L, "cannot write", "the journal");
+  }
+  j->good += (off_t)len;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* journal:truncate() -> true | nil, message: empties the journal, durably. */
+static int fs_journal_truncate(lua_State *L) {
+  fs_journal *j = fs_check_journal(L);
+  if (ftruncate(j->fd, 0) != 0 || fsync(j->fd) != 0) return fs_fail(L, "cannot truncate", "the journal");
+  j->good = 0;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* journal:close() (also __gc and __close): idempotent. */
+static int fs_journal_close(lua_State *L) {
+  fs_journal *j = luaL_checkudata(L, 1, FS_JOURNAL_MT);
+  if (j->fd >= 0) { close(j->fd); j->fd = -1; }
+  return 0;
+}
+
 /* fs.isatty(fd) -> boolean (0 stdin, 1 stdout, 2 stderr) */
 static int fs_lua_isatty(lua_State *L) {
   lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
@@ -159,7 +238,19 @@ int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"write_atomic", fs_lua_write_atomic}, {"fsync", fs_lua_fsync}, {"stat", fs_lua_stat},
     {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty}, {"open_output", fs_lua_open_output},
+    {"journal", fs_lua_journal}, {NULL, NULL}};
+  static const luaL_Reg jmeth[] = {
+    {"append", fs_journal_append}, {"truncate", fs_journal_truncate}, {"close", fs_journal_close},
     {NULL, NULL}};
+  if (luaL_newmetatable(L, FS_JOURNAL_MT)) {
+    lua_pushcfunction(L, fs_journal_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, fs_journal_close);
+    lua_setfield(L, -2, "__close");
+    luaL_newlib(L, jmeth);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
   luaL_newlib(L, funcs);
   return 1;
 }

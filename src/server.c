@@ -56,6 +56,8 @@ typedef struct server {
   pthread_cond_t cv;
   int ready;                       /* 1 started, -1 failed */
   char err[512];
+  int stop_failed;                 /* the rules' stop() said it could not save */
+  char stop_err[512];
   char *config, *host, *source;
   int port;
   srv_req *timers;                 /* suspended requests, earliest first */
@@ -253,12 +255,29 @@ static int srv_setup_lua(server *s) {
   }
   lua_getfield(L, -1, "new");
   lua_pushstring(L, s->config ? s->config : "{}");
-  if (host_docall(L, 1, 2) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
+  /* no traceback: new() refuses a configuration or a state in one line */
+  if (lua_pcall(L, 1, 2, 0) != LUA_OK) { srv_ready(s, -1, luaL_tolstring(L, -1, NULL)); return 0; }
   if (!lua_isfunction(L, -2)) { srv_ready(s, -1, lua_isstring(L, -1) ? lua_tostring(L, -1) : "sandbox setup failed"); return 0; }
   s->stop_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   s->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_settop(L, 0);
   return 1;
+}
+
+/* Let the rules save their state: stop() -> true | nil, message. A failure
+ * (or an error) is kept for Server:stop() to return. */
+static void srv_call_stop(server *s) {
+  lua_State *L = s->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->stop_ref);
+  if (!lua_isfunction(L, -1)) { lua_pop(L, 1); return; }
+  if (host_docall(L, 0, 2) != LUA_OK) {
+    s->stop_failed = 1;
+    snprintf(s->stop_err, sizeof s->stop_err, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "stop failed");
+  } else if (!lua_toboolean(L, -2)) {
+    s->stop_failed = 1;
+    snprintf(s->stop_err, sizeof s->stop_err, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "stop failed");
+  }
+  lua_settop(L, 0);
 }
 
 static void *srv_thread(void *arg) {
@@ -334,11 +353,7 @@ static void *srv_thread(void *arg) {
   s->daemon = NULL;
 done:
   if (s->L) {
-    if (s->ready == 1) {                      /* let the rules save their state */
-      lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->stop_ref);
-      if (lua_isfunction(s->L, -1) && host_docall(s->L, 0, 0) != LUA_OK)
-        fprintf(stderr, "cdnctl sandbox: %s\n", lua_tostring(s->L, -1));
-    }
+    if (s->ready == 1) srv_call_stop(s);
     lua_close(s->L);
     s->L = NULL;
   }
@@ -366,9 +381,15 @@ static int srv_lua_gc(lua_State *L) {
   return 0;
 }
 
+/* Server:stop() -> true | nil, message: stops serving, then the rules
+ * save their state; the message says why it could not be saved. */
 static int srv_lua_stop(lua_State *L) {
-  srv_stop(luaL_checkudata(L, 1, SRV_MT));
-  return 0;
+  server *s = luaL_checkudata(L, 1, SRV_MT);
+  srv_stop(s);
+  if (!s->stop_failed) { lua_pushboolean(L, 1); return 1; }
+  lua_pushnil(L);
+  lua_pushstring(L, s->stop_err);
+  return 2;
 }
 
 static int srv_lua_port(lua_State *L) {
