@@ -8,7 +8,9 @@
  * Each complete request becomes one call of the Lua handler. Answers that
  * must wait (--latency) suspend their connection on a timer list instead of
  * blocking the thread. Limits keep hostile clients bounded: 8 KiB of
- * request head per connection, 1 MiB of body, 30 s idle timeout, 1024 connections.
+ * request head per connection, 1 MiB of body, 30 s idle timeout, 1024
+ * connections; from 768 open connections on, idle ones are closed after 1 s
+ * (srv_balance), so idle keep-alive clients cannot lock new ones out.
  *
  * Ownership: the Server userdata owns the server struct; its __gc (or :stop)
  * stops and joins the thread, which owns the daemon and the Lua state.
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +35,19 @@
 #define SRV_MT "cdnctl.Server"
 #define SRV_MAX_BODY (1024 * 1024)
 #define SRV_MAX_HEAD (8 * 1024) /* per connection: request line and headers (nginx allows 8 KiB lines) */
+#define SRV_MAX_CONN 1024
+#define SRV_IDLE_TIMEOUT 30               /* seconds without traffic before a connection is closed */
+#define SRV_BUSY (SRV_MAX_CONN * 3 / 4)   /* from this many connections, idle ones get... */
+#define SRV_BUSY_TIMEOUT 1                /* ...this timeout, */
+#define SRV_CALM (SRV_MAX_CONN / 2)       /* until fewer than this many are open */
+
+/* One open connection (MHD's socket context): the list lets the loop give
+ * every connection a short idle timeout when the server is nearly full. */
+typedef struct srv_conn {
+  struct MHD_Connection *conn;
+  struct srv_conn *prev, *next;
+  int short_timeout;
+} srv_conn;
 
 typedef struct srv_req {
   char *uri;
@@ -61,6 +77,9 @@ typedef struct server {
   char *config, *host, *source;
   int port;
   srv_req *timers;                 /* suspended requests, earliest first */
+  srv_conn *conns;                 /* open connections (owned: freed when MHD closes them) */
+  unsigned nconns, nshort;         /* open, and of those with the short timeout */
+  int pressed;                     /* 1 while idle connections get SRV_BUSY_TIMEOUT */
 } server;
 
 static double srv_now(void) {
@@ -96,6 +115,50 @@ static void srv_completed(void *cls, struct MHD_Connection *c, void **req_cls,
   free(r->body);
   free(r);
   *req_cls = NULL;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: keeps the list of open connections. */
+static void srv_notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code) {
+  server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    srv_conn *k = calloc(1, sizeof *k);
+    *socket_context = k;
+    if (!k) return;                       /* untracked: it keeps the normal timeout */
+    k->conn = c;
+    k->next = s->conns;
+    if (s->conns) s->conns->prev = k;
+    s->conns = k;
+    s->nconns++;
+    return;
+  }
+  srv_conn *k = *socket_context;
+  if (!k) return;
+  if (k->prev) k->prev->next = k->next; else s->conns = k->next;
+  if (k->next) k->next->prev = k->prev;
+  if (k->short_timeout) s->nshort--;
+  s->nconns--;
+  free(k);
+  *socket_context = NULL;
+}
+
+/* Near the connection limit, clients' idle keep-alive connections must not
+ * hold every slot (MHD stops accepting at the limit, and new clients would
+ * wait in the backlog for the 30 s idle timeout): from SRV_BUSY connections
+ * on, every connection gets a SRV_BUSY_TIMEOUT idle timeout (traffic resets
+ * it, so busy ones stay), until fewer than SRV_CALM are open. Called between
+ * MHD_run calls, never from MHD's callbacks. */
+static void srv_balance(server *s) {
+  int want = s->nconns >= SRV_BUSY ? 1 : s->nconns < SRV_CALM ? 0 : s->pressed;
+  if (want == s->pressed && (!want || s->nshort == s->nconns)) return;
+  s->pressed = want;
+  for (srv_conn *k = s->conns; k; k = k->next) {
+    if (k->short_timeout == want) continue;
+    MHD_set_connection_option(k->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned int)(want ? SRV_BUSY_TIMEOUT : SRV_IDLE_TIMEOUT));
+    k->short_timeout = want;
+    if (want) s->nshort++; else s->nshort--;
+  }
 }
 
 static enum MHD_Result srv_add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -280,6 +343,15 @@ static void srv_call_stop(server *s) {
   lua_settop(L, 0);
 }
 
+/* SRV_MAX_CONN connections need more descriptors than a default soft limit
+ * of 1024 allows: raise it (within the hard limit) to 4096. */
+static void srv_raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= 4096 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) { /* keep the limit there is */ }
+}
+
 static void *srv_thread(void *arg) {
   server *s = arg;
   if (!srv_setup_lua(s)) goto done;
@@ -300,13 +372,15 @@ static void *srv_thread(void *arg) {
     sl = sizeof *a4;
   }
   (void)sl;
+  srv_raise_nofile();
   unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (strchr(s->host, ':') ? MHD_USE_IPv6 : 0);
   s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, srv_access, s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
       MHD_OPTION_URI_LOG_CALLBACK, srv_uri_log, s,
       MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+      MHD_OPTION_NOTIFY_CONNECTION, srv_notify_conn, s,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SRV_IDLE_TIMEOUT,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SRV_MAX_CONN,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(SRV_MAX_HEAD),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
       MHD_OPTION_END);
@@ -341,6 +415,7 @@ static void *srv_thread(void *arg) {
       MHD_resume_connection(r->conn);
     }
     MHD_run(s->daemon);
+    srv_balance(s);
   }
   while (s->timers) {                         /* answer what is held back, then stop */
     srv_req *r = s->timers;

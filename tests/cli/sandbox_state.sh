@@ -94,4 +94,25 @@ missing=$(comm -23 "$T/acked.sorted" "$T/kept" | wc -l)
 kill -TERM $k9b_PID; wait $k9b_PID; st=$?
 [ $st = 0 ] && grep -q "state saved" "$T/k9b.err" && ok "a stop that saves says so and exits 0" || bad "stop ($st)" "$(cat "$T/k9b.err")"
 
+# --- a full sandbox: 1,500 idle keep-alive connections, a client still answered
+start_sandbox full
+python3 - "$SURL" "$T/held" <<'PY' &
+import socket, sys, time
+host, port = sys.argv[1].split("//")[1].split(":")
+socks = []
+for i in range(1500):
+    try:
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.sendall(b"GET /read-domain/example.com HTTP/1.1\r\nHost: x\r\n\r\n")
+        socks.append(s)
+    except OSError:
+        pass
+open(sys.argv[2], "w").write("%d\n" % len(socks))
+time.sleep(120)  # held open, idle, until killed
+PY
+HOLD=$!; cleanup_pid $HOLD
+for _ in $(seq 600); do [ -s "$T/held" ] && break; sleep 0.05; done
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "$SURL/read-domain/example.com")
+[ "$code" = 200 ] && ok "with $(cat "$T/held") idle connections held open, a client still gets answers" || bad "a full sandbox: $code (held $(cat "$T/held" 2>/dev/null))"
+kill $HOLD 2>/dev/null; wait $HOLD 2>/dev/null
 finish
