@@ -53,11 +53,12 @@ typedef struct srv_req {
   char *uri;
   char *body; size_t len, cap;
   int started, answered, drop;
+  int durable;                     /* a change: answered once flush() has saved it */
   unsigned status;
   struct MHD_Response *resp;       /* answer held back while suspended */
   double due;
   struct MHD_Connection *conn;
-  struct srv_req *next;            /* in the timer list while suspended */
+  struct srv_req *next;            /* in the commit or the timer list while suspended */
   int suspended;
 } srv_req;
 
@@ -66,7 +67,7 @@ typedef struct server {
   int running;
   struct MHD_Daemon *daemon;
   lua_State *L;                    /* the server thread's own state */
-  int handler_ref, stop_ref;
+  int handler_ref, stop_ref, flush_ref;
   int wake[2];
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -77,6 +78,7 @@ typedef struct server {
   char *config, *host, *source;
   int port;
   srv_req *timers;                 /* suspended requests, earliest first */
+  srv_req *commits;                /* changes waiting for flush(), suspended */
   srv_conn *conns;                 /* open connections (owned: freed when MHD closes them) */
   unsigned nconns, nshort;         /* open, and of those with the short timeout */
   int pressed;                     /* 1 while idle connections get SRV_BUSY_TIMEOUT */
@@ -98,8 +100,8 @@ static void *srv_uri_log(void *cls, const char *uri, struct MHD_Connection *con)
   return r;
 }
 
-static void srv_timer_remove(server *s, srv_req *r) {
-  for (srv_req **p = &s->timers; *p; p = &(*p)->next)
+static void srv_list_remove(srv_req **list, srv_req *r) {
+  for (srv_req **p = list; *p; p = &(*p)->next)
     if (*p == r) { *p = r->next; r->next = NULL; return; }
 }
 
@@ -109,7 +111,8 @@ static void srv_completed(void *cls, struct MHD_Connection *c, void **req_cls,
   server *s = cls;
   srv_req *r = *req_cls;
   if (!r) return;
-  srv_timer_remove(s, r);
+  srv_list_remove(&s->timers, r);
+  srv_list_remove(&s->commits, r);
   if (r->resp) MHD_destroy_response(r->resp);
   free(r->uri);
   free(r->body);
@@ -210,6 +213,9 @@ static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const ch
     lua_settop(L, top);
     return;
   }
+  lua_getfield(L, -1, "durable");
+  r->durable = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   lua_getfield(L, -1, "drop");
   r->drop = lua_toboolean(L, -1);
   lua_getfield(L, -2, "status");
@@ -234,14 +240,64 @@ static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const ch
   if (delay > 0) r->due = srv_now() + delay;
 }
 
-/* Suspend r until its due time, keeping the timer list sorted. */
-static void srv_suspend(server *s, srv_req *r) {
+/* Put r (suspended) in the timer list, which stays sorted by due time. */
+static void srv_timer_insert(server *s, srv_req *r) {
   srv_req **p = &s->timers;
   while (*p && (*p)->due <= r->due) p = &(*p)->next;
   r->next = *p;
   *p = r;
+}
+
+/* Suspend r until its due time. */
+static void srv_suspend(server *s, srv_req *r) {
+  srv_timer_insert(s, r);
   r->suspended = 1;
   MHD_suspend_connection(r->conn);
+}
+
+/* Hold r's answer back until the next flush (srv_flush_commits). */
+static void srv_wait_commit(server *s, srv_req *r) {
+  r->next = s->commits;
+  s->commits = r;
+  r->suspended = 1;
+  MHD_suspend_connection(r->conn);
+}
+
+/* The changes answered in this round become durable together: the rules'
+ * flush() writes their journal entries with one write and one sync (group
+ * commit), then their answers go (or wait on for --latency); when flush()
+ * fails, each is answered 503 with the body it gives. Returns how many
+ * connections were resumed. */
+static int srv_flush_commits(server *s) {
+  lua_State *L = s->L;
+  int ok = 1, n = 0;
+  char body[600] = "{\"error\":\"sandbox: the change could not be saved\"}";
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->flush_ref);
+  if (lua_isfunction(L, -1)) {
+    if (host_docall(L, 0, 2) != LUA_OK) ok = 0;
+    else if (!lua_toboolean(L, -2)) {
+      ok = 0;
+      if (lua_isstring(L, -1)) snprintf(body, sizeof body, "%s", lua_tostring(L, -1));
+    }
+  }
+  lua_settop(L, 0);
+  double now = srv_now();
+  while (s->commits) {
+    srv_req *r = s->commits;
+    s->commits = r->next;
+    r->next = NULL;
+    if (!ok) {
+      if (r->resp) MHD_destroy_response(r->resp);
+      r->resp = srv_json_response(body);
+      r->status = 503;
+      r->drop = 0;
+    }
+    if (r->due > now) { srv_timer_insert(s, r); continue; }
+    r->suspended = 0;
+    MHD_resume_connection(r->conn);
+    n++;
+  }
+  return n;
 }
 
 static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -286,6 +342,10 @@ static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const cha
   }
   srv_handle(s, c, r, method);
   r->answered = 1;
+  if (r->durable) {
+    srv_wait_commit(s, r);
+    return MHD_YES;
+  }
   if (r->due > 0) {
     srv_suspend(s, r);
     return MHD_YES;
@@ -319,8 +379,9 @@ static int srv_setup_lua(server *s) {
   lua_getfield(L, -1, "new");
   lua_pushstring(L, s->config ? s->config : "{}");
   /* no traceback: new() refuses a configuration or a state in one line */
-  if (lua_pcall(L, 1, 2, 0) != LUA_OK) { srv_ready(s, -1, luaL_tolstring(L, -1, NULL)); return 0; }
-  if (!lua_isfunction(L, -2)) { srv_ready(s, -1, lua_isstring(L, -1) ? lua_tostring(L, -1) : "sandbox setup failed"); return 0; }
+  if (lua_pcall(L, 1, 3, 0) != LUA_OK) { srv_ready(s, -1, luaL_tolstring(L, -1, NULL)); return 0; }
+  if (!lua_isfunction(L, -3)) { srv_ready(s, -1, lua_isstring(L, -2) ? lua_tostring(L, -2) : "sandbox setup failed"); return 0; }
+  s->flush_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   s->stop_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   s->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_settop(L, 0);
@@ -415,8 +476,10 @@ static void *srv_thread(void *arg) {
       MHD_resume_connection(r->conn);
     }
     MHD_run(s->daemon);
+    while (s->commits && srv_flush_commits(s) > 0) MHD_run(s->daemon); /* answers go; pipelined changes flush again */
     srv_balance(s);
   }
+  if (s->commits) srv_flush_commits(s);
   while (s->timers) {                         /* answer what is held back, then stop */
     srv_req *r = s->timers;
     s->timers = r->next;

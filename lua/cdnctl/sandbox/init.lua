@@ -390,6 +390,7 @@ function M.new(config_text)
     return "/" .. table.concat(masked, "/")
   end
 
+  local pending_logs = {} -- log lines of changes not yet in the journal
   local function log(req, path, form, resp, fault, t0, segs)
     if not logf then return end
     path = log_path(path, segs)
@@ -400,11 +401,13 @@ function M.new(config_text)
         fields[k] = (k == "api_key" or k == "sub_key" or k == "key") and redact.short(v) or v
       end
     end
-    local line = json.encode {
+    local rec = {
       time = os.date("!%Y-%m-%dT%H:%M:%SZ"), method = req.method, path = path, fields = fields,
       status = resp and resp.status, fault = fault, ms = t0 and math.floor((os.clock() - t0) * 1e6) / 1000,
     }
-    logf:write(mask_known(sb.state, line), "\n")
+    -- a change's line waits for flush(): its status is known once the journal holds it
+    if resp and resp.durable then pending_logs[#pending_logs + 1] = rec; return end
+    logf:write(mask_known(sb.state, json.encode(rec)), "\n")
   end
 
   -- Carries a request out against the state (live, or replayed from the
@@ -419,19 +422,20 @@ function M.new(config_text)
     return resp, path, form
   end
 
-  -- A change is answered only once the journal holds it: else 503.
+  -- A change is answered only once the journal holds it: its entry is
+  -- queued and its answer marked durable; server.c holds the answer back
+  -- until flush() below has written the queue (several changes, one sync).
   local function commit(req, resp)
     if not dirty then return resp end
     dirty = false
     if not saved then return resp end
-    local ok, err = saved:append {
+    saved:queue {
       t = wall, m = req.method, u = store.pack(req.uri), b = store.pack(req.body),
       h = { ["content-type"] = req.headers["content-type"], ["user-agent"] = req.headers["user-agent"] },
       r = drawn[1] and drawn or nil,
     }
-    if ok then return resp end
-    io.stderr:write("cdnctl sandbox: cannot save the state (", err, "): answered 503\n")
-    return answer(503, { error = "sandbox: the change could not be saved: " .. err })
+    resp.durable = true
+    return resp
   end
 
   local function handle(req)
@@ -512,7 +516,26 @@ function M.new(config_text)
     return true
   end
 
-  return handler, stop
+  -- Writes the changes queued since the last call (server.c calls it after
+  -- each round of requests, before their answers go out). -> true | false,
+  -- the body of the 503 that replaces their answers (the failure logged)
+  local function flush()
+    local ok, err = true, nil
+    if saved then ok, err = saved:flush() end
+    if not ok then
+      io.stderr:write("cdnctl sandbox: cannot save the state (", err, "): ", #pending_logs > 0 and #pending_logs or "the",
+        " changes answered 503\n")
+    end
+    for _, rec in ipairs(logf and pending_logs or {}) do
+      if not ok then rec.status = 503 end
+      logf:write(mask_known(sb.state, json.encode(rec)), "\n")
+    end
+    pending_logs = {}
+    if ok then return true end
+    return false, json.encode { error = "sandbox: the change could not be saved: " .. err }
+  end
+
+  return handler, stop, flush
 end
 
 -- Parses "--faults 500:0.05,429:0.02,reset:0.01,lost:0.01" -> list | nil, message

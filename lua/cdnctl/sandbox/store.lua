@@ -7,7 +7,8 @@
 --                 journal entry it holds (journal_seq)
 --   FILE.journal  one JSON line per change since (a request that changed
 --                 the state, with the time and the names it drew), appended
---                 and synced before the change is answered
+--                 and synced before the change is answered (changes answered
+--                 in the same round of the server's loop share one sync)
 -- Start: snapshot, then the journal's entries past journal_seq replayed by
 -- the caller, then a new snapshot and an empty journal (compaction). Stop:
 -- a new snapshot, the journal removed. A crash between the two steps of a
@@ -79,7 +80,7 @@ function M.open(path, check)
     end
     if e.n > seq then entries[#entries + 1] = e; seq = e.n end
   end
-  local self = setmetatable({ path = path, jpath = jpath, seq = seq, queue = {} }, M)
+  local self = setmetatable({ path = path, jpath = jpath, seq = seq, pending = {} }, M)
   return self, st, entries
 end
 
@@ -102,17 +103,22 @@ function M:start(state)
   return j:truncate()
 end
 
--- store:append(entry) -> true | nil, message: numbers the entry and makes
--- it durable, with any entries earlier appends could not write (in order,
--- in one write and one sync). On failure the entry stays queued.
-function M:append(entry)
+-- store:queue(entry): numbers the entry and queues it for the next flush.
+function M:queue(entry)
   self.seq = self.seq + 1
   entry.n = self.seq
-  local q = self.queue
-  q[#q + 1] = json.encode(entry) .. "\n"
+  self.pending[#self.pending + 1] = json.encode(entry) .. "\n"
+end
+
+-- store:flush() -> true | nil, message: every queued entry made durable, in
+-- order, with one write and one sync. On failure they stay queued (and are
+-- written by a later flush that can), so the journal keeps the order.
+function M:flush()
+  local q = self.pending
+  if #q == 0 then return true end
   local ok, err = self.journal:append(table.concat(q))
   if not ok then return nil, err end
-  self.queue = {}
+  self.pending = {}
   return true
 end
 
@@ -121,7 +127,7 @@ end
 function M:stop(state)
   local ok, err = fs.write_atomic(self.path, snapshot(self, state), MODE)
   if not ok then
-    if #self.queue > 0 then self.journal:append(table.concat(self.queue)) end
+    self:flush()
     self.journal:close()
     return nil, err
   end
