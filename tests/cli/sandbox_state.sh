@@ -94,6 +94,24 @@ missing=$(comm -23 "$T/acked.sorted" "$T/kept" | wc -l)
 kill -TERM $k9b_PID; wait $k9b_PID; st=$?
 [ $st = 0 ] && grep -q "state saved" "$T/k9b.err" && ok "a stop that saves says so and exits 0" || bad "stop ($st)" "$(cat "$T/k9b.err")"
 
+# --- replay is exact: names drawn and the clock, after kill -9
+start_sandbox rp --pending 0 --state "$T/rp.json"
+out=$(curl -s -A t --data api_key=ez-demo-account-0001 --data site_url=https://rp.example.com/ "$SURL/exactdn/create.php")
+alias=$(sed 's/.*"alias":"\([^"]*\)".*/\1/' <<<"$out")
+sub=$(curl -s -A t --data api_key=ez-demo-account-0001 "$SURL/api_key/create.php" | sed 's/.*"sub_key":"\([^"]*\)".*/\1/')
+now=$(curl -s -d '{"advance": 86400}' "$SURL/_sandbox/clock")
+curl -s -o /dev/null "$SURL/_sandbox/cdn/$alias/img/a.jpg"
+kill -9 $rp_PID; wait $rp_PID 2>/dev/null
+start_sandbox rp2 --pending 0 --state "$T/rp.json"
+out=$(curl -s -A t --data alias="$alias" "$SURL/exactdn/savings.php")
+keys=$(curl -s -A t --data api_key=ez-demo-account-0001 "$SURL/api_key/show.php")
+now2=$(curl -s -d '{"advance": 0}' "$SURL/_sandbox/clock")
+has "$out" '"original":[1-9]' && has "$keys" "\"$sub\"" && [ "${now:0:20}" = "${now2:0:20}" ] \
+  && ok "after kill -9 and a restart: the same alias, the same sub-key, the clock advanced once, the CDN fetch counted" \
+  || bad "replay not exact" "$out / $keys / $now / $now2"
+kill -TERM $rp2_PID; wait $rp2_PID
+[ ! -e "$T/rp.json.journal" ] && ok "a clean stop leaves the state file alone, no journal" || bad "journal left after a clean stop"
+
 # --- a full sandbox: 1,500 idle keep-alive connections, a client still answered
 start_sandbox full
 python3 - "$SURL" "$T/held" <<'PY' &
