@@ -425,14 +425,16 @@ function M.new(config_text)
   -- A change is answered only once the journal holds it: its entry is
   -- queued and its answer marked durable; server.c holds the answer back
   -- until flush() below has written the queue (several changes, one sync).
-  local function commit(req, resp)
+  -- failed: the request raised half-way (answered 500); its entry is kept so
+  -- that a replay changes what it changed, and replay ignores its error.
+  local function commit(req, resp, failed)
     if not dirty then return resp end
     dirty = false
     if not saved then return resp end
     saved:queue {
       t = wall, m = req.method, u = store.pack(req.uri), b = store.pack(req.body),
       h = { ["content-type"] = req.headers["content-type"], ["user-agent"] = req.headers["user-agent"] },
-      r = drawn[1] and drawn or nil,
+      r = drawn[1] and drawn or nil, x = failed or nil,
     }
     resp.durable = true
     return resp
@@ -479,10 +481,12 @@ function M.new(config_text)
 
   local function handler(req)
     local ok, resp = pcall(handle, req)
+    if not ok then
+      io.stderr:write("cdnctl sandbox: ", mask_known(sb.state, tostring(resp)), "\n")
+      resp = commit(req, answer(500, { error = "sandbox internal error" }), true)
+    end
     wall, drawn = nil, nil
-    if ok then return resp end
-    io.stderr:write("cdnctl sandbox: ", mask_known(sb.state, tostring(resp)), "\n")
-    return answer(500, { error = "sandbox internal error" })
+    return resp
   end
 
   -- The journal's entries since the snapshot, carried out again in order
@@ -496,7 +500,7 @@ function M.new(config_text)
       local segs, query, path = split_uri(req.uri)
       local ok, err = pcall(function() if segs then carry_out(req, segs, query, path) end end)
       wall, replaying, dirty = nil, nil, false
-      if not ok then
+      if not ok and not e.x then
         error("sandbox: state journal " .. saved.jpath .. ": entry " .. i .. " cannot be replayed: "
           .. mask_known(sb.state, tostring(err)), 0)
       end

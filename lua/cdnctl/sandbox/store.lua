@@ -34,17 +34,17 @@ function M.unpack(v)
 end
 
 -- A file's whole text; nil when there is none. -> text | nil | nil, message
+local ENOENT = 2
 local function read_whole(path)
-  local info, err = fs.stat(path)
-  if not info then
-    if err:find("No such file", 1, true) then return nil end
-    return nil, err
-  end
-  if info.type ~= "file" then
+  local info = fs.stat(path) -- first: opening a FIFO would block
+  if info and info.type ~= "file" then
     return nil, path .. " is a " .. (info.type == "dir" and "directory" or "special file") .. ", not a state file"
   end
-  local f, oerr = io.open(path, "rb")
-  if not f then return nil, oerr end
+  local f, oerr, code = io.open(path, "rb")
+  if not f then
+    if code == ENOENT then return nil end
+    return nil, oerr
+  end
   local text = f:read("a")
   f:close()
   if not text then return nil, "cannot read " .. path end
