@@ -413,26 +413,55 @@ static void srv_raise_nofile(void) {
   if (setrlimit(RLIMIT_NOFILE, &rl) != 0) { /* keep the limit there is */ }
 }
 
-static void *srv_thread(void *arg) {
-  server *s = arg;
-  if (!srv_setup_lua(s)) goto done;
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t sl;
+/* The listening address from s->host and s->port into ss. -> 1 | 0 (not an address) */
+static int srv_address(const server *s, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
   if (strchr(s->host, ':')) {
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
     a6->sin6_family = AF_INET6;
     a6->sin6_port = htons((uint16_t)s->port);
-    if (inet_pton(AF_INET6, s->host, &a6->sin6_addr) != 1) { srv_ready(s, -1, "invalid listen address"); goto done; }
-    sl = sizeof *a6;
-  } else {
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)s->port);
-    if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1) { srv_ready(s, -1, "invalid listen address"); goto done; }
-    sl = sizeof *a4;
+    return inet_pton(AF_INET6, s->host, &a6->sin6_addr) == 1;
   }
-  (void)sl;
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  a4->sin_family = AF_INET;
+  a4->sin_port = htons((uint16_t)s->port);
+  return inet_pton(AF_INET, s->host, &a4->sin_addr) == 1;
+}
+
+/* Serve until the wake pipe is written: poll MHD's epoll descriptor with
+ * the nearest timeout (MHD's or a delayed answer's), resume what is due,
+ * run MHD, make the round's changes durable, keep idle connections in check. */
+static void srv_loop(server *s, int epfd) {
+  for (;;) {
+    int timeout = 1000;
+    MHD_UNSIGNED_LONG_LONG mt;
+    if (MHD_get_timeout(s->daemon, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout) timeout = (int)mt;
+    if (s->timers) {
+      double left = (s->timers->due - srv_now()) * 1000;
+      if (left < timeout) timeout = left <= 0 ? 0 : (int)left + 1;
+    }
+    struct pollfd fds[2] = {{epfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+    poll(fds, 2, timeout);
+    if (fds[1].revents) return;
+    double now = srv_now();
+    while (s->timers && s->timers->due <= now) {
+      srv_req *r = s->timers;
+      s->timers = r->next;
+      r->next = NULL;
+      r->suspended = 0;
+      MHD_resume_connection(r->conn);
+    }
+    MHD_run(s->daemon);
+    while (s->commits && srv_flush_commits(s) > 0) MHD_run(s->daemon); /* answers go; pipelined changes flush again */
+    srv_balance(s);
+  }
+}
+
+static void *srv_thread(void *arg) {
+  server *s = arg;
+  struct sockaddr_storage ss;
+  if (!srv_setup_lua(s)) goto done;
+  if (!srv_address(s, &ss)) { srv_ready(s, -1, "invalid listen address"); goto done; }
   srv_raise_nofile();
   unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (strchr(s->host, ':') ? MHD_USE_IPv6 : 0);
   s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, srv_access, s,
@@ -454,31 +483,8 @@ static void *srv_thread(void *arg) {
   const union MHD_DaemonInfo *pi = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   if (pi) s->port = pi->port;
   const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-  int epfd = ei ? ei->epoll_fd : -1;
   srv_ready(s, 1, NULL);
-  for (;;) {
-    int timeout = 1000;
-    MHD_UNSIGNED_LONG_LONG mt;
-    if (MHD_get_timeout(s->daemon, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout) timeout = (int)mt;
-    if (s->timers) {
-      double left = (s->timers->due - srv_now()) * 1000;
-      if (left < timeout) timeout = left <= 0 ? 0 : (int)left + 1;
-    }
-    struct pollfd fds[2] = {{epfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
-    poll(fds, 2, timeout);
-    if (fds[1].revents) break;
-    double now = srv_now();
-    while (s->timers && s->timers->due <= now) {
-      srv_req *r = s->timers;
-      s->timers = r->next;
-      r->next = NULL;
-      r->suspended = 0;
-      MHD_resume_connection(r->conn);
-    }
-    MHD_run(s->daemon);
-    while (s->commits && srv_flush_commits(s) > 0) MHD_run(s->daemon); /* answers go; pipelined changes flush again */
-    srv_balance(s);
-  }
+  srv_loop(s, ei ? ei->epoll_fd : -1);
   if (s->commits) srv_flush_commits(s);
   while (s->timers) {                         /* answer what is held back, then stop */
     srv_req *r = s->timers;
