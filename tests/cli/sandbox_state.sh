@@ -22,7 +22,7 @@ timeout 10 "$BIN" sandbox --state "$T/adir" >"$T/out" 2>"$T/err"; st=$?
 # --- a change that cannot be saved: 503, never 200; the stop says so
 # (ulimit -f: writes past 12 KiB fail with EFBIG; SIGXFSZ ignored; stderr
 # through a pipe, which the limit does not apply to)
-(trap '' XFSZ; ulimit -f 12; exec "$BIN" sandbox --state "$T/small.json") >"$T/small.url" 2> >(cat >"$T/small.err") &
+(trap '' XFSZ; ulimit -f 12; exec "$BIN" sandbox --state "$T/small.json" --log /dev/stderr) >"$T/small.url" 2> >(cat >"$T/small.err") &
 SMALL=$!; cleanup_pid $SMALL
 wait_file "$T/small.url" || { bad "the sandbox with a small file limit did not start" "$(cat "$T/small.err")"; finish; }
 URL=$(head -1 "$T/small.url")
@@ -36,6 +36,8 @@ n503=$(grep -c '^503' "$T/codes") n200=$(grep -c '^200' "$T/codes")
 [ "$n503" -gt 0 ] && [ "$n200" -gt 0 ] && ok "a change that cannot be saved is answered 503 ($n200 × 200 then $n503 × 503)" \
   || bad "no 503 when saving fails" "$(sort "$T/codes" | awk '{print $1}' | uniq -c)"
 grep -q "cannot save" "$T/small.err" && ok "the failure to save is logged" || bad "failure not logged" "$(cat "$T/small.err")"
+[ "$(grep -c '"status":503' "$T/small.err")" = "$n503" ] && [ "$(grep -c '"status":200' "$T/small.err")" = "$n200" ] \
+  && ok "--log shows each change with the status the client got (200 or 503)" || bad "--log statuses" "$(grep -c '"status":503' "$T/small.err") 503 lines"
 kill -TERM $SMALL; wait $SMALL; st=$?
 [ $st != 0 ] && ! grep -q "state saved" "$T/small.err" && grep -qi "not saved" "$T/small.err" \
   && ok "a stop that cannot save says 'not saved' and exits $st" || bad "stop after failed save ($st)" "$(tail -3 "$T/small.err")"
