@@ -14,7 +14,10 @@
  *     its owner); a new file gets the caller's mode (0644 by default);
  *   - a symbolic link is followed: its target is replaced, the link stays.
  * Inputs are read whole with a cap (fs.read), a directory refused. Also:
- * fsync of an open file, stat, mkdir -p, isatty, the check of stdout.
+ * fsync of an open file, stat, mkdir -p, isatty, the check of stdout, a
+ * file under a non-blocking flock (journals of the scripts), and an
+ * append-only journal of whole, synced records (fs.journal: the sandbox's
+ * --state).
  */
 #define _XOPEN_SOURCE 700 /* realpath, fchown, S_ISSOCK */
 #include <errno.h>
@@ -83,6 +86,84 @@ static int fs_lua_mkdir_p(lua_State *L) {
   }
   lua_pushboolean(L, 1);
   return 1;
+}
+
+/* A journal: an append-only file of whole records, each made durable
+ * (fdatasync) before append returns. A record that cannot be written whole
+ * is cut off again (ftruncate to the last good length), so the file is
+ * always a sequence of whole records. Owned by its userdata
+ * (cdnctl.Journal): close or __gc closes the descriptor. */
+#define FS_JOURNAL_MT "cdnctl.Journal"
+typedef struct fs_journal {
+  int fd;
+  off_t good;                    /* length of the whole records written */
+} fs_journal;
+
+static fs_journal *fs_check_journal(lua_State *L) {
+  fs_journal *j = luaL_checkudata(L, 1, FS_JOURNAL_MT);
+  if (j->fd < 0) luaL_argerror(L, 1, "journal is closed");
+  return j;
+}
+
+/* fs.journal(path) -> Journal | nil, message: opens (creates, mode 0600)
+ * an append-only regular file; anything else is refused. */
+static int fs_lua_journal(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  fs_journal *j = lua_newuserdatauv(L, sizeof *j, 0);
+  j->fd = -1;
+  luaL_setmetatable(L, FS_JOURNAL_MT);
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) return fs_fail(L, "cannot open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is not a regular file", path);
+    return 2;
+  }
+  if (fchmod(fd, 0600) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot chmod", path); }
+  j->fd = fd;
+  j->good = st.st_size;
+  return 1;
+}
+
+/* journal:append(data) -> true | nil, message: data written whole and
+ * synced, or nothing of it left in the file. */
+static int fs_journal_append(lua_State *L) {
+  fs_journal *j = fs_check_journal(L);
+  size_t len, off = 0;
+  const char *data = luaL_checklstring(L, 2, &len);
+  while (off < len) {
+    ssize_t n = write(j->fd, data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    off += (size_t)n;
+  }
+  if (off < len || fdatasync(j->fd) != 0) {
+    int e = errno;
+    if (ftruncate(j->fd, j->good) != 0) { /* the next open cuts a torn record: nothing more to do */ }
+    errno = e;
+    return fs_fail(L, "cannot write", "the journal");
+  }
+  j->good += (off_t)len;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* journal:truncate() -> true | nil, message: empties the journal, durably. */
+static int fs_journal_truncate(lua_State *L) {
+  fs_journal *j = fs_check_journal(L);
+  if (ftruncate(j->fd, 0) != 0 || fsync(j->fd) != 0) return fs_fail(L, "cannot truncate", "the journal");
+  j->good = 0;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* journal:close() (also __gc and __close): idempotent. */
+static int fs_journal_close(lua_State *L) {
+  fs_journal *j = luaL_checkudata(L, 1, FS_JOURNAL_MT);
+  if (j->fd >= 0) { close(j->fd); j->fd = -1; }
+  return 0;
 }
 
 /* fs.isatty(fd) -> boolean (0 stdin, 1 stdout, 2 stderr) */
@@ -612,10 +693,22 @@ int luaopen_cdnctl_fs(lua_State *L) {
     {"write_atomic", fs_lua_write_atomic}, {"replace", fs_lua_replace}, {"check_output", fs_lua_check_output},
     {"read", fs_lua_read}, {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
     {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty},
-    {"open_locked", fs_lua_open_locked}, {NULL, NULL}};
+    {"open_locked", fs_lua_open_locked}, {"journal", fs_lua_journal}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
     {"replace", fs_output_replace}, {"open", fs_output_open}, {"append", fs_output_append},
     {"identity", fs_output_identity}, {"close", fs_output_close}, {NULL, NULL}};
+  static const luaL_Reg jmeth[] = {
+    {"append", fs_journal_append}, {"truncate", fs_journal_truncate}, {"close", fs_journal_close},
+    {NULL, NULL}};
+  if (luaL_newmetatable(L, FS_JOURNAL_MT)) {
+    lua_pushcfunction(L, fs_journal_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, fs_journal_close);
+    lua_setfield(L, -2, "__close");
+    luaL_newlib(L, jmeth);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
   if (luaL_newmetatable(L, OUTPUT_MT)) {
     luaL_newlib(L, methods);                     /* mt methods */
     lua_pushcclosure(L, fs_output_index, 1);     /* mt __index */

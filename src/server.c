@@ -8,7 +8,9 @@
  * Each complete request becomes one call of the Lua handler. Answers that
  * must wait (--latency) suspend their connection on a timer list instead of
  * blocking the thread. Limits keep hostile clients bounded: 8 KiB of
- * request head per connection, 1 MiB of body, 30 s idle timeout, 1024 connections.
+ * request head per connection, 1 MiB of body, 30 s idle timeout, 1024
+ * connections; from 768 open connections on, idle ones are closed after 1 s
+ * (srv_balance), so idle keep-alive clients cannot lock new ones out.
  *
  * Ownership: the Server userdata owns the server struct; its __gc (or :stop)
  * stops and joins the thread, which owns the daemon and the Lua state.
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,16 +35,30 @@
 #define SRV_MT "cdnctl.Server"
 #define SRV_MAX_BODY (1024 * 1024)
 #define SRV_MAX_HEAD (8 * 1024) /* per connection: request line and headers (nginx allows 8 KiB lines) */
+#define SRV_MAX_CONN 1024
+#define SRV_IDLE_TIMEOUT 30               /* seconds without traffic before a connection is closed */
+#define SRV_BUSY (SRV_MAX_CONN * 3 / 4)   /* from this many connections, idle ones get... */
+#define SRV_BUSY_TIMEOUT 1                /* ...this timeout, */
+#define SRV_CALM (SRV_MAX_CONN / 2)       /* until fewer than this many are open */
+
+/* One open connection (MHD's socket context): the list lets the loop give
+ * every connection a short idle timeout when the server is nearly full. */
+typedef struct srv_conn {
+  struct MHD_Connection *conn;
+  struct srv_conn *prev, *next;
+  int short_timeout;
+} srv_conn;
 
 typedef struct srv_req {
   char *uri;
   char *body; size_t len, cap;
   int started, answered, drop;
+  int durable;                     /* a change: answered once flush() has saved it */
   unsigned status;
   struct MHD_Response *resp;       /* answer held back while suspended */
   double due;
   struct MHD_Connection *conn;
-  struct srv_req *next;            /* in the timer list while suspended */
+  struct srv_req *next;            /* in the commit or the timer list while suspended */
   int suspended;
 } srv_req;
 
@@ -50,15 +67,21 @@ typedef struct server {
   int running;
   struct MHD_Daemon *daemon;
   lua_State *L;                    /* the server thread's own state */
-  int handler_ref, stop_ref;
+  int handler_ref, stop_ref, flush_ref;
   int wake[2];
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int ready;                       /* 1 started, -1 failed */
   char err[512];
+  int stop_failed;                 /* the rules' stop() said it could not save */
+  char stop_err[512];
   char *config, *host, *source;
   int port;
   srv_req *timers;                 /* suspended requests, earliest first */
+  srv_req *commits;                /* changes waiting for flush(), suspended */
+  srv_conn *conns;                 /* open connections (owned: freed when MHD closes them) */
+  unsigned nconns, nshort;         /* open, and of those with the short timeout */
+  int pressed;                     /* 1 while idle connections get SRV_BUSY_TIMEOUT */
 } server;
 
 static double srv_now(void) {
@@ -77,8 +100,8 @@ static void *srv_uri_log(void *cls, const char *uri, struct MHD_Connection *con)
   return r;
 }
 
-static void srv_timer_remove(server *s, srv_req *r) {
-  for (srv_req **p = &s->timers; *p; p = &(*p)->next)
+static void srv_list_remove(srv_req **list, srv_req *r) {
+  for (srv_req **p = list; *p; p = &(*p)->next)
     if (*p == r) { *p = r->next; r->next = NULL; return; }
 }
 
@@ -88,12 +111,57 @@ static void srv_completed(void *cls, struct MHD_Connection *c, void **req_cls,
   server *s = cls;
   srv_req *r = *req_cls;
   if (!r) return;
-  srv_timer_remove(s, r);
+  srv_list_remove(&s->timers, r);
+  srv_list_remove(&s->commits, r);
   if (r->resp) MHD_destroy_response(r->resp);
   free(r->uri);
   free(r->body);
   free(r);
   *req_cls = NULL;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: keeps the list of open connections. */
+static void srv_notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code) {
+  server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    srv_conn *k = calloc(1, sizeof *k);
+    *socket_context = k;
+    if (!k) return;                       /* untracked: it keeps the normal timeout */
+    k->conn = c;
+    k->next = s->conns;
+    if (s->conns) s->conns->prev = k;
+    s->conns = k;
+    s->nconns++;
+    return;
+  }
+  srv_conn *k = *socket_context;
+  if (!k) return;
+  if (k->prev) k->prev->next = k->next; else s->conns = k->next;
+  if (k->next) k->next->prev = k->prev;
+  if (k->short_timeout) s->nshort--;
+  s->nconns--;
+  free(k);
+  *socket_context = NULL;
+}
+
+/* Near the connection limit, clients' idle keep-alive connections must not
+ * hold every slot (MHD stops accepting at the limit, and new clients would
+ * wait in the backlog for the 30 s idle timeout): from SRV_BUSY connections
+ * on, every connection gets a SRV_BUSY_TIMEOUT idle timeout (traffic resets
+ * it, so busy ones stay), until fewer than SRV_CALM are open. Called between
+ * MHD_run calls, never from MHD's callbacks. */
+static void srv_balance(server *s) {
+  int want = s->nconns >= SRV_BUSY ? 1 : s->nconns < SRV_CALM ? 0 : s->pressed;
+  if (want == s->pressed && (!want || s->nshort == s->nconns)) return;
+  s->pressed = want;
+  for (srv_conn *k = s->conns; k; k = k->next) {
+    if (k->short_timeout == want) continue;
+    MHD_set_connection_option(k->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned int)(want ? SRV_BUSY_TIMEOUT : SRV_IDLE_TIMEOUT));
+    k->short_timeout = want;
+    if (want) s->nshort++; else s->nshort--;
+  }
 }
 
 static enum MHD_Result srv_add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -145,6 +213,9 @@ static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const ch
     lua_settop(L, top);
     return;
   }
+  lua_getfield(L, -1, "durable");
+  r->durable = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   lua_getfield(L, -1, "drop");
   r->drop = lua_toboolean(L, -1);
   lua_getfield(L, -2, "status");
@@ -169,14 +240,64 @@ static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const ch
   if (delay > 0) r->due = srv_now() + delay;
 }
 
-/* Suspend r until its due time, keeping the timer list sorted. */
-static void srv_suspend(server *s, srv_req *r) {
+/* Put r (suspended) in the timer list, which stays sorted by due time. */
+static void srv_timer_insert(server *s, srv_req *r) {
   srv_req **p = &s->timers;
   while (*p && (*p)->due <= r->due) p = &(*p)->next;
   r->next = *p;
   *p = r;
+}
+
+/* Suspend r until its due time. */
+static void srv_suspend(server *s, srv_req *r) {
+  srv_timer_insert(s, r);
   r->suspended = 1;
   MHD_suspend_connection(r->conn);
+}
+
+/* Hold r's answer back until the next flush (srv_flush_commits). */
+static void srv_wait_commit(server *s, srv_req *r) {
+  r->next = s->commits;
+  s->commits = r;
+  r->suspended = 1;
+  MHD_suspend_connection(r->conn);
+}
+
+/* The changes answered in this round become durable together: the rules'
+ * flush() writes their journal entries with one write and one sync (group
+ * commit), then their answers go (or wait on for --latency); when flush()
+ * fails, each is answered 503 with the body it gives. Returns how many
+ * connections were resumed. */
+static int srv_flush_commits(server *s) {
+  lua_State *L = s->L;
+  int ok = 1, n = 0;
+  char body[600] = "{\"error\":\"sandbox: the change could not be saved\"}";
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->flush_ref);
+  if (lua_isfunction(L, -1)) {
+    if (host_docall(L, 0, 2) != LUA_OK) ok = 0;
+    else if (!lua_toboolean(L, -2)) {
+      ok = 0;
+      if (lua_isstring(L, -1)) snprintf(body, sizeof body, "%s", lua_tostring(L, -1));
+    }
+  }
+  lua_settop(L, 0);
+  double now = srv_now();
+  while (s->commits) {
+    srv_req *r = s->commits;
+    s->commits = r->next;
+    r->next = NULL;
+    if (!ok) {
+      if (r->resp) MHD_destroy_response(r->resp);
+      r->resp = srv_json_response(body);
+      r->status = 503;
+      r->drop = 0;
+    }
+    if (r->due > now) { srv_timer_insert(s, r); continue; }
+    r->suspended = 0;
+    MHD_resume_connection(r->conn);
+    n++;
+  }
+  return n;
 }
 
 static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -221,6 +342,10 @@ static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const cha
   }
   srv_handle(s, c, r, method);
   r->answered = 1;
+  if (r->durable) {
+    srv_wait_commit(s, r);
+    return MHD_YES;
+  }
   if (r->due > 0) {
     srv_suspend(s, r);
     return MHD_YES;
@@ -253,41 +378,99 @@ static int srv_setup_lua(server *s) {
   }
   lua_getfield(L, -1, "new");
   lua_pushstring(L, s->config ? s->config : "{}");
-  if (host_docall(L, 1, 2) != LUA_OK) { srv_ready(s, -1, lua_tostring(L, -1)); return 0; }
-  if (!lua_isfunction(L, -2)) { srv_ready(s, -1, lua_isstring(L, -1) ? lua_tostring(L, -1) : "sandbox setup failed"); return 0; }
+  /* no traceback: new() refuses a configuration or a state in one line */
+  if (lua_pcall(L, 1, 3, 0) != LUA_OK) { srv_ready(s, -1, luaL_tolstring(L, -1, NULL)); return 0; }
+  if (!lua_isfunction(L, -3)) { srv_ready(s, -1, lua_isstring(L, -2) ? lua_tostring(L, -2) : "sandbox setup failed"); return 0; }
+  s->flush_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   s->stop_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   s->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_settop(L, 0);
   return 1;
 }
 
-static void *srv_thread(void *arg) {
-  server *s = arg;
-  if (!srv_setup_lua(s)) goto done;
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t sl;
+/* Let the rules save their state: stop() -> true | nil, message. A failure
+ * (or an error) is kept for Server:stop() to return. */
+static void srv_call_stop(server *s) {
+  lua_State *L = s->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->stop_ref);
+  if (!lua_isfunction(L, -1)) { lua_pop(L, 1); return; }
+  if (host_docall(L, 0, 2) != LUA_OK) {
+    s->stop_failed = 1;
+    snprintf(s->stop_err, sizeof s->stop_err, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "stop failed");
+  } else if (!lua_toboolean(L, -2)) {
+    s->stop_failed = 1;
+    snprintf(s->stop_err, sizeof s->stop_err, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "stop failed");
+  }
+  lua_settop(L, 0);
+}
+
+/* SRV_MAX_CONN connections need more descriptors than a default soft limit
+ * of 1024 allows: raise it (within the hard limit) to 4096. */
+static void srv_raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= 4096 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) { /* keep the limit there is */ }
+}
+
+/* The listening address from s->host and s->port into ss. -> 1 | 0 (not an address) */
+static int srv_address(const server *s, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
   if (strchr(s->host, ':')) {
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
     a6->sin6_family = AF_INET6;
     a6->sin6_port = htons((uint16_t)s->port);
-    if (inet_pton(AF_INET6, s->host, &a6->sin6_addr) != 1) { srv_ready(s, -1, "invalid listen address"); goto done; }
-    sl = sizeof *a6;
-  } else {
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)s->port);
-    if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1) { srv_ready(s, -1, "invalid listen address"); goto done; }
-    sl = sizeof *a4;
+    return inet_pton(AF_INET6, s->host, &a6->sin6_addr) == 1;
   }
-  (void)sl;
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  a4->sin_family = AF_INET;
+  a4->sin_port = htons((uint16_t)s->port);
+  return inet_pton(AF_INET, s->host, &a4->sin_addr) == 1;
+}
+
+/* Serve until the wake pipe is written: poll MHD's epoll descriptor with
+ * the nearest timeout (MHD's or a delayed answer's), resume what is due,
+ * run MHD, make the round's changes durable, keep idle connections in check. */
+static void srv_loop(server *s, int epfd) {
+  for (;;) {
+    int timeout = 1000;
+    MHD_UNSIGNED_LONG_LONG mt;
+    if (MHD_get_timeout(s->daemon, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout) timeout = (int)mt;
+    if (s->timers) {
+      double left = (s->timers->due - srv_now()) * 1000;
+      if (left < timeout) timeout = left <= 0 ? 0 : (int)left + 1;
+    }
+    struct pollfd fds[2] = {{epfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+    poll(fds, 2, timeout);
+    if (fds[1].revents) return;
+    double now = srv_now();
+    while (s->timers && s->timers->due <= now) {
+      srv_req *r = s->timers;
+      s->timers = r->next;
+      r->next = NULL;
+      r->suspended = 0;
+      MHD_resume_connection(r->conn);
+    }
+    MHD_run(s->daemon);
+    while (s->commits && srv_flush_commits(s) > 0) MHD_run(s->daemon); /* answers go; pipelined changes flush again */
+    srv_balance(s);
+  }
+}
+
+static void *srv_thread(void *arg) {
+  server *s = arg;
+  struct sockaddr_storage ss;
+  if (!srv_setup_lua(s)) goto done;
+  if (!srv_address(s, &ss)) { srv_ready(s, -1, "invalid listen address"); goto done; }
+  srv_raise_nofile();
   unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | (strchr(s->host, ':') ? MHD_USE_IPv6 : 0);
   s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL, NULL, srv_access, s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
       MHD_OPTION_URI_LOG_CALLBACK, srv_uri_log, s,
       MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024,
+      MHD_OPTION_NOTIFY_CONNECTION, srv_notify_conn, s,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SRV_IDLE_TIMEOUT,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SRV_MAX_CONN,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(SRV_MAX_HEAD),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
       MHD_OPTION_END);
@@ -300,29 +483,9 @@ static void *srv_thread(void *arg) {
   const union MHD_DaemonInfo *pi = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   if (pi) s->port = pi->port;
   const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-  int epfd = ei ? ei->epoll_fd : -1;
   srv_ready(s, 1, NULL);
-  for (;;) {
-    int timeout = 1000;
-    MHD_UNSIGNED_LONG_LONG mt;
-    if (MHD_get_timeout(s->daemon, &mt) == MHD_YES && mt < (MHD_UNSIGNED_LONG_LONG)timeout) timeout = (int)mt;
-    if (s->timers) {
-      double left = (s->timers->due - srv_now()) * 1000;
-      if (left < timeout) timeout = left <= 0 ? 0 : (int)left + 1;
-    }
-    struct pollfd fds[2] = {{epfd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
-    poll(fds, 2, timeout);
-    if (fds[1].revents) break;
-    double now = srv_now();
-    while (s->timers && s->timers->due <= now) {
-      srv_req *r = s->timers;
-      s->timers = r->next;
-      r->next = NULL;
-      r->suspended = 0;
-      MHD_resume_connection(r->conn);
-    }
-    MHD_run(s->daemon);
-  }
+  srv_loop(s, ei ? ei->epoll_fd : -1);
+  if (s->commits) srv_flush_commits(s);
   while (s->timers) {                         /* answer what is held back, then stop */
     srv_req *r = s->timers;
     s->timers = r->next;
@@ -334,11 +497,7 @@ static void *srv_thread(void *arg) {
   s->daemon = NULL;
 done:
   if (s->L) {
-    if (s->ready == 1) {                      /* let the rules save their state */
-      lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->stop_ref);
-      if (lua_isfunction(s->L, -1) && host_docall(s->L, 0, 0) != LUA_OK)
-        fprintf(stderr, "cdnctl sandbox: %s\n", lua_tostring(s->L, -1));
-    }
+    if (s->ready == 1) srv_call_stop(s);
     lua_close(s->L);
     s->L = NULL;
   }
@@ -366,9 +525,15 @@ static int srv_lua_gc(lua_State *L) {
   return 0;
 }
 
+/* Server:stop() -> true | nil, message: stops serving, then the rules
+ * save their state; the message says why it could not be saved. */
 static int srv_lua_stop(lua_State *L) {
-  srv_stop(luaL_checkudata(L, 1, SRV_MT));
-  return 0;
+  server *s = luaL_checkudata(L, 1, SRV_MT);
+  srv_stop(s);
+  if (!s->stop_failed) { lua_pushboolean(L, 1); return 1; }
+  lua_pushnil(L);
+  lua_pushstring(L, s->stop_err);
+  return 2;
 }
 
 static int srv_lua_port(lua_State *L) {

@@ -154,7 +154,7 @@ fi
 # --- faults: the same figures, thanks to retries (one request at a time, so
 # the seeded faults fall on the same requests each run)
 "$BIN" "$REPORT" "$T/domains.csv" --json "$T/clean.json" >/dev/null 2>&1
-cp "$T/state.json" "$T/state-copy.json"
+cp "$T/state.json" "$T/state-copy.json"; cp "$T/state.json.journal" "$T/state-copy.json.journal" # the running sandbox's state: snapshot and journal
 start_sandbox faulty "${SANDBOX_OPTS[@]}" --state "$T/state-copy.json" --faults 500:0.1,429:0.05,reset:0.02,lost:0.02 --seed 4
 use "$SURL"
 CDNCTL_DEBUG=1 "$BIN" "$REPORT" "$T/domains.csv" --concurrency 1 --json "$T/faulty.json" >"$T/fout" 2>"$T/ferr"; st=$?

@@ -1,6 +1,7 @@
 -- cdnctl.sandbox.cli: `cdnctl sandbox [options]`, the emulator as a server of
 -- its own. Prints the base URL on the first line of standard output, serves
--- until SIGINT or SIGTERM, then saves the state and stops.
+-- until SIGINT or SIGTERM, then saves the state and stops (exit status 1
+-- when it could not be saved).
 
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
@@ -22,7 +23,7 @@ local function usage()
     "  --listen HOST:PORT     address (default 127.0.0.1:0, a free port)",
     "  --account shortpixel:KEY[:EMAIL]   add a ShortPixel user (repeatable)",
     "  --account easyio:KEY[:SITES]  add an Easy IO account, licensed for SITES sites",
-    "  --state FILE           load the state from FILE and save it there after each change",
+    "  --state FILE           keep the state in FILE (and FILE.journal): each change is saved before it is answered",
     "  --latency MS|MIN-MAX   delay every API answer (milliseconds)",
     "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01",
     "                         (lost: carried out, then the connection is dropped)",
@@ -131,7 +132,7 @@ function M.main(argv, first)
   if host == "localhost" then host = "127.0.0.1" end
   local srv, err = server.start { host = host, port = port, config = json.encode(cfg) }
   if not srv then
-    io.stderr:write("cdnctl sandbox: ", tostring(err), "\n")
+    io.stderr:write("cdnctl sandbox: ", (tostring(err):gsub("^sandbox: ", "")), "\n")
     return 1
   end
   local shown = host:find(":", 1, true) and ("[" .. host .. "]") or host
@@ -139,7 +140,11 @@ function M.main(argv, first)
   io.stdout:flush()
   io.stderr:write("cdnctl sandbox: serving ShortPixel and Easy IO; Ctrl-C or SIGTERM stops it\n")
   local sig = server.wait_signal()
-  srv:stop()
+  local saved, serr = srv:stop()
+  if not saved then
+    io.stderr:write("cdnctl sandbox: stopped (", sig, "), state NOT saved: ", tostring(serr), "\n")
+    return 1
+  end
   io.stderr:write("cdnctl sandbox: stopped (", sig, ")", cfg.state and (", state saved to " .. cfg.state) or "", "\n")
   return 0
 end

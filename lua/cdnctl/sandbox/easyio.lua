@@ -105,12 +105,41 @@ local function site_view(sb, s)
   }
 end
 
-local function live_count(sb, pred)
-  local n = 0
-  for _, s in pairs(sb.state.easyio.sites) do
-    if s.live == 1 and pred(s) then n = n + 1 end
+-- The sandbox instance's index of its sites, so that no request walks them
+-- all: by alias (standard and custom), and live sites counted per account
+-- and per owning key. Built once per sites table (a new state: loaded,
+-- reset) and kept by create, cname and remove; lookups check an entry
+-- against the site, so an alias that moved on is simply not found.
+local function index(sb)
+  local sites = sb.state.easyio.sites
+  local idx = sb.easyio_index
+  if idx and idx.sites == sites then return idx end
+  idx = { sites = sites, by_alias = {}, live_account = {}, live_owner = {} }
+  for _, s in pairs(sites) do
+    idx.by_alias[s.zone .. ".exactdn.com"] = s
+    if s.alias then idx.by_alias[s.alias] = s end
+    if s.live == 1 then
+      idx.live_account[s.account] = (idx.live_account[s.account] or 0) + 1
+      idx.live_owner[s.owner] = (idx.live_owner[s.owner] or 0) + 1
+    end
   end
-  return n
+  sb.easyio_index = idx
+  return idx
+end
+
+-- Counts a site in (delta 1) or out (delta -1) of the live counts.
+local function count_live(sb, s, delta)
+  if s.live ~= 1 then return end
+  local idx = index(sb)
+  idx.live_account[s.account] = (idx.live_account[s.account] or 0) + delta
+  idx.live_owner[s.owner] = (idx.live_owner[s.owner] or 0) + delta
+end
+
+-- Live sites of an account (who.account) or, for a sub-key, of that key.
+local function live_of(sb, who)
+  local idx = index(sb)
+  if who.sub then return idx.live_owner[who.key] or 0 end
+  return idx.live_account[who.account] or 0
 end
 
 local function find_site(sb, who, form)
@@ -141,9 +170,12 @@ function H.show(sb, who, form)
   local st = sb.state.easyio
   local want = form.site_url and form.site_url ~= "" and (check.site_key(form.site_url) or form.site_url)
   local ids = {}
-  for id, s in pairs(st.sites) do
-    if visible(who, s) and (not want or (check.site_key(s.site_url) or s.site_url) == want) then
-      ids[#ids + 1] = math.tointeger(tonumber(id))
+  if want then -- one site at most: the URL index, not a walk
+    local s = site_by_url(sb, form.site_url)
+    if s and visible(who, s) then ids[1] = s.site_id end
+  else
+    for id, s in pairs(st.sites) do
+      if visible(who, s) then ids[#ids + 1] = math.tointeger(tonumber(id)) end
     end
   end
   table.sort(ids)
@@ -151,7 +183,7 @@ function H.show(sb, who, form)
   for _, id in ipairs(ids) do sites[#sites + 1] = site_view(sb, st.sites[tostring(id)]) end
   local acct = st.accounts[who.account]
   local out = {
-    live_sites = live_count(sb, function(s) return visible(who, s) end),
+    live_sites = live_of(sb, who),
     sites = #sites > 0 and sites or json.empty_array,
     licensed = tostring(who.sub and who.sub.site_limit or acct.licensed),
     quota = acct.quota,
@@ -175,11 +207,10 @@ function H.create(sb, who, form)
   local st = sb.state.easyio
   if not dev then
     local acct = st.accounts[who.account]
-    if acct.licensed > 0 and live_count(sb, function(s) return s.account == who.account end) >= acct.licensed then
+    if acct.licensed > 0 and live_of(sb, { account = who.account }) >= acct.licensed then
       return err(M.ERR.limit)
     end
-    if who.sub and who.sub.site_limit > 0
-       and live_count(sb, function(s) return s.owner == who.key end) >= who.sub.site_limit then
+    if who.sub and who.sub.site_limit > 0 and live_of(sb, who) >= who.sub.site_limit then
       return err(M.ERR.limit)
     end
   end
@@ -196,6 +227,9 @@ function H.create(sb, who, form)
     config = (function() local c = {}; for k, v in pairs(M.DEFAULT_CONFIG) do c[k] = v end; return c end)(),
   }
   st.by_url[url_key] = tostring(id)
+  local s = st.sites[tostring(id)]
+  index(sb).by_alias[s.alias] = s
+  count_live(sb, s, 1)
   sb.changed()
   return { id = id, site_url = url, dev = dev and 1 or 0, alias = zone .. ".exactdn.com", status = "success" }
 end
@@ -234,6 +268,7 @@ function H.cname(sb, who, form)
   local h = check.domain(form.custom_cname)
   if not h or h ~= form.custom_cname:lower() then return err(M.ERR.bad_cname) end
   s.alias, s.custom_cname = h, h
+  index(sb).by_alias[h] = s
   sb.changed()
   return { success = "Custom hostname successfully added.", alias = h }
 end
@@ -252,6 +287,7 @@ function H.remove(sb, who, form)
   local s, e = find_site(sb, who, form)
   if not s then return e end
   if sb.now() - s.created < sb.pending then return err(M.ERR.pending) end
+  count_live(sb, s, -1)
   sb.state.easyio.sites[tostring(s.site_id)] = nil
   local _, k = site_by_url(sb, s.site_url)
   sb.state.easyio.by_url[k] = nil
@@ -262,14 +298,10 @@ end
 -- savings.php: by CDN alias (the standard one or a custom hostname).
 function H.savings(sb, _, form)
   if form.alias == nil or form.alias == "" then return err(M.ERR.no_alias) end
-  local a = form.alias:lower()
-  for _, s in pairs(sb.state.easyio.sites) do
-    if s.alias == a or s.zone .. ".exactdn.com" == a then
-      local acct = sb.state.easyio.accounts[s.account]
-      return { original = s.original, savings = s.savings, quota = acct and acct.quota or 0, bandwidth = s.bandwidth }
-    end
-  end
-  return err(M.ERR.bad_alias)
+  local s = M.site_by_alias(sb, form.alias:lower())
+  if not s then return err(M.ERR.bad_alias) end
+  local acct = sb.state.easyio.accounts[s.account]
+  return { original = s.original, savings = s.savings, quota = acct and acct.quota or 0, bandwidth = s.bandwidth }
 end
 
 local function keys_of(sb, who)
@@ -295,7 +327,7 @@ function H.key_show(sb, who)
   for _, k in ipairs(keys) do
     local sk = sb.state.easyio.sub_keys[k]
     limits[k] = tostring(sk.allowed)
-    sites[k] = live_count(sb, function(s) return s.owner == k end)
+    sites[k] = index(sb).live_owner[k] or 0
     site_limit[k] = tostring(sk.site_limit)
     labels[k] = sk.label
     stats[k] = map_or_empty(sk.stats or {})
@@ -369,9 +401,12 @@ function M.serve(sb, s, size, saved)
   sb.changed()
 end
 
+-- A site by its standard alias or its custom hostname, through the index.
 function M.site_by_alias(sb, alias)
-  for _, s in pairs(sb.state.easyio.sites) do
-    if s.alias == alias or s.zone .. ".exactdn.com" == alias then return s end
+  local s = index(sb).by_alias[alias]
+  if s and sb.state.easyio.sites[tostring(s.site_id)] == s
+     and (s.alias == alias or s.zone .. ".exactdn.com" == alias) then
+    return s
   end
 end
 

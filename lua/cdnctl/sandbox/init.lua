@@ -8,9 +8,9 @@
 
 local json = require "cdnctl.json"
 local codec = require "cdnctl.codec"
-local fs = require "cdnctl.fs"
 local redact = require "cdnctl.redact"
 local accounts = require "cdnctl.sandbox.accounts"
+local store = require "cdnctl.sandbox.store"
 local sp = require "cdnctl.sandbox.shortpixel"
 local ez = require "cdnctl.sandbox.easyio"
 
@@ -59,12 +59,25 @@ local function ensure_accounts(st, cfg)
   end
 end
 
+-- The sandbox's clock stays where os.date can show it: 1970 to 9999.
+M.CLOCK_MAX = 253402300799
+
+-- Whether a clock offset keeps the sandbox's time in range.
+local function clock_ok(offset)
+  local t = math.tointeger(offset) and os.time() + offset
+  return t ~= nil and t >= 0 and t <= M.CLOCK_MAX
+end
+
+-- -> true | nil, why
 local function valid_state(st)
-  return type(st) == "table" and st.version == M.STATE_VERSION and type(st.shortpixel) == "table"
+  local shaped = type(st) == "table" and st.version == M.STATE_VERSION and type(st.shortpixel) == "table"
     and type(st.shortpixel.users) == "table" and type(st.shortpixel.domains) == "table"
     and type(st.easyio) == "table" and type(st.easyio.accounts) == "table"
     and type(st.easyio.sub_keys) == "table" and type(st.easyio.sites) == "table"
     and math.type(st.easyio.next_site_id) == "integer"
+  if not shaped then return nil, "wrong shape or version" end
+  if not clock_ok(st.clock_offset or 0) then return nil, "its clock_offset puts the clock outside 1970-9999" end
+  return true
 end
 
 -- The configuration as server.c hands it over (JSON text), with defaults.
@@ -162,51 +175,37 @@ function M.new(config_text)
 
   local sb = { pending = cfg.pending }
   local dirty = false
+  -- A request's wall time and the names it drew: what the journal records
+  -- beside the request so that replaying it does exactly the same.
+  local wall, drawn, replaying
 
-  -- The state: from the file when there is one, else fresh.
-  local st
+  -- The state: from the file (snapshot and journal) when there is one, else fresh.
+  local saved, st, entries
   if cfg.state then
-    local f = io.open(cfg.state, "rb")
-    if f then
-      local text = f:read("a")
-      f:close()
-      local loaded, err = json.decode(text)
-      if not valid_state(loaded) then
-        error("sandbox: state file " .. cfg.state .. " is not a sandbox state ("
-          .. tostring(err or "wrong shape or version") .. ")", 0)
-      end
-      st = loaded
-    end
+    saved, st, entries = store.open(cfg.state, valid_state)
+    if not saved then error("sandbox: " .. st, 0) end
   end
   st = st or fresh_state(cfg)
   ensure_accounts(st, cfg)
   sb.state = st
 
-  function sb.now() return os.time() + (sb.state.clock_offset or 0) end
+  function sb.now() return (wall or os.time()) + (sb.state.clock_offset or 0) end
   function sb.today(delta_days)
     return os.date("!%Y-%m-%d", sb.now() + (delta_days or 0) * 86400)
   end
   function sb.changed() dirty = true end
   function sb.random_name(n)
+    if replaying then return table.remove(replaying, 1) or "" end
     local abc = "abcdefghijklmnopqrstuvwxyz0123456789"
     local t = {}
     for i = 1, n do
       local c = math.random(1, #abc)
       t[i] = abc:sub(c, c)
     end
-    return table.concat(t)
+    local name = table.concat(t)
+    if drawn then drawn[#drawn + 1] = name end
+    return name
   end
-
-  local function save()
-    if not dirty then return true end
-    dirty = false
-    if not cfg.state then return true end
-    local ok, err = fs.write_atomic(cfg.state, json.encode(sb.state), tonumber("600", 8))
-    if not ok then io.stderr:write("cdnctl sandbox: cannot save the state: ", err, "\n") end
-    return ok
-  end
-  dirty = cfg.state ~= nil
-  save()
 
   local logf
   if cfg.log then
@@ -242,34 +241,54 @@ function M.new(config_text)
     sb.changed()
     return answer(200, { reset = true })
   end
-  -- {advance = seconds}: moves the sandbox's clock (pending sites, "some time ago").
+  -- {advance = seconds}: moves the sandbox's clock (pending sites, "some
+  -- time ago"), as long as it stays between 1970 and 9999.
   function admin.clock(_, body)
     local s = math.tointeger(body.advance)
     if not s then return answer(400, { error = "advance: a whole number of seconds is needed" }) end
-    sb.state.clock_offset = (sb.state.clock_offset or 0) + s
+    local offset = (sb.state.clock_offset or 0) + s
+    if s < -M.CLOCK_MAX or s > M.CLOCK_MAX or not clock_ok(offset) then
+      return answer(400, { error = "advance: the clock must stay between 1970 and 9999" })
+    end
+    sb.state.clock_offset = offset
     sb.changed()
     return answer(200, { now = os.date("!%Y-%m-%dT%H:%M:%SZ", sb.now()) })
   end
-  -- {domain =, reachable =, credits_used =, credits_quota =, exhausted_days =}
+
+  -- A whole number in [0, max] or nil (absent). -> value | nil, message
+  local function count_field(body, name, max)
+    local v = body[name]
+    if v == nil then return nil end
+    local n = math.tointeger(v)
+    if not n or n < 0 or n > max then return nil, name .. ": a whole number from 0 to " .. max .. " is needed" end
+    return n
+  end
+
+  -- {domain =, reachable =, credits_used =, credits_quota =, exhausted_days =}:
+  -- every field is checked before anything changes.
   function admin.domain(_, body)
     local d = type(body.domain) == "string" and sb.state.shortpixel.domains[body.domain]
     if not d then return answer(404, { error = "domain: not in the sandbox" }) end
+    if body.reachable ~= nil and type(body.reachable) ~= "boolean" then
+      return answer(400, { error = "reachable: true or false is needed" })
+    end
+    local v = {}
+    for name, max in pairs { credits_quota = 2^53, credits_used = 2^53, exhausted_days = 36500 } do
+      local n, e = count_field(body, name, math.tointeger(max))
+      if e then return answer(400, { error = e }) end
+      v[name] = n
+    end
     if body.reachable ~= nil then
-      d.reachable = body.reachable and true or false
+      d.reachable = body.reachable
       sp.recount_unreachable(sb, d.owner)
     end
     local u = d.owner and sb.state.shortpixel.users[d.owner]
-    if body.credits_quota ~= nil then
-      local q = math.tointeger(body.credits_quota)
-      if not q or q < 0 then return answer(400, { error = "credits_quota: a whole number is needed" }) end
-      if u then u.quota, u.quota_one_time = q, 0 end
-    end
-    if body.credits_used ~= nil then
-      local n = math.tointeger(body.credits_used)
-      if not n or n < 0 then return answer(400, { error = "credits_used: a whole number is needed" }) end
+    if v.credits_quota and u then u.quota, u.quota_one_time = v.credits_quota, 0 end
+    if v.credits_used then
+      local n = v.credits_used
       if u then u.used, u.used_one_time = math.min(n, u.quota), math.max(0, n - u.quota) else d.free_used = n end
       local rec = u or d
-      rec.exhausted_at = sb.now() - (math.tointeger(body.exhausted_days) or 0) * 86400
+      rec.exhausted_at = sb.now() - (v.exhausted_days or 0) * 86400
     end
     sb.changed()
     return answer(200, { domain = body.domain, Status = sp.status_of(sb, d) })
@@ -371,6 +390,7 @@ function M.new(config_text)
     return "/" .. table.concat(masked, "/")
   end
 
+  local pending_logs = {} -- log lines of changes not yet in the journal
   local function log(req, path, form, resp, fault, t0, segs)
     if not logf then return end
     path = log_path(path, segs)
@@ -381,15 +401,48 @@ function M.new(config_text)
         fields[k] = (k == "api_key" or k == "sub_key" or k == "key") and redact.short(v) or v
       end
     end
-    local line = json.encode {
+    local rec = {
       time = os.date("!%Y-%m-%dT%H:%M:%SZ"), method = req.method, path = path, fields = fields,
       status = resp and resp.status, fault = fault, ms = t0 and math.floor((os.clock() - t0) * 1e6) / 1000,
     }
-    logf:write(mask_known(sb.state, line), "\n")
+    -- a change's line waits for flush(): its status is known once the journal holds it
+    if resp and resp.durable then pending_logs[#pending_logs + 1] = rec; return end
+    logf:write(mask_known(sb.state, json.encode(rec)), "\n")
+  end
+
+  -- Carries a request out against the state (live, or replayed from the
+  -- journal). -> answer | nil, what to log as the path, the Easy IO form
+  local function carry_out(req, segs, query, path)
+    if segs[1] == "_sandbox" then return route_admin(req, segs), path end
+    local resp, logged = route_shortpixel(req, segs, query, path)
+    if resp and logged == nil then logged = path end -- the query (a key) left out
+    if resp then return resp, logged end
+    local form
+    resp, form = route_easyio(req, path)
+    return resp, path, form
+  end
+
+  -- A change is answered only once the journal holds it: its entry is
+  -- queued and its answer marked durable; server.c holds the answer back
+  -- until flush() below has written the queue (several changes, one sync).
+  -- failed: the request raised half-way (answered 500); its entry is kept so
+  -- that a replay changes what it changed, and replay ignores its error.
+  local function commit(req, resp, failed)
+    if not dirty then return resp end
+    dirty = false
+    if not saved then return resp end
+    saved:queue {
+      t = wall, m = req.method, u = store.pack(req.uri), b = store.pack(req.body),
+      h = { ["content-type"] = req.headers["content-type"], ["user-agent"] = req.headers["user-agent"] },
+      r = drawn[1] and drawn or nil, x = failed or nil,
+    }
+    resp.durable = true
+    return resp
   end
 
   local function handle(req)
     local t0 = logf and os.clock()
+    wall, drawn, dirty = os.time(), saved and {}, false
     local segs, query, path = split_uri(req.uri or "")
     if not segs then
       local resp = answer(400, { error = query })
@@ -397,8 +450,7 @@ function M.new(config_text)
       return resp
     end
     if segs[1] == "_sandbox" then
-      local resp = route_admin(req, segs)
-      save()
+      local resp = commit(req, carry_out(req, segs, query, path))
       log(req, path, nil, resp, nil, t0)
       return resp
     end
@@ -415,18 +467,12 @@ function M.new(config_text)
       log(req, "(fault " .. code .. ")", nil, resp, fault, t0)
       return resp
     end
-    local resp, logged = route_shortpixel(req, segs, query, path)
-    if resp and logged == nil then logged = path end -- the query (a key) left out
-    local form
-    if not resp then
-      resp, form = route_easyio(req, path)
-      logged = path
-    end
+    local resp, logged, form = carry_out(req, segs, query, path)
     if not resp then
       resp = answer(404, { error = "not found" })
       logged = "(unknown path)"
     end
-    save()
+    resp = commit(req, resp)
     resp.delay = delay
     if fault == "lost" then resp.drop = true end -- carried out, then the answer is lost
     log(req, logged, form, resp, fault, t0, segs)
@@ -435,18 +481,65 @@ function M.new(config_text)
 
   local function handler(req)
     local ok, resp = pcall(handle, req)
-    if ok then return resp end
-    io.stderr:write("cdnctl sandbox: ", mask_known(sb.state, tostring(resp)), "\n")
-    return answer(500, { error = "sandbox internal error" })
+    if not ok then
+      io.stderr:write("cdnctl sandbox: ", mask_known(sb.state, tostring(resp)), "\n")
+      resp = commit(req, answer(500, { error = "sandbox internal error" }), true)
+    end
+    wall, drawn = nil, nil
+    return resp
   end
 
+  -- The journal's entries since the snapshot, carried out again in order
+  -- with their recorded time and names; then the state is compacted. Any
+  -- failure refuses to start: what was acknowledged must be there.
+  local function replay()
+    for i, e in ipairs(entries) do
+      local req = { method = e.m, uri = store.unpack(e.u) or "", body = store.unpack(e.b) or "",
+                    headers = type(e.h) == "table" and e.h or {} }
+      wall, replaying = math.tointeger(e.t), type(e.r) == "table" and e.r or {}
+      local segs, query, path = split_uri(req.uri)
+      local ok, err = pcall(function() if segs then carry_out(req, segs, query, path) end end)
+      wall, replaying, dirty = nil, nil, false
+      if not ok and not e.x then
+        error("sandbox: state journal " .. saved.jpath .. ": entry " .. i .. " cannot be replayed: "
+          .. mask_known(sb.state, tostring(err)), 0)
+      end
+    end
+    local ok, err = saved:start(sb.state)
+    if not ok then error("sandbox: cannot write the state: " .. err, 0) end
+  end
+  if saved then replay() end
+
+  -- Saves the whole state (when there is a file) and closes the log.
+  -- -> true | nil, message
   local function stop()
-    dirty = cfg.state ~= nil
-    save()
     if logf then logf:close(); logf = nil end
+    if not saved then return true end
+    local ok, err = saved:stop(sb.state)
+    if not ok then return nil, "cannot save the state: " .. err end
+    return true
   end
 
-  return handler, stop
+  -- Writes the changes queued since the last call (server.c calls it after
+  -- each round of requests, before their answers go out). -> true | false,
+  -- the body of the 503 that replaces their answers (the failure logged)
+  local function flush()
+    local ok, err = true, nil
+    if saved then ok, err = saved:flush() end
+    if not ok then
+      io.stderr:write("cdnctl sandbox: cannot save the state (", err, "): ", #pending_logs > 0 and #pending_logs or "the",
+        " changes answered 503\n")
+    end
+    for _, rec in ipairs(logf and pending_logs or {}) do
+      if not ok then rec.status = 503 end
+      logf:write(mask_known(sb.state, json.encode(rec)), "\n")
+    end
+    pending_logs = {}
+    if ok then return true end
+    return false, json.encode { error = "sandbox: the change could not be saved: " .. err }
+  end
+
+  return handler, stop, flush
 end
 
 -- Parses "--faults 500:0.05,429:0.02,reset:0.01,lost:0.01" -> list | nil, message
