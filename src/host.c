@@ -167,11 +167,18 @@ static int host_lua_exe(lua_State *L) {
   return 1;
 }
 
+/* host.pid() -> this process's id (cdnctl sandbox --env names it). */
+static int host_lua_pid(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)getpid());
+  return 1;
+}
+
 static int host_open(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"sigint_quits", host_lua_sigint_quits},
     {"traceback", host_lua_traceback},
-    {"no_core_dumps", host_lua_no_core_dumps}, {"exe", host_lua_exe}, {NULL, NULL}};
+    {"no_core_dumps", host_lua_no_core_dumps}, {"exe", host_lua_exe}, {"pid", host_lua_pid},
+    {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);
   lua_setfield(L, -2, "version");

@@ -30,6 +30,9 @@ local function usage()
     "  --seed N               make faults, latency and generated names repeatable",
     "  --log FILE             one JSON line per request, keys masked",
     "  --pending SECONDS      how long new Easy IO sites stay pending (default " .. sandbox.DEFAULT_PENDING .. ")",
+    "  --env                  print shell lines on stdout instead of the URL (export the three URLs and",
+    "                         the demo keys, unset CDNCTL_PROFILE): cdnctl sandbox --env > sandbox.env &",
+    "                         then, once the file has its lines: . ./sandbox.env",
     "  --compare FILE.har     replay a recording (cdnctl --har FILE) against a fresh sandbox and",
     "                         print where its answers differ in shape; exit 0 none, 1 some, 2 not HAR",
     "",
@@ -106,16 +109,33 @@ function M.parse(argv, first)
       local n = math.tointeger(tonumber(value() or ""))
       if not n then return nil, "--seed needs a whole number" end
       cfg.seed = n
+    elseif name == "--env" then
+      if inline then return nil, "--env takes no value" end
+      cfg.env = true
     elseif name == "--pending" then
       local n = math.tointeger(tonumber(value() or ""))
       if not n or n < 0 then return nil, "--pending needs a whole number of seconds" end
       cfg.pending = n
     else
-      return nil, "unknown option '" .. a .. "'"
+      return nil, "unknown option '" .. a .. "'" .. require("cdnctl.suggest").hint(name, { "--listen", "--account",
+        "--state", "--latency", "--faults", "--seed", "--log", "--pending", "--env", "--compare", "--help" })
     end
     i = i + 1
   end
   return cfg, host, port
+end
+
+-- The shell lines of --env: the URLs and demo keys exported, no profile.
+function M.env_lines(url)
+  local sp, ez = accounts.demo.shortpixel[1].key, accounts.demo.easyio[1].key
+  local pid = require("cdnctl.host").pid()
+  return table.concat({
+    "# cdnctl sandbox pid " .. pid .. " at " .. url .. "; stop it with: kill " .. pid,
+    "export CDNCTL_SHORTPIXEL_URL=" .. url .. " CDNCTL_SHORTPIXEL_API_URL=" .. url .. " CDNCTL_EASYIO_URL=" .. url,
+    "export SHORTPIXEL_API_KEY=" .. sp .. " EASYIO_API_KEY=" .. ez,
+    "unset CDNCTL_PROFILE",
+    "",
+  }, "\n")
 end
 
 function M.main(argv, first)
@@ -136,7 +156,8 @@ function M.main(argv, first)
     return 1
   end
   local shown = host:find(":", 1, true) and ("[" .. host .. "]") or host
-  io.stdout:write("http://", shown, ":", srv:port(), "\n")
+  local url = "http://" .. shown .. ":" .. srv:port()
+  if cfg.env then io.stdout:write(M.env_lines(url)) else io.stdout:write(url, "\n") end
   io.stdout:flush()
   io.stderr:write("cdnctl sandbox: serving ShortPixel and Easy IO; Ctrl-C or SIGTERM stops it\n")
   local sig = server.wait_signal()
