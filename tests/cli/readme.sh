@@ -19,4 +19,9 @@ for f in "$T"/example*.lua; do
   [ $st = 0 ] && ! grep -qi "error\|attempt to\|bad argument" "$f.out" \
     && ok "README example $(basename "$f") runs as written" || bad "README example $(basename "$f") ($st)" "$(cat "$f" "$f.out")"
 done
+# The README's sandbox --env pattern, run as written with this build's cdnctl first in PATH.
+awk '/^cdnctl sandbox --env --state rehearsal.json/,/^kill /' "$SRC/README.md" >"$T/env-snippet.sh"
+(cd "$T" && PATH="$(dirname "$BIN"):$PATH" timeout 60 bash -e "$T/env-snippet.sh") >"$T/env-snippet.out" 2>&1; st=$?
+[ $st = 0 ] && [ "$(grep -c 'check ok' "$T/env-snippet.out")" = 2 ] && grep -q "state saved" "$T/env-snippet.out" \
+  && ok "README's sandbox --env pattern runs as written (whoami sees the sandbox, kill saves the state)" || bad "README --env pattern ($st)" "$(cat "$T/env-snippet.sh" "$T/env-snippet.out")"
 finish

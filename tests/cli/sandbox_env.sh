@@ -7,7 +7,7 @@ export HOME=$T XDG_CONFIG_HOME=$T/config CDNCTL_PROFILE=someone
 "$BIN" sandbox --env --pending 0 >"$T/sandbox.env" 2>"$T/sandbox.err" &
 PID=$!
 cleanup_pid $PID
-for _ in $(seq 200); do grep -q '^export CDNCTL_EASYIO_URL=' "$T/sandbox.env" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 200); do grep -q '^unset CDNCTL_PROFILE' "$T/sandbox.env" 2>/dev/null && break; sleep 0.05; done
 bad_lines=$(grep -vE '^(export [A-Z_]+=[^ ]+( [A-Z_]+=[^ ]+)*|unset [A-Z_ ]+|#.*)$' "$T/sandbox.env")
 [ -s "$T/sandbox.env" ] && [ -z "$bad_lines" ] && sh -n "$T/sandbox.env" \
   && ok "stdout holds only shell lines (export, unset, comments)" || bad "shell lines" "$(cat "$T/sandbox.env")$bad_lines"
