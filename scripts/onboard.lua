@@ -24,15 +24,24 @@ local config = require "cdnctl.config"
 local codec = require "cdnctl.codec"
 
 local USAGE = "usage: cdnctl scripts/onboard.lua CLIENTS.csv [--concurrency N] [--out RESULTS.csv] "
-  .. "[--journal FILE] [--fresh] [--dry-run] [--profile NAME]"
+  .. "[--journal FILE] [--fresh] [--dry-run] [--profile NAME] [--json]"
 local EXIT_ERROR = 1
 local COLUMNS = { "domain", "status", "shortpixel_apex", "shortpixel_www", "easyio_site", "easyio_site_id",
   "easyio_alias", "error" }
 
 local opts, pos = script.args({ ... }, {
   ["--concurrency"] = "integer", ["--out"] = "value", ["--journal"] = "value",
-  ["--dry-run"] = "flag", ["--profile"] = "value", ["--fresh"] = "flag",
+  ["--dry-run"] = "flag", ["--profile"] = "value", ["--fresh"] = "flag", ["--json"] = "flag",
 }, USAGE)
+-- With --json, stdout is one JSON document; the lines for people go to stderr.
+local human = opts.json and io.stderr or io.stdout
+local function json_doc(doc)
+  if not opts.json then return end
+  local json = require "cdnctl.json"
+  for k, v in pairs(doc) do if type(v) == "table" and next(v) == nil then doc[k] = json.empty_array end end
+  local okw, werr = script.write_stdout(json.encode(doc) .. "\n")
+  if not okw then io.stderr:write(tostring(werr), "\n"); cdnctl.exit(1) end
+end
 
 local function die(status, ...)
   io.stderr:write(...)
@@ -234,9 +243,10 @@ local function plan_client(c)
 end
 
 local function dry_run()
-  print("plan (nothing is changed):")
+  human:write("plan (nothing is changed):\n")
   local nclients, nbad, nunknown = 0, 0, 0
-  local emit = in_order(function(v) print(v) end)
+  local plan = {}
+  local emit = in_order(function(v) human:write(v, "\n"); if opts.json then plan[#plan + 1] = v end end)
   cdnctl.parallel(each_item, function(item)
     local text, unknown = plan_client(item)
     if not item.service then
@@ -247,7 +257,9 @@ local function dry_run()
     end
     return text
   end, { concurrency = opts.concurrency or 8, on_result = function(i, r, err) emit(i, r or tostring(err)) end })
-  print(string.format("plan for %d clients (%d rows failed the checks); nothing was changed", nclients, nbad))
+  human:write(string.format("plan for %d clients (%d rows failed the checks); nothing was changed\n", nclients, nbad))
+  json_doc { dry_run = true, clients = nclients, bad_rows = nbad, unknown = nunknown, plan = plan,
+             problems = problems, planned = #problems == 0 and nunknown == 0 }
   if #problems > 0 or nunknown > 0 then
     io.stderr:write("could not make a plan", nunknown > 0 and (" for " .. nunknown .. " clients") or "", ":\n")
     for _, p in ipairs(problems) do io.stderr:write("  ", p, "\n") end
@@ -444,11 +456,14 @@ do
 end
 
 local tally = { total = 0, ok = 0, failed = 0, skipped = 0 }
-local failures = {}
+local failures, failed_rows = {}, {}
 local emit = in_order(function(r)
   tally.total = tally.total + 1
   tally[r.status] = (tally[r.status] or 0) + 1
-  if r.status == "failed" then failures[#failures + 1] = "  failed " .. tostring(r.domain) .. ": " .. tostring(r.error) end
+  if r.status == "failed" then
+    failures[#failures + 1] = "  failed " .. tostring(r.domain) .. ": " .. tostring(r.error)
+    if opts.json then failed_rows[#failed_rows + 1] = { domain = r.domain, error = r.error } end
+  end
   put(csv.format_row(r, COLUMNS))
 end)
 local names = {}
@@ -487,7 +502,7 @@ local function finish_results()
 end
 finish_results()
 
-local out = io.stdout
+local out = human
 if counts.resumed > 0 then
   out:write(string.format("resumed %d of %d steps from %s\n", counts.resumed, counts.steps, journal_path))
 end
@@ -504,5 +519,9 @@ if stop_message then
     .. "(run the same command again once it can be written: it finds what they did)\n", stop_message, counts.unjournaled))
 end
 if write_err then io.stderr:write("cannot write the results ", out_path, ": ", tostring(write_err), "\n") end
+json_doc { clients = tally.total, ok = tally.ok, failed = tally.failed, skipped = tally.skipped,
+  interrupted = summary.interrupted or false, steps = counts.steps, resumed = counts.resumed,
+  redone_with_another_key = counts.rekeyed, results = not write_err and out_path or require("cdnctl.json").null,
+  journal = journal_path, failures = failed_rows, error = stop_message }
 if stop_message or write_err then cdnctl.exit(EXIT_ERROR) end
 cdnctl.exit(tally.failed > 0 and script.EXIT_FAILED or script.EXIT_OK)

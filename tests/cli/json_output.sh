@@ -33,4 +33,18 @@ PY
 [ $st = 0 ] && [ "$(cat "$T/check")" = ok ] && ok "keys.lua list --json: the sub-keys as one JSON document, numbers as numbers, keys masked" || bad "keys list --json ($st)" "$(cat "$T/check" "$T/out" "$T/err")"
 "$BIN" "$SRC/scripts/keys.lua" create --label x --json >"$T/out" 2>&1; st=$?
 [ $st = 2 ] && grep -q "json goes with list only" "$T/out" && ok "keys.lua --json goes with list only" || bad "keys create --json ($st)" "$(cat "$T/out")"
+printf 'domain,service\nom1.example.com,shortpixel\nbad name,both\n' >"$T/clients.csv"
+(cd "$T" && "$BIN" "$SRC/scripts/onboard.lua" clients.csv --json) >"$T/out" 2>"$T/err"; st=$?
+python3 - "$T/out" >"$T/check" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["clients"] == 2 and d["ok"] == 1 and d["failed"] == 1 and d["results"] == "clients.results.csv", d
+assert d["failures"][0]["domain"] == "bad name" and "space" in d["failures"][0]["error"], d
+print("ok")
+PY
+[ $st = 3 ] && [ "$(cat "$T/check")" = ok ] && grep -q "clients: 1 ok, 1 failed" "$T/err" \
+  && ok "onboard.lua --json: the summary and failures as JSON on stdout, the human lines on stderr" || bad "onboard --json ($st)" "$(cat "$T/check" "$T/out" "$T/err")"
+(cd "$T" && "$BIN" "$SRC/scripts/onboard.lua" clients.csv --json --dry-run --out plan.csv) >"$T/out" 2>"$T/err"; st=$?
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["dry_run"] and d["clients"] == 1 and d["planned"] else 1)' "$T/out" \
+  && ok "onboard.lua --json --dry-run: the plan as JSON" || bad "onboard --json --dry-run ($st)" "$(cat "$T/out" "$T/err")"
 finish
