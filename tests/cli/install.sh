@@ -45,11 +45,16 @@ LUA
 chmod 600 "$T/config/cdnctl/config.lua"
 [ "$(comp cdnctl --profile cli)" = "$(printf 'clientA\nclientB')" ] && ok "completion: profile names after --profile" || bad "complete profiles" "$(comp cdnctl --profile cli)"
 
-PRELOAD=
+PRELOAD= LSAN=${ASAN_OPTIONS:-}
 if [ "${CDNCTL_SANITIZE:-OFF}" = ON ]; then # a sanitized module needs its runtimes loaded first
   PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+  # No leak check in the stock lua5.4 process: LeakSanitizer's tracer crashes
+  # there now and then ("Tracer caught signal 11", depending on the module's
+  # layout: a tool bug, not a leak); cdnctl's own binaries are leak-checked
+  # by every other test. Memory errors are still caught.
+  LSAN="${ASAN_OPTIONS:-}:detect_leaks=0"
 fi
-LUAOUT=$(cd "$T" && LD_PRELOAD=$PRELOAD lua5.4 -e "package.cpath='$P/lib/lua/5.4/?.so;'..package.cpath; local c = require 'cdnctl'; print(type(c.shortpixel.add_domain), type(c.easyio.create_site), type(c.parallel))" 2>&1)
+LUAOUT=$(cd "$T" && ASAN_OPTIONS=$LSAN LD_PRELOAD=$PRELOAD lua5.4 -e "package.cpath='$P/lib/lua/5.4/?.so;'..package.cpath; local c = require 'cdnctl'; print(type(c.shortpixel.add_domain), type(c.easyio.create_site), type(c.parallel))" 2>&1)
 [ "$LUAOUT" = "$(printf 'function\tfunction\tfunction')" ] && ok "lua5.4 -e 'require \"cdnctl\"' gives shortpixel, easyio and parallel" || bad "lua module" "$LUAOUT"
 [ -f "$P/share/cdnctl/scripts/onboard.lua" ] && ok "the ready scripts are installed under share/cdnctl/scripts" || bad "scripts installed"
 
