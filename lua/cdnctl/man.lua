@@ -67,7 +67,7 @@ function M.page()
     { "SHORTPIXEL_API_KEY, EASYIO_API_KEY", "The API keys. Keys are never printed: output shows **** and at most the last four characters." },
     { "CDNCTL_SHORTPIXEL_URL", "Base URL of the ShortPixel CDN API (default https://no\\-cdn.shortpixel.ai)." },
     { "CDNCTL_SHORTPIXEL_API_URL", "Base URL of api\\-status (default https://api.shortpixel.com)." },
-    { "CDNCTL_EASYIO_URL", "Base URL of the Easy IO Admin API (default https://optimize.exactlywww.com)." },
+    { "CDNCTL_EASYIO_URL", "Base URL of the Easy IO Admin API (default https://optimize.exactlywww.com, the documented host; EWWW's own plugin moved to https://api.exactlywww.net in May 2026)." },
     { "CDNCTL_PROFILE", "The profile to use." },
     { "CDNCTL_HAR", "Record to this file, as \\fB\\-\\-har\\fR." },
     { "CDNCTL_DEBUG", "Set to 1 to trace requests, as \\fB\\-v\\fR." },
