@@ -135,10 +135,15 @@ static void json_unmark_top(lua_State *L) {
 }
 
 /* Walk a decoded value (at the top) and unmark every number in it. cjson
- * already bounded the depth, so the recursion is bounded too. */
-static void json_unmark(lua_State *L, int depth) {
-  if (lua_type(L, -1) == LUA_TSTRING) { json_unmark_top(L); return; }
-  if (lua_type(L, -1) != LUA_TTABLE || depth > JSON_MAX_DEPTH + 1) return;
+ * already bounded the depth, so the recursion is bounded too. Each level
+ * holds a key and a value on the stack and briefly two more: the stack is
+ * grown for them first (a fresh state's stack is small, and a push past
+ * its end writes into memory nothing checks). -> 1, or 0 when the stack
+ * cannot grow. */
+static int json_unmark(lua_State *L, int depth) {
+  if (!lua_checkstack(L, 4)) return 0;
+  if (lua_type(L, -1) == LUA_TSTRING) { json_unmark_top(L); return 1; }
+  if (lua_type(L, -1) != LUA_TTABLE || depth > JSON_MAX_DEPTH + 1) return 1;
   lua_pushnil(L);                          /* t nil */
   while (lua_next(L, -2)) {                /* t k v */
     int t = lua_type(L, -1);
@@ -148,10 +153,11 @@ static void json_unmark(lua_State *L, int depth) {
       lua_insert(L, -2);                   /* t k k v' */
       lua_rawset(L, -4);                   /* t k (assigning an existing field is safe in lua_next) */
     } else {
-      if (t == LUA_TTABLE) json_unmark(L, depth + 1);
+      if (t == LUA_TTABLE && !json_unmark(L, depth + 1)) { lua_pop(L, 2); return 0; }
       lua_pop(L, 1);                       /* t k */
     }
   }
+  return 1;
 }
 
 /* Call cjson's decode on s; leaves the value or the error message. */
@@ -185,7 +191,11 @@ int json_decode_exact(lua_State *L, const char *s, size_t len) {
     return 0;
   }
   lua_remove(L, -2);                       /* value */
-  json_unmark(L, 0);
+  if (!json_unmark(L, 0)) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "JSON nested too deeply for the Lua stack");
+    return 0;
+  }
   return 1;
 }
 

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <lualib.h>
 #include "tcheck.h"
 
 /* decode(text) -> ok, value | message: json_decode_exact under lua_pcall. */
@@ -210,7 +211,47 @@ static void test_regressions(lua_State *L) {
   lua_settop(L, 0);
 }
 
+/* An allocator that puts a canary after every block and checks it when the
+ * block is freed or moved: Debian's liblua is not instrumented, so a push
+ * past the end of a Lua stack (a missing lua_checkstack) writes into the
+ * canary where ASan cannot see it. */
+#define CANARY 4096
+static int canary_broken;
+static void *canary_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (ptr) {
+    const unsigned char *c = (const unsigned char *)ptr + osize;
+    for (int i = 0; i < CANARY; i++) if (c[i] != 0xA5) { canary_broken = 1; break; }
+  }
+  if (nsize == 0) { free(ptr); return NULL; }
+  unsigned char *p = realloc(ptr, nsize + CANARY);
+  if (p) memset(p + nsize, 0xA5, CANARY);
+  return p;
+}
+
+/* Regression (found by fuzzing: ASan's allocator check failed inside
+ * liblua's free): the walk that turns marked strings back into numbers
+ * pushed two values per level of nesting without lua_checkstack, so deep
+ * input wrote past the end of a fresh state's small stack. */
+static void test_deep_nesting_stack(void) {
+  lua_State *L = lua_newstate(canary_alloc, NULL);
+  luaL_openlibs(L);
+  luaL_requiref(L, "cdnctl.json", luaopen_cdnctl_json, 0);
+  lua_settop(L, 0);
+  char text[2 * 100 + 8];
+  size_t n = 0;
+  for (int i = 0; i < 100; i++) text[n++] = '[';
+  text[n++] = '1';
+  for (int i = 0; i < 100; i++) text[n++] = ']';
+  int ok = decode(L, text, n);
+  T_OK(ok == 1, "decode of 100 nested arrays succeeds");
+  lua_settop(L, 0);
+  lua_close(L);
+  T_OK(!canary_broken, "decode of 100 nested arrays stays within the Lua stack (lua_checkstack per level)");
+}
+
 int main(void) {
+  test_deep_nesting_stack();
   lua_State *L = t_newstate();
   if (t_lua(L, "require 'cdnctl.json'", 0) < 0) {   /* json_decode_exact needs the module loaded */
     printf("FAIL - require 'cdnctl.json': %s\n", lua_tostring(L, -1));
