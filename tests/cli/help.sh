@@ -4,7 +4,8 @@
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 export HOME=$T XDG_CONFIG_HOME=$T/config
 for f in cdnctl.parallel cdnctl.retry cdnctl.meta cdnctl.json cdnctl.sleep cdnctl.number cdnctl.exit cdnctl.debug \
-         cdnctl.write_unmasked shortpixel.hosts shortpixel.STATUS cdnctl.json.encode cdnctl.json.decode help; do
+         cdnctl.write_unmasked shortpixel.hosts shortpixel.STATUS cdnctl.json.encode cdnctl.json.decode \
+         cdnctl.check.same_site help; do
   "$BIN" -e "help($f)" >"$T/out" 2>&1
   name=${f#cdnctl.json.}
   grep -q "^$f\|^${f}(" "$T/out" && ! grep -q "^no help" "$T/out" && [ "$(wc -l <"$T/out")" -ge 2 ] \
