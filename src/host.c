@@ -23,6 +23,7 @@ volatile sig_atomic_t host_interrupted;
 static lua_State *host_mainL;          /* the state whose hook SIGINT may set (main thread only) */
 static volatile sig_atomic_t host_hook_armed;
 static volatile sig_atomic_t host_sigint_quit;  /* set: a SIGINT ends the process at once */
+static volatile sig_atomic_t host_stop_signal;  /* the last of SIGINT, SIGTERM, SIGHUP handled, or 0 */
 
 /* Raise "interrupted!" at the next safe point (the hook lua.c uses). */
 static void host_lstop(lua_State *L, lua_Debug *ar) {
@@ -32,14 +33,18 @@ static void host_lstop(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
-/* SIGINT: the first press asks politely, a second one before the first was
- * seen (or any, once host.sigint_quits is set) ends the process, as in lua.c. */
+/* SIGINT, SIGTERM, SIGHUP (docker stop, systemctl stop, timeout, a closed
+ * SSH session): the first asks politely (stop starting work, finish what is
+ * in flight, write the results), a second one before the first was seen (or
+ * any, once host.sigint_quits is set) ends the process, as in lua.c. The
+ * signal's number is kept: the exit status becomes 128 + it. */
 static void host_on_sigint(int sig) {
   if (host_interrupted || host_sigint_quit) {
     signal(sig, SIG_DFL);
-    raise(sig); /* delivered as the handler returns: killed by SIGINT, status 130 in a shell */
+    raise(sig); /* delivered as the handler returns: killed by it, 128 + sig in a shell */
     return;
   }
+  host_stop_signal = sig;
   host_interrupted = 1;
   if (host_hook_armed && host_mainL)
     lua_sethook(host_mainL, host_lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -51,11 +56,15 @@ void host_install_sigint(lua_State *L) {
   sa.sa_handler = host_on_sigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   host_mainL = L;
 }
 
 void host_restore_sigint(void) {
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   host_mainL = NULL;
 }
 
@@ -167,6 +176,15 @@ static int host_lua_exe(lua_State *L) {
   return 1;
 }
 
+/* host.stop_signal() -> the number and name of the last stop signal
+ * handled (SIGINT 2, SIGHUP 1, SIGTERM 15), or 0. */
+static int host_lua_stop_signal(lua_State *L) {
+  int sig = host_stop_signal;
+  lua_pushinteger(L, sig);
+  lua_pushstring(L, sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "");
+  return 2;
+}
+
 /* host.pid() -> this process's id (cdnctl sandbox --env names it). */
 static int host_lua_pid(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)getpid());
@@ -178,6 +196,7 @@ static int host_open(lua_State *L) {
     {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"sigint_quits", host_lua_sigint_quits},
     {"traceback", host_lua_traceback},
     {"no_core_dumps", host_lua_no_core_dumps}, {"exe", host_lua_exe}, {"pid", host_lua_pid},
+    {"stop_signal", host_lua_stop_signal},
     {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);

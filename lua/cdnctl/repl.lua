@@ -261,6 +261,8 @@ function M.run(opts)
   while true do
     local line = rl.readline(buffer and ">> " or "> ")
     if line == nil then io.stdout:write("\n"); break end
+    local _, signame = host.stop_signal()
+    if line == false and (signame == "SIGTERM" or signame == "SIGHUP") then break end -- stopped, not a Ctrl-C
     if line == false then
       buffer = nil
     else

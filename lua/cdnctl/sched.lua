@@ -232,6 +232,9 @@ end
 
 -- The first Ctrl-C: start nothing new, let what is in flight finish, and
 -- say so on stderr; from now on a Ctrl-C ends the process at once.
+-- SIGTERM and SIGHUP do the same, but give what is in flight DRAIN seconds
+-- at most (docker stop waits 10): then it is abandoned.
+M.DRAIN = 8
 local function first_interrupt(s)
   s.stop, s.interrupted = true, true
   local n, longest = 0, 0
@@ -239,11 +242,31 @@ local function first_interrupt(s)
     n = n + 1
     longest = math.max(longest, http.remaining(t))
   end
+  local _, signame = host.stop_signal()
+  if signame == "SIGTERM" or signame == "SIGHUP" then
+    s.drain_until = http.now() + M.DRAIN
+    longest = math.min(longest, M.DRAIN)
+  end
   io.stderr:write(s.progress and "\n" or "", string.format(
-    "stopping: waiting for %d request%s in flight (up to %d s); Ctrl-C again to quit now\n",
-    n, n == 1 and "" or "s", math.ceil(longest)))
+    "stopping%s: waiting for %d request%s in flight (up to %d s); %s again to quit now\n",
+    signame ~= "" and signame ~= "SIGINT" and (" (" .. signame .. ")") or "", n, n == 1 and "" or "s",
+    math.ceil(longest), signame ~= "" and signame ~= "SIGINT" and signame or "Ctrl-C"))
   io.stderr:flush()
   host.sigint_quits(true)
+end
+
+-- After SIGTERM or SIGHUP: what is still in flight past the drain time is
+-- abandoned (its items count as not done).
+local function drain_over(s)
+  for t, co in pairs(s.waiting) do
+    http.cancel(t)
+    local i = s.workers[co]
+    s.workers[co] = nil
+    coroutine.close(co)
+    if i and i > 0 then s.live = s.live - 1
+    elseif i == 0 then s.pulling, s.exhausted = false, true end
+  end
+  s.waiting = {}
 end
 
 -- Resume what ended or woke up after one http.wait.
@@ -254,8 +277,10 @@ local function step(s)
     for _, sl in ipairs(s.sleepers) do earliest = math.min(earliest, sl[1]) end
     timeout = math.max(0, earliest - http.now())
   end
+  if s.drain_until then timeout = math.max(0, math.min(timeout or math.huge, s.drain_until - http.now())) end
   local done, interrupted = http.wait(timeout)
   if interrupted and not s.interrupted then first_interrupt(s) end
+  if s.drain_until and http.now() >= s.drain_until then drain_over(s) end
   for _, t in ipairs(done) do
     local co = s.waiting[t]
     s.waiting[t] = nil

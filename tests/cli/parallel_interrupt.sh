@@ -25,7 +25,7 @@ sleep 1   # let a few rounds of 5 complete (each takes 0.4 s)
 kill -INT $RUN_PID
 for _ in $(seq 100); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.05; done
 wait $RUN_PID; st=$?
-[ $st = 0 ] && ok "the script ends normally after Ctrl-C" || bad "exit status $st" "$(cat "$T/err")"
+[ $st = 130 ] && ok "the script ends after Ctrl-C, having written its summary: exit 130 (interrupted)" || bad "exit status $st" "$(cat "$T/err")"
 line=$(grep '^done' "$T/out")
 read -r _ done _ recorded _ interrupted _ failed <<<"$line"
 [ "$interrupted" = true ] && ok "the summary says it was interrupted" || bad "interrupted flag" "$line"

@@ -86,4 +86,13 @@ grep -qF 'y = {["key"] = "****0002"}' "$H" && ok '{["key"] = "..."} is saved mas
 grep -qF 'z = {key = [[****0003]]}' "$H" && ok 'key = [[...]] is saved masked' || bad "long bracket key: $(grep '^z =' "$H")"
 grep -qF 'w = "****o4Nm"' "$H" && ok "a literal shaped like a ShortPixel key is saved masked" || bad "SP-shaped literal: $(grep '^w =' "$H")"
 
+# SIGTERM ends the prompt (a Ctrl-C only cancels a line): exit 143, history saved
+tmux new-session -d -s ${S}t -x 160 -y 20 "env HOME=$T/home XDG_STATE_HOME=$T/state2 $BIN; echo EXITED-\$?; sleep 30"
+for _ in $(seq 100); do tmux capture-pane -t ${S}t -p | grep -qE '^> ?$' && break; sleep 0.05; done
+tmux send-keys -t ${S}t -l 'x = 1'; tmux send-keys -t ${S}t Enter
+pid=$(pgrep -n -f "^$BIN\$" || pgrep -n cdnctl)
+kill -TERM "$pid"
+for _ in $(seq 100); do tmux capture-pane -t ${S}t -p | grep -q 'EXITED-' && break; sleep 0.05; done
+tmux capture-pane -t ${S}t -p | grep -q 'EXITED-143' && grep -q '^x = 1$' "$T/state2/cdnctl/history" 2>/dev/null \
+  && ok "SIGTERM ends the prompt with status 143, the history saved" || { fail=$((fail+1)); echo "not ok - SIGTERM at the prompt"; tmux capture-pane -t ${S}t -p | sed 's/^/#   /'; }
 finish
