@@ -176,6 +176,11 @@ static int host_lua_exe(lua_State *L) {
   return 1;
 }
 
+/* The name of the last stop signal handled ("SIGINT" when none). */
+const char *host_stop_signal_name(void) {
+  return host_stop_signal == SIGTERM ? "SIGTERM" : host_stop_signal == SIGHUP ? "SIGHUP" : "SIGINT";
+}
+
 /* host.stop_signal() -> the number and name of the last stop signal
  * handled (SIGINT 2, SIGHUP 1, SIGTERM 15), or 0. */
 static int host_lua_stop_signal(lua_State *L) {

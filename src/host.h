@@ -46,6 +46,9 @@ int luaopen_cdnctl_readline(lua_State *L);/* repl.c: readline, history, completi
  * with an error message pushed. */
 int json_decode_exact(lua_State *L, const char *s, size_t len);
 
+/* host.c: the name of the last stop signal handled (SIGINT, SIGTERM, SIGHUP). */
+const char *host_stop_signal_name(void);
+
 /* redact.c: registered secrets are masked in everything the host prints,
  * raw or encoded (%XX, '+', JSON escapes). Texts are byte strings. Adding
  * returns 0, or -1 past REDACT_MAX secrets, -2 out of memory. */

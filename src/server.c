@@ -595,7 +595,7 @@ static int srv_lua_wait_signal(lua_State *L) {
     struct timespec ts = {0, 50 * 1000000L};
     nanosleep(&ts, NULL);
   }
-  lua_pushstring(L, srv_terminated ? "SIGTERM" : "SIGINT");
+  lua_pushstring(L, srv_terminated ? "SIGTERM" : host_stop_signal_name());
   host_interrupted = 0;
   srv_terminated = 0;
   return 1;

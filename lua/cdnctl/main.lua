@@ -159,7 +159,7 @@ function M.main(argv)
     end
   end
 
-  if sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, i + 1) end
+  if sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, i + 1), "server" end
   if sub == "run" then -- a ready script by name: then as if its path had been given
     local path, rerr = require("cdnctl.cli.run").find(argv[i + 1])
     if not path then io.stderr:write(rerr, "\n"); return 2 end
@@ -215,7 +215,7 @@ function M.main(argv)
     end
   end
 
-  local status, interactive = 0, false
+  local status, mode = 0, "batch"
   if sub == "call" or sub == "whoami" then
     local args = {}
     for k = i + 1, #argv do args[#args + 1] = argv[k] end
@@ -242,7 +242,7 @@ function M.main(argv)
     elseif #opts.exprs == 0 then
       set_arg(argv, #argv + 1)
       if require("cdnctl.fs").isatty(0) then
-        status, interactive = require("cdnctl.repl").run { sandbox = sandbox }, true
+        status, mode = require("cdnctl.repl").run { sandbox = sandbox }, "prompt"
       else
         status = run_chunk(load(io.read("a") or "", "=stdin", "t"))
       end
@@ -250,19 +250,21 @@ function M.main(argv)
   end
   require("cdnctl.har").close()
   if sandbox then sandbox:stop() end
-  return status, interactive
+  return status, mode
 end
 
 -- The exit status of M.main(argv), where a failed write to standard output
 -- (a full disk, a closed pipe) is a failure, never a silent success.
 local function main(argv)
-  local status, interactive = M.main(argv)
+  local status, mode = M.main(argv)
   -- a run stopped by SIGINT, SIGTERM or SIGHUP (the results and summary
   -- written) ends with 128 + the signal: 130, 143, 129; usage errors stay
   -- 2. At the prompt a Ctrl-C only cancels a line or a call (SIGTERM and
-  -- SIGHUP end it).
+  -- SIGHUP end it); a signal is how `cdnctl sandbox`, a server, stops.
   local sig = host.stop_signal()
-  if sig ~= 0 and status ~= 2 and not (interactive and sig == 2) then status = 128 + sig end
+  if sig ~= 0 and status ~= 2 and mode ~= "server" and not (mode == "prompt" and sig == 2) then
+    status = 128 + sig
+  end
   local flushed, ferr = require("cdnctl.fs").flush_stdout()
   if not flushed then
     io.stderr:write("cdnctl: ", ferr, "\n")

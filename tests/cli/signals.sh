@@ -44,4 +44,8 @@ pid=$!
 before=$(count); for _ in $(seq 200); do [ "$(count)" -gt "$before" ] && break; sleep 0.05; done
 kill -TERM $pid; wait $pid; st=$?
 [ $st = 143 ] && ok "SIGTERM during a plain script's call: exit 143" || bad "plain script SIGTERM ($st)" "$(cat "$T/out")"
+# the standalone sandbox, a server: a signal is how it stops (state saved, exit 0), SIGHUP too
+start_sandbox hup --state "$T/hup.json"
+kill -HUP $hup_PID; wait $hup_PID; st=$?
+[ $st = 0 ] && grep -q "stopped (SIGHUP), state saved" "$T/hup.err" && ok "cdnctl sandbox: SIGHUP stops it cleanly, the state saved, exit 0" || bad "sandbox SIGHUP ($st)" "$(cat "$T/hup.err")"
 finish
