@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <lualib.h>
 #include "host.h"
@@ -38,7 +39,16 @@ static void host_lstop(lua_State *L, lua_Debug *ar) {
  * in flight, write the results), a second one before the first was seen (or
  * any, once host.sigint_quits is set) ends the process, as in lua.c. The
  * signal's number is kept: the exit status becomes 128 + it. */
+static struct timespec host_signal_at;          /* when the last stop signal was handled */
+
 static void host_on_sigint(int sig) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long ms = (now.tv_sec - host_signal_at.tv_sec) * 1000L + (now.tv_nsec - host_signal_at.tv_nsec) / 1000000L;
+  /* The same signal again within 250 ms is one event delivered twice (timeout
+   * signals its child and then its process group), not a second press. */
+  if (sig == host_stop_signal && ms >= 0 && ms < 250) return;
+  host_signal_at = now;
   if (host_interrupted || host_sigint_quit) {
     signal(sig, SIG_DFL);
     raise(sig); /* delivered as the handler returns: killed by it, 128 + sig in a shell */

@@ -48,4 +48,16 @@ kill -TERM $pid; wait $pid; st=$?
 start_sandbox hup --state "$T/hup.json"
 kill -HUP $hup_PID; wait $hup_PID; st=$?
 [ $st = 0 ] && grep -q "stopped (SIGHUP), state saved" "$T/hup.err" && ok "cdnctl sandbox: SIGHUP stops it cleanly, the state saved, exit 0" || bad "sandbox SIGHUP ($st)" "$(cat "$T/hup.err")"
+# onboard.lua stopped by SIGTERM: the results of what was done are written (not an older file), exit 143
+q '[{"status":200,"body":"{\"Status\":2,\"Message\":\"ok\"}","delay":0.3,"repeat_all":true}]'
+{ echo "domain,service"; for i in $(seq 1 40); do echo "c$i.example.com,shortpixel"; done; } >"$T/clients.csv"
+echo "domain,status" >"$T/clients.results.csv"; echo "stale.example.com,ok" >>"$T/clients.results.csv"
+before=$(count)
+(cd "$T" && timeout -s KILL 25 "$BIN" "$SRC/scripts/onboard.lua" clients.csv --concurrency 4) >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 400); do [ "$(( $(count) - before ))" -ge 6 ] && break; sleep 0.05; done
+kill -TERM $pid; wait $pid; st=$?
+[ $st = 143 ] && ! grep -q stale "$T/clients.results.csv" && grep -q "^c1.example.com,ok" "$T/clients.results.csv" \
+  && grep -q "interrupted" "$T/out" && ok "onboard.lua on SIGTERM: the results of what was done replace the old file, exit 143" \
+  || bad "onboard SIGTERM ($st)" "$(cat "$T/out" "$T/err"; head -5 "$T/clients.results.csv")"
 finish
