@@ -40,15 +40,20 @@ static void host_lstop(lua_State *L, lua_Debug *ar) {
  * any, once host.sigint_quits is set) ends the process, as in lua.c. The
  * signal's number is kept: the exit status becomes 128 + it. */
 static struct timespec host_signal_at;          /* when the last stop signal was handled */
+static volatile sig_atomic_t host_signal_from;  /* and who sent it (0: the terminal, the kernel) */
 
-static void host_on_sigint(int sig) {
+static void host_on_sigint(int sig, siginfo_t *info, void *uc) {
+  (void)uc;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   long ms = (now.tv_sec - host_signal_at.tv_sec) * 1000L + (now.tv_nsec - host_signal_at.tv_nsec) / 1000000L;
-  /* The same signal again within 250 ms is one event delivered twice (timeout
-   * signals its child and then its process group), not a second press. */
-  if (sig == host_stop_signal && ms >= 0 && ms < 250) return;
+  int from = (info && info->si_code == SI_USER) ? (int)info->si_pid : 0;
+  /* The same signal from the same sending process again within 100 ms is
+   * one event delivered twice (timeout signals its child, then its process
+   * group), not a second press. */
+  if (sig == host_stop_signal && from != 0 && from == host_signal_from && ms >= 0 && ms < 100) return;
   host_signal_at = now;
+  host_signal_from = from;
   if (host_interrupted || host_sigint_quit) {
     signal(sig, SIG_DFL);
     raise(sig); /* delivered as the handler returns: killed by it, 128 + sig in a shell */
@@ -63,7 +68,8 @@ static void host_on_sigint(int sig) {
 void host_install_sigint(lua_State *L) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = host_on_sigint;
+  sa.sa_sigaction = host_on_sigint;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
