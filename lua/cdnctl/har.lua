@@ -29,7 +29,7 @@ M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 
 -- {out (the checked cdnctl.Output), file (nil until the first exchange),
 -- kind = "file"|"stream", path, pos (where the trailer starts), n (entries
--- written), secrets = {[string] = true}} or nil.
+-- written)} or nil.
 local recorder
 
 -- M.open(path) -> true | nil, message. Checks path by the output rules
@@ -43,7 +43,7 @@ function M.open(path)
   local out, err = fs.check_output(path, 384, true) -- 0600
   if not out then return nil, err end
   local stream = out.kind ~= "new" and out.kind ~= "regular"
-  recorder = { out = out, kind = stream and "stream" or "file", path = path, n = 0, secrets = {} }
+  recorder = { out = out, kind = stream and "stream" or "file", path = path, n = 0 }
   return true
 end
 
@@ -87,15 +87,11 @@ end
 
 function M.recording() return recorder ~= nil end
 
--- Every registered key, and every secret this recording has learned, masked
--- in s; NUL bytes split s, so that binary text stays whole.
+-- Every registered key masked in s (the secrets an exchange shows are
+-- registered by learn() first; redact.mask is byte-safe).
 local function mask(s)
   if s == nil or s == "" then return s end
-  return (s:gsub("[^%z]+", function(piece)
-    piece = redact.mask(piece)
-    for k in pairs(recorder.secrets) do piece = redact.mask(piece, k) end
-    return piece
-  end))
+  return redact.mask(s)
 end
 
 local function masked_key(v)
@@ -125,15 +121,16 @@ local function mask_pairs(text)
   return table.concat(out, "&"), params
 end
 
--- Learn the secrets of one exchange: the call's key, the key fields of the
--- form, and sub-keys in the answer (sub_key, the keys list, the keys of
--- api_key/show.php's maps).
+-- Register the secrets of one exchange with redact (so that they are masked
+-- here and in everything printed after, as the bindings' sub-keys are): the
+-- call's key, the key fields of the form, and sub-keys in the answer
+-- (sub_key, the keys list, the keys of api_key/show.php's maps).
 local function learn(req, resp)
-  local s = recorder.secrets
-  if type(req.secret) == "string" and #req.secret >= 4 then s[req.secret] = true end
+  local function add(k) if #k >= 4 then redact.add(k) end end
+  if type(req.secret) == "string" then add(req.secret) end
   local function add_fields(text)
     for name, value in pairs(codec.parse_form(text) or {}) do
-      if M.KEY_FIELDS[name] and #value >= 4 then s[value] = true end
+      if M.KEY_FIELDS[name] then add(value) end
     end
   end
   if req.body then add_fields(req.body) end
@@ -141,15 +138,15 @@ local function learn(req, resp)
   if query then add_fields(query) end
   local body = resp and json.decode(resp.body)
   if type(body) ~= "table" then return end
-  if type(body.sub_key) == "string" and #body.sub_key >= 4 then s[body.sub_key] = true end
+  if type(body.sub_key) == "string" then add(body.sub_key) end
   for _, k in ipairs(type(body.keys) == "table" and body.keys or {}) do
-    if type(k) == "string" and #k >= 4 then s[k] = true end
+    if type(k) == "string" then add(k) end
   end
   if req.url:find("/api_key/", 1, true) then
     for _, v in pairs(body) do
       if type(v) == "table" then
         for k in pairs(v) do
-          if type(k) == "string" and #k >= 16 and k:find("^[%w_-]+$") then s[k] = true end
+          if type(k) == "string" and #k >= 16 and k:find("^[%w_-]+$") then add(k) end
         end
       end
     end
