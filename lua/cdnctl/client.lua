@@ -291,6 +291,13 @@ end
 -- Forward declaration: reconciliation calls other operations.
 local call
 
+-- create.php's answer for a site found on show_sites: what create_site
+-- returns when a lost answer turns out to have taken effect.
+local function created_site(s)
+  return { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
+           dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
+end
+
 -- The site of a show_sites answer whose URL is site_url (check.same_site).
 function M.find_site(answer, site_url)
   for _, s in ipairs(type(answer) == "table" and as_list(answer.sites) or {}) do
@@ -307,11 +314,7 @@ function reconcilers.site(op, values, key, opts)
   local r, err = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   local s = M.find_site(r, values.site_url)
-  if s then
-    return { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
-             dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
-  end
-  return nil
+  return s and created_site(s) or nil
 end
 
 function reconcilers.site_gone(op, values, key, opts)
@@ -376,8 +379,7 @@ local function duplicate_site(op, values, key, opts, err, after_lost, started)
   local s = r and M.find_site(r, values.site_url)
   if s and after_lost then
     debug_log("%s: reconciled after a lost answer: the retry met the site the first try created", op.full)
-    local found = { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
-                    dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
+    local found = created_site(s)
     M.meta[found] = { op = op.full, attempts = err.attempts, retries = err.attempts - 1, reconciled = true,
                       time = http.now() - started }
     return found
