@@ -1,5 +1,5 @@
 /*
- * fuzz_csv.c: the CSV reader of the ready scripts (lua/cdnctl/csv.lua).
+ * fuzz_csv.c: the CSV reader of the ready scripts (lua/cdnctl/kit/csv.lua).
  *
  * parse(text) documents {records} or nil, message: a raise is a finding.
  * A refusal says "line N: ..." with N within the text; records are arrays
@@ -11,7 +11,7 @@
 #include "fuzz_common.h"
 
 static const char csv_code[] =
-  "local csv = require 'cdnctl.csv'\n"
+  "local csv = require 'cdnctl.kit.csv'\n"
   "return function(s)\n"
   "  local _, nl = s:gsub('\\n', '')\n"
   "  local _, ncr = s:gsub('\\r', '')\n"

@@ -18,7 +18,7 @@
 -- --yes nothing is sent (exit 2). Exit: 0 done, 3 the API refused or
 -- failed, 2 usage or not confirmed.
 
-local script = require "cdnctl.script"
+local script = require "cdnctl.kit.script"
 local check = require "cdnctl.check"
 local redact = require "cdnctl.redact"
 

@@ -16,8 +16,8 @@
 -- Exit: 0 all ok, 1 a journal that cannot be written or a dry run without a
 -- plan, 2 bad usage or a journal of another target or in use, 3 some failed.
 
-local script = require "cdnctl.script"
-local csv = require "cdnctl.csv"
+local script = require "cdnctl.kit.script"
+local csv = require "cdnctl.kit.csv"
 local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
 local config = require "cdnctl.config"

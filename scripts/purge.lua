@@ -19,8 +19,8 @@
 -- were not associated with the key, were bad input or were not tried, 2 bad
 -- usage or not confirmed.
 
-local script = require "cdnctl.script"
-local csv = require "cdnctl.csv"
+local script = require "cdnctl.kit.script"
+local csv = require "cdnctl.kit.csv"
 local check = require "cdnctl.check"
 
 local USAGE = "usage: cdnctl scripts/purge.lua [--storage] [--concurrency N] [--profile NAME] [--yes | --dry-run] [--json] DOMAIN...\n"

@@ -18,8 +18,8 @@
 -- Exit: 0 everything read, 3 some hosts, rows or sites could not be read
 -- (they appear with the reason), 2 bad usage.
 
-local script = require "cdnctl.script"
-local csv = require "cdnctl.csv"
+local script = require "cdnctl.kit.script"
+local csv = require "cdnctl.kit.csv"
 local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
 local json = require "cdnctl.json"

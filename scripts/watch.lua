@@ -15,8 +15,8 @@
 -- plugin's one-line summary; with --json, stdout is one JSON document and
 -- the summary goes to stderr.
 
-local script = require "cdnctl.script"
-local csv = require "cdnctl.csv"
+local script = require "cdnctl.kit.script"
+local csv = require "cdnctl.kit.csv"
 local check = require "cdnctl.check"
 local json = require "cdnctl.json"
 local fs = require "cdnctl.fs"
@@ -74,7 +74,7 @@ if opts.all_profiles and opts.profile then unknown("--profile and --all-profiles
 -- or none (the keys as cdnctl finds them: environment, default profile).
 local function selected_profiles()
   if opts.all_profiles then
-    local cfg, err = require("cdnctl.profiles").load()
+    local cfg, err = require("cdnctl.config_file").load()
     if not cfg then unknown(cfg == false and err or "--all-profiles: there is no config file") end
     local names = {}
     for name in pairs(cfg.profiles) do names[#names + 1] = name end

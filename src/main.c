@@ -1,7 +1,7 @@
 /*
  * main.c: cdnctl's entry point, in the shape of lua.c: main() creates the
  * state and reports; pmain() runs under one lua_pcall and hands the
- * arguments to the Lua side (lua/cdnctl/main.lua), which owns the command
+ * arguments to the Lua side (lua/cdnctl/front/main.lua), which owns the command
  * line, the REPL and the exit status (0 ok, 1 script error, 2 usage).
  */
 #include <stdio.h>
@@ -12,7 +12,7 @@ static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = (char **)lua_touserdata(L, 2);
   lua_getglobal(L, "require");
-  lua_pushliteral(L, "cdnctl.main");
+  lua_pushliteral(L, "cdnctl.front.main");
   lua_call(L, 1, 1);                        /* main */
   lua_createtable(L, argc, 0);
   for (int i = 0; i < argc; i++) {

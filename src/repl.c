@@ -2,7 +2,7 @@
  * repl.c: GNU readline for the prompt, as the cdnctl.readline module.
  *
  * The prompt's logic (what is complete, how values print, what completes)
- * is Lua (lua/cdnctl/repl.lua); this file only owns the terminal. It uses
+ * is Lua (lua/cdnctl/front/prompt.lua); this file only owns the terminal. It uses
  * readline's callback interface in a select() loop, so that Ctrl-C, which
  * only sets host_interrupted, drops the line cleanly without longjmp.
  * Completion calls a Lua function kept in the registry. Main thread only.

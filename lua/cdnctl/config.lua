@@ -141,7 +141,7 @@ local function key_from_cmd(p, service)
   local id = p.name .. "\0" .. service
   local r = M.key_cmds[id]
   if not r then
-    local key, err, stderr = require("cdnctl.profiles").run_key_cmd(p, service)
+    local key, err, stderr = require("cdnctl.config_file").run_key_cmd(p, service)
     r = { key = key, err = err }
     M.key_cmds[id] = r
     if err then

@@ -142,7 +142,7 @@ function M.install_globals()
   rawset(_G, "cdnctl", M)
   rawset(_G, "shortpixel", M.shortpixel)
   rawset(_G, "easyio", M.easyio)
-  rawset(_G, "help", require("cdnctl.help").help)
+  rawset(_G, "help", require("cdnctl.front.help").help)
 end
 
 M.check = check

@@ -10,7 +10,7 @@ export SHORTPIXEL_API_KEY=spDemoAgency00000001 EASYIO_API_KEY=ez-demo-account-00
 # Facts about the sandbox, read through the bindings: one line per client
 # "apex associated-apex associated-www sites-with-that-url".
 cat >"$T/verify.lua" <<'LUA'
-local csv = require "cdnctl.csv"
+local csv = require "cdnctl.kit.csv"
 local rows = csv.parse_table(io.open(arg[1]):read("a"))
 local sites = assert(easyio.show_sites())
 local count = {}

@@ -2,7 +2,7 @@
 --   local t = require "t"
 --   t.test("name states the rule", function() t.eq(a, b) end)
 --   t.done()  -- prints "N passed, N failed" and exits 1 on any failure
-local pretty = require "cdnctl.pretty"
+local pretty = require "cdnctl.front.pretty"
 
 local M = { passed = 0, failed = 0 }
 

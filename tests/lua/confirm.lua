@@ -3,8 +3,8 @@
 -- dry-running, as plain units (no terminal, no network).
 local t = require "t"
 local ops = require "cdnctl.ops"
-local script = require "cdnctl.script"
-local dryrun = require "cdnctl.cli.dryrun"
+local script = require "cdnctl.kit.script"
+local dryrun = require "cdnctl.front.dryrun"
 
 t.test("the table marks exactly the five operations that destroy or cost, each with a word and a question", function()
   local marked = {}

@@ -2,7 +2,7 @@
 -- a stray quote in an unquoted field is a literal, an unterminated quote
 -- spoils its own record only, and reading streams from pieces of any size.
 local t = require "t"
-local csv = require "cdnctl.csv"
+local csv = require "cdnctl.kit.csv"
 
 -- every split of text into pieces of n bytes gives the same records
 local function pieces(text, n)

@@ -5,7 +5,7 @@
 -- tests/cli/files.sh.
 local t = require "t"
 local fs = require "cdnctl.fs"
-local script = require "cdnctl.script"
+local script = require "cdnctl.kit.script"
 
 local dir = os.tmpname()
 os.remove(dir)

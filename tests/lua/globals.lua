@@ -21,10 +21,10 @@ t.test("every embedded module returns a table and sets no global", function()
   local before = {}
   for k in pairs(_G) do before[k] = true end
   for _, name in ipairs(host.modules) do
-    if name ~= "cdnctl.main" and not name:find("^cdnctl%.sandbox") then
+    if name ~= "cdnctl.front.main" and not name:find("^cdnctl%.sandbox") then
       local ok, m = pcall(require, name)
       t.ok(ok, name .. " loads: " .. tostring(m))
-      t.eq(type(m), name == "cdnctl.main" and "function" or "table", name .. " returns")
+      t.eq(type(m), name == "cdnctl.front.main" and "function" or "table", name .. " returns")
     end
   end
   for k in pairs(_G) do t.ok(before[k], "a module set the global '" .. tostring(k) .. "'") end

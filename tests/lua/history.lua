@@ -2,7 +2,7 @@
 -- masks in a line, and how lines typed before a string became a key are
 -- masked again (repl.remember_keys, repl.remask_history).
 local t = require "t"
-local repl = require "cdnctl.repl"
+local repl = require "cdnctl.front.prompt"
 local redact = require "cdnctl.redact"
 local rl = require "cdnctl.readline"
 local m = repl.mask_line

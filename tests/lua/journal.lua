@@ -1,8 +1,8 @@
--- cdnctl.script's journal: it records its target and refuses another, is
+-- cdnctl.kit.script's journal: it records its target and refuses another, is
 -- locked while open (the holder's pid beside it), names keys only by a
 -- fingerprint, survives a torn last line, and starts over with fresh.
 local t = require "t"
-local script = require "cdnctl.script"
+local script = require "cdnctl.kit.script"
 
 local A = { shortpixel = "https://a.example", easyio = "https://ez.example" }
 local B = { shortpixel = "http://127.0.0.1:9", easyio = "https://ez.example" }

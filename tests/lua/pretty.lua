@@ -1,7 +1,7 @@
 -- The prompt's pretty printer and its helpers, as plain units.
 local t = require "t"
-local pretty = require "cdnctl.pretty"
-local repl = require "cdnctl.repl"
+local pretty = require "cdnctl.front.pretty"
+local repl = require "cdnctl.front.prompt"
 local redact = require "cdnctl.redact"
 
 local f = pretty.format

@@ -1,4 +1,4 @@
--- cdnctl.pretty: values as people read them. Keys sorted (integers first,
+-- cdnctl.front.pretty: values as people read them. Keys sorted (integers first,
 -- in order), nested tables indented, strings quoted, integers as integers,
 -- floats as floats, cycles marked, long arrays and deep nesting cut.
 

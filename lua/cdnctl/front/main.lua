@@ -1,4 +1,4 @@
--- cdnctl.main: the command line. C's main() hands over argv (argv[0] the
+-- cdnctl.front.main: the command line. C's main() hands over argv (argv[0] the
 -- program) and exits with the status this returns: 0 ok, 1 a script error,
 -- 2 a usage error. Global options come first; then a subcommand (sandbox,
 -- call, profiles, whoami) or a script. Each subcommand lives in its own module.
@@ -134,7 +134,7 @@ function M.main(argv)
       i = i + 2
     elseif a:match("^%-%-har=.") then opts.har = a:match("=(.*)"); i = i + 1
     elseif a == "--man" then
-      io.stdout:write(require("cdnctl.man").page())
+      io.stdout:write(require("cdnctl.front.man").page())
       return 0
     elseif a == "--version" then
       print("cdnctl " .. host.version .. " (" .. _VERSION .. ")")
@@ -161,14 +161,14 @@ function M.main(argv)
 
   if sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, i + 1), "server" end
   if sub == "run" then -- a ready script by name: then as if its path had been given
-    local path, rerr = require("cdnctl.cli.run").find(argv[i + 1])
+    local path, rerr = require("cdnctl.front.run").find(argv[i + 1])
     if not path then io.stderr:write(rerr, "\n"); return 2 end
     sub, script_index, argv[i + 1] = nil, i + 1, path
   end
 
   host.no_core_dumps()
   local config = require "cdnctl.config"
-  local profiles = require "cdnctl.profiles"
+  local profiles = require "cdnctl.config_file"
   local cfg, cerr = profiles.load()
   if cfg == false then io.stderr:write("cdnctl: ", cerr, "\n"); return 2 end
   local prof, perr = profiles.select(cfg, opts.profile)
@@ -176,7 +176,7 @@ function M.main(argv)
     config.profile = prof or nil -- a bad profile name does not stop the listing
     local args = {}
     for k = i + 1, #argv do args[#args + 1] = argv[k] end
-    return require("cdnctl.cli.profiles").main(cfg, args)
+    return require("cdnctl.front.profiles").main(cfg, args)
   end
   if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
   config.profile = prof
@@ -219,7 +219,7 @@ function M.main(argv)
   if sub == "call" or sub == "whoami" then
     local args = {}
     for k = i + 1, #argv do args[#args + 1] = argv[k] end
-    status = require("cdnctl.cli." .. sub).main(args)
+    status = require("cdnctl.front." .. sub).main(args)
   else
     for _, code in ipairs(opts.exprs) do
       status = run_chunk(load(code, "=(command line)", "t"))
@@ -242,7 +242,7 @@ function M.main(argv)
     elseif #opts.exprs == 0 then
       set_arg(argv, #argv + 1)
       if require("cdnctl.fs").isatty(0) then
-        status, mode = require("cdnctl.repl").run { sandbox = sandbox }, "prompt"
+        status, mode = require("cdnctl.front.prompt").run { sandbox = sandbox }, "prompt"
       else
         status = run_chunk(load(io.read("a") or "", "=stdin", "t"))
       end

@@ -1,4 +1,4 @@
--- cdnctl.cli.dryrun: `cdnctl call --dry-run OP ...` prints the exact
+-- cdnctl.front.dryrun: `cdnctl call --dry-run OP ...` prints the exact
 -- requests the call would send (method, URL, headers, body; keys masked)
 -- and sends nothing, not even a read. Where a request depends on a read
 -- (change_key reads the current label and limits with show_keys), the read

@@ -1,22 +1,22 @@
--- cdnctl.cli.call: one-shot commands generated from the table of operations.
+-- cdnctl.front.call: one-shot commands generated from the table of operations.
 --   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv] [--yes] [--dry-run]
 --   cdnctl call --list
 -- An operation the table marks destructive asks first on a terminal
 -- (cdnctl.script.confirm); --yes skips the question; without a terminal and
 -- without --yes nothing is sent and the exit status is 2. --dry-run prints
--- the exact requests and sends nothing (cdnctl.cli.dryrun).
+-- the exact requests and sends nothing (cdnctl.front.dryrun).
 -- Exit: 0 success, 1 the API or the network said no, 2 bad arguments or not
 -- confirmed.
 
 local ops = require "cdnctl.ops"
-local help = require "cdnctl.help"
-local output = require "cdnctl.output"
+local help = require "cdnctl.front.help"
+local output = require "cdnctl.front.output"
 local fs = require "cdnctl.fs"
 local redact = require "cdnctl.redact"
 local check = require "cdnctl.check"
 local config = require "cdnctl.config"
-local script = require "cdnctl.script"
-local dryrun = require "cdnctl.cli.dryrun"
+local script = require "cdnctl.kit.script"
+local dryrun = require "cdnctl.front.dryrun"
 
 local M = {}
 

@@ -1,4 +1,4 @@
--- cdnctl.script: what the ready scripts share: argument parsing with clear
+-- cdnctl.kit.script: what the ready scripts share: argument parsing with clear
 -- usage errors, selecting a profile, a journal of completed steps that
 -- survives kill -9, and the exit statuses (0 ok, 2 usage, 3 some failed).
 
@@ -61,7 +61,7 @@ end
 -- Select a profile by name for this script (as --profile does for cdnctl).
 function M.use_profile(name)
   if not name then return true end
-  local profiles = require "cdnctl.profiles"
+  local profiles = require "cdnctl.config_file"
   local cfg, err = profiles.load()
   if cfg == false then return nil, err end
   local p, perr = profiles.select(cfg, name)

@@ -1,4 +1,4 @@
--- cdnctl.cli.profiles: `cdnctl profiles [--json]` lists the config file's
+-- cdnctl.front.profiles: `cdnctl profiles [--json]` lists the config file's
 -- profiles: keys masked (key commands named, not run), each profile's base
 -- URLs (its own or the built-in defaults), the active one marked: the one
 -- keys come from now (--profile or CDNCTL_PROFILE; else the environment's
@@ -6,7 +6,7 @@
 -- source each service uses (config.resolve), as `cdnctl whoami` does in full.
 
 local redact = require "cdnctl.redact"
-local profiles = require "cdnctl.profiles"
+local profiles = require "cdnctl.config_file"
 local config = require "cdnctl.config"
 local json = require "cdnctl.json"
 

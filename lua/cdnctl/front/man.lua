@@ -1,8 +1,8 @@
--- cdnctl.man: the man page cdnctl(1), generated from the table of
+-- cdnctl.front.man: the man page cdnctl(1), generated from the table of
 -- operations so that OPERATIONS never drifts from the code (cdnctl --man).
 
 local ops = require "cdnctl.ops"
-local help = require "cdnctl.help"
+local help = require "cdnctl.front.help"
 local host = require "cdnctl.host"
 
 local M = {}

@@ -1,9 +1,9 @@
--- cdnctl.output: results for machines and people: JSON (compact or
+-- cdnctl.front.output: results for machines and people: JSON (compact or
 -- indented, keys sorted so output is stable), the pretty table form, CSV.
 
 local json = require "cdnctl.json"
-local pretty = require "cdnctl.pretty"
-local csv = require "cdnctl.csv"
+local pretty = require "cdnctl.front.pretty"
+local csv = require "cdnctl.kit.csv"
 
 local M = {}
 

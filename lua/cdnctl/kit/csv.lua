@@ -1,4 +1,4 @@
--- cdnctl.csv: CSV for the ready scripts, read as spreadsheets and Python's
+-- cdnctl.kit.csv: CSV for the ready scripts, read as spreadsheets and Python's
 -- csv module read it. Quoted fields, commas and newlines inside quotes,
 -- doubled quotes, CRLF, LF or CR line ends, a UTF-8 BOM and blank lines;
 -- a quote inside an unquoted field (Joe"s Bakery) is a literal, and so is

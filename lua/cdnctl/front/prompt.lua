@@ -1,11 +1,11 @@
--- cdnctl.repl: the interactive prompt. As in lua.c: a line is tried as
+-- cdnctl.front.prompt: the interactive prompt. As in lua.c: a line is tried as
 -- `return <line>` first; a syntax error at <eof> means "go on", on the
 -- `>>` prompt. Values print pretty; errors print and the prompt goes on.
 -- History lives in $XDG_STATE_HOME/cdnctl/history (mode 0600), keys masked.
 
 local rl = require "cdnctl.readline"
 local host = require "cdnctl.host"
-local pretty = require "cdnctl.pretty"
+local pretty = require "cdnctl.front.pretty"
 local redact = require "cdnctl.redact"
 local fs = require "cdnctl.fs"
 local config = require "cdnctl.config"

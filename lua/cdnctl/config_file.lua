@@ -1,4 +1,4 @@
--- cdnctl.profiles: many client accounts in one config file.
+-- cdnctl.config_file: many client accounts in one config file.
 --   $XDG_CONFIG_HOME/cdnctl/config.lua (default ~/.config/cdnctl/config.lua)
 --   return { default_profile = "clientA", profiles = { clientA = {
 --     shortpixel_key = "...", easyio_key = "...",            -- or:

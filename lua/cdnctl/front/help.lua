@@ -1,4 +1,4 @@
--- cdnctl.help: help() for people, from the table of operations.
+-- cdnctl.front.help: help() for people, from the table of operations.
 
 local ops = require "cdnctl.ops"
 
@@ -77,7 +77,7 @@ local function entries()
     out[#out + 1] = { name = op.full, short = op.name, value = op.fn, text = M.text(op),
       words = table.concat({ op.full, op.doc, table.concat(op.rules or {}, " ") }, " "), line = string.format("  %-52s %s", signature(op), op.doc) }
   end
-  for _, d in ipairs(require "cdnctl.fndoc") do
+  for _, d in ipairs(require "cdnctl.front.fndoc") do
     local text = fn_text(d)
     out[#out + 1] = { name = d.name, value = resolve(d.name), text = text, words = text,
       line = string.format("  %-52s %s", d.signature:match("^[^%-]*"):gsub("%s+$", ""), d.doc[1]) }
@@ -98,7 +98,7 @@ local function list_all()
   end
   out[#out + 1] = ""
   out[#out + 1] = "Also:"
-  for _, d in ipairs(require "cdnctl.fndoc") do out[#out + 1] = "  " .. d.signature end
+  for _, d in ipairs(require "cdnctl.front.fndoc") do out[#out + 1] = "  " .. d.signature end
   print(table.concat(out, "\n"))
 end
 

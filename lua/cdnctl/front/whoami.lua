@@ -1,4 +1,4 @@
--- cdnctl.cli.whoami: `cdnctl whoami [--offline]`. Per service, the base
+-- cdnctl.front.whoami: `cdnctl whoami [--offline]`. Per service, the base
 -- URLs, the key (masked) and where each came from, as config.resolve
 -- decides for the bindings; then, unless --offline, the key is checked
 -- with the service's cheapest read (api_status, show_keys). Exit: 0 ok,

@@ -1,4 +1,4 @@
--- cdnctl.fndoc: help() for the functions that are not bindings. Each entry:
+-- cdnctl.front.fndoc: help() for the functions that are not bindings. Each entry:
 -- name (as a script writes it), signature, and what it does, in the words
 -- of the README. help.lua finds an entry by the function itself or by name.
 

@@ -1,4 +1,4 @@
--- cdnctl.cli.run: `cdnctl run NAME [ARGS]` finds a ready script by name
+-- cdnctl.front.run: `cdnctl run NAME [ARGS]` finds a ready script by name
 -- (with or without .lua): in <prefix>/share/cdnctl/scripts beside the
 -- installed binary (<prefix>/bin/cdnctl), then, for a binary in a CMake
 -- build folder, in the source tree's scripts/. An installed binary never
