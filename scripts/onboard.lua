@@ -54,7 +54,7 @@ local ok, perr = script.use_profile(opts.profile)
 if not ok then die(script.EXIT_USAGE, perr) end
 
 -- A sandbox that lives as long as this process is a new target every run.
-local in_process_sandbox = config.resolve("shortpixel", true).kind == "sandbox"
+local in_process_sandbox = config.resolve(cdnctl.settings, "shortpixel", true).kind == "sandbox"
 
 -- Default names from the input: STEM.results.csv here, and the journal next
 -- to the results with their stem (STEM.results.journal; .sandbox.journal
@@ -168,7 +168,7 @@ end
 local default_fp = {}
 local function key_fp(service, client_key)
   if client_key then return script.fingerprint(client_key) end
-  if not default_fp[service] then default_fp[service] = script.fingerprint((config.key(service))) end
+  if not default_fp[service] then default_fp[service] = script.fingerprint((config.key(cdnctl.settings, service))) end
   return default_fp[service]
 end
 
@@ -274,7 +274,7 @@ if opts.dry_run then dry_run() end
 
 -- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly.
 local done = {}
-local target = { shortpixel = config.url("sp"), easyio = config.url("ez") }
+local target = { shortpixel = config.url(cdnctl.settings, "sp"), easyio = config.url(cdnctl.settings, "ez") }
 local journal, jerr, jkind = script.journal(journal_path, {
   target = target, fresh = opts.fresh or in_process_sandbox,
   on_entry = function(e)

@@ -17,20 +17,16 @@ local suggest = require "cdnctl.suggest"
 
 local M = {}
 
--- Retry policy (cdnctl.retry, the functions and their defaults): attempts
--- in all (first try included), backoff with full jitter, Retry-After
--- honoured up to retry_after_cap seconds, a retry budget per base URL.
-M.policy = {}
-for k, v in pairs(retry.DEFAULTS) do M.policy[k] = v end
-
--- The retry budgets of this run, one per base URL (so that one service's
--- outage does not starve the other's retries).
-M.budgets = {}
-function M.reset_budgets() M.budgets = {} end
-local function budget_for(op)
-  local base = config.url(op.path:match("^{(%w+)}"))
-  local b = M.budgets[base]
-  if not b then b = retry.new_budget(M.policy); b.base = base; M.budgets[base] = b end
+-- Every function here that reads a setting takes the settings value
+-- (cdnctl.settings) `s`: the retry policy (s.policy: attempts in all, first
+-- try included, backoff with full jitter, Retry-After honoured up to
+-- retry_after_cap seconds), where keys and URLs come from (cdnctl.config),
+-- and the run's retry budgets, one per base URL (s.budgets: so that one
+-- service's outage does not starve the other's retries).
+local function budget_for(s, op)
+  local base = config.url(s, op.path:match("^{(%w+)}"))
+  local b = s.budgets[base]
+  if not b then b = retry.new_budget(s.policy); b.base = base; s.budgets[base] = b end
   return b
 end
 local RETRY_STATUS = { [429] = true, [500] = true, [502] = true, [503] = true, [504] = true }
@@ -39,9 +35,6 @@ local NOT_SENT_CURL = { [6] = true, [7] = true } -- could not resolve / connect:
 -- CURLE_SSL_CERTPROBLEM, PEER_FAILED_VERIFICATION, SSL_CACERT_BADFILE,
 -- SSL_ISSUER_ERROR, SSL_PINNEDPUBKEYNOTMATCH, SSL_INVALIDCERTSTATUS.
 local NO_RETRY_CURL = { [58] = true, [60] = true, [77] = true, [83] = true, [90] = true, [91] = true }
-
--- Metadata of results (attempts, retries, time), kept beside them.
-M.meta = setmetatable({}, { __mode = "k" })
 
 local function debug_log(fmt, ...)
   if http.debug() then io.stderr:write("cdnctl: ", string.format(fmt, ...), "\n") end
@@ -155,15 +148,15 @@ local function sorted_keys(t)
 end
 
 -- Build {method, url, body, headers, secret} for op with checked values.
-local function build_request(op, values, key, opts)
+local function build_request(s, op, values, key, opts)
   local req = {
     method = op.method, secret = key,
-    timeout = opts.timeout or M.policy.timeout,
+    timeout = opts.timeout or s.policy.timeout,
     -- never let libcurl resend on its own what must not run twice
     fresh_connect = (not op.idempotent) or op.reconcile ~= nil,
   }
   local url = op.path:gsub("{(%w+)}", function(name)
-    if name == "sp" or name == "api" or name == "ez" then return config.url(name) end
+    if ops.base_urls[name] then return config.url(s, name) end
     if name == "key" then return key and codec.escape(key) or "" end
     return codec.escape(tostring(values[name]))
   end)
@@ -310,18 +303,18 @@ end
 -- non-idempotent call took effect. Returns result | nil (did not) | false, err (cannot tell).
 local reconcilers = {}
 
-function reconcilers.site(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
+function reconcilers.site(s, op, values, key, opts)
+  local r, err = call(s, ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
-  local s = M.find_site(r, values.site_url)
-  return s and created_site(s) or nil
+  local site = M.find_site(r, values.site_url)
+  return site and created_site(site) or nil
 end
 
-function reconcilers.site_gone(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_sites"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
+function reconcilers.site_gone(s, op, values, key, opts)
+  local r, err = call(s, ops.by_name["easyio.show_sites"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
-  for _, s in ipairs(type(r.sites) == "table" and as_list(r.sites) or {}) do
-    if tostring(s.site_id) == tostring(values.site_id) then return nil end
+  for _, site in ipairs(type(r.sites) == "table" and as_list(r.sites) or {}) do
+    if tostring(site.site_id) == tostring(values.site_id) then return nil end
   end
   return { success = true, reconciled = true }
 end
@@ -332,9 +325,9 @@ local function key_set(r)
   return set
 end
 
-function reconcilers.key(op, values, key, opts, before)
+function reconcilers.key(s, op, values, key, opts, before)
   if not before then return false, nil end
-  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
+  local r, err = call(s, ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   for k in pairs(key_set(r)) do
     if not before[k] then return { success = 1, sub_key = k, reconciled = true } end
@@ -342,16 +335,16 @@ function reconcilers.key(op, values, key, opts, before)
   return nil
 end
 
-function reconcilers.key_gone(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
+function reconcilers.key_gone(s, op, values, key, opts)
+  local r, err = call(s, ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return false, err end
   if key_set(r)[values.sub_key] then return nil end
   return { success = 1, sub_key = values.sub_key, reconciled = true }
 end
 
 -- change_key: the API blanks omitted fields, so send the current ones too.
-local function fill_key_fields(op, values, key, opts)
-  local r, err = call(ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
+local function fill_key_fields(s, op, values, key, opts)
+  local r, err = call(s, ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
   if not r then return nil, err end
   local sub = values.sub_key
   if not key_set(r)[sub] then
@@ -374,20 +367,20 @@ end
 -- create_site met "duplicate site url". After a lost answer, that is the
 -- first try having taken effect: the site is returned. Otherwise the error
 -- names the existing site (err.site) when this account's show_sites lists it.
-local function duplicate_site(op, values, key, opts, err, after_lost, started)
-  local r = call(ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  local s = r and M.find_site(r, values.site_url)
-  if s and after_lost then
+local function duplicate_site(s, op, values, key, opts, err, after_lost, started)
+  local r = call(s, ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
+  local site = r and M.find_site(r, values.site_url)
+  if site and after_lost then
     debug_log("%s: reconciled after a lost answer: the retry met the site the first try created", op.full)
-    local found = created_site(s)
-    M.meta[found] = { op = op.full, attempts = err.attempts, retries = err.attempts - 1, reconciled = true,
+    local found = created_site(site)
+    s.meta[found] = { op = op.full, attempts = err.attempts, retries = err.attempts - 1, reconciled = true,
                       time = http.now() - started }
     return found
   end
-  err.site = s
-  if s then
-    err.message = string.format("%s is already registered as site %s (%s)", values.site_url, tostring(s.site_id),
-      tostring(s.alias))
+  err.site = site
+  if site then
+    err.message = string.format("%s is already registered as site %s (%s)", values.site_url, tostring(site.site_id),
+      tostring(site.alias))
   elseif r then
     err.message = values.site_url .. " is already registered, but not on this account (show_sites does not list it)"
   else
@@ -398,14 +391,14 @@ end
 
 -- The key for op, checked, and where it came from (config.resolve):
 -- key (or nil where none travels), nil, from | nil, err
-local function find_key(op, opts)
+local function find_key(s, op, opts)
   if op.key_in == "none" or (opts.key == false and op.key_optional) then return nil end
-  local key, from, why, src = config.key(op.service, opts.key)
+  local key, from, why, src = config.key(s, op.service, opts.key)
   if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
   if key == nil and op.key_in ~= "form_optional" then
     return nil, errors.new({ op = op.full, kind = "invalid",
-      message = "no " .. config.NAMES[op.service] .. " API key: " .. (src.missing or ("set "
-        .. config.KEY_ENV[op.service] .. ", pass opts.key, or select a profile")) })
+      message = "no " .. ops.services[op.service].label .. " API key: " .. (src.missing or ("set "
+        .. ops.services[op.service].key_env .. ", pass opts.key, or select a profile")) })
   end
   if key ~= nil then
     local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
@@ -432,10 +425,10 @@ end
 -- did), nil (it did not: go on), or false (cannot tell: the error is final).
 local function reconcile(run, attempt, err)
   local op = run.op
-  local found, rerr = reconcilers[op.reconcile](op, run.values, run.key, sub_opts(run), run.before)
+  local found, rerr = reconcilers[op.reconcile](run.s, op, run.values, run.key, sub_opts(run), run.before)
   if found then
     debug_log("%s: reconciled after a lost answer: it took effect", op.full)
-    M.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true,
+    run.s.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true,
                       time = http.now() - run.started }
     return found
   elseif found == false then
@@ -451,7 +444,7 @@ end
 -- reason is added to err's message): Retry-After past its cap, a deadline
 -- that would pass, an empty retry budget.
 local function next_wait(run, attempt, err)
-  local p = M.policy
+  local p = run.s.policy
   local delay, why = retry.delay(p, attempt, err.retry_after, os.time(), math.random)
   if not delay then err.message = err.message .. "; " .. why; return nil end
   if run.deadline and http.now() + delay >= run.deadline then
@@ -469,27 +462,28 @@ end
 -- The attempts of one call. -> result | nil, err
 local function attempts_of(run)
   local op, req = run.op, run.req
-  local attempts = run.opts.attempts or M.policy.attempts
+  local s = run.s
+  local attempts = run.opts.attempts or s.policy.attempts
   local err, retryable, ambiguous, result
   for attempt = 1, attempts do
     if run.deadline then
       local left = run.deadline - http.now()
       if left <= 0 then break end
-      req.timeout = math.max(0.001, math.min(run.opts.timeout or M.policy.timeout, left))
+      req.timeout = math.max(0.001, math.min(run.opts.timeout or s.policy.timeout, left))
     end
     sched.before_request()
     local resp, transport_err = http.request(req)
-    har.record(req, resp, transport_err)
+    har.record(s.har, req, resp, transport_err)
     local after_lost = attempt > 1 and ambiguous
     result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)
     if result then
-      if attempt == 1 then retry.refund(run.budget, M.policy) end
-      M.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - run.started }
+      if attempt == 1 then retry.refund(run.budget, s.policy) end
+      s.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - run.started }
       return result
     end
     err.attempts = attempt
     if err.code == "duplicate" then
-      return duplicate_site(op, run.values, run.key, sub_opts(run), err, after_lost, run.started)
+      return duplicate_site(s, op, run.values, run.key, sub_opts(run), err, after_lost, run.started)
     end
     if not retryable or attempt == attempts or sched.stopping() then break end
     if op.reconcile and ambiguous then
@@ -512,24 +506,24 @@ end
 
 -- One operation, with retries. values are checked; opts validated.
 local call_keyed
-function call(op, values, opts)
-  local key, kerr, from = find_key(op, opts)
+function call(s, op, values, opts)
+  local key, kerr, from = find_key(s, op, opts)
   if kerr then return nil, kerr end
-  return with_key_source(key, from, call_keyed(op, values, opts, key))
+  return with_key_source(key, from, call_keyed(s, op, values, opts, key))
 end
 
-function call_keyed(op, values, opts, key)
+function call_keyed(s, op, values, opts, key)
   if op.keep_omitted and not opts.replace then
-    local ok, err = fill_key_fields(op, values, key, opts)
+    local ok, err = fill_key_fields(s, op, values, key, opts)
     if not ok then return nil, err end
   end
-  local req = build_request(op, values, key, opts)
-  local tok, terr = config.transport_ok(req.url)
+  local req = build_request(s, op, values, key, opts)
+  local tok, terr = config.transport_ok(s, req.url)
   if not tok and key then return invalid(op, terr, key) end
-  local run = { op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
-                deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(op) }
-  if op.reconcile == "key" and (opts.attempts or M.policy.attempts) > 1 then
-    local r = call(ops.by_name["easyio.show_keys"], {}, sub_opts(run))
+  local run = { s = s, op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
+                deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, op) }
+  if op.reconcile == "key" and (opts.attempts or s.policy.attempts) > 1 then
+    local r = call(s, ops.by_name["easyio.show_keys"], {}, sub_opts(run))
     if r then run.before = key_set(r) end
   end
   return attempts_of(run)
@@ -540,11 +534,11 @@ M.call = call
 -- opts.both: the apex and www, separately. -> {[host] = result} | nil, err
 -- where err is the first host's error, with err.results the hosts that
 -- succeeded and err.failed {[host] = message} (no cycle: safe to encode).
-local function call_both(op, values, opts)
+local function call_both(s, op, values, opts)
   local hosts = check.hosts(values.domain)
   local out, failed, first_err = {}, {}, nil
   for _, h in ipairs(hosts) do
-    local r, err = call(op, { domain = h }, opts)
+    local r, err = call(s, op, { domain = h }, opts)
     if r then out[h] = r
     else
       failed[h] = tostring(err)
@@ -568,28 +562,27 @@ local function call_both(op, values, opts)
   return out
 end
 
--- The Lua function for one operation.
-function M.bind(op)
+-- The Lua function for one operation, with the settings value s.
+function M.bind(s, op)
   return function(...)
     local values, err, opts = parse_args(op, ...)
     if not values then return invalid(op, err) end
     if op.both_hosts and opts.both then
       local o = {}
       for k, v in pairs(opts) do if k ~= "both" then o[k] = v end end
-      return call_both(op, values, o)
+      return call_both(s, op, values, o)
     end
     config.note_secrets(values) -- sub-keys given and answered are masked from now on (cdnctl.config)
-    return config.note_secrets(call(op, values, opts))
+    return config.note_secrets(call(s, op, values, opts))
   end
 end
 
--- shortpixel and easyio modules, built from the table.
-function M.modules()
+-- shortpixel and easyio modules, built from the table, bound to the
+-- settings value s.
+function M.modules(s)
   local mods = { shortpixel = {}, easyio = {} }
   for _, op in ipairs(ops.list) do
-    local f = M.bind(op)
-    mods[op.service][op.name] = f
-    op.fn = f
+    mods[op.service][op.name] = M.bind(s, op)
   end
   mods.shortpixel.STATUS = ops.STATUS
   mods.shortpixel.hosts = function(domain)

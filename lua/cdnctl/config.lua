@@ -1,6 +1,6 @@
 -- cdnctl.config: where base URLs and keys come from, in one place.
 -- A service's key and base URLs come together from one source, never mixed,
--- the first set of: --sandbox (M.override); an explicit profile (--profile
+-- the first set of: --sandbox (settings.sandbox); an explicit profile (--profile
 -- NAME or CDNCTL_PROFILE); the environment (SHORTPIXEL_API_KEY /
 -- EASYIO_API_KEY and the CDNCTL_*_URL variables); the config's
 -- default_profile. A source is set for a service when it gives anything for
@@ -8,142 +8,129 @@
 -- defaults. opts.key in a call replaces the key only: the URLs stay those of
 -- the source that would otherwise apply. M.resolve is the one function that
 -- decides, for the bindings, `cdnctl whoami`, `cdnctl profiles` and the prompt.
+-- Every function takes the settings value (cdnctl.settings) first: the
+-- sandbox's URLs and keys, the environment read at start, the profile, and
+-- what a run remembers (key commands run, notes said, keys warned about).
+-- The services' names, variables and defaults are cdnctl.ops.services'.
 
 local redact = require "cdnctl.redact"
 local check = require "cdnctl.check"
+local ops = require "cdnctl.ops"
 
 local M = {}
 
-M.DEFAULT_URLS = {
-  sp = "https://no-cdn.shortpixel.ai",
-  api = "https://api.shortpixel.com",
-  ez = "https://optimize.exactlywww.com",
-}
-local URL_ENV = { sp = "CDNCTL_SHORTPIXEL_URL", api = "CDNCTL_SHORTPIXEL_API_URL", ez = "CDNCTL_EASYIO_URL" }
-local KEY_ENV = { shortpixel = "SHORTPIXEL_API_KEY", easyio = "EASYIO_API_KEY" }
-M.KEY_ENV = KEY_ENV
--- the base URLs of each service, and the profile field that sets each
-M.URLS_OF = { shortpixel = { "sp", "api" }, easyio = { "ez" } }
-local SERVICE_OF = { sp = "shortpixel", api = "shortpixel", ez = "easyio" }
-local PROFILE_URL = { sp = "shortpixel_url", api = "shortpixel_api_url", ez = "easyio_url" }
-M.NAMES = { shortpixel = "ShortPixel", easyio = "Easy IO" }
+local SERVICES = ops.services
 
--- Overrides set by --sandbox (or a test's fixture): {urls = {sp=, api=, ez=}, keys = {shortpixel=, easyio=}}
-M.override = { urls = {}, keys = {} }
--- The selected profile: {name=, via = "--profile" | "CDNCTL_PROFILE" | "default_profile", fields...}
-M.profile = nil
-M.allow_http = false
--- The result of each profile's key command, per run: ["name\0service"] = {key=} | {err=}
-M.key_cmds = {}
--- Services whose choice between two sources has been said on stderr.
-M.noted = {}
-
-local function nonempty(s) return s ~= nil and s ~= "" and s or nil end
-
--- The sandbox as a source for service, or nil.
-local function sandbox_source(service)
-  local o = M.override
+-- The sandbox (settings.sandbox) as a source for service, or nil.
+local function sandbox_source(s, service)
+  local o = s.sandbox
   local urls, any = {}, o.keys[service] ~= nil
-  for _, w in ipairs(M.URLS_OF[service]) do
-    urls[w] = o.urls[w]
-    any = any or o.urls[w] ~= nil
+  for _, u in ipairs(SERVICES[service].urls) do
+    urls[u.name] = o.urls[u.name]
+    any = any or o.urls[u.name] ~= nil
   end
   if not any then return nil end
   return { kind = "sandbox", name = "--sandbox", key_source = "--sandbox", key = o.keys[service],
            urls = urls, url_label = "--sandbox" }
 end
 
--- The environment as a source for service, or nil; name lists what is set.
-local function env_source(service)
-  local set, urls = {}, {}
-  local key = nonempty(os.getenv(KEY_ENV[service]))
-  if key then set[#set + 1] = KEY_ENV[service] end
-  for _, w in ipairs(M.URLS_OF[service]) do
-    urls[w] = nonempty(os.getenv(URL_ENV[w]))
-    if urls[w] then set[#set + 1] = URL_ENV[w] end
+-- The environment (settings.env, read once at start) as a source for
+-- service, or nil; name lists what is set.
+local function env_source(s, service)
+  local svc = SERVICES[service]
+  local set, urls, labels = {}, {}, {}
+  local key = s.env[svc.key_env]
+  if key then set[#set + 1] = svc.key_env end
+  for _, u in ipairs(svc.urls) do
+    urls[u.name], labels[u.name] = s.env[u.env], u.env
+    if urls[u.name] then set[#set + 1] = u.env end
   end
   if #set == 0 then return nil end
   local src = { kind = "environment", name = "the environment (" .. table.concat(set, ", ") .. ")",
-                key_source = KEY_ENV[service], key = key, urls = urls, url_label = URL_ENV }
+                key_source = svc.key_env, key = key, urls = urls, url_label = labels }
   if not key then
     src.missing = string.format("the environment sets %s but not %s (a key and its URLs come from one source)",
-      table.concat(set, ", "), KEY_ENV[service])
+      table.concat(set, ", "), svc.key_env)
   end
   return src
 end
 
 -- The profile p as a source for service, or nil when it gives nothing for it.
 local function profile_source(p, service)
-  local urls, any = {}, p[service .. "_key"] or p[service .. "_key_cmd"]
-  for _, w in ipairs(M.URLS_OF[service]) do
-    urls[w] = p[PROFILE_URL[w]]
-    any = any or urls[w]
+  local svc = SERVICES[service]
+  local urls, any = {}, p[svc.key_field] or p[svc.key_cmd_field]
+  for _, u in ipairs(svc.urls) do
+    urls[u.name] = p[u.field]
+    any = any or urls[u.name]
   end
   if not any then return nil end
   local label = "profile '" .. p.name .. "'"
   local src = { kind = "profile", profile = p, name = label .. " (" .. tostring(p.via or "profile") .. ")",
-                key_source = label, key = p[service .. "_key"], key_cmd = p[service .. "_key_cmd"] and (service .. "_key_cmd"),
+                key_source = label, key = p[svc.key_field], key_cmd = p[svc.key_cmd_field] and svc.key_cmd_field,
                 urls = urls, url_label = label }
   if not src.key and not src.key_cmd then
-    src.missing = string.format("%s sets URLs for %s but no %s_key or %s_key_cmd", label, M.NAMES[service], service, service)
+    src.missing = string.format("%s sets URLs for %s but no %s or %s", label, svc.label, svc.key_field,
+      svc.key_cmd_field)
   end
   return src
 end
 
 -- Every source set for service, first (the one used) first.
-local function candidates(service)
+local function candidates(s, service)
   local list = {}
-  local function add(s) if s then list[#list + 1] = s end end
-  local p = M.profile
-  add(sandbox_source(service))
+  local function add(src) if src then list[#list + 1] = src end end
+  local p = s.profile
+  add(sandbox_source(s, service))
   if p and p.via ~= "default_profile" then add(profile_source(p, service)) end
-  add(env_source(service))
+  add(env_source(s, service))
   if p and p.via == "default_profile" then add(profile_source(p, service)) end
   return list
 end
 
--- Say once per run and service which of two (or more) set sources is used.
-local function note_choice(service, list)
-  if #list < 2 or M.noted[service] then return end
-  M.noted[service] = true
+-- Say once per run (settings value) and service which of two (or more)
+-- set sources is used.
+local function note_choice(s, service, list)
+  if #list < 2 or s.noted[service] then return end
+  s.noted[service] = true
   local others = {}
   for i = 2, #list do others[#others + 1] = list[i].name end
   io.stderr:write(string.format("cdnctl: %s: using the key and URLs of %s, not those of %s\n",
-    M.NAMES[service], list[1].name, table.concat(others, " or ")))
+    SERVICES[service].label, list[1].name, table.concat(others, " or ")))
 end
 
--- M.resolve(service [, quiet]) -> source: {kind, name, key_source, key,
+-- M.resolve(s, service [, quiet]) -> source: {kind, name, key_source, key,
 -- key_cmd, missing, urls = {sp=, api=} (all filled), url_sources = {sp=...}}.
--- The key of a key command is not run for here: M.key does it. quiet: no
--- note on stderr (cdnctl profiles).
-function M.resolve(service, quiet)
-  local list = candidates(service)
+-- s: the settings value. The key of a key command is not run for here:
+-- M.key does it. quiet: no note on stderr (cdnctl profiles).
+function M.resolve(s, service, quiet)
+  local list = candidates(s, service)
   local src = list[1] or { kind = "none", name = "no source", urls = {}, url_label = "built-in default" }
-  if not quiet then note_choice(service, list) end
+  if not quiet then note_choice(s, service, list) end
   src.url_sources = {}
-  for _, w in ipairs(M.URLS_OF[service]) do
-    local label = src.url_label
+  for _, u in ipairs(SERVICES[service].urls) do
+    local w, label = u.name, src.url_label
     if type(label) == "table" then label = label[w] end
     if src.urls[w] then src.url_sources[w] = label
-    else src.urls[w], src.url_sources[w] = M.DEFAULT_URLS[w], "built-in default" end
+    else src.urls[w], src.url_sources[w] = u.default, "built-in default" end
     src.urls[w] = src.urls[w]:gsub("/+$", "")
   end
   return src
 end
 
-function M.url(which)
-  return M.resolve(SERVICE_OF[which]).urls[which]
+-- M.url(s, which) -> the base URL named `which` in path templates (sp, api, ez).
+function M.url(s, which)
+  return M.resolve(s, ops.base_urls[which].service).urls[which]
 end
 
 -- Run a profile's key command once per run and service; its failure is
 -- remembered and said once on stderr, with the command's own stderr.
-local function key_from_cmd(p, service)
+local function key_from_cmd(s, p, service)
   local id = p.name .. "\0" .. service
-  local r = M.key_cmds[id]
+  local r = s.key_cmds[id]
   if not r then
     local key, err, stderr = require("cdnctl.config_file").run_key_cmd(p, service)
     r = { key = key, err = err }
-    M.key_cmds[id] = r
+    s.key_cmds[id] = r
     if err then
       io.stderr:write("cdnctl: ", err, stderr and (": " .. redact.mask(stderr)) or "", "\n")
     end
@@ -154,35 +141,34 @@ end
 -- The key for a service, and where it came from ("opts.key", "--sandbox",
 -- "profile 'NAME'", "SHORTPIXEL_API_KEY"), or nil, where, and why (no key
 -- from the source used, a failed *_key_cmd); the source is the fourth value.
-function M.key(service, opts_key)
-  local src = M.resolve(service)
+function M.key(s, service, opts_key)
+  local src = M.resolve(s, service)
   local k, from = src.key, src.key_source
   if opts_key ~= nil then
     k, from = opts_key, "opts.key"
   elseif not k and src.key_cmd then
     local err
-    k, err = key_from_cmd(src.profile, service)
+    k, err = key_from_cmd(s, src.profile, service)
     if not k then return nil, from, err, src end
   end
   if type(k) == "string" then
     redact.add(k)
-    M.warn_shape(service, k, from)
+    M.warn_shape(s, service, k, from)
   end
   return k, from, nil, src
 end
 
 -- One line on stderr, once per key per run, when a key that cdnctl accepts
 -- does not have its service's known shape (a truncated paste, the other
--- service's key). Never a refusal; the key shows masked. The set of keys
--- warned about lives here for the process's lifetime.
-local shape_warned = {}
-function M.warn_shape(service, key, from)
-  if shape_warned[key] or not check.key(key) then return end
+-- service's key). Never a refusal; the key shows masked. The keys warned
+-- about are the settings value's (s.shape_warned).
+function M.warn_shape(s, service, key, from)
+  if s.shape_warned[key] or not check.key(key) then return end
   local shape = check.key_shape(service, key)
   if not shape then return end
-  shape_warned[key] = true
+  s.shape_warned[key] = true
   io.stderr:write(string.format("cdnctl: warning: the %s key %s (from %s) does not look like one: %s\n",
-    M.NAMES[service], redact.short(key), tostring(from), shape))
+    SERVICES[service].label, redact.short(key), tostring(from), shape))
 end
 
 -- Sub-keys are client credentials. Every sub-key a binding is given
@@ -223,13 +209,13 @@ local function is_loopback(host)
 end
 
 -- A key may be sent in clear only to loopback; everything else needs https.
-function M.transport_ok(url)
+function M.transport_ok(s, url)
   local host, scheme = url_host(url)
   if not host then return false, "refusing to send an API key: " .. scheme end
   if scheme == "https" then return true end
   if scheme ~= "http" then return false, "refusing to send an API key with " .. scheme .. "://: http(s) only" end
   if scheme == "http" and is_loopback(host) then return true end
-  if scheme == "http" and M.allow_http then return true end
+  if scheme == "http" and s.allow_http then return true end
   return false, "refusing to send an API key over plain http to " .. host
     .. " (use https, or --allow-http for a host you trust)"
 end

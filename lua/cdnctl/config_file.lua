@@ -12,8 +12,18 @@ local redact = require "cdnctl.redact"
 
 local M = {}
 
-local FIELDS = { shortpixel_key = "string", easyio_key = "string", shortpixel_key_cmd = "string",
-  easyio_key_cmd = "string", shortpixel_url = "string", shortpixel_api_url = "string", easyio_url = "string" }
+local ops = require "cdnctl.ops"
+
+-- A profile's fields, all strings: per service (cdnctl.ops.services) its
+-- key, its key command and each of its base URLs.
+local FIELDS = {}
+local KEY_FIELDS = {}
+for _, service in ipairs(ops.service_order) do
+  local svc = ops.services[service]
+  FIELDS[svc.key_field], FIELDS[svc.key_cmd_field] = "string", "string"
+  KEY_FIELDS[#KEY_FIELDS + 1] = svc.key_field
+  for _, u in ipairs(svc.urls) do FIELDS[u.field] = "string" end
+end
 
 function M.path()
   local base = os.getenv("XDG_CONFIG_HOME")
@@ -51,8 +61,9 @@ function M.load(path)
       end
       if type(v) ~= FIELDS[k] then return false, string.format("%s: profile '%s': %s must be a string", path, name, k) end
     end
-    if p.shortpixel_key or p.easyio_key then holds_key = true end
-    for _, k in ipairs({ "shortpixel_key", "easyio_key" }) do if p[k] then redact.add(p[k]) end end
+    for _, k in ipairs(KEY_FIELDS) do
+      if p[k] then holds_key = true; redact.add(p[k]) end
+    end
   end
   local st = fs.stat(path)
   if holds_key and st and (st.mode & 63) ~= 0 then

@@ -12,8 +12,10 @@
 -- entries are written as they come and the trailer at M.close(); a stream
 -- cut short is repaired by appending "]}}".
 --
--- The recorder is this process's one open file (`recorder` below): client.lua
--- calls M.record after each attempt, a no-op when nothing is recording.
+-- A recorder (M.open) belongs to the run's settings value (settings.har,
+-- set by the front end at start): client.lua calls M.record(s.har, ...)
+-- after each attempt, a no-op when nothing is recording (nil) or the
+-- recording has stopped. The module itself keeps nothing.
 
 local json = require "cdnctl.json"
 local redact = require "cdnctl.redact"
@@ -27,12 +29,11 @@ M.TRAILER = "\n]}}\n"
 -- Fields (form or query) that carry a key, whatever their value looks like.
 M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 
--- {out (the checked cdnctl.Output), file (nil until the first exchange),
--- kind = "file"|"stream", path, pos (where the trailer starts), n (entries
--- written)} or nil.
-local recorder
+-- A recorder: {out (the checked cdnctl.Output), file (nil until the first
+-- exchange), kind = "file"|"stream", path, pos (where the trailer starts),
+-- n (entries written), done (closed, abandoned or stopped)}.
 
--- M.open(path) -> true | nil, message. Checks path by the output rules
+-- M.open(path) -> recorder | nil, message. Checks path by the output rules
 -- (fs.check_output, mode 0600 for every file: a HAR shows what was sent),
 -- before any work: a directory, socket, block device, a FIFO nobody reads
 -- or a missing folder is refused here. Nothing is written yet: the file is
@@ -43,13 +44,15 @@ function M.open(path)
   local out, err = fs.check_output(path, 384, true) -- 0600
   if not out then return nil, err end
   local stream = out.kind ~= "new" and out.kind ~= "regular"
-  recorder = { out = out, kind = stream and "stream" or "file", path = path, n = 0 }
-  return true
+  return { out = out, kind = stream and "stream" or "file", path = path, n = 0 }
 end
 
--- The recording's checked output (a cdnctl.Output) or nil.
-function M.output()
-  return recorder and recorder.out
+-- Whether r is a recorder still recording.
+local function live(r) return r ~= nil and not r.done end
+
+-- M.output(r) -> the recording's checked output (a cdnctl.Output) or nil.
+function M.output(r)
+  return live(r) and r.out or nil
 end
 
 -- Starts the file: an empty HAR (and for a file, the trailer) replaces it.
@@ -62,21 +65,20 @@ local function start(r)
   r.file, r.pos = f, #head -- write_entry seeks to pos in a file
 end
 
--- M.abandon(): stops a recording that never started, writing nothing (its
+-- M.abandon(r): stops a recording that never started, writing nothing (its
 -- path was refused: the input or another output of the run).
-function M.abandon()
-  if recorder and not recorder.file then
-    recorder.out:close()
-    recorder = nil
+function M.abandon(r)
+  if live(r) and not r.file then
+    r.out:close()
+    r.done = true
   end
 end
 
--- M.close(): the trailer of a stream, then the file closed (an empty HAR
--- when nothing was recorded). Idempotent.
-function M.close()
-  local r = recorder
-  recorder = nil
-  if not r then return end
+-- M.close(r): the trailer of a stream, then the file closed (an empty HAR
+-- when nothing was recorded). Idempotent; nil is no recorder.
+function M.close(r)
+  if not live(r) then return end
+  r.done = true
   if not r.file then
     local ok, err = pcall(start, r)
     if not ok then io.stderr:write("cdnctl: --har: ", tostring(err), "\n"); r.out:close(); return end
@@ -85,7 +87,7 @@ function M.close()
   r.file:close()
 end
 
-function M.recording() return recorder ~= nil end
+function M.recording(r) return live(r) end
 
 -- Every registered key masked in s (the secrets an exchange shows are
 -- registered by learn() first; redact.mask is byte-safe).
@@ -285,8 +287,7 @@ local function har_response(resp, terr)
 end
 
 -- Write one entry (JSON text) where the trailer was, then the trailer again.
-local function write_entry(text)
-  local r = recorder
+local function write_entry(r, text)
   if not r.file then start(r) end
   local f = r.file
   if r.kind == "file" then assert(f:seek("set", r.pos)) end
@@ -299,7 +300,7 @@ local function write_entry(text)
   r.n = r.n + 1
 end
 
-local function record(req, resp, terr)
+local function record(r, req, resp, terr)
   learn(req, resp)
   local info = resp or terr or {}
   local timings, total = har_timings(info.timings)
@@ -308,20 +309,21 @@ local function record(req, resp, terr)
     request = har_request(req), response = har_response(resp, terr),
     cache = {}, timings = timings,
   }
-  write_entry(json.encode(entry))
+  write_entry(r, json.encode(entry))
 end
 
--- M.record(req, resp, transport_err): one attempt of http.request(req), as
--- it returned. Nothing when not recording; a failure to write is reported
--- once on stderr and ends the recording, never the call.
-function M.record(req, resp, terr)
-  if not recorder then return end
-  local ok, err = pcall(record, req, resp, terr)
+-- M.record(r, req, resp, transport_err): one attempt of http.request(req),
+-- as it returned, in recorder r. Nothing when r is nil or stopped; a
+-- failure to write is reported once on stderr and ends the recording, never
+-- the call.
+function M.record(r, req, resp, terr)
+  if not live(r) then return end
+  local ok, err = pcall(record, r, req, resp, terr)
   if not ok then
-    io.stderr:write("cdnctl: --har: cannot record to ", recorder.path, ": ", tostring(err), "; recording stopped\n")
-    if recorder.file then pcall(recorder.file.close, recorder.file) end
-    recorder.out:close()
-    recorder = nil
+    io.stderr:write("cdnctl: --har: cannot record to ", r.path, ": ", tostring(err), "; recording stopped\n")
+    if r.file then pcall(r.file.close, r.file) end
+    r.out:close()
+    r.done = true
   end
 end
 

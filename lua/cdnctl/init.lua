@@ -7,26 +7,27 @@ local json = require "cdnctl.json"
 local http = require "cdnctl.http"
 local host = require "cdnctl.host"
 local check = require "cdnctl.check"
+local settings = require "cdnctl.settings"
+local masking = require "cdnctl.masking"
 
-local mods = client.modules()
-
-local M = {
+-- The functions that need no settings; M.new(s) adds the rest.
+local M = {}
+local BASE = {
   version = host.version,
-  shortpixel = mods.shortpixel,
-  easyio = mods.easyio,
-  parallel = sched.parallel,
   sleep = sched.sleep,
   json = json,
   null = json.null,
   ops = require "cdnctl.ops",
+  check = check,
+  write_unmasked = masking.write_unmasked,
 }
 
 -- cdnctl.debug([level]) -> level: trace every request on stderr (true or 1);
 -- 2 adds libcurl's own verbose output, masked like everything else.
-function M.debug(level)
+local function debug(s, level)
   if level ~= nil then
-    if type(level) ~= "boolean" and math.type(level) ~= "integer" then
-      error("bad argument #1 to 'debug' (boolean or integer expected)", 2)
+    if not settings.change(s, { debug = level }) then
+      error("bad argument #1 to 'debug' (boolean or integer expected)", 3)
     end
     return http.debug(level)
   end
@@ -35,44 +36,49 @@ end
 
 -- cdnctl.retry{attempts=, base=, cap=, retry_after_cap=, timeout=, budget=,
 -- retry_cost=, timeout_cost=, refund=} -> the policy (README, "Retries").
--- Each value is finite and in its range, or nothing is changed.
-local RETRY_RANGES = { base = { 0, 3600, "seconds" }, cap = { 0, 3600, "seconds" },
-  retry_after_cap = { 0, 3600, "seconds" }, timeout = { 0.001, 86400, "seconds" },
-  budget = { 0, 1e6, "tokens" }, retry_cost = { 0, 1e4, "tokens" }, timeout_cost = { 0, 1e4, "tokens" },
-  refund = { 0, 1e4, "tokens" } }
-function M.retry(t)
+-- Each value is finite and in its range, or nothing is changed
+-- (settings.change, the one function that changes settings at run time).
+local function set_retry(s, t)
   if t ~= nil then
-    if type(t) ~= "table" then error("bad argument #1 to 'retry' (table expected)", 2) end
-    for k, v in pairs(t) do
-      local range = RETRY_RANGES[k]
-      if client.policy[k] == nil then error("bad argument #1 to 'retry' (unknown setting '" .. tostring(k) .. "')", 2) end
-      if k == "attempts" then
-        if math.type(v) ~= "integer" or v < 1 then error("bad argument #1 to 'retry' (attempts must be a positive integer)", 2) end
-      elseif type(v) ~= "number" or not (v >= range[1] and v <= range[2]) then
-        error(string.format("bad argument #1 to 'retry' (%s must be a number of %s in [%s, %s], got %s)",
-          k, range[3], range[1], range[2], tostring(v)), 2)
-      end
-    end
-    for k, v in pairs(t) do client.policy[k] = v end
+    local ok, err = settings.change(s, { policy = t })
+    if not ok then error("bad argument #1 to 'retry' (" .. err .. ")", 3) end
   end
   local copy = {}
-  for k, v in pairs(client.policy) do copy[k] = v end
+  for k, v in pairs(s.policy) do copy[k] = v end
   return copy
 end
 
--- cdnctl.meta(result) -> {op, attempts, retries, time, reconciled} of a binding's result
-function M.meta(result)
-  return client.meta[result]
+-- cdnctl.parallel: sched.parallel, without progress lines under --quiet.
+local function parallel(s, items, fn, opts)
+  if s.quiet and (opts == nil or type(opts) == "table") then
+    local o = {}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    o.progress = false
+    opts = o
+  end
+  return sched.parallel(items, fn, opts)
 end
 
--- cdnctl.hosts(domain) -> {apex, www}
-M.hosts = mods.shortpixel.hosts
+-- M.new(s) -> the library bound to the settings value s (cdnctl.settings):
+-- the table a script sees as `cdnctl`, with `shortpixel` and `easyio`.
+function M.new(s)
+  local mods = client.modules(s)
+  local lib = { settings = s, shortpixel = mods.shortpixel, easyio = mods.easyio }
+  for k, v in pairs(BASE) do lib[k] = v end
+  lib.debug = function(level) return debug(s, level) end
+  lib.retry = function(t) return set_retry(s, t) end
+  lib.parallel = function(items, fn, opts) return parallel(s, items, fn, opts) end
+  -- cdnctl.meta(result) -> {op, attempts, retries, time, reconciled} of a binding's result
+  lib.meta = function(result) return s.meta[result] end
+  lib.hosts = mods.shortpixel.hosts
+  return lib
+end
 
 -- cdnctl.number(v) -> integer | float | nil: a number, or a decimal string
 -- as the services send counters ("289806.00000000000"), as a Lua integer
 -- when it is whole and a float otherwise; nil (never an error) for anything
 -- else: nil, JSON null, "", "0x10", "1e3", tables.
-function M.number(v)
+function BASE.number(v)
   if math.type(v) == "integer" then return v end
   if math.type(v) == "float" then
     if v ~= v or v == math.huge or v == -math.huge then return nil end
@@ -90,7 +96,7 @@ end
 
 -- cdnctl.exit(status): end the script with this exit status (0 to 255),
 -- unwinding cleanly; inside cdnctl.parallel it ends the whole run at once.
-function M.exit(status)
+function BASE.exit(status)
   if status == nil then status = 0 end
   local n = type(status) == "number" and math.tointeger(status)
   if not n or n < 0 or n > 255 then
@@ -100,50 +106,22 @@ function M.exit(status)
   error(setmetatable({ exit_status = status }, { __tostring = function() return "exit " .. status end }), 0)
 end
 
--- Install the documented globals: cdnctl, shortpixel, easyio, help.
--- Everything a script prints or writes to a file passes through redaction:
--- a key the process knows (environment, profile, opts.key) shows masked even
--- when a script prints it itself, in its output, results and journals.
-local methods = getmetatable(io.stdout).__index
-local raw_write = methods.write
-
--- cdnctl.write_unmasked(file, ...): file:write without masking, for the
--- rare output that must show a key in full (a sub-key just created, a
--- listing asked for with --show-keys). Returns what file:write returns.
-function M.write_unmasked(f, ...)
-  return raw_write(f, ...)
+-- `require "cdnctl"` is itself a library, on the settings of the
+-- environment (settings.from_environment): what a stock Lua 5.4 that loads
+-- cdnctl.so expects. The command line does not use it: it builds its own
+-- with M.new on the settings it made from its options.
+do
+  for k, v in pairs(M.new(settings.from_environment {})) do M[k] = v end
 end
 
-local function mask_output()
-  local redact = require "cdnctl.redact"
-  methods.write = function(f, ...)
-    local n = select("#", ...)
-    if n == 1 then
-      local v = ...
-      return raw_write(f, type(v) == "string" and redact.mask(v) or v)
-    end
-    local args = table.pack(...)
-    for i = 1, n do
-      if type(args[i]) == "string" then args[i] = redact.mask(args[i]) end
-    end
-    return raw_write(f, table.unpack(args, 1, n))
-  end
-  rawset(_G, "print", function(...)
-    local n = select("#", ...)
-    local parts = table.pack(...)
-    for i = 1, n do parts[i] = tostring(parts[i]) end
-    io.stdout:write(table.concat(parts, "\t", 1, n), "\n")
-  end)
-  io.write = function(...) return io.output():write(...) end
-end
-
-function M.install_globals()
-  mask_output()
-  rawset(_G, "cdnctl", M)
-  rawset(_G, "shortpixel", M.shortpixel)
-  rawset(_G, "easyio", M.easyio)
+-- M.install_globals(lib): the documented globals cdnctl, shortpixel,
+-- easyio, help, for the library lib (M.new). Masking what is written is
+-- the front end's to install (cdnctl.masking.install), once.
+function M.install_globals(lib)
+  rawset(_G, "cdnctl", lib)
+  rawset(_G, "shortpixel", lib.shortpixel)
+  rawset(_G, "easyio", lib.easyio)
   rawset(_G, "help", require("cdnctl.front.help").help)
 end
 
-M.check = check
 return M

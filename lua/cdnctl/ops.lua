@@ -17,6 +17,43 @@
 
 local M = {}
 
+-- The services: the name people read (label), the environment variable of
+-- the key, the cheapest read that tells whether a key is accepted
+-- (key_check, for `cdnctl whoami`), and the base URLs that path templates
+-- name ({sp}, {api}, {ez}), each with its environment variable, its config
+-- file field and its built-in default. config.lua reads keys and URLs through this table;
+-- whoami, profiles, the man page and the sandbox print from it.
+M.services = {
+  shortpixel = {
+    label = "ShortPixel", key_env = "SHORTPIXEL_API_KEY", key_check = "api_status",
+    urls = {
+      { name = "sp", env = "CDNCTL_SHORTPIXEL_URL", field = "shortpixel_url",
+        default = "https://no-cdn.shortpixel.ai", doc = "Base URL of the ShortPixel CDN API" },
+      { name = "api", env = "CDNCTL_SHORTPIXEL_API_URL", field = "shortpixel_api_url",
+        default = "https://api.shortpixel.com", doc = "Base URL of api-status" },
+    },
+  },
+  easyio = {
+    label = "Easy IO", key_env = "EASYIO_API_KEY", key_check = "show_keys",
+    urls = {
+      { name = "ez", env = "CDNCTL_EASYIO_URL", field = "easyio_url",
+        default = "https://optimize.exactlywww.com", doc = "Base URL of the Easy IO Admin API" },
+    },
+  },
+}
+M.service_order = { "shortpixel", "easyio" }
+-- Each base URL by its name in path templates, with its service.
+M.base_urls = {}
+for _, service in ipairs(M.service_order) do
+  local svc = M.services[service]
+  svc.name = service
+  svc.key_field, svc.key_cmd_field = service .. "_key", service .. "_key_cmd"
+  for _, u in ipairs(svc.urls) do
+    u.service = service
+    M.base_urls[u.name] = u
+  end
+end
+
 -- ShortPixel's statuses (read-domain), by number. SPAI's comment lists
 -- them: "2 OK (credits available, this is also for not associated domains),
 -- 0 credits near limit, -1 credits depleted, CDN active, -2 credits
@@ -301,8 +338,17 @@ M.TRANSPORT_HINTS = {
     .. "set CDNCTL_EASYIO_URL=https://api.exactlywww.net (or easyio_url in the profile) to try it",
 }
 
--- Options every binding takes, with their types.
-M.common_options = { key = "key", timeout = "number", attempts = "integer", deadline = "deadline" }
+-- Options every binding takes, in the order help and completion show them,
+-- with their types and what they mean (the one list: client.lua checks
+-- them, `cdnctl call` and the prompt offer them, help prints them).
+M.common_option_list = {
+  { name = "key", type = "key", doc = "the key for this call; it replaces the key only, not the URLs" },
+  { name = "timeout", type = "number", doc = "seconds per attempt, in [0.001, 86400]" },
+  { name = "attempts", type = "integer", doc = "attempts in all, first try included" },
+  { name = "deadline", type = "deadline", doc = "seconds for the whole call, retries included, in [0.001, 86400]" },
+}
+M.common_options = {}
+for _, o in ipairs(M.common_option_list) do M.common_options[o.name] = o.type end
 
 M.by_name = {}
 for _, op in ipairs(M.list) do

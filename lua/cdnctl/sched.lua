@@ -320,7 +320,7 @@ function M.parallel(items, fn, opts)
     total = iter and math.huge or #items, done = 0, failed = 0, stop = false, next = 1,
     rate = opts.rate, bucket = opts.rate and bucket.new(opts.rate, http.now()),
     started = http.now(), drawn = 0,
-    progress = opts.progress ~= false and not M.quiet and fs.isatty(2),
+    progress = opts.progress ~= false and fs.isatty(2),
   }
   if iter then
     s.feeder = coroutine.create(function()

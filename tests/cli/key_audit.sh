@@ -57,7 +57,7 @@ assert(easyio.show_keys(o({ ez = true })))
 print("results", cdnctl.json.encode(assert(shortpixel.set_domain("example.com", o()))))
 -- the server echoes the key in its errors: the messages must not
 local http = require "cdnctl.http"
-http.request { method = "POST", url = require("cdnctl.config").url("ez") .. "/_fixture/queue",
+http.request { method = "POST", url = require("cdnctl.config").url(cdnctl.settings, "ez") .. "/_fixture/queue",
   body = cdnctl.json.encode({ { status = 200, body = '{"error": "API key ' .. ezkey .. ' not found"}' },
                               { status = 500, body = '{"error": "' .. ezkey .. '"}' } }) }
 local r, err = easyio.show_keys(o({ ez = true, attempts = 1 }))

@@ -7,8 +7,8 @@ local contract = require "contract"
 local json = require "cdnctl.json"
 
 local fixtures = contract.load()
-local fx = fixture.start()
-cdnctl.retry { base = 0.01, cap = 0.05 }
+local fx = fixture.start(nil, { policy = { base = 0.01, cap = 0.05 } })
+local cdnctl, shortpixel, easyio = fx.lib, fx.shortpixel, fx.easyio
 
 t.test("there are fixtures, and each names its fact, source and confidence", function()
   t.ok(#fixtures >= 20, "at least 20 fixtures, got " .. #fixtures)
@@ -28,7 +28,7 @@ end
 
 local function binding(name)
   local service, op = name:match("^(%w+)%.([%w_]+)$")
-  return assert(_ENV[service][op], name)
+  return assert(fx.lib[service][op], name)
 end
 
 for _, f in ipairs(fixtures) do

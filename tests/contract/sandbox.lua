@@ -51,7 +51,7 @@ local function send(req)
     body, ct = multipart(req.multipart)
     headers[#headers + 1] = ct
   end
-  return assert(http.request { method = req.method, url = config.url("sp") .. req.path, body = body, headers = headers })
+  return assert(http.request { method = req.method, url = config.url(cdnctl.settings, "sp") .. req.path, body = body, headers = headers })
 end
 
 local compared = 0

@@ -6,8 +6,8 @@ local t = require "t"
 local fixture = require "fixture"
 local json = require "cdnctl.json"
 
-local fx = fixture.start()
-cdnctl.retry { base = 0.01, cap = 0.05 }
+local fx = fixture.start(nil, { policy = { base = 0.01, cap = 0.05 } })
+local cdnctl, shortpixel, easyio = fx.lib, fx.shortpixel, fx.easyio
 
 local function answer(body, status, ctype)
   return { status = status or 200, body = type(body) == "string" and body or json.encode(body),

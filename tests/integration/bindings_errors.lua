@@ -3,10 +3,9 @@
 local t = require "t"
 local fixture = require "fixture"
 local server = require "cdnctl.server"
-local config = require "cdnctl.config"
 
-local fx = fixture.start()
-cdnctl.retry { base = 0.01, cap = 0.05 }
+local fx = fixture.start(nil, { policy = { base = 0.01, cap = 0.05 } })
+local cdnctl, shortpixel, easyio = fx.lib, fx.shortpixel, fx.easyio
 
 local function sent_nothing(f)
   local before = fx:count()
@@ -83,12 +82,8 @@ t.test("programming errors raise, naming the argument", function()
 end)
 
 t.test("a missing key is a clear error before anything is sent", function()
-  local saved = config.override.keys
-  config.override.keys = {}
-  local env_sp = os.getenv("SHORTPIXEL_API_KEY")
-  if env_sp and env_sp ~= "" then config.override.keys = saved; return end -- environment provides one
-  local r, err = sent_nothing(function() return shortpixel.set_domain("example.com") end)
-  config.override.keys = saved
+  local keyless = fx:library { keys = {} } -- settings of its own: no key, no environment
+  local r, err = sent_nothing(function() return keyless.shortpixel.set_domain("example.com") end)
   t.eq(r, nil)
   t.eq(err.kind, "invalid")
   t.match(err.message, "no ShortPixel API key: set SHORTPIXEL_API_KEY")
@@ -163,10 +158,8 @@ t.test("a refused connection is a transport error in curl's words", function()
   local srv = assert(server.start { host = "127.0.0.1", port = 0, source = "return {new=function() return function() return {status=200, body='{}'} end end}" })
   local port = srv:port()
   srv:stop()
-  local saved = config.override.urls
-  config.override.urls = { sp = "http://127.0.0.1:" .. port, api = saved.api, ez = saved.ez }
-  local r, err = shortpixel.read_domain("example.com", { attempts = 1 })
-  config.override.urls = saved
+  local closed = fx:library { urls = { sp = "http://127.0.0.1:" .. port } }
+  local r, err = closed.shortpixel.read_domain("example.com", { attempts = 1 })
   t.eq(r, nil)
   t.eq(err.kind, "transport")
   t.match(err.message, "[Cc]onnect")

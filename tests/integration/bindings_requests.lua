@@ -5,6 +5,7 @@ local fixture = require "fixture"
 local codec = require "cdnctl.codec"
 
 local fx = fixture.start()
+local cdnctl, shortpixel, easyio = fx.lib, fx.shortpixel, fx.easyio
 local SP, EZ = "SPKEYfixture000000001", "EZKEYfixture000000001"
 
 local function form(req) return assert(codec.parse_form(req.body)) end

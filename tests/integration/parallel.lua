@@ -3,8 +3,14 @@ local t = require "t"
 local fixture = require "fixture"
 local http = require "cdnctl.http"
 
-local fx = fixture.start()
-cdnctl.retry { base = 0.01, cap = 0.05 }
+local cdnctl, shortpixel, easyio
+-- a fixture, and the library of its own settings the tests below call
+local function start()
+  local f = fixture.start(nil, { policy = { base = 0.01, cap = 0.05 } })
+  cdnctl, shortpixel, easyio = f.lib, f.shortpixel, f.easyio
+  return f
+end
+local fx = start()
 
 -- The most requests the server had in flight at once, given a fixed delay.
 local function max_overlap(log, from, delay)
@@ -40,7 +46,7 @@ end)
 
 -- stop the repeating answer: restart the fixture
 fx:stop()
-fx = fixture.start()
+fx = start()
 
 t.test("results[i] belongs to items[i] whatever order answers arrive in", function()
   local items = domains(12)

@@ -4,21 +4,30 @@
 local t = require "t"
 local fixture = require "fixture"
 local server = require "cdnctl.server"
-local config = require "cdnctl.config"
 local json = require "cdnctl.json"
 
-local fx = fixture.start()
+local cdnctl, shortpixel, easyio
+local fx
+-- The library the tests below call: settings of its own, pointed at fx.
+local function use(lib)
+  cdnctl, shortpixel, easyio = lib, lib.shortpixel, lib.easyio
+end
+local function start()
+  fx = fixture.start()
+  use(fx.lib)
+end
+start()
 local function answer(body, status, headers)
   local h = { ["Content-Type"] = "application/json" }
   for k, v in pairs(headers or {}) do h[k] = v end
   return { status = status or 200, body = type(body) == "string" and body or json.encode(body), headers = h }
 end
-local function reset_policy(extra)
+-- A fresh library (new settings: this policy, empty retry budgets).
+local function reset_policy(extra, urls)
   local p = { attempts = 3, base = 0.001, cap = 0.002, retry_after_cap = 60, timeout = 60,
               budget = 500, retry_cost = 5, timeout_cost = 10, refund = 1 }
   for k, v in pairs(extra or {}) do p[k] = v end
-  cdnctl.retry(p)
-  require("cdnctl.client").reset_budgets()
+  use(fx:library { policy = p, urls = urls })
 end
 
 t.test("a service answering 429 to everything: 200 calls send about 200 requests plus a bounded number of retries", function()
@@ -34,7 +43,7 @@ t.test("a service answering 429 to everything: 200 calls send about 200 requests
   t.eq(summary.failed, 200)
   t.ok(sent >= 200 and sent <= 200 + 100, "requests sent: " .. sent .. " (500 tokens at 5 a retry: 100 retries at most)")
   fx:queue(answer { Status = 2 }) -- the repeating answer leaves the queue with this one in front
-  fx:stop(); fx = fixture.start()
+  fx:stop(); start()
 end)
 
 t.test("a Retry-After beyond the cap ends the retries at once, saying when the service asked to be called", function()
@@ -85,10 +94,9 @@ t.test("an empty budget never refuses the first check of a create that may have 
 end)
 
 t.test("budgets are per base URL: a ShortPixel outage does not starve Easy IO", function()
-  reset_policy { budget = 10 }
   local fx2 = assert(server.start { host = "127.0.0.1", port = 0, source = fixture.SOURCE })
   local ez_url = "http://127.0.0.1:" .. fx2:port()
-  config.override.urls.ez = ez_url
+  reset_policy({ budget = 10 }, { ez = ez_url })
   local r500 = answer({ error = "down" }, 500)
   r500.repeat_all = true
   fx:queue(r500)
@@ -103,7 +111,7 @@ t.test("budgets are per base URL: a ShortPixel outage does not starve Easy IO", 
   t.ok(r, "Easy IO still retries: " .. tostring(err))
   t.eq(tonumber(ctl("/_fixture/count")), 2)
   fx2:stop()
-  fx:stop(); fx = fixture.start()
+  fx:stop(); start()
 end)
 
 fx:stop()

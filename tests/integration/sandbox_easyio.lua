@@ -7,7 +7,7 @@ local config = require "cdnctl.config"
 local sbx = require "sbx"
 
 local SUB = "ez-demo-subkey-0001"
-local base = config.url("ez")
+local base = config.url(cdnctl.settings, "ez")
 local admin = sbx.admin
 -- A raw request, to see what the bindings would never send.
 local function post(path, body, headers)

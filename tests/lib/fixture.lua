@@ -1,13 +1,13 @@
 -- tests/lib/fixture.lua: a programmable HTTP server on loopback for tests
 -- that must see exactly what cdnctl sends, or make it read odd answers.
---   local fx = require("fixture").start()   -- also points the bindings at it
+--   local fx = require("fixture").start()   -- fx.shortpixel, fx.easyio, fx.lib point at it
 --   fx:queue{status = 500, body = '{"error":"x"}'}  -- next answers, in order
 --   fx:last()  -> the last request {method, uri, body, headers}
 --   fx:count() -> requests seen;  fx:stop()
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
 local http = require "cdnctl.http"
-local config = require "cdnctl.config"
+local settings = require "cdnctl.settings"
 
 local SOURCE = [==[
 local json = require "cdnctl.json"
@@ -70,20 +70,31 @@ function Fixture:last() return json.decode(ctl(self, "/_fixture/last")) end
 function Fixture:log() return json.decode(ctl(self, "/_fixture/log")) end
 function Fixture:count() return tonumber(ctl(self, "/_fixture/count")) end
 function Fixture:stop()
-  config.override.urls = self.saved_urls
-  config.override.keys = self.saved_keys
   self.srv:stop()
+end
+
+-- fx:library([t]) -> a library (cdnctl.new) of its own settings value
+-- (cdnctl.settings.new, no environment read) pointed at this fixture:
+-- every base URL here (t.urls replaces some), the fixture's keys, t.policy.
+function Fixture:library(t)
+  t = t or {}
+  local urls = { sp = self.url, api = self.url, ez = self.url }
+  for k, v in pairs(t.urls or {}) do urls[k] = v end
+  local s = settings.new { sandbox = { urls = urls, keys = t.keys or self.keys }, policy = t.policy }
+  return require("cdnctl").new(s)
 end
 
 local M = { SOURCE = SOURCE }
 
--- M.start([keys]) -> fixture; bindings point at it until :stop()
-function M.start(keys)
+-- M.start([keys [, t]]) -> fixture, with fx.lib = fx:library(t) and
+-- fx.shortpixel, fx.easyio its bindings: a test calls those, never the
+-- globals, so nothing is to be restored when it ends.
+function M.start(keys, t)
   local srv = assert(server.start { host = "127.0.0.1", port = 0, source = SOURCE })
   local self = setmetatable({ srv = srv, url = "http://127.0.0.1:" .. srv:port(),
-    saved_urls = config.override.urls, saved_keys = config.override.keys }, Fixture)
-  config.override.urls = { sp = self.url, api = self.url, ez = self.url }
-  config.override.keys = keys or { shortpixel = "SPKEYfixture000000001", easyio = "EZKEYfixture000000001" }
+    keys = keys or { shortpixel = "SPKEYfixture000000001", easyio = "EZKEYfixture000000001" } }, Fixture)
+  self.lib = self:library(t)
+  self.shortpixel, self.easyio = self.lib.shortpixel, self.lib.easyio
   return self
 end
 

@@ -12,7 +12,7 @@ local config = require "cdnctl.config"
 local M = {}
 
 function M.request(r)
-  local resp = assert(http.request { method = r.method or "GET", url = config.url("sp") .. r.path,
+  local resp = assert(http.request { method = r.method or "GET", url = config.url(cdnctl.settings, "sp") .. r.path,
     body = r.body, headers = r.headers })
   return json.decode(resp.body), resp.status
 end

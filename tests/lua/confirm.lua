@@ -72,7 +72,7 @@ for i, c in ipairs(CHECKS) do
         local op = ops.by_name[c[1]]
         local argv = {}
         for _, spec in ipairs(op.args) do argv[#argv + 1] = c[2][spec.name] end
-        local r, berr = op.fn(table.unpack(argv))
+        local r, berr = cdnctl[op.service][op.name](table.unpack(argv))
         t.eq(r, nil)
         t.eq(tostring(berr), c[4], "the binding's refusal")
       end

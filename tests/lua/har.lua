@@ -44,11 +44,11 @@ end
 
 t.test("the recorder masks the call's key, key fields and sub-keys it learns, and is a HAR after each entry", function()
   local path = os.tmpname()
-  assert(har.open(path))
+  local rec = assert(har.open(path))
   local key = "Unit0Test0Key0000042"
   local sub = "subkeyabcdefghijklmnopqrstuvwxyz"
   local timings = { namelookup = 10, connect = 20, appconnect = 0, pretransfer = 30, starttransfer = 80, total = 100 }
-  har.record({ method = "GET", url = "https://sp.invalid/add-domain/example.com/" .. key .. "?key=" .. key,
+  har.record(rec, { method = "GET", url = "https://sp.invalid/add-domain/example.com/" .. key .. "?key=" .. key,
                headers = { "Accept: application/json" }, secret = key },
              { status = 200, body = '{"Status":2}', headers = { ["content-type"] = "application/json" },
                started_at = 1700000000.25, timings = timings, http_version = "HTTP/1.1" })
@@ -58,14 +58,14 @@ t.test("the recorder masks the call's key, key fields and sub-keys it learns, an
   t.eq(h.log.entries[1].startedDateTime, "2023-11-14T22:13:20.250Z")
   t.eq(h.log.entries[1].timings.wait, 0.05)
   t.eq(h.log.entries[1].time, 0.1)
-  har.record({ method = "POST", url = "https://ez.invalid/api_key/create.php", body = "api_key=other0account0key",
+  har.record(rec, { method = "POST", url = "https://ez.invalid/api_key/create.php", body = "api_key=other0account0key",
                headers = { "Content-Type: application/x-www-form-urlencoded" } },
              { status = 200, body = '{"success":1,"sub_key":"' .. sub .. '"}', headers = {} })
-  har.record({ method = "POST", url = "https://ez.invalid/exactdn/show.php", body = "api_key=x",
+  har.record(rec, { method = "POST", url = "https://ez.invalid/exactdn/show.php", body = "api_key=x",
                headers = {} }, { status = 200, body = '{"owner":"' .. sub .. '","bin":"\255"}', headers = {} })
-  har.record({ method = "GET", url = "https://sp.invalid/read-domain/x.com" }, nil,
+  har.record(rec, { method = "GET", url = "https://sp.invalid/read-domain/x.com" }, nil,
              { kind = "transport", message = "Connection refused", started_at = 1700000000 })
-  har.close()
+  har.close(rec)
   local text = assert(io.open(path, "rb")):read("a")
   os.remove(path)
   t.eq(text:find(sub, 1, true), nil, "the sub-key")

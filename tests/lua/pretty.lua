@@ -89,7 +89,7 @@ t.test("completion: option names inside a binding's options table", function()
   line = 'easyio.update_site_config(17, {we'
   t.same(repl.complete("we", line, #line - 2), { "webp = " })
   line = 'shortpixel.read_domain("a.com", {'
-  t.same(repl.complete("", line, #line), { "attempts = ", "key = ", "refresh = ", "timeout = " })
+  t.same(repl.complete("", line, #line), { "attempts = ", "deadline = ", "key = ", "refresh = ", "timeout = " })
 end)
 
 t.test("completion: methods after a colon", function()

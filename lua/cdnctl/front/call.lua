@@ -188,13 +188,13 @@ local function confirm(op, raw, opts, yes)
 end
 
 -- Call the binding and print its result. -> exit status
-local function run(op, raw, opts, out_format)
+local function run(lib, op, raw, opts, out_format)
   local argv = {}
   for _, spec in ipairs(op.args) do
     if raw[spec.name] ~= nil then argv[#argv + 1] = raw[spec.name] end
   end
   if next(opts) then argv[#argv + 1] = opts end
-  local okcall, result, cerr = pcall(op.fn, table.unpack(argv))
+  local okcall, result, cerr = pcall(lib[op.service][op.name], table.unpack(argv))
   if not okcall then return fail(tostring(result)) end
   local status = 0
   if result == nil then
@@ -212,7 +212,7 @@ local function run(op, raw, opts, out_format)
   else text = output.table(result) end
   local new_key = SHOW_ONCE[op.full] and result[SHOW_ONCE[op.full]]
   if type(new_key) == "string" and check.key(new_key) then
-    require("cdnctl").write_unmasked(io.stdout, mask_except(text, new_key))
+    require("cdnctl.masking").write_unmasked(io.stdout, mask_except(text, new_key))
     io.stdout:flush()
     io.stderr:write("cdnctl: the new sub-key ", redact.short(new_key),
       " is shown this once, in clear, above: store it now; cdnctl masks it everywhere else\n")
@@ -222,8 +222,9 @@ local function run(op, raw, opts, out_format)
   return status
 end
 
--- M.main(args) where args are the words after "call".
-function M.main(args)
+-- M.main(args, lib) where args are the words after "call" and lib the
+-- library (cdnctl.new) whose bindings and settings the call uses.
+function M.main(args, lib)
   local flags, words = parse_flags(args)
   if not flags then return words end
   if #words == 0 then
@@ -235,12 +236,12 @@ function M.main(args)
   if flags.help then help.help(op.name == words[1] and op.name or op.full); return 0 end
   local raw, opts = parse_words(op, words)
   if not raw then return opts end
-  if flags.dry_run then return dryrun.run(op, raw, opts) end
+  if flags.dry_run then return dryrun.run(op, raw, opts, lib.settings) end
   if op.destructive then
     local status = confirm(op, raw, opts, flags.yes)
     if status then return status end
   end
-  return run(op, raw, opts, flags.output)
+  return run(lib, op, raw, opts, flags.output)
 end
 
 return M

@@ -54,14 +54,14 @@ end
 
 -- The key the call would send (registered for masking), nil where none
 -- travels, or nil, err as the binding would refuse.
-local function key_for(op)
+local function key_for(s, op)
   if op.key_in == "none" then return nil end
-  local key, from, why = config.key(op.service)
+  local key, from, why = config.key(s, op.service, nil)
   if why then return invalid(op, why) end
   if key == nil then
     if op.key_in == "form_optional" then return nil end
-    return invalid(op, "no " .. (op.service == "shortpixel" and "ShortPixel" or "Easy IO") .. " API key: set "
-      .. config.KEY_ENV[op.service] .. " or select a profile")
+    local svc = ops.services[op.service]
+    return invalid(op, "no " .. svc.label .. " API key: set " .. svc.key_env .. " or select a profile")
   end
   local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
   if not ok then return invalid(op, kerr) end
@@ -71,18 +71,18 @@ end
 local function marker(name) return "CDNCTLREAD" .. name:gsub("_", "X") .. "CDNCTLREAD" end
 
 -- The requests, in order: {{req =, note =}, ...} | nil, err
-local function plan(op, values, key, opts)
+local function plan(s, op, values, key, opts)
   local steps = {}
   if op.keep_omitted and not opts.replace then
     local read = ops.by_name["easyio.show_keys"]
-    steps[#steps + 1] = { req = client.build_request(read, {}, key, opts),
+    steps[#steps + 1] = { req = client.build_request(s, read, {}, key, opts),
       note = "read first: the current label, allowed and site_limit (change.php blanks the fields it is not given)" }
     local fields = {}
     for name in pairs(op.args[2].fields) do fields[name] = marker(name) end
     for name, v in pairs(values.fields or {}) do fields[name] = v end
     values.fields = fields
-  elseif op.reconcile == "key" and (opts.attempts or client.policy.attempts) > 1 then
-    steps[#steps + 1] = { req = client.build_request(ops.by_name["easyio.show_keys"], {}, key, opts),
+  elseif op.reconcile == "key" and (opts.attempts or s.policy.attempts) > 1 then
+    steps[#steps + 1] = { req = client.build_request(s, ops.by_name["easyio.show_keys"], {}, key, opts),
       note = "read first: the sub-keys, to tell after a lost answer whether the key was made" }
   end
   if values.both then -- apex and www, one request each, as the binding does
@@ -90,13 +90,13 @@ local function plan(op, values, key, opts)
       local v = {}
       for k, x in pairs(values) do v[k] = x end
       v.domain = h
-      steps[#steps + 1] = { req = client.build_request(op, v, key, opts) }
+      steps[#steps + 1] = { req = client.build_request(s, op, v, key, opts) }
     end
   else
-    steps[#steps + 1] = { req = client.build_request(op, values, key, opts) }
+    steps[#steps + 1] = { req = client.build_request(s, op, values, key, opts) }
   end
-  for _, s in ipairs(steps) do
-    local ok, terr = config.transport_ok(s.req.url)
+  for _, step in ipairs(steps) do
+    local ok, terr = config.transport_ok(s, step.req.url)
     if not ok and key then return invalid(op, terr) end
   end
   return steps
@@ -111,20 +111,21 @@ local function format(req)
   return (text:gsub("CDNCTLREAD(%w-)CDNCTLREAD", function(n) return "<" .. n:gsub("X", "_") .. " read with show_keys>" end))
 end
 
--- M.run(op, raw, opts) -> exit status: 0 shown, 2 the call would be refused.
-function M.run(op, raw, opts)
+-- M.run(op, raw, opts, s) -> exit status: 0 shown, 2 the call would be
+-- refused. s: the settings value (cdnctl.settings).
+function M.run(op, raw, opts, s)
   local values, err = M.check(op, raw, opts)
   local key, steps
   if values then
     config.note_secrets(values) -- a sub-key given shows masked
-    key, err = key_for(op)
+    key, err = key_for(s, op)
   end
-  if not err then steps, err = plan(op, values, key, opts) end
+  if not err then steps, err = plan(s, op, values, key, opts) end
   if err then io.stderr:write("cdnctl: ", tostring(err), "\n"); return 2 end
   local out = {}
-  for i, s in ipairs(steps) do
-    if #steps > 1 then out[#out + 1] = string.format("# %d of %d%s", i, #steps, s.note and (": " .. s.note) or "") end
-    out[#out + 1] = format(s.req)
+  for i, step in ipairs(steps) do
+    if #steps > 1 then out[#out + 1] = string.format("# %d of %d%s", i, #steps, step.note and (": " .. step.note) or "") end
+    out[#out + 1] = format(step.req)
     out[#out + 1] = ""
   end
   io.stdout:write(redact.mask(table.concat(out, "\n")))

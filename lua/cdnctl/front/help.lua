@@ -74,7 +74,7 @@ end
 local function entries()
   local out = {}
   for _, op in ipairs(ops.list) do
-    out[#out + 1] = { name = op.full, short = op.name, value = op.fn, text = M.text(op),
+    out[#out + 1] = { name = op.full, short = op.name, value = resolve(op.full), text = M.text(op),
       words = table.concat({ op.full, op.doc, table.concat(op.rules or {}, " ") }, " "), line = string.format("  %-52s %s", signature(op), op.doc) }
   end
   for _, d in ipairs(require "cdnctl.front.fndoc") do

@@ -4,6 +4,7 @@
 -- call, profiles, whoami) or a script. Each subcommand lives in its own module.
 
 local host = require "cdnctl.host"
+local options = require "cdnctl.front.options"
 
 local M = {}
 
@@ -43,10 +44,7 @@ EASYIO_API_KEY, CDNCTL_*_URL); the config's default_profile. opts.key in a call
 replaces the key only. Two sources set: stderr says once which one is used.
 
 environment:
-  SHORTPIXEL_API_KEY, EASYIO_API_KEY   API keys
-  CDNCTL_SHORTPIXEL_URL                default https://no-cdn.shortpixel.ai
-  CDNCTL_SHORTPIXEL_API_URL            default https://api.shortpixel.com
-  CDNCTL_EASYIO_URL                    default https://optimize.exactlywww.com
+{services}
   CDNCTL_PROFILE                       profile to use
   CDNCTL_HAR=FILE                      same as --har FILE
   CDNCTL_DEBUG=1                       same as -v
@@ -90,9 +88,6 @@ local function run_chunk(chunk, err, ...)
   return 0
 end
 
-local SUBCOMMANDS = { sandbox = true, call = true, profiles = true, whoami = true, run = true }
-local FLAGS = { "-e", "-v", "--sandbox", "--allow-http", "--quiet", "--profile", "--har", "--man", "--version", "--help" }
-
 -- Warn when a key seems to be on the command line, where ps shows it.
 local function warn_keys_in_argv(argv)
   for i = 1, #argv do
@@ -109,146 +104,152 @@ local function warn_keys_in_argv(argv)
   end
 end
 
-function M.main(argv)
-  local opts = { exprs = {} }
-  local i = 1
-  local script_index, sub
-  while i <= #argv do
-    local a = argv[i]
-    if a == "-e" then
-      if not argv[i + 1] then return usage_error("-e needs an argument") end
-      opts.exprs[#opts.exprs + 1] = argv[i + 1]
-      i = i + 2
-    elseif a == "-v" then opts.verbose = true; i = i + 1
-    elseif a == "--sandbox" then opts.sandbox = true; i = i + 1
-    elseif a == "--allow-http" then opts.allow_http = true; i = i + 1
-    elseif a == "--quiet" or a == "-q" then opts.quiet = true; i = i + 1
-    elseif a == "--profile" then
-      if not argv[i + 1] then return usage_error("--profile needs a name") end
-      opts.profile = argv[i + 1]
-      i = i + 2
-    elseif a:match("^%-%-profile=") then opts.profile = a:match("=(.*)"); i = i + 1
-    elseif a == "--har" then
-      if not argv[i + 1] or argv[i + 1] == "" then return usage_error("--har needs a file name") end
-      opts.har = argv[i + 1]
-      i = i + 2
-    elseif a:match("^%-%-har=.") then opts.har = a:match("=(.*)"); i = i + 1
-    elseif a == "--man" then
-      io.stdout:write(require("cdnctl.front.man").page())
-      return 0
-    elseif a == "--version" then
-      print("cdnctl " .. host.version .. " (" .. _VERSION .. ")")
-      return 0
-    elseif a == "-h" or a == "--help" then
-      print(USAGE)
-      return 0
-    elseif a == "--" then
-      script_index = argv[i + 1] and i + 1 or nil
-      break
-    elseif a == "-" then
-      script_index = i
-      break
-    elseif a:sub(1, 1) == "-" then
-      return usage_error("unknown option '" .. a .. "'" .. require("cdnctl.suggest").hint(a:match("^[^=]*"), FLAGS))
-    elseif SUBCOMMANDS[a] and #opts.exprs == 0 then
-      sub = a
-      break
-    else
-      script_index = i
-      break
+-- The environment lines of --help for the keys and base URLs (ops.services).
+local function services_help()
+  local ops = require "cdnctl.ops"
+  local keys, lines = {}, {}
+  for _, service in ipairs(ops.service_order) do keys[#keys + 1] = ops.services[service].key_env end
+  lines[1] = string.format("  %-37sAPI keys\n", table.concat(keys, ", "))
+  for _, service in ipairs(ops.service_order) do
+    for _, u in ipairs(ops.services[service].urls) do
+      lines[#lines + 1] = string.format("  %-37sdefault %s\n", u.env, u.default)
     end
   end
+  return table.concat(lines)
+end
 
-  if sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, i + 1), "server" end
-  if sub == "run" then -- a ready script by name: then as if its path had been given
-    local path, rerr = require("cdnctl.front.run").find(argv[i + 1])
-    if not path then io.stderr:write(rerr, "\n"); return 2 end
-    sub, script_index, argv[i + 1] = nil, i + 1, path
-  end
+-- --help, --version, --man. -> 0
+local function show(action)
+  if action == "man" then io.stdout:write(require("cdnctl.front.man").page())
+  elseif action == "version" then print("cdnctl " .. host.version .. " (" .. _VERSION .. ")")
+  else print((USAGE:gsub("{services}\n", services_help, 1))) end
+  return 0
+end
 
-  host.no_core_dumps()
-  local config = require "cdnctl.config"
-  local profiles = require "cdnctl.config_file"
-  local cfg, cerr = profiles.load()
-  if cfg == false then io.stderr:write("cdnctl: ", cerr, "\n"); return 2 end
-  local prof, perr = profiles.select(cfg, opts.profile)
-  if sub == "profiles" then
-    config.profile = prof or nil -- a bad profile name does not stop the listing
-    local args = {}
-    for k = i + 1, #argv do args[#args + 1] = argv[k] end
-    return require("cdnctl.front.profiles").main(cfg, args)
-  end
-  if prof == false then io.stderr:write("cdnctl: ", perr, "\n"); return 2 end
-  config.profile = prof
-  local har_file = opts.har or os.getenv("CDNCTL_HAR")
+-- The config file and the profile it selects (--profile, CDNCTL_PROFILE,
+-- default_profile). `cdnctl profiles` lists even under a bad profile name.
+-- -> cfg, profile | nil, nil, exit status
+local function select_profile(o)
+  local files = require "cdnctl.config_file"
+  local cfg, cerr = files.load()
+  if cfg == false then io.stderr:write("cdnctl: ", cerr, "\n"); return nil, nil, 2 end
+  local prof, perr = files.select(cfg, o.profile)
+  if prof == false and o.sub ~= "profiles" then io.stderr:write("cdnctl: ", perr, "\n"); return nil, nil, 2 end
+  return cfg, prof or nil
+end
+
+-- The debug level -v and CDNCTL_DEBUG ask for (CDNCTL_DEBUG=2: libcurl's
+-- verbose output too), or 0.
+local function debug_level(o)
+  local dbg = os.getenv("CDNCTL_DEBUG")
+  if o.verbose or (dbg and dbg ~= "" and dbg ~= "0") then return math.tointeger(tonumber(dbg)) or 1 end
+  return 0
+end
+
+-- What a run must do before any key is used: the HAR recorder, the keys of
+-- the environment masked (used or not), --allow-http said, keys on the
+-- command line warned about. -> nil | exit status
+local function prepare_keys(o, s, argv)
+  local har_file = o.har or os.getenv("CDNCTL_HAR")
   if har_file and har_file ~= "" then
-    local hok, herr = require("cdnctl.har").open(har_file)
-    if not hok then io.stderr:write("cdnctl: --har: ", herr, "\n"); return 2 end
+    local rec, herr = require("cdnctl.har").open(har_file)
+    if not rec then io.stderr:write("cdnctl: --har: ", herr, "\n"); return 2 end
+    s.har = rec -- start-up: nothing has used s yet
   end
-  -- mask the keys in everything printed from the start, used or not
-  for _, name in ipairs({ "SHORTPIXEL_API_KEY", "EASYIO_API_KEY" }) do
-    local k = os.getenv(name)
-    if k and k ~= "" then require("cdnctl.redact").add(k) end
+  local ops = require "cdnctl.ops"
+  for _, service in ipairs(ops.service_order) do
+    local k = s.env[ops.services[service].key_env]
+    if k then require("cdnctl.redact").add(k) end
   end
-  config.allow_http = opts.allow_http or false
-  if opts.allow_http then
+  if o.allow_http then
     io.stderr:write("cdnctl: warning: --allow-http: API keys may travel in clear text to non-loopback hosts\n")
   end
   warn_keys_in_argv(argv)
+end
 
+-- The settings value, the masking of writes, the library and its globals.
+-- -> lib
+local function start_library(o, s)
   local cdnctl = require "cdnctl"
-  local dbg = os.getenv("CDNCTL_DEBUG")
-  if opts.verbose or (dbg and dbg ~= "" and dbg ~= "0") then
-    cdnctl.debug(math.tointeger(tonumber(dbg)) or 1) -- CDNCTL_DEBUG=2: libcurl's verbose output too
-  end
-  if opts.quiet then require("cdnctl.sched").quiet = true end
-  cdnctl.install_globals()
+  require("cdnctl.masking").install()
+  local lib = cdnctl.new(s)
+  if s.debug ~= 0 then lib.debug(s.debug) end
+  cdnctl.install_globals(lib)
+  return lib
+end
 
-  local sandbox
-  if opts.sandbox then
-    local err
-    sandbox, err = require("cdnctl.sandbox.embedded").start()
-    if not sandbox then
-      io.stderr:write("cdnctl: cannot start the sandbox: ", tostring(err), "\n")
-      require("cdnctl.har").close()
-      return 1
+-- --sandbox: the embedded sandbox, made the first source of keys and URLs
+-- in s. -> sandbox | nil | false (it could not start: said on stderr)
+local function start_sandbox(o, s)
+  if not o.sandbox then return nil end
+  local embedded = require "cdnctl.sandbox.embedded"
+  local sandbox, base_or_err = embedded.start()
+  if not sandbox then
+    io.stderr:write("cdnctl: cannot start the sandbox: ", tostring(base_or_err), "\n")
+    return false
+  end
+  s.sandbox = embedded.source(base_or_err) -- start-up: nothing has used s yet
+  return sandbox
+end
+
+-- The chunks of the command line: the -e codes, then the script or, with
+-- neither, the prompt on a terminal or the script on stdin.
+-- -> status, mode ("batch" | "prompt")
+local function run_chunks(o, argv, lib, sandbox)
+  for _, code in ipairs(o.exprs) do
+    local status = run_chunk(load(code, "=(command line)", "t"))
+    if status ~= 0 then return status, "batch" end -- an -e failed: not on to the script
+  end
+  if o.script_index then
+    set_arg(argv, o.script_index)
+    local name = argv[o.script_index]
+    local chunk, err
+    if name == "-" then chunk, err = load(io.read("a") or "", "=stdin", "t")
+    else chunk, err = loadfile(name, "t") end
+    return run_chunk(chunk, err, table.unpack(o.args)), "batch"
+  elseif #o.exprs == 0 then
+    set_arg(argv, #argv + 1)
+    if require("cdnctl.fs").isatty(0) then
+      return require("cdnctl.front.prompt").run { sandbox = sandbox, lib = lib }, "prompt"
     end
+    return run_chunk(load(io.read("a") or "", "=stdin", "t")), "batch"
   end
+  return 0, "batch"
+end
 
-  local status, mode = 0, "batch"
-  if sub == "call" or sub == "whoami" then
-    local args = {}
-    for k = i + 1, #argv do args[#args + 1] = argv[k] end
-    status = require("cdnctl.front." .. sub).main(args)
+-- The phases of a run: options, profile, keys, globals, sandbox, dispatch.
+-- -> exit status, mode ("batch" | "prompt" | "server")
+function M.main(argv)
+  local o, oerr = options.parse_options(argv)
+  if not o then return usage_error(oerr) end
+  if o.action then return show(o.action) end
+  if o.sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, o.sub_index + 1), "server" end
+  if o.sub == "run" then -- a ready script by name: then as if its path had been given
+    local path, rerr = require("cdnctl.front.run").find(argv[o.sub_index + 1])
+    if not path then io.stderr:write(rerr, "\n"); return 2 end
+    argv[o.sub_index + 1] = path
+    o = assert(options.parse_options(argv))
+    o.sub, o.script_index = nil, o.sub_index + 1
+    o.args = table.move(argv, o.script_index + 1, #argv, 1, {})
+  end
+  host.no_core_dumps()
+  local cfg, prof, pstatus = select_profile(o)
+  if pstatus then return pstatus end
+  local s = require("cdnctl.settings").from_environment {
+    profile = prof, allow_http = o.allow_http, quiet = o.quiet, debug = debug_level(o) }
+  if o.sub == "profiles" then return require("cdnctl.front.profiles").main(cfg, o.args, s) end
+  local kstatus = prepare_keys(o, s, argv)
+  if kstatus then return kstatus end
+  local sandbox = start_sandbox(o, s)
+  if sandbox == false then require("cdnctl.har").close(s.har); return 1 end
+  local lib = start_library(o, s)
+  local status, mode
+  if o.sub == "call" or o.sub == "whoami" then
+    status, mode = require("cdnctl.front." .. o.sub).main(o.args, lib), "batch"
   else
-    for _, code in ipairs(opts.exprs) do
-      status = run_chunk(load(code, "=(command line)", "t"))
-      if status ~= 0 then break end
-    end
-    if status ~= 0 then
-      -- an -e failed: do not go on to the script
-    elseif script_index then
-      set_arg(argv, script_index)
-      local name = argv[script_index]
-      local chunk, err
-      if name == "-" then
-        chunk, err = load(io.read("a") or "", "=stdin", "t")
-      else
-        chunk, err = loadfile(name, "t")
-      end
-      local args = {}
-      for k = script_index + 1, #argv do args[#args + 1] = argv[k] end
-      status = run_chunk(chunk, err, table.unpack(args))
-    elseif #opts.exprs == 0 then
-      set_arg(argv, #argv + 1)
-      if require("cdnctl.fs").isatty(0) then
-        status, mode = require("cdnctl.front.prompt").run { sandbox = sandbox }, "prompt"
-      else
-        status = run_chunk(load(io.read("a") or "", "=stdin", "t"))
-      end
-    end
+    status, mode = run_chunks(o, argv, lib, sandbox)
   end
-  require("cdnctl.har").close()
+  require("cdnctl.har").close(s.har)
   if sandbox then sandbox:stop() end
   return status, mode
 end

@@ -14,9 +14,8 @@ local function esc(s)
   return s
 end
 
-function M.page()
-  local out = {}
-  local function w(s) out[#out + 1] = s end
+-- NAME, SYNOPSIS, DESCRIPTION.
+local function head(w)
   w('.TH CDNCTL 1 "2026" "cdnctl ' .. host.version .. '" "User Commands"')
   w(".SH NAME")
   w("cdnctl \\- script the ShortPixel CDN and Easy IO admin APIs from Lua")
@@ -35,6 +34,9 @@ function M.page()
   w("A binding returns the decoded JSON answer as a Lua table, or \\fBnil\\fR and an error table with the fields \\fBop\\fR, \\fBkind\\fR (api, http, transport, invalid, decode), \\fBmessage\\fR, \\fBhttp_status\\fR and \\fBcode\\fR. Bad input is refused before anything is sent.")
   w(".PP")
   w("\\fBcall\\fR asks for confirmation on a terminal before an operation marked destructive below; \\fB\\-\\-yes\\fR skips the question; without a terminal and without \\fB\\-\\-yes\\fR nothing is sent and the exit status is 2. \\fB\\-\\-dry\\-run\\fR prints the exact requests (keys masked) and sends nothing, not even a read. Bindings called from a script never ask.")
+end
+
+local function options_section(w)
   w(".SH OPTIONS")
   local options = {
     { "\\-e \\fIcode\\fR", "Run \\fIcode\\fR; may be repeated; runs before the script." },
@@ -49,8 +51,15 @@ function M.page()
     { "\\-h, \\-\\-help", "Print a usage summary and exit." },
   }
   for _, o in ipairs(options) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
+end
+
+-- OPERATIONS: the options every binding takes, then each operation.
+local function operations_section(w)
   w(".SH OPERATIONS")
-  w("Each operation is a Lua function and a \\fBcall\\fR verb. Every binding takes an optional last table of options: \\fBkey\\fR, \\fBtimeout\\fR (seconds), \\fBattempts\\fR.")
+  local common = {}
+  for _, o in ipairs(ops.common_option_list) do common[#common + 1] = "\\fB" .. o.name .. "\\fR (" .. esc(o.doc) .. ")" end
+  w("Each operation is a Lua function and a \\fBcall\\fR verb. Every binding takes an optional last table of options: "
+    .. table.concat(common, ", ") .. ".")
   for _, op in ipairs(ops.list) do
     w(".TP")
     w("\\fB" .. esc(help.signature(op)) .. "\\fR")
@@ -62,22 +71,37 @@ function M.page()
     end
     for _, r in ipairs(op.rules or {}) do w(".br"); w(esc(r)) end
   end
+end
+
+-- ENVIRONMENT: the keys and base URLs of the services (ops.services), then the rest.
+local function environment_section(w)
   w(".SH ENVIRONMENT")
+  local key_envs = {}
+  for _, service in ipairs(ops.service_order) do key_envs[#key_envs + 1] = ops.services[service].key_env end
   local env = {
-    { "SHORTPIXEL_API_KEY, EASYIO_API_KEY", "The API keys. Keys are never printed: output shows **** and at most the last four characters." },
-    { "CDNCTL_SHORTPIXEL_URL", "Base URL of the ShortPixel CDN API (default https://no\\-cdn.shortpixel.ai)." },
-    { "CDNCTL_SHORTPIXEL_API_URL", "Base URL of api\\-status (default https://api.shortpixel.com)." },
-    { "CDNCTL_EASYIO_URL", "Base URL of the Easy IO Admin API (default https://optimize.exactlywww.com, the documented host; EWWW's own plugin moved to https://api.exactlywww.net in May 2026)." },
+    { table.concat(key_envs, ", "), "The API keys. Keys are never printed: output shows **** and at most the last four characters." } }
+  for _, service in ipairs(ops.service_order) do
+    for _, u in ipairs(ops.services[service].urls) do
+      local host = u.default:match("^%a+://([^/]+)")
+      local hint = ops.TRANSPORT_HINTS[host] and ", the documented host; " .. ops.TRANSPORT_HINTS[host]:match("^(.-): set") or ""
+      env[#env + 1] = { u.env, esc(u.doc .. " (default " .. u.default .. hint .. ").") }
+    end
+  end
+  for _, e in ipairs {
     { "CDNCTL_PROFILE", "The profile to use." },
     { "CDNCTL_HAR", "Record to this file, as \\fB\\-\\-har\\fR." },
     { "CDNCTL_DEBUG", "Set to 1 to trace requests, as \\fB\\-v\\fR." },
     { "CDNCTL_LUA_PATH", "Load the Lua library from this folder instead of the copy compiled in." },
     { "NO_COLOR", "Honoured: cdnctl prints no colours." },
     { "XDG_CONFIG_HOME, XDG_STATE_HOME", "Where the configuration file and the prompt's history live." },
-  }
+  } do env[#env + 1] = e end
   for _, e in ipairs(env) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
   w(".PP")
   w("A service's key and base URLs come together from one source, never mixed: the first set for it of \\fB\\-\\-sandbox\\fR, an explicit profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR), the environment (the key and URL variables above), the configuration's \\fBdefault_profile\\fR. A source is set for a service when it gives a key, a key command or a URL for it; URLs it does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. When two sources are set, standard error says once which one is used. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
+end
+
+-- FILES, EXIT STATUS, EXAMPLES, SEE ALSO.
+local function tail(w)
   w(".SH FILES")
   w(".TP"); w("\\fI$XDG_CONFIG_HOME/cdnctl/config.lua\\fR (default \\fI~/.config/cdnctl/config.lua\\fR)")
   w("Profiles: a Lua file returning { default_profile = \"name\", profiles = { name = { shortpixel_key = ..., easyio_key = ..., shortpixel_key_cmd = ..., easyio_key_cmd = ..., shortpixel_url = ..., easyio_url = ... } } }. It runs with no library at all. A file that others can read while it holds a key gets a warning.")
@@ -99,6 +123,17 @@ function M.page()
   w(".fi")
   w(".SH SEE ALSO")
   w("\\fBlua5.4\\fR(1), \\fBcurl\\fR(1)")
+end
+
+
+function M.page()
+  local out = {}
+  local function w(s) out[#out + 1] = s end
+  head(w)
+  options_section(w)
+  operations_section(w)
+  environment_section(w)
+  tail(w)
   return table.concat(out, "\n") .. "\n"
 end
 

@@ -9,6 +9,7 @@ local redact = require "cdnctl.redact"
 local profiles = require "cdnctl.config_file"
 local config = require "cdnctl.config"
 local json = require "cdnctl.json"
+local ops = require "cdnctl.ops"
 
 local M = {}
 
@@ -27,16 +28,24 @@ local function key_shown(p, service)
   return nil
 end
 
+-- A profile's base URLs, its own or the built-in defaults (ops.services):
+-- {{json = "shortpixel_api", label = "api", url}...}, in the services' order;
+-- a service's first URL is labelled with the service's name.
 local function urls_of(p)
-  return { shortpixel = p.shortpixel_url or config.DEFAULT_URLS.sp,
-           shortpixel_api = p.shortpixel_api_url or config.DEFAULT_URLS.api,
-           easyio = p.easyio_url or config.DEFAULT_URLS.ez }
+  local list = {}
+  for _, service in ipairs(ops.service_order) do
+    for i, u in ipairs(ops.services[service].urls) do
+      list[#list + 1] = { json = u.field:gsub("_url$", ""), label = i == 1 and service or u.name,
+                          url = p[u.field] or u.default }
+    end
+  end
+  return list
 end
 
-local function in_use()
+local function in_use(s)
   local used = {}
-  for _, service in ipairs({ "shortpixel", "easyio" }) do
-    local src = config.resolve(service, true)
+  for _, service in ipairs(ops.service_order) do
+    local src = config.resolve(s, service, true)
     used[service] = src.kind == "none" and "no key" or src.name
   end
   return used
@@ -49,27 +58,28 @@ local function sorted_names(cfg)
   return names
 end
 
-local function print_json(cfg, active)
+local function print_json(cfg, active, s)
   local list = {}
   for _, n in ipairs(sorted_names(cfg)) do
-    local p = cfg.profiles[n]
+    local p, urls = cfg.profiles[n], {}
+    for _, u in ipairs(urls_of(p)) do urls[u.json] = u.url end
     list[#list + 1] = { name = n, active = n == active, default = n == cfg.default_profile,
       shortpixel_key = key_shown(p, "shortpixel") or json.null, easyio_key = key_shown(p, "easyio") or json.null,
-      urls = urls_of(p) }
+      urls = urls }
   end
   io.stdout:write(json.encode { path = cfg.path, active = active or json.null,
     default_profile = cfg.default_profile or json.null, profiles = #list > 0 and list or json.empty_array,
-    in_use = in_use() }, "\n")
+    in_use = in_use(s) }, "\n")
   return 0
 end
 
-local function print_table(cfg, active)
+local function print_table(cfg, active, s)
   local rows = { { "", "PROFILE", "SHORTPIXEL KEY", "EASYIO KEY", "URLS" } }
   for _, n in ipairs(sorted_names(cfg)) do
-    local p, u = cfg.profiles[n], urls_of(cfg.profiles[n])
+    local p, urls = cfg.profiles[n], {}
+    for _, u in ipairs(urls_of(p)) do urls[#urls + 1] = u.label .. " " .. u.url end
     rows[#rows + 1] = { n == active and "*" or "", n, key_shown(p, "shortpixel") or "-", key_shown(p, "easyio") or "-",
-      "shortpixel " .. u.shortpixel .. ", api " .. u.shortpixel_api .. ", easyio " .. u.easyio
-        .. (n == cfg.default_profile and "  (default)" or "") }
+      table.concat(urls, ", ") .. (n == cfg.default_profile and "  (default)" or "") }
   end
   local w = {}
   for _, r in ipairs(rows) do for c = 1, 4 do w[c] = math.max(w[c] or 1, #r[c]) end end
@@ -77,14 +87,15 @@ local function print_table(cfg, active)
     io.stdout:write(string.format("%-" .. w[1] .. "s %-" .. w[2] .. "s  %-" .. w[3] .. "s  %-" .. w[4] .. "s  %s\n",
       r[1], r[2], r[3], r[4], r[5]))
   end
-  local used = in_use()
+  local used = in_use(s)
   io.stdout:write(string.format("in use: ShortPixel from %s, Easy IO from %s (details: cdnctl whoami)\n",
     used.shortpixel, used.easyio))
   return 0
 end
 
--- M.main(cfg, args): args are the words after "profiles".
-function M.main(cfg, args)
+-- M.main(cfg, args, s): args are the words after "profiles"; s the settings
+-- value (cdnctl.settings) whose sources are shown.
+function M.main(cfg, args, s)
   local as_json, names_only = false, false
   for _, a in ipairs(args or {}) do
     if a == "--names" then names_only = true -- for shell completion
@@ -108,12 +119,12 @@ function M.main(cfg, args)
   -- active: the profile a service's key and URLs come from now (an explicit
   -- --profile wins over the environment; default_profile comes after it)
   local active
-  for _, service in ipairs({ "shortpixel", "easyio" }) do
-    local src = config.resolve(service, true)
+  for _, service in ipairs(ops.service_order) do
+    local src = config.resolve(s, service, true)
     if src.kind == "profile" then active = active or src.profile.name end
   end
-  if as_json then return print_json(cfg, active) end
-  return print_table(cfg, active)
+  if as_json then return print_json(cfg, active, s) end
+  return print_table(cfg, active, s)
 end
 
 return M

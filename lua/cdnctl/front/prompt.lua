@@ -156,7 +156,8 @@ local function option_candidates(text, before)
   if not fname or not text:match("^[%w_]*$") then return nil end
   local op = require("cdnctl.ops").by_name[fname]
   if not op then return nil end
-  local names = { "key", "timeout", "attempts" }
+  local names = {}
+  for _, o in ipairs(require("cdnctl.ops").common_option_list) do names[#names + 1] = o.name end
   for k in pairs(op.options or {}) do names[#names + 1] = k end
   for _, a in ipairs(op.args) do
     if a.fields then for k in pairs(a.fields) do names[#names + 1] = k end end
@@ -238,15 +239,17 @@ end
 
 -- The banner: per service the base URL and the key (masked) with its
 -- source, as config.resolve decides for the bindings.
+-- opts.lib: the library (cdnctl.new) whose settings are shown.
 function M.banner(opts)
+  local s = opts.lib.settings
   local function show(service)
-    local k, from = config.key(service)
+    local k, from = config.key(s, service)
     return k and (redact.short(k) .. " (from " .. tostring(from) .. ")") or "(none)"
   end
   return string.format("cdnctl %s%s  shortpixel %s key %s  easyio %s key %s\n"
     .. "help() lists the bindings; Tab completes; Ctrl-D quits.",
-    host.version, opts.sandbox and " (sandbox)" or "", config.url("sp"), show("shortpixel"),
-    config.url("ez"), show("easyio"))
+    host.version, opts.sandbox and " (sandbox)" or "", config.url(s, "sp"), show("shortpixel"),
+    config.url(s, "ez"), show("easyio"))
 end
 
 function M.run(opts)

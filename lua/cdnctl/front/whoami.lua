@@ -17,8 +17,6 @@ usage: cdnctl [--sandbox] [--profile NAME] whoami [--offline]
   easyio.show_keys) unless --offline.
 exit status: 0 ok, 1 a key was refused, 2 usage error]]
 
-local CHECKS = { shortpixel = "shortpixel.api_status", easyio = "easyio.show_keys" }
-local URL_NAMES = { sp = "url", api = "api", ez = "url" }
 
 -- The key line's source: the profile's with how it was chosen.
 local function key_label(src)
@@ -27,11 +25,11 @@ local function key_label(src)
 end
 
 -- Check one service's key. -> status (0 or 1), the line to print.
-local function check_key(service, offline)
+local function check_key(lib, service, offline)
   if offline then return 0, "check skipped (--offline)" end
-  local name = CHECKS[service]
-  local r, err = ops.by_name[name].fn()
-  if r then return 0, "check ok (" .. name:match("%.(.*)") .. ")" end
+  local name = ops.services[service].key_check
+  local r, err = lib[service][name]()
+  if r then return 0, "check ok (" .. name .. ")" end
   if err.kind == "transport" or err.kind == "interrupted" then
     return 0, "check not done: " .. tostring(err)
   end
@@ -39,28 +37,31 @@ local function check_key(service, offline)
 end
 
 -- One service's block. -> status
-local function show(service, offline)
-  local out = io.stdout
-  local src = config.resolve(service)
-  out:write(config.NAMES[service], "\n")
-  for _, w in ipairs(config.URLS_OF[service]) do
-    local from = src.url_sources[w]
-    out:write(string.format("  %-5s %s  %s\n", URL_NAMES[w], src.urls[w],
+-- The first base URL of a service shows as "url", the others by name (api).
+local function show(lib, service, offline)
+  local out, s, svc = io.stdout, lib.settings, ops.services[service]
+  local src = config.resolve(s, service)
+  out:write(svc.label, "\n")
+  for i, u in ipairs(svc.urls) do
+    local from = src.url_sources[u.name]
+    out:write(string.format("  %-5s %s  %s\n", i == 1 and "url" or u.name, src.urls[u.name],
       from == "built-in default" and from or ("from " .. from)))
   end
-  local key, _, why = config.key(service)
+  local key, _, why = config.key(s, service)
   if not key then
-    out:write("  key   none  ", why or src.missing or ("set " .. config.KEY_ENV[service]
+    out:write("  key   none  ", why or src.missing or ("set " .. svc.key_env
       .. ", or select a profile (cdnctl profiles)"), "\n")
     return why and 1 or 0
   end
   out:write(string.format("  key   %s  from %s\n", redact.short(key), key_label(src)))
-  local status, line = check_key(service, offline)
+  local status, line = check_key(lib, service, offline)
   out:write("  ", line, "\n")
   return status
 end
 
-function M.main(args)
+-- M.main(args, lib): args the words after "whoami"; lib the library
+-- (cdnctl.new) whose settings and bindings are shown and checked.
+function M.main(args, lib)
   local offline = false
   for _, a in ipairs(args) do
     if a == "--offline" then offline = true
@@ -71,8 +72,8 @@ function M.main(args)
     end
   end
   local status = 0
-  for _, service in ipairs({ "shortpixel", "easyio" }) do
-    status = math.max(status, show(service, offline))
+  for _, service in ipairs(ops.service_order) do
+    status = math.max(status, show(lib, service, offline))
   end
   return status
 end

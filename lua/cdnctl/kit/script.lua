@@ -66,7 +66,8 @@ function M.use_profile(name)
   if cfg == false then return nil, err end
   local p, perr = profiles.select(cfg, name)
   if not p then return nil, perr or ("no profile '" .. name .. "'") end
-  require("cdnctl.config").profile = p
+  local ok, cerr = require("cdnctl.settings").change(cdnctl.settings, { profile = p })
+  if not ok then return nil, cerr end
   return true
 end
 
@@ -290,7 +291,7 @@ end
 -- on stderr, exit 2 (usage), before any work (a --har not started yet is
 -- not written either).
 function M.refuse(message)
-  require("cdnctl.har").abandon()
+  require("cdnctl.har").abandon(cdnctl.settings.har)
   io.stderr:write(message, "\n")
   cdnctl.exit(M.EXIT_USAGE)
 end
@@ -326,7 +327,7 @@ function M.outputs(outputs, inputs)
     if st and not st.device then owners[st.id] = owners[st.id] or { input = path } end
   end
   local checked, names = {}, {}
-  local har = require("cdnctl.har").output()
+  local har = require("cdnctl.har").output(cdnctl.settings.har)
   if har then checked[#checked + 1] = { name = "--har", out = har } end
   for name in pairs(outputs) do names[#names + 1] = name end
   table.sort(names)
@@ -344,7 +345,7 @@ function M.outputs(outputs, inputs)
   for _, c in ipairs(checked) do
     local id = c.out:identity()
     local o = id and owners[id]
-    if o and (o.name == "--har" or c.name == "--har") then require("cdnctl.har").abandon() end
+    if o and (o.name == "--har" or c.name == "--har") then require("cdnctl.har").abandon(cdnctl.settings.har) end
     if o and o.input then
       return nil, string.format("%s %s is the input %s: refused, it would be overwritten", c.name, c.out.path, o.input)
     elseif o then

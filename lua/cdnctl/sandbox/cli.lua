@@ -17,7 +17,7 @@ local function usage()
     "Serves an offline emulator of ShortPixel's CDN API (the domain paths and",
     "/v2/api-status.php) and Easy IO's Admin API (/exactdn/*, /api_key/*) on one",
     "loopback port, and prints the base URL to point clients at:",
-    "  export CDNCTL_SHORTPIXEL_URL=URL CDNCTL_SHORTPIXEL_API_URL=URL CDNCTL_EASYIO_URL=URL",
+    "  export " .. M.url_exports("URL"),
     "",
     "options:",
     "  --listen HOST:PORT     address (default 127.0.0.1:0, a free port)",
@@ -125,14 +125,29 @@ function M.parse(argv, first)
   return cfg, host, port
 end
 
+-- "NAME=url NAME=url ...": every base URL variable of every service
+-- (cdnctl.ops.services) set to url.
+function M.url_exports(url)
+  local ops = require "cdnctl.ops"
+  local parts = {}
+  for _, service in ipairs(ops.service_order) do
+    for _, u in ipairs(ops.services[service].urls) do parts[#parts + 1] = u.env .. "=" .. url end
+  end
+  return table.concat(parts, " ")
+end
+
 -- The shell lines of --env: the URLs and demo keys exported, no profile.
 function M.env_lines(url)
-  local sp, ez = accounts.demo.shortpixel[1].key, accounts.demo.easyio[1].key
+  local ops = require "cdnctl.ops"
+  local keys = {}
+  for _, service in ipairs(ops.service_order) do
+    keys[#keys + 1] = ops.services[service].key_env .. "=" .. accounts.demo[service][1].key
+  end
   local pid = require("cdnctl.host").pid()
   return table.concat({
     "# cdnctl sandbox pid " .. pid .. " at " .. url .. "; stop it with: kill " .. pid,
-    "export CDNCTL_SHORTPIXEL_URL=" .. url .. " CDNCTL_SHORTPIXEL_API_URL=" .. url .. " CDNCTL_EASYIO_URL=" .. url,
-    "export SHORTPIXEL_API_KEY=" .. sp .. " EASYIO_API_KEY=" .. ez,
+    "export " .. M.url_exports(url),
+    "export " .. table.concat(keys, " "),
     "unset CDNCTL_PROFILE",
     "",
   }, "\n")

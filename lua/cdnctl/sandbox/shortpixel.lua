@@ -56,11 +56,14 @@ end
 
 -- A hostname as the service accepts it in a path: letters, digits, hyphens
 -- and dots (punycode for international names), lowercased. Names seen are
--- remembered, so a hot loop over the same domains validates each once.
-local seen, seen_count = {}, 0
-local function domain_name(s)
+-- remembered by the sandbox instance (sb.names, at most 10,001 before it
+-- starts over), so a hot loop over the same domains validates each once and
+-- nothing outlives the instance.
+local function domain_name(sb, s)
   if s == nil then return nil end
-  local d = seen[s]
+  local memo = sb.names
+  if not memo then memo = { seen = {}, count = 0 }; sb.names = memo end
+  local d = memo.seen[s]
   if d ~= nil then return d or nil end
   d = s:lower()
   local okname = #d <= 253 and d:find("^[%w_-]+%.[%w_.-]+$") and not d:find("..", 1, true) and d:sub(-1) ~= "."
@@ -69,8 +72,8 @@ local function domain_name(s)
       if #label > 63 or label:find("^%-") or label:find("%-$") then okname = false; break end
     end
   end
-  if seen_count > 10000 then seen, seen_count = {}, 0 end
-  seen[s], seen_count = okname and d or false, seen_count + 1
+  if memo.count > 10000 then memo.seen, memo.count = {}, 0 end
+  memo.seen[s], memo.count = okname and d or false, memo.count + 1
   return okname and d or nil
 end
 
@@ -146,7 +149,7 @@ end
 -- name, the key (when one is needed), the domain's existence.
 -- -> name, domain record | nil, refusal
 local function lookup(sb, name, key, need_key)
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return nil, refuse("bad_domain") end
   if need_key and not user(sb, key) then return nil, refuse("bad_key") end
   local d = sb.state.shortpixel.domains[dn]
@@ -159,7 +162,7 @@ local H = {}
 -- add-domain/DOMAIN[/KEY]: add; associate with the key's user when given
 -- and nobody owns it yet; adding again is safe.
 function H.add_domain(sb, name, key)
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return refuse("bad_domain") end
   local domains = sb.state.shortpixel.domains
   if key ~= nil and key ~= "" and not user(sb, key) then return refuse("bad_key") end
@@ -208,7 +211,7 @@ end
 -- HasAccount false.
 function H.read_domain(sb, name, refresh)
   if refresh ~= nil and refresh ~= "refresh" then return nil end
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return refuse("bad_domain") end
   local d = sb.state.shortpixel.domains[dn]
   local st = d and M.status_of(sb, d) or 2
@@ -254,7 +257,7 @@ end
 -- read-domain-cdn-usage/DOMAIN/KEY: the key's user's statistics with the
 -- domain's daily traffic and credits. The domain must be the key's.
 function H.read_domain_cdn_usage(sb, name, key)
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return refuse("bad_domain") end
   local u, d = user(sb, key), sb.state.shortpixel.domains[dn]
   if not u or not d or d.owner ~= key then return M.NOT_OBJECT end
