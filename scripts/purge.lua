@@ -213,12 +213,14 @@ human:write(string.format("purging %s for %d hosts\n", what, #items))
 -- account has it; a read_domain_cdn_usage answer that is not an object
 -- (err.code "not_owner") means this key does not own it. -> "nobody",
 -- "another account" or nil (it is this key's, or we cannot tell)
+-- The code of read_domain_cdn_usage's "this key does not own the domain" (cdnctl.ops).
+local NOT_OWNER = require("cdnctl.ops").by_name["shortpixel.read_domain_cdn_usage"].not_object.code
 local function not_associated(host, key, err)
   if type(err) ~= "table" or err.kind ~= "api" then return nil end
   local d = shortpixel.read_domain(host)
   if d and not d.HasAccount then return "nobody" end
   local u, uerr = shortpixel.read_domain_cdn_usage(host, { key = key })
-  if not u and uerr.code == "not_owner" then return "another account" end
+  if not u and uerr.code == NOT_OWNER then return "another account" end
   return nil
 end
 

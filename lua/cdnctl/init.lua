@@ -24,10 +24,11 @@ local BASE = {
 
 -- cdnctl.debug([level]) -> level: trace every request on stderr (true or 1);
 -- 2 adds libcurl's own verbose output, masked like everything else.
+-- (Called in tail position from the library's closures: level 2 is the caller.)
 local function debug(s, level)
   if level ~= nil then
     if not settings.change(s, { debug = level }) then
-      error("bad argument #1 to 'debug' (boolean or integer expected)", 3)
+      error("bad argument #1 to 'debug' (boolean or integer expected)", 2)
     end
     return http.debug(level)
   end
@@ -41,7 +42,7 @@ end
 local function set_retry(s, t)
   if t ~= nil then
     local ok, err = settings.change(s, { policy = t })
-    if not ok then error("bad argument #1 to 'retry' (" .. err .. ")", 3) end
+    if not ok then error("bad argument #1 to 'retry' (" .. err .. ")", 2) end
   end
   local copy = {}
   for k, v in pairs(s.policy) do copy[k] = v end

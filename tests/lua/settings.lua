@@ -144,7 +144,9 @@ t.test("a library built on a settings value reads its policy; cdnctl.retry chang
   lib_b.retry { attempts = 2 }
   t.eq(lib_a.retry().attempts, 5)
   t.eq(lib_b.settings.policy.attempts, 2)
-  t.raises(function() lib_b.retry { attempts = 0 } end, "bad argument #1 to 'retry' %(attempts must be a positive integer%)")
+  t.raises(function() lib_b.retry { attempts = 0 } end,
+    "settings%.lua:%d+: bad argument #1 to 'retry' %(attempts must be a positive integer%)")
+  t.raises(function() lib_b.debug("loud") end, "settings%.lua:%d+: bad argument #1 to 'debug'")
 end)
 
 t.done()
