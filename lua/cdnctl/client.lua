@@ -200,22 +200,7 @@ local function what_came_back(resp)
   return string.format("%s (%s, HTTP %d) starting '%s'", what, ctype, resp.status, first)
 end
 
--- PHP's json_encode writes a list whose indices are not 0..n-1 as an object
--- {"0": ..., "1": ...}: such a table becomes a Lua sequence again.
-local function as_list(v)
-  if type(v) ~= "table" or v[1] ~= nil or next(v) == nil then return v end
-  local n, out = 0, {}
-  for k, item in pairs(v) do
-    local i = type(k) == "string" and k:match("^%d+$") and tonumber(k)
-    if not i then return v end
-    n = n + 1
-    out[#out + 1] = { i, item }
-  end
-  table.sort(out, function(a, b) return a[1] < b[1] end)
-  for i, p in ipairs(out) do out[i] = p[2] end
-  return out
-end
-M.as_list = as_list
+local as_list = ops.as_list
 
 -- A hint for a transport failure against a host that is known to have moved.
 local function transport_hint(url)
@@ -282,113 +267,8 @@ local function classify(op, values, req, resp, terr, key)
   return body
 end
 
--- Forward declaration: reconciliation calls other operations.
+-- Forward declaration: checks and preparations (cdnctl.ops) call other operations.
 local call
-
--- create.php's answer for a site found on show_sites: what create_site
--- returns when a lost answer turns out to have taken effect.
-local function created_site(s)
-  return { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
-           dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
-end
-
--- The site of a show_sites answer whose URL is site_url (check.same_site).
-function M.find_site(answer, site_url)
-  for _, s in ipairs(type(answer) == "table" and as_list(answer.sites) or {}) do
-    if type(s) == "table" and check.same_site(s.site_url, site_url) then return s end
-  end
-  return nil
-end
-
--- After an answer that may have been lost, find out whether a
--- non-idempotent call took effect. Returns result | nil (did not) | false, err (cannot tell).
-local reconcilers = {}
-
-function reconcilers.site(s, op, values, key, opts)
-  local r, err = call(s, ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  if not r then return false, err end
-  local site = M.find_site(r, values.site_url)
-  return site and created_site(site) or nil
-end
-
-function reconcilers.site_gone(s, op, values, key, opts)
-  local r, err = call(s, ops.by_name["easyio.show_sites"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  if not r then return false, err end
-  for _, site in ipairs(type(r.sites) == "table" and as_list(r.sites) or {}) do
-    if tostring(site.site_id) == tostring(values.site_id) then return nil end
-  end
-  return { success = true, reconciled = true }
-end
-
-local function key_set(r)
-  local set = {}
-  for _, k in ipairs(type(r.keys) == "table" and as_list(r.keys) or {}) do set[k] = true end
-  return set
-end
-
-function reconcilers.key(s, op, values, key, opts, before)
-  if not before then return false, nil end
-  local r, err = call(s, ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  if not r then return false, err end
-  for k in pairs(key_set(r)) do
-    if not before[k] then return { success = 1, sub_key = k, reconciled = true } end
-  end
-  return nil
-end
-
-function reconcilers.key_gone(s, op, values, key, opts)
-  local r, err = call(s, ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  if not r then return false, err end
-  if key_set(r)[values.sub_key] then return nil end
-  return { success = 1, sub_key = values.sub_key, reconciled = true }
-end
-
--- change_key: the API blanks omitted fields, so send the current ones too.
-local function fill_key_fields(s, op, values, key, opts)
-  local r, err = call(s, ops.by_name["easyio.show_keys"], {}, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  if not r then return nil, err end
-  local sub = values.sub_key
-  if not key_set(r)[sub] then
-    return nil, errors.new({ op = op.full, kind = "api", message = "sub-key not found on this account (show_keys)" }, key)
-  end
-  local cur = {
-    label = type(r.labels) == "table" and r.labels[sub] or nil,
-    allowed = type(r.limits) == "table" and r.limits[sub] or nil,
-    site_limit = type(r.site_limit) == "table" and r.site_limit[sub] or nil,
-  }
-  local merged = {}
-  for k, v in pairs(cur) do
-    if v ~= nil and v ~= json.null then merged[k] = (k == "label") and tostring(v) or (check.count(v, k) or 0) end
-  end
-  for k, v in pairs(values.fields or {}) do merged[k] = v end
-  values.fields = merged
-  return true
-end
-
--- create_site met "duplicate site url". After a lost answer, that is the
--- first try having taken effect: the site is returned. Otherwise the error
--- names the existing site (err.site) when this account's show_sites lists it.
-local function duplicate_site(s, op, values, key, opts, err, after_lost, started)
-  local r = call(s, ops.by_name["easyio.show_sites"], { site_url = values.site_url }, { key = key, timeout = opts.timeout, deadline = opts.deadline })
-  local site = r and M.find_site(r, values.site_url)
-  if site and after_lost then
-    debug_log("%s: reconciled after a lost answer: the retry met the site the first try created", op.full)
-    local found = created_site(site)
-    s.meta[found] = { op = op.full, attempts = err.attempts, retries = err.attempts - 1, reconciled = true,
-                      time = http.now() - started }
-    return found
-  end
-  err.site = site
-  if site then
-    err.message = string.format("%s is already registered as site %s (%s)", values.site_url, tostring(site.site_id),
-      tostring(site.alias))
-  elseif r then
-    err.message = values.site_url .. " is already registered, but not on this account (show_sites does not list it)"
-  else
-    err.message = values.site_url .. " is already registered (" .. err.message .. "); looking it up failed"
-  end
-  return nil, err
-end
 
 -- The key for op, checked, and where it came from (config.resolve):
 -- key (or nil where none travels), nil, from | nil, err
@@ -415,22 +295,35 @@ local function with_key_source(key, from, r, err, ...)
   return r, err, ...
 end
 
--- The options of a call made on behalf of another (a reconciliation read):
--- the same key, per-attempt timeout and what is left of the deadline.
-local function sub_opts(run)
-  return { key = run.key, timeout = run.opts.timeout,
-           deadline = run.deadline and math.max(0.001, run.deadline - http.now()) or nil }
+-- The context through which an operation's reconcile, snapshot, prepare
+-- and on_refusal (cdnctl.ops) read other operations for one call: the same
+-- key, the per-attempt timeout and what is left of the deadline (deadline_at,
+-- a time of http.now(), or nil).
+local function context(s, op, key, opts, deadline_at)
+  local ctx = {}
+  function ctx.call(name, values)
+    return call(s, ops.by_name[name], values or {}, { key = key, timeout = opts.timeout,
+      deadline = deadline_at and math.max(0.001, deadline_at - http.now()) or nil })
+  end
+  function ctx.fail(message) return errors.new({ op = op.full, kind = "api", message = message }, key) end
+  function ctx.log(fmt, ...) debug_log("%s: " .. fmt, op.full, ...) end
+  return ctx
+end
+
+-- The metadata of a result that a check found (cdnctl.meta).
+local function reconciled_meta(run, attempt, interrupted)
+  return { op = run.op.full, attempts = attempt, retries = attempt - 1, reconciled = true, interrupted = interrupted,
+           time = http.now() - run.started }
 end
 
 -- After a failed attempt that may have taken effect: did it? -> result (it
 -- did), nil (it did not: go on), or false (cannot tell: the error is final).
 local function reconcile(run, attempt, err)
   local op = run.op
-  local found, rerr = reconcilers[op.reconcile](run.s, op, run.values, run.key, sub_opts(run), run.before)
+  local found, rerr = op.reconcile(run.ctx, run.values, run.before)
   if found then
     debug_log("%s: reconciled after a lost answer: it took effect", op.full)
-    run.s.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true,
-                      time = http.now() - run.started }
+    run.s.meta[found] = reconciled_meta(run, attempt)
     return found
   elseif found == false then
     err.message = err.message .. "; the call may have taken effect and checking failed"
@@ -447,11 +340,10 @@ end
 -- be left and how to remove it (op.unchecked). -> result | nil, err
 local function after_interrupt(run, attempt, err)
   local op = run.op
-  local found, rerr = reconcilers[op.reconcile](run.s, op, run.values, run.key, sub_opts(run), run.before)
+  local found, rerr = op.reconcile(run.ctx, run.values, run.before)
   if found then
     debug_log("%s: interrupted in flight; checked: it took effect", op.full)
-    run.s.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true, interrupted = true,
-                      time = http.now() - run.started }
+    run.s.meta[found] = reconciled_meta(run, attempt, true)
     return found
   elseif found == nil then
     err.message = "interrupted before it took effect (checked)"
@@ -509,6 +401,15 @@ local function next_wait(run, attempt, err)
   return delay
 end
 
+-- A refusal the operation reads (op.on_refusal): a result it finds (after a
+-- lost answer: the first try took effect) or the error, completed.
+local function refused(run, attempt, refusal, err, after_lost)
+  local found, ferr = refusal(run.ctx, run.values, err, after_lost)
+  if not found then return nil, ferr end
+  run.s.meta[found] = reconciled_meta(run, attempt)
+  return found
+end
+
 -- The attempts of one call. -> result | nil, err
 local function attempts_of(run)
   local op, req = run.op, run.req
@@ -533,9 +434,8 @@ local function attempts_of(run)
     end
     err.attempts = attempt
     if err.kind == "interrupted" and op.reconcile then return after_interrupt(run, attempt, err) end
-    if err.code == "duplicate" then
-      return duplicate_site(s, op, run.values, run.key, sub_opts(run), err, after_lost, run.started)
-    end
+    local refusal = err.code and op.on_refusal and op.on_refusal[err.code]
+    if refusal then return refused(run, attempt, refusal, err, after_lost) end
     if not retryable or attempt == attempts or sched.stopping() then break end
     if op.reconcile and ambiguous then
       local found = reconcile(run, attempt, err)
@@ -564,8 +464,9 @@ function call(s, op, values, opts)
 end
 
 function call_keyed(s, op, values, opts, key)
-  if op.keep_omitted and not opts.replace then
-    local ok, err = fill_key_fields(s, op, values, key, opts)
+  if op.prepare then
+    local ctx = context(s, op, key, opts, opts.deadline and (http.now() + opts.deadline))
+    local ok, err = op.prepare(ctx, values, opts)
     if not ok then return nil, err end
   end
   local req = build_request(s, op, values, key, opts)
@@ -573,12 +474,15 @@ function call_keyed(s, op, values, opts, key)
   if not tok and key then return invalid(op, terr, key) end
   local run = { s = s, op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
                 deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, op) }
+  run.ctx = context(s, op, key, opts, run.deadline)
   if not op.reconcile then return attempts_of(run) end
   return uninterrupted(function()
-    if op.reconcile == "key" then -- the sub-keys before: a new one is how a lost answer is found
-      local r, rerr = call(s, ops.by_name["easyio.show_keys"], {}, sub_opts(run))
-      if r then run.before = key_set(r)
-      elseif rerr.kind == "interrupted" then rerr.op = op.full; rerr.message = "interrupted before anything was sent"; return nil, rerr end
+    if op.snapshot then -- what reconcile compares with (create_key: the sub-keys before)
+      local before, rerr = op.snapshot(run.ctx, values)
+      if before then run.before = before
+      elseif rerr and rerr.kind == "interrupted" then
+        rerr.op = op.full; rerr.message = "interrupted before anything was sent"; return nil, rerr
+      end
     end
     return attempts_of(run)
   end)

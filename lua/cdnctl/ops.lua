@@ -15,7 +15,12 @@
 -- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
 -- argument, already validated, percent-encoded when substituted.
 
+local check = require "cdnctl.check"
+
 local M = {}
+
+-- JSON null as the answers carry it (cdnctl.json.null).
+M.null = require("cdnctl.json").null
 
 -- The services: the name people read (label), the environment variable of
 -- the key, the cheapest read that tells whether a key is accepted
@@ -132,6 +137,153 @@ local function ez_accept(body)
   return true
 end
 
+-- Checking and preparing: calls that read other operations -----------------
+-- Some calls read another operation on their own behalf, through `ctx`,
+-- which client.lua builds for one call:
+--   ctx.call(name [, values]) -> the result of operation `name` ("easyio.show_keys")
+--     with the same key, the same timeout and what is left of the deadline | nil, err
+--   ctx.fail(message) -> an "api" error of this call; ctx.log(fmt, ...) a debug line
+-- An operation may carry:
+--   reconcile(ctx, values, before) -> result | nil | false, err: after a lost
+--     answer (or a signal while in flight), did the call take effect? The
+--     result (it did, marked reconciled), nil (it did not), false (cannot tell).
+--   snapshot(ctx, values) -> before | nil, err: read before the first attempt,
+--     what reconcile compares with.
+--   prepare(ctx, values, opts) -> true | nil, err: complete values before the
+--     first attempt.
+--   on_refusal = {[code] = function(ctx, values, err, after_lost) -> result | nil, err}:
+--     what a refusal (its code, from `refusals`) means, after_lost true when
+--     an earlier attempt's answer was lost.
+--   reads_first = {name, note, unless = option, fills = argument}: what
+--     --dry-run shows for the read snapshot or prepare sends first (skipped
+--     under opts[unless]; the fields of argument `fills` it supplies).
+
+-- PHP's json_encode writes a list whose indices are not 0..n-1 as an object
+-- {"0": ..., "1": ...}: such a table becomes a Lua sequence again.
+function M.as_list(v)
+  if type(v) ~= "table" or v[1] ~= nil or next(v) == nil then return v end
+  local out = {}
+  for k, item in pairs(v) do
+    local i = type(k) == "string" and k:match("^%d+$") and tonumber(k)
+    if not i then return v end
+    out[#out + 1] = { i, item }
+  end
+  table.sort(out, function(a, b) return a[1] < b[1] end)
+  for i, p in ipairs(out) do out[i] = p[2] end
+  return out
+end
+
+-- The site of a show_sites answer whose URL is site_url (check.same_site).
+function M.find_site(answer, site_url)
+  for _, s in ipairs(type(answer) == "table" and M.as_list(answer.sites) or {}) do
+    if type(s) == "table" and check.same_site(s.site_url, site_url) then return s end
+  end
+  return nil
+end
+
+-- create.php's answer for a site found on show_sites: what create_site
+-- returns when a lost answer turns out to have taken effect.
+local function created_site(s)
+  return { id = math.tointeger(tonumber(s.site_id)) or s.site_id, site_url = s.site_url, alias = s.alias,
+           dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
+end
+
+-- create_site: the site is on show_sites.
+local function site_created(ctx, values)
+  local r, err = ctx.call("easyio.show_sites", { site_url = values.site_url })
+  if not r then return false, err end
+  local site = M.find_site(r, values.site_url)
+  return site and created_site(site) or nil
+end
+
+-- remove_site: the site is no longer on show_sites.
+local function site_removed(ctx, values)
+  local r, err = ctx.call("easyio.show_sites")
+  if not r then return false, err end
+  for _, site in ipairs(type(r.sites) == "table" and M.as_list(r.sites) or {}) do
+    if tostring(site.site_id) == tostring(values.site_id) then return nil end
+  end
+  return { success = true, reconciled = true }
+end
+
+-- create_site refused with "duplicate site url". After a lost answer, that
+-- is the first try having taken effect: the site is returned. Otherwise the
+-- error names the existing site (err.site) when this account's show_sites
+-- lists it.
+local function duplicate_site(ctx, values, err, after_lost)
+  local r = ctx.call("easyio.show_sites", { site_url = values.site_url })
+  local site = r and M.find_site(r, values.site_url)
+  if site and after_lost then
+    ctx.log("reconciled after a lost answer: the retry met the site the first try created")
+    return created_site(site)
+  end
+  err.site = site
+  if site then
+    err.message = string.format("%s is already registered as site %s (%s)", values.site_url, tostring(site.site_id),
+      tostring(site.alias))
+  elseif r then
+    err.message = values.site_url .. " is already registered, but not on this account (show_sites does not list it)"
+  else
+    err.message = values.site_url .. " is already registered (" .. err.message .. "); looking it up failed"
+  end
+  return nil, err
+end
+
+-- The sub-keys of a show_keys answer, as a set.
+local function key_set(r)
+  local set = {}
+  for _, k in ipairs(type(r.keys) == "table" and M.as_list(r.keys) or {}) do set[k] = true end
+  return set
+end
+
+-- create_key, before: the sub-keys there are; a new one is how a lost answer is found.
+local function sub_keys(ctx)
+  local r, err = ctx.call("easyio.show_keys")
+  if not r then return nil, err end
+  return key_set(r)
+end
+
+-- create_key: a sub-key that was not there before.
+local function key_created(ctx, values, before)
+  if not before then return false, nil end
+  local now, err = sub_keys(ctx)
+  if not now then return false, err end
+  for k in pairs(now) do
+    if not before[k] then return { success = 1, sub_key = k, reconciled = true } end
+  end
+  return nil
+end
+
+-- remove_key: the sub-key is no longer on show_keys.
+local function key_removed(ctx, values)
+  local now, err = sub_keys(ctx)
+  if not now then return false, err end
+  if now[values.sub_key] then return nil end
+  return { success = 1, sub_key = values.sub_key, reconciled = true }
+end
+
+-- change_key: the API blanks omitted fields, so the current ones (show_keys)
+-- are sent too, unless opts.replace.
+local function keep_omitted(ctx, values, opts)
+  if opts.replace then return true end
+  local r, err = ctx.call("easyio.show_keys")
+  if not r then return nil, err end
+  local sub = values.sub_key
+  if not key_set(r)[sub] then return nil, ctx.fail("sub-key not found on this account (show_keys)") end
+  local cur = {
+    label = type(r.labels) == "table" and r.labels[sub] or nil,
+    allowed = type(r.limits) == "table" and r.limits[sub] or nil,
+    site_limit = type(r.site_limit) == "table" and r.site_limit[sub] or nil,
+  }
+  local merged = {}
+  for k, v in pairs(cur) do
+    if v ~= nil and v ~= M.null then merged[k] = (k == "label") and tostring(v) or (check.count(v, k) or 0) end
+  end
+  for k, v in pairs(values.fields or {}) do merged[k] = v end
+  values.fields = merged
+  return true
+end
+
 -- Operations ---------------------------------------------------------------
 
 local SP_RULE_WWW = "example.com and www.example.com are separate domains to ShortPixel: see shortpixel.hosts()."
@@ -242,7 +394,8 @@ M.list = {
   {
     service = "easyio", name = "create_site", method = "POST", path = "{ez}/exactdn/create.php",
     args = { { name = "site_url", check = "site_url" } },
-    accept = ez_accept, idempotent = false, reconcile = "site",
+    accept = ez_accept, idempotent = false, reconcile = site_created,
+    on_refusal = { duplicate = duplicate_site },
     -- what may be left when a second signal stops the check ({site_url} filled in)
     unchecked = "the site {site_url} may have been created: see it with `cdnctl call easyio.show_sites {site_url}` "
       .. "and remove it with `cdnctl call easyio.remove_site SITE_ID`",
@@ -287,7 +440,7 @@ M.list = {
     service = "easyio", name = "remove_site", method = "POST", path = "{ez}/exactdn/remove.php",
     destructive = "irreversible", confirm = "remove the Easy IO site {site_id}",
     args = { { name = "site_id", check = "site_id" } },
-    accept = ez_accept, idempotent = true, reconcile = "site_gone",
+    accept = ez_accept, idempotent = true, reconcile = site_removed,
     doc = "Remove a CDN site.",
     returns = "{success = true}",
     rules = { "Pending (new) sites cannot be removed." },
@@ -309,7 +462,9 @@ M.list = {
   {
     service = "easyio", name = "create_key", method = "POST", path = "{ez}/api_key/create.php",
     args = {},
-    accept = ez_accept, idempotent = false, reconcile = "key",
+    accept = ez_accept, idempotent = false, reconcile = key_created, snapshot = sub_keys,
+    reads_first = { name = "easyio.show_keys",
+      note = "read first: the sub-keys, to tell after a lost answer or a Ctrl-C whether the key was made" },
     unchecked = "a sub-key may have been created: see the sub-keys with `cdnctl scripts/keys.lua list --show-keys` "
       .. "and remove it with `cdnctl scripts/keys.lua remove KEY`",
     doc = "Create a sub-key.",
@@ -322,7 +477,7 @@ M.list = {
     service = "easyio", name = "remove_key", method = "POST", path = "{ez}/api_key/remove.php",
     destructive = "irreversible", confirm = "remove the Easy IO sub-key {sub_key}",
     args = { { name = "sub_key", check = "key" } },
-    accept = ez_accept, idempotent = true, reconcile = "key_gone",
+    accept = ez_accept, idempotent = true, reconcile = key_removed,
     doc = "Remove a sub-key.",
     returns = "{success = 1, sub_key}",
   },
@@ -331,7 +486,9 @@ M.list = {
     args = { { name = "sub_key", check = "key" },
              { name = "fields", fields = { label = "text", allowed = "count", site_limit = "count" } } },
     options = { replace = "boolean" },
-    accept = ez_accept, idempotent = true, keep_omitted = true,
+    accept = ez_accept, idempotent = true, prepare = keep_omitted,
+    reads_first = { name = "easyio.show_keys", unless = "replace", fills = "fields",
+      note = "read first: the current label, allowed and site_limit (change.php blanks the fields it is not given)" },
     doc = "Change a sub-key's label, monthly image limit (allowed) or site limit.",
     returns = "{success = 1, sub_key, label, allowed, site_limit}",
     rules = { "The service blanks every field it is not given: cdnctl reads the current values "

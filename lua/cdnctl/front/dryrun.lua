@@ -68,23 +68,33 @@ local function key_for(s, op)
   return key
 end
 
-local function marker(name) return "CDNCTLREAD" .. name:gsub("_", "X") .. "CDNCTLREAD" end
+-- A field's value that a read (via: "easyio.show_keys") will supply: letters
+-- only, so that it survives percent-encoding; format() turns it into words.
+local function marker(name, via)
+  return "CDNCTLREAD" .. name:gsub("_", "X") .. "CDNCTLVIA" .. via:match("[%w_]+$"):gsub("_", "X") .. "CDNCTLREAD"
+end
+
+-- The read an operation sends before it (op.reads_first, cdnctl.ops), added
+-- to steps; the fields that read would supply show as <NAME read with ...>.
+local function read_first(s, op, values, key, opts, steps)
+  local rf = op.reads_first
+  if not rf or (rf.unless and opts[rf.unless]) then return end
+  steps[#steps + 1] = { req = client.build_request(s, ops.by_name[rf.name], {}, key, opts), note = rf.note }
+  if not rf.fills then return end
+  local fields = {}
+  for _, spec in ipairs(op.args) do
+    if spec.name == rf.fills then
+      for name in pairs(spec.fields) do fields[name] = marker(name, rf.name) end
+    end
+  end
+  for name, v in pairs(values[rf.fills] or {}) do fields[name] = v end
+  values[rf.fills] = fields
+end
 
 -- The requests, in order: {{req =, note =}, ...} | nil, err
 local function plan(s, op, values, key, opts)
   local steps = {}
-  if op.keep_omitted and not opts.replace then
-    local read = ops.by_name["easyio.show_keys"]
-    steps[#steps + 1] = { req = client.build_request(s, read, {}, key, opts),
-      note = "read first: the current label, allowed and site_limit (change.php blanks the fields it is not given)" }
-    local fields = {}
-    for name in pairs(op.args[2].fields) do fields[name] = marker(name) end
-    for name, v in pairs(values.fields or {}) do fields[name] = v end
-    values.fields = fields
-  elseif op.reconcile == "key" then
-    steps[#steps + 1] = { req = client.build_request(s, ops.by_name["easyio.show_keys"], {}, key, opts),
-      note = "read first: the sub-keys, to tell after a lost answer or a Ctrl-C whether the key was made" }
-  end
+  read_first(s, op, values, key, opts, steps)
   if values.both then -- apex and www, one request each, as the binding does
     for _, h in ipairs(check.hosts(values.domain)) do
       local v = {}
@@ -108,7 +118,9 @@ local function format(req)
   for _, h in ipairs(req.headers or {}) do lines[#lines + 1] = h end
   if req.body then lines[#lines + 1] = ""; lines[#lines + 1] = req.body end
   local text = table.concat(lines, "\n")
-  return (text:gsub("CDNCTLREAD(%w-)CDNCTLREAD", function(n) return "<" .. n:gsub("X", "_") .. " read with show_keys>" end))
+  return (text:gsub("CDNCTLREAD(%w-)CDNCTLVIA(%w-)CDNCTLREAD", function(n, via)
+    return "<" .. n:gsub("X", "_") .. " read with " .. via:gsub("X", "_") .. ">"
+  end))
 end
 
 -- M.run(op, raw, opts, s) -> exit status: 0 shown, 2 the call would be

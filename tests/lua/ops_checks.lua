@@ -1,0 +1,111 @@
+-- The checks and preparations that operations carry (cdnctl.ops: reconcile,
+-- snapshot, prepare, on_refusal) as plain functions of a context: each test
+-- hands them the answers the reads would get, with no network and no client.
+local t = require "t"
+local ops = require "cdnctl.ops"
+
+-- A context whose reads answer from `answers` ({[name] = answer | {nil, err}}),
+-- recording the calls made.
+local function fake_ctx(answers)
+  local ctx = { calls = {}, logged = {} }
+  function ctx.call(name, values)
+    ctx.calls[#ctx.calls + 1] = { name = name, values = values }
+    local a = answers[name]
+    if a == nil then error("unexpected read " .. name) end
+    if a.err then return nil, a.err end
+    return a
+  end
+  function ctx.fail(message) return { kind = "api", message = message } end
+  function ctx.log(fmt, ...) ctx.logged[#ctx.logged + 1] = string.format(fmt, ...) end
+  return ctx
+end
+
+local op = ops.by_name
+local SITES = { sites = { ["0"] = { site_id = "16", site_url = "https://a.com/", alias = "e1.exactdn.com", live = "1" },
+                          ["1"] = { site_id = "17", site_url = "https://B.com", alias = "e2.exactdn.com", live = "0" } } }
+
+t.test("create_site: found on show_sites (PHP object-list, same-site rule) it is create.php's answer, reconciled", function()
+  local ctx = fake_ctx { ["easyio.show_sites"] = SITES }
+  local r = op["easyio.create_site"].reconcile(ctx, { site_url = "https://b.com/" })
+  t.same(r, { id = 17, site_url = "https://B.com", alias = "e2.exactdn.com", dev = 1, status = "success", reconciled = true })
+  t.same(ctx.calls[1], { name = "easyio.show_sites", values = { site_url = "https://b.com/" } })
+end)
+
+t.test("create_site: not listed means it did not take effect; a failed read means cannot tell", function()
+  t.eq(op["easyio.create_site"].reconcile(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://c.com/" }), nil)
+  local found, err = op["easyio.create_site"].reconcile(fake_ctx { ["easyio.show_sites"] = { err = { message = "down" } } },
+    { site_url = "https://c.com/" })
+  t.eq(found, false)
+  t.eq(err.message, "down")
+end)
+
+t.test("remove_site: gone from show_sites is done; still listed is not", function()
+  local rec = op["easyio.remove_site"].reconcile
+  t.same(rec(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 18 }), { success = true, reconciled = true })
+  t.eq(rec(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 16 }), nil)
+end)
+
+t.test("create_key: the snapshot is the sub-keys before; a new one after is the key made", function()
+  local e = op["easyio.create_key"]
+  local before = e.snapshot(fake_ctx { ["easyio.show_keys"] = { keys = { "k1", "k2" } } }, {})
+  t.same(before, { k1 = true, k2 = true })
+  local ctx = fake_ctx { ["easyio.show_keys"] = { keys = { ["0"] = "k1", ["1"] = "k2", ["2"] = "k3" } } }
+  t.same(e.reconcile(ctx, {}, before), { success = 1, sub_key = "k3", reconciled = true })
+  t.eq(e.reconcile(fake_ctx { ["easyio.show_keys"] = { keys = { "k1", "k2" } } }, {}, before), nil)
+  t.eq(e.reconcile(fake_ctx {}, {}, nil), false, "no snapshot: cannot tell")
+end)
+
+t.test("remove_key: gone from show_keys is done", function()
+  local rec = op["easyio.remove_key"].reconcile
+  t.same(rec(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k2" }),
+    { success = 1, sub_key = "k2", reconciled = true })
+  t.eq(rec(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k1" }), nil)
+end)
+
+t.test("change_key: prepare sends the current fields with the new ones, or nothing read under opts.replace", function()
+  local prep = op["easyio.change_key"].prepare
+  local ctx = fake_ctx { ["easyio.show_keys"] = { keys = { "k1" }, labels = { k1 = "old" }, limits = { k1 = "2000" },
+                                                  site_limit = { k1 = ops.null } } }
+  local values = { sub_key = "k1", fields = { label = "new" } }
+  t.eq(prep(ctx, values, {}), true)
+  t.same(values.fields, { label = "new", allowed = 2000 })
+  local none = fake_ctx {}
+  values = { sub_key = "k1", fields = { label = "x" } }
+  t.eq(prep(none, values, { replace = true }), true)
+  t.eq(#none.calls, 0)
+  t.same(values.fields, { label = "x" })
+  local ok, err = prep(fake_ctx { ["easyio.show_keys"] = { keys = {} } }, { sub_key = "k9" }, {})
+  t.eq(ok, nil)
+  t.eq(err.message, "sub-key not found on this account (show_keys)")
+end)
+
+t.test("create_site refused as a duplicate: after a lost answer the site is returned, else the error names it", function()
+  local dup = op["easyio.create_site"].on_refusal.duplicate
+  local ctx = fake_ctx { ["easyio.show_sites"] = SITES }
+  local r = dup(ctx, { site_url = "https://a.com" }, { message = "duplicate site url" }, true)
+  t.eq(r.id, 16)
+  t.eq(r.reconciled, true)
+  t.eq(#ctx.logged, 1)
+  local _, err = dup(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://a.com" }, { message = "duplicate site url" }, false)
+  t.eq(err.message, "https://a.com is already registered as site 16 (e1.exactdn.com)")
+  t.eq(err.site.site_id, "16")
+  _, err = dup(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://z.com/" }, { message = "duplicate site url" }, true)
+  t.eq(err.message, "https://z.com/ is already registered, but not on this account (show_sites does not list it)")
+end)
+
+t.test("every read an operation names exists, and --dry-run's reads_first match its snapshot or prepare", function()
+  for _, o in ipairs(ops.list) do
+    if o.reads_first then
+      t.ok(ops.by_name[o.reads_first.name], o.full .. ": " .. o.reads_first.name)
+      t.ok(o.snapshot or o.prepare, o.full .. ": a read first needs a snapshot or a prepare")
+    end
+    if o.snapshot or o.prepare then t.ok(o.reads_first, o.full .. ": --dry-run must show its read") end
+    for code in pairs(o.on_refusal or {}) do
+      local known = false
+      for _, name in pairs(o.refusals or {}) do known = known or name == code end
+      t.ok(known, o.full .. ": on_refusal." .. code .. " is a code of its refusals")
+    end
+  end
+end)
+
+t.done()
