@@ -236,15 +236,13 @@ local function classify(op, values, req, resp, terr, key)
   local body, derr = json.decode(resp.body)
   local status = resp.status
   if status < 200 or status >= 300 then
-    local msg
-    if type(body) == "table" then msg = body.error or body.Message or body.message end
-    if type(msg) ~= "string" then msg = "HTTP " .. status end
+    local msg = ops.http_error_message(body) or ("HTTP " .. status)
     local err = errors.new({ op = op.full, kind = "http", http_status = status, message = msg,
                              retry_after = resp.headers["retry-after"] }, key)
     return nil, err, RETRY_STATUS[status] or false, status ~= 429 and status ~= 503
   end
   local is_object = type(body) == "table" and resp.body:find("^%s*{") ~= nil
-  if op.status_name and math.type(body) == "integer" then body, is_object = { Status = body }, true end
+  if not is_object and op.bare and op.bare(body) then body, is_object = op.bare(body), true end
   if not is_object then
     if body == nil and not resp.body:find("^%s*$") and not op.not_object then
       return nil, errors.new({ op = op.full, kind = "decode", http_status = status,
@@ -263,7 +261,7 @@ local function classify(op, values, req, resp, terr, key)
     return nil, errors.new({ op = op.full, kind = "api", http_status = status, message = msg, code = code,
                              body = body }, key), false
   end
-  if op.status_name then body.status_name = ops.status_name(ops.status_code(body.Status)) end
+  if op.finish then op.finish(body) end
   return body
 end
 

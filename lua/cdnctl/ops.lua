@@ -94,7 +94,10 @@ end
 -- Reading answers -----------------------------------------------------------
 -- accept(body) -> true | false, message, code. `body` is the decoded JSON,
 -- a table: an answer that is not a JSON object never reaches a reader (the
--- operation's `not_object` says what such an answer means, if anything).
+-- operation's `not_object` says what such an answer means, if anything;
+-- its `bare(value)` may turn a JSON value that is not an object into the
+-- object it means). finish(body), when the operation has one, completes an
+-- accepted answer (read_domain: status_name).
 
 local function sp_message(body)
   local m = body.Message
@@ -109,6 +112,23 @@ local function sp_action(body)
   if st == nil then return false, "answer has no readable Status (" .. tostring(body.Status) .. ")" end
   if st == 1 or st == 2 then return true end
   return false, sp_message(body) or "refused", st
+end
+
+-- read-domain sometimes answers a bare status ("2"): the object it means.
+local function sp_bare_status(v)
+  if math.type(v) == "integer" then return { Status = v } end
+  return nil
+end
+
+-- read-domain's answer, read: its status named (status_name).
+local function sp_name_status(body)
+  body.status_name = M.status_name(M.status_code(body.Status))
+end
+
+-- An answer of either service with an HTTP error status: its message, if any.
+function M.http_error_message(body)
+  local msg = type(body) == "table" and (body.error or body.Message or body.message) or nil
+  return type(msg) == "string" and msg or nil
 end
 
 -- read-domain: every status is the domain's state, an answer, not a failure.
@@ -310,7 +330,7 @@ M.list = {
     path = "{sp}/read-domain/{domain}", key_in = "none",
     args = { { name = "domain", check = "domain" } }, options = { refresh = "boolean" },
     path_options = { refresh = "/refresh" },
-    accept = sp_read, idempotent = true, status_name = true,
+    accept = sp_read, idempotent = true, bare = sp_bare_status, finish = sp_name_status,
     doc = "Read a domain's status and account state ({refresh = true}: ask for fresh data).",
     returns = "{Status = n, status_name, HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin, timestamp, Message}: "
       .. "2 ok, 1 credits almost exhausted, 0 credits near limit, -1 credits exhausted, -2 exhausted some time ago, -3 domain not reachable",

@@ -93,6 +93,22 @@ t.test("create_site refused as a duplicate: after a lost answer the site is retu
   t.eq(err.message, "https://z.com/ is already registered, but not on this account (show_sites does not list it)")
 end)
 
+t.test("read_domain: a bare status is the object it means, and an accepted answer gets its status named", function()
+  local e = op["shortpixel.read_domain"]
+  t.same(e.bare(2), { Status = 2 })
+  t.eq(e.bare("2"), nil)
+  local body = { Status = "-1" }
+  e.finish(body)
+  t.eq(body.status_name, "credits exhausted")
+end)
+
+t.test("an HTTP error's message: Easy IO's error, ShortPixel's Message, or none", function()
+  t.eq(ops.http_error_message { error = "busy" }, "busy")
+  t.eq(ops.http_error_message { Message = "Slow down" }, "Slow down")
+  t.eq(ops.http_error_message { message = 3 }, nil)
+  t.eq(ops.http_error_message("x"), nil)
+end)
+
 t.test("every read an operation names exists, and --dry-run's reads_first match its snapshot or prepare", function()
   for _, o in ipairs(ops.list) do
     if o.reads_first then

@@ -241,15 +241,14 @@ end
 -- source, as config.resolve decides for the bindings.
 -- opts.lib: the library (cdnctl.new) whose settings are shown.
 function M.banner(opts)
-  local s = opts.lib.settings
-  local function show(service)
+  local s, ops = opts.lib.settings, require "cdnctl.ops"
+  local parts = { "cdnctl " .. host.version .. (opts.sandbox and " (sandbox)" or "") }
+  for _, service in ipairs(ops.service_order) do -- each service's first base URL and its key
     local k, from = config.key(s, service)
-    return k and (redact.short(k) .. " (from " .. tostring(from) .. ")") or "(none)"
+    parts[#parts + 1] = string.format("%s %s key %s", service, config.url(s, ops.services[service].urls[1].name),
+      k and (redact.short(k) .. " (from " .. tostring(from) .. ")") or "(none)")
   end
-  return string.format("cdnctl %s%s  shortpixel %s key %s  easyio %s key %s\n"
-    .. "help() lists the bindings; Tab completes; Ctrl-D quits.",
-    host.version, opts.sandbox and " (sandbox)" or "", config.url(s, "sp"), show("shortpixel"),
-    config.url(s, "ez"), show("easyio"))
+  return table.concat(parts, "  ") .. "\nhelp() lists the bindings; Tab completes; Ctrl-D quits."
 end
 
 function M.run(opts)
