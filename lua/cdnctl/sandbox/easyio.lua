@@ -2,8 +2,10 @@
 -- states them (../shared/api-docs/easyio-admin-api.md). Every endpoint is a
 -- POST with a user-agent and an api_key (savings.php names a site by its
 -- alias and needs no key); every error is {"error": "message"}. Each handler
--- takes (sb, who, form) — who the caller's account (nil for savings) — and
--- returns the answer's body as a Lua table. Choices where the page is silent
+-- takes (sb, who, form) — sb the instance's state object (state.lua), who
+-- the caller's account (nil for savings) — and returns the answer's body as
+-- a Lua table; routes are in router.lua's shape, at the end with how the
+-- service reads and refuses. Choices where the page is silent
 -- are listed in docs/sandbox.md and made here, once.
 
 local check = require "cdnctl.check"

@@ -1,9 +1,11 @@
 -- cdnctl.sandbox.shortpixel: the rules of ShortPixel's CDN API, as the page
 -- states them (../shared/api-docs/shortpixel-cdn-api.md) and as public client
 -- code shows the real service answers (../shared/api-evidence.md: where the
--- two differ, the evidence wins). Each handler takes (sb, args) — sb the
--- sandbox (state, clock, save) and args the decoded path segments — and
--- returns the answer's body as a Lua table (or a JSON text). Where both are
+-- two differ, the evidence wins). Each handler takes (sb, args...) — sb the
+-- instance's state object (state.lua: data, clock, changed) and args the
+-- decoded path segments after the route's own — and returns the answer's
+-- body as a Lua table (or a JSON text); routes are in router.lua's shape,
+-- at the end with how the service reads and refuses. Where both are
 -- silent (refusal codes and messages), the choices are listed in
 -- docs/sandbox.md, marked "choice", and made here, once.
 
