@@ -264,7 +264,7 @@ local function sub_keys(ctx)
 end
 
 -- create_key: a sub-key that was not there before.
-local function key_created(ctx, values, before)
+local function key_created(ctx, _, before)
   if not before then return false, nil end
   local now, err = sub_keys(ctx)
   if not now then return false, err end

@@ -167,9 +167,10 @@ local function prepare_keys(o, s, argv)
   warn_keys_in_argv(argv)
 end
 
--- The settings value, the masking of writes, the library and its globals.
--- -> lib
-local function start_library(o, s)
+-- The masking of writes (the one process-wide effect, installed here,
+-- before any user code), the library on the settings value s and its
+-- globals. -> lib
+local function start_library(s)
   local cdnctl = require "cdnctl"
   require("cdnctl.masking").install()
   local lib = cdnctl.new(s)
@@ -242,7 +243,7 @@ function M.main(argv)
   if kstatus then return kstatus end
   local sandbox = start_sandbox(o, s)
   if sandbox == false then require("cdnctl.har").close(s.har); return 1 end
-  local lib = start_library(o, s)
+  local lib = start_library(s)
   local status, mode
   if o.sub == "call" or o.sub == "whoami" then
     status, mode = require("cdnctl.front." .. o.sub).main(o.args, lib), "batch"

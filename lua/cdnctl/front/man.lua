@@ -82,8 +82,8 @@ local function environment_section(w)
     { table.concat(key_envs, ", "), "The API keys. Keys are never printed: output shows **** and at most the last four characters." } }
   for _, service in ipairs(ops.service_order) do
     for _, u in ipairs(ops.services[service].urls) do
-      local host = u.default:match("^%a+://([^/]+)")
-      local hint = ops.TRANSPORT_HINTS[host] and ", the documented host; " .. ops.TRANSPORT_HINTS[host]:match("^(.-): set") or ""
+      local moved = ops.TRANSPORT_HINTS[u.default:match("^%a+://([^/]+)")]
+      local hint = moved and ", the documented host; " .. moved:match("^(.-): set") or ""
       env[#env + 1] = { u.env, esc(u.doc .. " (default " .. u.default .. hint .. ").") }
     end
   end
