@@ -56,6 +56,8 @@ if [ "${CDNCTL_SANITIZE:-OFF}" = ON ]; then # a sanitized module needs its runti
 fi
 LUAOUT=$(cd "$T" && ASAN_OPTIONS=$LSAN LD_PRELOAD=$PRELOAD lua5.4 -e "package.cpath='$P/lib/lua/5.4/?.so;'..package.cpath; local c = require 'cdnctl'; print(type(c.shortpixel.add_domain), type(c.easyio.create_site), type(c.parallel))" 2>&1)
 [ "$LUAOUT" = "$(printf 'function\tfunction\tfunction')" ] && ok "lua5.4 -e 'require \"cdnctl\"' gives shortpixel, easyio and parallel" || bad "lua module" "$LUAOUT"
+LUAOUT=$(cd "$T" && ASAN_OPTIONS=$LSAN LD_PRELOAD=$PRELOAD lua5.4 -e "package.cpath='$P/lib/lua/5.4/?.so;'..package.cpath; local w, p = getmetatable(io.stdout).__index.write, print; require 'cdnctl'; require 'cdnctl.client'; print(getmetatable(io.stdout).__index.write == w, print == p, require('cdnctl.masking').installed())" 2>&1)
+[ "$LUAOUT" = "$(printf 'true\ttrue\tfalse')" ] && ok "requiring the library masks nothing: only the front end installs the masking of writes" || bad "masking installed by require" "$LUAOUT"
 [ -f "$P/share/cdnctl/scripts/onboard.lua" ] && ok "the ready scripts are installed under share/cdnctl/scripts" || bad "scripts installed"
 
 # profiles against a fixture server

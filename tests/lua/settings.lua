@@ -149,4 +149,8 @@ t.test("a library built on a settings value reads its policy; cdnctl.retry chang
   t.raises(function() lib_b.debug("loud") end, "settings%.lua:%d+: bad argument #1 to 'debug'")
 end)
 
+t.test("the command line installed the masking of writes, once, before this script ran", function()
+  t.eq(require("cdnctl.masking").installed(), true)
+end)
+
 t.done()
