@@ -308,6 +308,12 @@ local function context(s, op, key, opts, deadline_at)
   return ctx
 end
 
+-- The context of a run, made when a check first needs it (most calls never do).
+local function ctx_of(run)
+  run.ctx = run.ctx or context(run.s, run.op, run.key, run.opts, run.deadline)
+  return run.ctx
+end
+
 -- The metadata of a result that a check found (cdnctl.meta).
 local function reconciled_meta(run, attempt, interrupted)
   return { op = run.op.full, attempts = attempt, retries = attempt - 1, reconciled = true, interrupted = interrupted,
@@ -318,7 +324,7 @@ end
 -- did), nil (it did not: go on), or false (cannot tell: the error is final).
 local function reconcile(run, attempt, err)
   local op = run.op
-  local found, rerr = op.reconcile(run.ctx, run.values, run.before)
+  local found, rerr = op.reconcile(ctx_of(run), run.values, run.before)
   if found then
     debug_log("%s: reconciled after a lost answer: it took effect", op.full)
     run.s.meta[found] = reconciled_meta(run, attempt)
@@ -338,7 +344,7 @@ end
 -- be left and how to remove it (op.unchecked). -> result | nil, err
 local function after_interrupt(run, attempt, err)
   local op = run.op
-  local found, rerr = op.reconcile(run.ctx, run.values, run.before)
+  local found, rerr = op.reconcile(ctx_of(run), run.values, run.before)
   if found then
     debug_log("%s: interrupted in flight; checked: it took effect", op.full)
     run.s.meta[found] = reconciled_meta(run, attempt, true)
@@ -402,7 +408,7 @@ end
 -- A refusal the operation reads (op.on_refusal): a result it finds (after a
 -- lost answer: the first try took effect) or the error, completed.
 local function refused(run, attempt, refusal, err, after_lost)
-  local found, ferr = refusal(run.ctx, run.values, err, after_lost)
+  local found, ferr = refusal(ctx_of(run), run.values, err, after_lost)
   if not found then return nil, ferr end
   run.s.meta[found] = reconciled_meta(run, attempt)
   return found
@@ -472,11 +478,10 @@ function call_keyed(s, op, values, opts, key)
   if not tok and key then return invalid(op, terr, key) end
   local run = { s = s, op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
                 deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, op) }
-  run.ctx = context(s, op, key, opts, run.deadline)
   if not op.reconcile then return attempts_of(run) end
   return uninterrupted(function()
     if op.snapshot then -- what reconcile compares with (create_key: the sub-keys before)
-      local before, rerr = op.snapshot(run.ctx, values)
+      local before, rerr = op.snapshot(ctx_of(run), values)
       if before then run.before = before
       elseif rerr and rerr.kind == "interrupted" then
         rerr.op = op.full; rerr.message = "interrupted before anything was sent"; return nil, rerr
