@@ -14,9 +14,8 @@ local function esc(s)
   return s
 end
 
-function M.page()
-  local out = {}
-  local function w(s) out[#out + 1] = s end
+-- NAME, SYNOPSIS and DESCRIPTION.
+local function head(w)
   w('.TH CDNCTL 1 "2026" "cdnctl ' .. host.version .. '" "User Commands"')
   w(".SH NAME")
   w("cdnctl \\- script the ShortPixel CDN and Easy IO admin APIs from Lua")
@@ -35,6 +34,10 @@ function M.page()
   w("A binding returns the decoded JSON answer as a Lua table, or \\fBnil\\fR and an error table with the fields \\fBop\\fR, \\fBkind\\fR (api, http, transport, invalid, decode), \\fBmessage\\fR, \\fBhttp_status\\fR and \\fBcode\\fR. Bad input is refused before anything is sent.")
   w(".PP")
   w("\\fBcall\\fR asks for confirmation on a terminal before an operation marked destructive below; \\fB\\-\\-yes\\fR skips the question; without a terminal and without \\fB\\-\\-yes\\fR nothing is sent and the exit status is 2. \\fB\\-\\-dry\\-run\\fR prints the exact requests (keys masked) and sends nothing, not even a read. Bindings called from a script never ask.")
+end
+
+-- OPTIONS: the options of the command line.
+local function options(w)
   w(".SH OPTIONS")
   local options = {
     { "\\-e \\fIcode\\fR", "Run \\fIcode\\fR; may be repeated; runs before the script." },
@@ -49,6 +52,10 @@ function M.page()
     { "\\-h, \\-\\-help", "Print a usage summary and exit." },
   }
   for _, o in ipairs(options) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
+end
+
+-- OPERATIONS: one entry per operation of the table, with its rules.
+local function operations(w)
   w(".SH OPERATIONS")
   w("Each operation is a Lua function and a \\fBcall\\fR verb. Every binding takes an optional last table of options: \\fBkey\\fR, \\fBtimeout\\fR (seconds), \\fBattempts\\fR.")
   for _, op in ipairs(ops.list) do
@@ -62,6 +69,10 @@ function M.page()
     end
     for _, r in ipairs(op.rules or {}) do w(".br"); w(esc(r)) end
   end
+end
+
+-- ENVIRONMENT: the variables, and the one rule of where a key comes from.
+local function environment(w)
   w(".SH ENVIRONMENT")
   local env = {
     { "SHORTPIXEL_API_KEY, EASYIO_API_KEY", "The API keys. Keys are never printed: output shows **** and at most the last four characters." },
@@ -78,6 +89,10 @@ function M.page()
   for _, e in ipairs(env) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
   w(".PP")
   w("A service's key and base URLs come together from one source, never mixed: the first set for it of \\fB\\-\\-sandbox\\fR, an explicit profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR), the environment (the key and URL variables above), the configuration's \\fBdefault_profile\\fR. A source is set for a service when it gives a key, a key command or a URL for it; URLs it does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. When two sources are set, standard error says once which one is used. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
+end
+
+-- FILES and EXIT STATUS.
+local function files_and_status(w)
   w(".SH FILES")
   w(".TP"); w("\\fI$XDG_CONFIG_HOME/cdnctl/config.lua\\fR (default \\fI~/.config/cdnctl/config.lua\\fR)")
   w("Profiles: a Lua file returning { default_profile = \"name\", profiles = { name = { shortpixel_key = ..., easyio_key = ..., shortpixel_key_cmd = ..., easyio_key_cmd = ..., shortpixel_url = ..., easyio_url = ... } } }. It runs with no library at all. A file that others can read while it holds a key gets a warning.")
@@ -88,6 +103,10 @@ function M.page()
   w(".TP"); w("1"); w("A script error (message and traceback on standard error), for \\fBcall\\fR an API or network failure, for \\fBwhoami\\fR a key that the service refuses or that cannot be had (a failing key command).")
   w(".TP"); w("2"); w("A usage error: a bad option or argument; or a destructive operation not confirmed.")
   w(".TP"); w("3"); w("Used by the ready scripts: some items failed (the results file says which).")
+end
+
+-- EXAMPLES and SEE ALSO.
+local function examples(w)
   w(".SH EXAMPLES")
   w(".nf")
   w("cdnctl \\-\\-sandbox scripts/onboard.lua clients.csv")
@@ -99,6 +118,15 @@ function M.page()
   w(".fi")
   w(".SH SEE ALSO")
   w("\\fBlua5.4\\fR(1), \\fBcurl\\fR(1)")
+end
+
+-- M.page() -> the roff text of cdnctl(1), section by section.
+function M.page()
+  local out = {}
+  local function w(s) out[#out + 1] = s end
+  for _, section in ipairs({ head, options, operations, environment, files_and_status, examples }) do
+    section(w)
+  end
   return table.concat(out, "\n") .. "\n"
 end
 
