@@ -213,7 +213,10 @@ local function transport_error(op, req, terr, key)
   return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
 end
 
--- Read one answer: result | nil, err, retryable, ambiguous
+-- Read one answer: result | nil, err, retryable, ambiguous (whether the
+-- request may have taken effect). A plain function of the answer (resp:
+-- status, headers, body) or the transport failure (terr), so that its
+-- rules are tested as units (tests/lua/classify.lua).
 local function classify(op, values, req, resp, terr, key)
   if not resp then return transport_error(op, req, terr, key) end
   local body, derr = json.decode(resp.body)
@@ -249,6 +252,7 @@ local function classify(op, values, req, resp, terr, key)
   if op.status_name then body.status_name = ops.status_name(ops.status_code(body.Status)) end
   return body
 end
+M.classify = classify
 
 -- Forward declaration: reconciliation calls other operations.
 local call
