@@ -85,8 +85,6 @@ function M.close()
   r.file:close()
 end
 
-function M.recording() return recorder ~= nil end
-
 -- Every registered key masked in s (the secrets an exchange shows are
 -- registered by learn() first; redact.mask is byte-safe).
 local function mask(s)

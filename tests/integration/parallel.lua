@@ -1,7 +1,6 @@
 -- cdnctl.parallel: concurrent calls from plain Lua code.
 local t = require "t"
 local fixture = require "fixture"
-local http = require "cdnctl.http"
 
 local fx = fixture.start()
 cdnctl.retry { base = 0.01, cap = 0.05 }
@@ -140,7 +139,7 @@ t.test("items may be an iterator, read as workers need them", function()
     return "it" .. k .. ".example.com"
   end
   local got = {}
-  local _, _, summary = cdnctl.parallel(nexti, function(d, i) return shortpixel.read_domain(d) end,
+  local _, _, summary = cdnctl.parallel(nexti, function(d) return shortpixel.read_domain(d) end,
     { concurrency = 3, on_result = function(i, r) got[i] = r and r.Status end })
   t.eq(pulled, 7)
   t.eq(summary.done, 7)

@@ -39,7 +39,7 @@ end
 -- OPTIONS: the options of the command line.
 local function options(w)
   w(".SH OPTIONS")
-  local options = {
+  local list = {
     { "\\-e \\fIcode\\fR", "Run \\fIcode\\fR; may be repeated; runs before the script." },
     { "\\-", "Read the script from standard input." },
     { "\\-v", "Trace every request on standard error: method, URL with the key masked, status, time." },
@@ -51,7 +51,7 @@ local function options(w)
     { "\\-\\-version", "Print the version and exit." },
     { "\\-h, \\-\\-help", "Print a usage summary and exit." },
   }
-  for _, o in ipairs(options) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
+  for _, o in ipairs(list) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
 end
 
 -- OPERATIONS: one entry per operation of the table, with its rules.
@@ -74,7 +74,7 @@ end
 -- ENVIRONMENT: the variables, and the one rule of where a key comes from.
 local function environment(w)
   w(".SH ENVIRONMENT")
-  local env = {
+  local list = {
     { "SHORTPIXEL_API_KEY, EASYIO_API_KEY", "The API keys. Keys are never printed: output shows **** and at most the last four characters." },
     { "CDNCTL_SHORTPIXEL_URL", "Base URL of the ShortPixel CDN API (default https://no\\-cdn.shortpixel.ai)." },
     { "CDNCTL_SHORTPIXEL_API_URL", "Base URL of api\\-status (default https://api.shortpixel.com)." },
@@ -86,7 +86,7 @@ local function environment(w)
     { "NO_COLOR", "Honoured: cdnctl prints no colours." },
     { "XDG_CONFIG_HOME, XDG_STATE_HOME", "Where the configuration file and the prompt's history live." },
   }
-  for _, e in ipairs(env) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
+  for _, e in ipairs(list) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
   w(".PP")
   w("A service's key and base URLs come together from one source, never mixed: the first set for it of \\fB\\-\\-sandbox\\fR, an explicit profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR), the environment (the key and URL variables above), the configuration's \\fBdefault_profile\\fR. A source is set for a service when it gives a key, a key command or a URL for it; URLs it does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. When two sources are set, standard error says once which one is used. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
 end
