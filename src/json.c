@@ -10,7 +10,11 @@
  *    such string back into a number with lua_stringtonumber, which yields an
  *    integer for "123" and a float for "1.5" exactly as Lua's own lexer does.
  *  - encode: a copy of the value has integers as "\xFF<digits>" and floats as
- *    "\xFF%.17g"; after cjson encodes, a post-pass drops the quotes and marker.
+ *    "\xFF" and the shortest of %.15g to %.17g that reads back exactly (with
+ *    ".0" when that reads as an integer); after cjson encodes, a post-pass
+ *    drops the quotes and marker. A value cjson writes exactly as it is
+ *    (integers of at most 14 digits, no float, no 0xFF byte) skips the copy
+ *    and the post-pass (json_plain).
  * On a decode error the original text is decoded again by cjson alone, so the
  * message's "at character N" points into the caller's text.
  */
