@@ -1,7 +1,9 @@
 -- cdnctl.check: validation of everything a user can hand a binding, before
 -- any request exists. Each checker takes (value, argname) and returns the
 -- normalised value, or nil and a message that names the argument and says
--- why. Nothing malformed ever reaches a URL or a form body.
+-- why. Nothing malformed ever reaches a URL or a form body. check.args and
+-- check.option apply them to a whole call, by the table of operations: the
+-- one rule the bindings, `call`'s question and `--dry-run` share.
 
 local codec = require "cdnctl.codec"
 
