@@ -21,6 +21,7 @@
 local script = require "cdnctl.kit.script"
 local check = require "cdnctl.check"
 local redact = require "cdnctl.redact"
+local host = require "cdnctl.host"
 
 local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys] [--json]
        cdnctl scripts/keys.lua create --label L [--allowed N] [--site-limit N]
@@ -191,31 +192,41 @@ if cmd == "list" then
   cdnctl.exit(script.EXIT_OK)
 
 elseif cmd == "create" then
-  local r, err = easyio.create_key()
-  if not r then failed("cannot create a sub-key: " .. tostring(err)) end
-  local key = r.sub_key
-  if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end
-  -- The key first: whatever happens next, this is the only time it is shown.
-  -- Its write is checked: a full disk or a closed pipe loses it, and then
-  -- nothing claims it was printed (the key exists: list --show-keys shows it).
-  local printed, perr = script.write_stdout_unmasked(key, "\n")
-  redact.add(key)
-  local c, cerr = easyio.change_key(key, fields)
-  if not printed then
-    io.stderr:write("created sub-key ", short(key), c and (" with " .. describe(c)) or "",
-      ", but could not print it: ", tostring(perr), "\n",
-      c and "" or ("and setting " .. describe(fields) .. " failed: " .. tostring(cerr) .. "\n"),
-      "see the key with: cdnctl scripts/keys.lua list --show-keys (or remove it: cdnctl scripts/keys.lua remove ",
-      short(key), ")\n")
-    cdnctl.exit(1)
-  end
-  if not c then
-    failed("created sub-key " .. short(key) .. " (printed above, once), but setting " .. describe(fields)
-      .. " failed: " .. tostring(cerr) .. "\nretry with: cdnctl scripts/keys.lua change " .. short(key)
-      .. " --label ...")
-  end
-  io.stderr:write("created sub-key ", short(key), " with ", describe(c),
-    "; the key above is printed this once: store it now\n")
+  -- One step that must not stop half-way: a signal ends the request in
+  -- flight (a create then checks whether it took effect), and a closed
+  -- standard output fails the print instead of ending the process, so that
+  -- the new sub-key still gets its label and limits (script.critical).
+  script.critical(function()
+    local r, err = easyio.create_key()
+    if not r then failed(err.kind == "interrupted" and tostring(err) or ("cannot create a sub-key: " .. tostring(err))) end
+    local key = r.sub_key
+    if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end
+    -- The key first: whatever happens next, this is the only time it is shown.
+    -- Its write is checked: a full disk or a closed pipe loses it, and then
+    -- nothing claims it was printed (the key exists: list --show-keys shows it).
+    local printed, perr = script.write_stdout_unmasked(key, "\n")
+    redact.add(key)
+    local c, cerr = easyio.change_key(key, fields)
+    if not printed then
+      io.stderr:write("created sub-key ", short(key), c and (" with " .. describe(c)) or "",
+        ", but could not print it: ", tostring(perr), "\n",
+        c and "" or ("and setting " .. describe(fields) .. " failed: " .. tostring(cerr) .. "\n"),
+        "see the key with: cdnctl scripts/keys.lua list --show-keys (or remove it: cdnctl scripts/keys.lua remove ",
+        short(key), ")\n")
+      cdnctl.exit(1)
+    end
+    if not c then
+      failed("created sub-key " .. short(key) .. " (printed above, once), but setting " .. describe(fields)
+        .. (cerr.kind == "interrupted" and " was interrupted" or (" failed: " .. tostring(cerr)))
+        .. "\nset them with: cdnctl scripts/keys.lua change " .. short(key) .. " --label ..."
+        .. "\nor remove it with: cdnctl scripts/keys.lua remove " .. short(key))
+    end
+    io.stderr:write("created sub-key ", short(key), " with ", describe(c),
+      "; the key above is printed this once: store it now\n")
+    if r.reconciled and host.stop_signal() ~= 0 then
+      io.stderr:write("interrupted: the create had taken effect (checked), so its label and limits were set; stopping\n")
+    end
+  end)
   cdnctl.exit(script.EXIT_OK)
 
 elseif cmd == "change" then

@@ -165,6 +165,19 @@ static int host_lua_sigint_quits(lua_State *L) {
   return 1;
 }
 
+/* host.ignore_sigpipe(flag) -> previous: while set, a write to a closed
+ * pipe fails with EPIPE instead of ending the process, so that a create
+ * whose output closed still sets its label and limits (keys.lua create). */
+static int host_lua_ignore_sigpipe(lua_State *L) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = lua_toboolean(L, 1) ? SIG_IGN : SIG_DFL;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, &old);
+  lua_pushboolean(L, old.sa_handler == SIG_IGN);
+  return 1;
+}
+
 /* host.traceback(msg) -> msg with a traceback, secrets masked */
 static int host_lua_traceback(lua_State *L) {
   lua_settop(L, 1);
@@ -217,7 +230,7 @@ static int host_open(lua_State *L) {
     {"pcall", host_lua_pcall}, {"arm", host_lua_arm}, {"sigint_quits", host_lua_sigint_quits},
     {"traceback", host_lua_traceback},
     {"no_core_dumps", host_lua_no_core_dumps}, {"exe", host_lua_exe}, {"pid", host_lua_pid},
-    {"stop_signal", host_lua_stop_signal},
+    {"stop_signal", host_lua_stop_signal}, {"ignore_sigpipe", host_lua_ignore_sigpipe},
     {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);

@@ -8,9 +8,13 @@
  * Each complete request becomes one call of the Lua handler. Answers that
  * must wait (--latency) suspend their connection on a timer list instead of
  * blocking the thread. Limits keep hostile clients bounded: 8 KiB of
- * request head per connection, 1 MiB of body, 30 s idle timeout, 1024
- * connections; from 768 open connections on, idle ones are closed after 1 s
- * (srv_balance), so idle keep-alive clients cannot lock new ones out.
+ * request head, 1 MiB of body, 30 s idle timeout, 1024 connections; from
+ * 768 open connections on, idle ones are closed after 1 s (srv_balance), so
+ * idle keep-alive clients cannot lock new ones out. C writes no answer body:
+ * a request over the head or body limit is handed to the handler with
+ * req.limit set ("head", "body"), which answers in the shape of the path's
+ * service. (A head that does not fit SRV_MHD_POOL never reaches us:
+ * libmicrohttpd refuses it with a 414 or 431 of its own, or closes.)
  *
  * Ownership: the Server userdata owns the server struct; its __gc (or :stop)
  * stops and joins the thread, which owns the daemon and the Lua state.
@@ -34,7 +38,10 @@
 
 #define SRV_MT "cdnctl.Server"
 #define SRV_MAX_BODY (1024 * 1024)
-#define SRV_MAX_HEAD (8 * 1024) /* per connection: request line and headers (nginx allows 8 KiB lines) */
+#define SRV_MAX_DRAIN (4 * SRV_MAX_BODY) /* read (and dropped) past the limit before answering */
+#define SRV_MAX_HEAD (8 * 1024) /* request line and headers (nginx allows 8 KiB lines) */
+#define SRV_MHD_POOL (16 * 1024) /* libmicrohttpd's memory per connection: room for a head over
+                                    SRV_MAX_HEAD, so that the rules answer it */
 #define SRV_MAX_CONN 1024
 #define SRV_IDLE_TIMEOUT 30               /* seconds without traffic before a connection is closed */
 #define SRV_BUSY (SRV_MAX_CONN * 3 / 4)   /* from this many connections, idle ones get... */
@@ -53,7 +60,8 @@ typedef struct srv_req {
   char *uri;
   char *body; size_t len, cap;
   int started, answered, drop;
-  int durable;                     /* a change: answered once flush() has saved it */
+  int over;                        /* the body passed SRV_MAX_BODY: dropped, len only counts */
+  lua_Integer durable;             /* a change (its number, 0: none): answered once flush() has saved it */
   unsigned status;
   struct MHD_Response *resp;       /* answer held back while suspended */
   double due;
@@ -176,10 +184,10 @@ static enum MHD_Result srv_add_header(void *cls, enum MHD_ValueKind kind, const 
   return MHD_YES;
 }
 
-static struct MHD_Response *srv_json_response(const char *json) {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
-  if (resp) MHD_add_response_header(resp, "Content-Type", "application/json");
-  return resp;
+/* An answer without a body: when the rules gave none (their handler or
+ * flush failed), only the status says what happened. */
+static struct MHD_Response *srv_empty_response(void) {
+  return MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 }
 
 static enum MHD_Result srv_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *resp) {
@@ -189,44 +197,24 @@ static enum MHD_Result srv_queue(struct MHD_Connection *c, unsigned status, stru
   return rc;
 }
 
-/* Build the request table, call the Lua handler, and turn its answer
- * {status, body, headers, delay, drop} into r's response. */
-static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const char *method) {
-  lua_State *L = s->L;
-  int top = lua_gettop(L);
-  lua_pushcfunction(L, host_msghandler);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, s->handler_ref);
-  lua_createtable(L, 0, 5);
-  lua_pushstring(L, method);
-  lua_setfield(L, -2, "method");
-  lua_pushstring(L, r->uri);
-  lua_setfield(L, -2, "uri");
-  lua_pushlstring(L, r->body ? r->body : "", r->len);
-  lua_setfield(L, -2, "body");
-  lua_newtable(L);
-  MHD_get_connection_values(c, MHD_HEADER_KIND, srv_add_header, L);
-  lua_setfield(L, -2, "headers");
-  r->status = 500;
-  if (lua_pcall(L, 1, 1, top + 1) != LUA_OK || !lua_istable(L, -1)) {
-    fprintf(stderr, "cdnctl sandbox: handler failed: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "no answer");
-    r->resp = srv_json_response("{\"error\":\"sandbox internal error\"}");
-    lua_settop(L, top);
-    return;
-  }
+/* Turn the answer at the top of L's stack, {status, body, headers,
+ * delay, drop, durable}, into r's response (r->resp replaced); the table
+ * stays on the stack. A delay moves r's due time; none leaves it. */
+static void srv_take_answer(lua_State *L, srv_req *r) {
   lua_getfield(L, -1, "durable");
-  r->durable = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "drop");
+  r->durable = lua_tointeger(L, -1);
+  lua_getfield(L, -2, "drop");
   r->drop = lua_toboolean(L, -1);
-  lua_getfield(L, -2, "status");
+  lua_getfield(L, -3, "status");
   r->status = (unsigned)luaL_optinteger(L, -1, 200);
-  lua_getfield(L, -3, "delay");
+  lua_getfield(L, -4, "delay");
   double delay = lua_tonumber(L, -1);
-  lua_getfield(L, -4, "body");
+  lua_getfield(L, -5, "body");
   size_t blen = 0;
   const char *body = lua_tolstring(L, -1, &blen);
+  if (r->resp) MHD_destroy_response(r->resp);
   r->resp = MHD_create_response_from_buffer(blen, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
-  lua_pop(L, 4);
+  lua_pop(L, 5);
   lua_getfield(L, -1, "headers");
   if (r->resp && lua_istable(L, -1)) {
     lua_pushnil(L);
@@ -236,8 +224,40 @@ static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const ch
       lua_pop(L, 1);
     }
   }
-  lua_settop(L, top);
+  lua_pop(L, 1);
   if (delay > 0) r->due = srv_now() + delay;
+}
+
+/* Build the request table {method, uri, body, headers [, limit]}, call the
+ * Lua handler, and turn its answer into r's response. limit: the limit the
+ * request broke ("head", "body"), for the rules to answer; NULL otherwise. */
+static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const char *method, const char *limit) {
+  lua_State *L = s->L;
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, host_msghandler);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, s->handler_ref);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, method);
+  lua_setfield(L, -2, "method");
+  lua_pushstring(L, r->uri);
+  lua_setfield(L, -2, "uri");
+  lua_pushlstring(L, r->body && !limit ? r->body : "", limit ? 0 : r->len); /* over a limit: no body */
+  lua_setfield(L, -2, "body");
+  lua_newtable(L);
+  MHD_get_connection_values(c, MHD_HEADER_KIND, srv_add_header, L);
+  lua_setfield(L, -2, "headers");
+  if (limit) {
+    lua_pushstring(L, limit);
+    lua_setfield(L, -2, "limit");
+  }
+  if (lua_pcall(L, 1, 1, top + 1) != LUA_OK || !lua_istable(L, -1)) {
+    fprintf(stderr, "cdnctl sandbox: handler failed: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "no answer");
+    r->status = 500;
+    r->resp = srv_empty_response();
+  } else {
+    srv_take_answer(L, r);
+  }
+  lua_settop(L, top);
 }
 
 /* Put r (suspended) in the timer list, which stays sorted by due time. */
@@ -263,84 +283,103 @@ static void srv_wait_commit(server *s, srv_req *r) {
   MHD_suspend_connection(r->conn);
 }
 
+/* When flush() failed, r's answer becomes the one the rules give for it
+ * (answers[r->durable]: a 503 in its service's shape), or a 503 without a
+ * body when they gave none; its latency stays, a "lost" fault does not. */
+static void srv_unsaved(lua_State *L, int answers, srv_req *r) {
+  lua_Integer id = r->durable;
+  if (answers && lua_geti(L, answers, id) == LUA_TTABLE) {
+    srv_take_answer(L, r);
+  } else {
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = srv_empty_response();
+    r->status = 503;
+  }
+  lua_pop(L, answers ? 1 : 0);
+  r->drop = 0;
+}
+
 /* The changes answered in this round become durable together: the rules'
  * flush() writes their journal entries with one write and one sync (group
  * commit), then their answers go (or wait on for --latency); when flush()
- * fails, each is answered 503 with the body it gives. Returns how many
- * connections were resumed. */
+ * fails (-> false, answers), each is answered 503 (srv_unsaved). Returns
+ * how many connections were resumed. */
 static int srv_flush_commits(server *s) {
   lua_State *L = s->L;
-  int ok = 1, n = 0;
-  char body[600] = "{\"error\":\"sandbox: the change could not be saved\"}";
+  int ok = 1, n = 0, answers = 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->flush_ref);
   if (lua_isfunction(L, -1)) {
-    if (host_docall(L, 0, 2) != LUA_OK) ok = 0;
-    else if (!lua_toboolean(L, -2)) {
+    if (host_docall(L, 0, 2) != LUA_OK) {
       ok = 0;
-      if (lua_isstring(L, -1)) snprintf(body, sizeof body, "%s", lua_tostring(L, -1));
+      fprintf(stderr, "cdnctl sandbox: flush failed: %s\n", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+    } else if (!lua_toboolean(L, -2)) {
+      ok = 0;
+      if (lua_istable(L, -1)) answers = lua_gettop(L);
     }
   }
-  lua_settop(L, 0);
   double now = srv_now();
   while (s->commits) {
     srv_req *r = s->commits;
     s->commits = r->next;
     r->next = NULL;
-    if (!ok) {
-      if (r->resp) MHD_destroy_response(r->resp);
-      r->resp = srv_json_response(body);
-      r->status = 503;
-      r->drop = 0;
-    }
+    if (!ok) srv_unsaved(L, answers, r);
     if (r->due > now) { srv_timer_insert(s, r); continue; }
     r->suspended = 0;
     MHD_resume_connection(r->conn);
     n++;
   }
+  lua_settop(L, 0);
   return n;
 }
 
-static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls) {
-  (void)url, (void)version;
-  server *s = cls;
-  srv_req *r = *req_cls;
-  if (!r) return MHD_NO;
-  if (r->answered) {                          /* resumed after its delay */
-    if (r->drop) return MHD_NO;
-    struct MHD_Response *resp = r->resp;
-    r->resp = NULL;
-    return srv_queue(c, r->status, resp);
+/* MHD_get_connection_values iterator: adds a header line's size to *cls. */
+static enum MHD_Result srv_count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  size_t *n = cls;
+  *n += strlen(key) + (value ? strlen(value) : 0) + 4; /* "key: value\r\n" */
+  return MHD_YES;
+}
+
+/* The limit a new request breaks before its body is read: "head" (request
+ * line and headers over SRV_MAX_HEAD), "body" (a Content-Length over
+ * SRV_MAX_BODY), or NULL. */
+static const char *srv_early_limit(struct MHD_Connection *c, const srv_req *r, const char *method) {
+  size_t head = strlen(method) + strlen(r->uri) + 12; /* "METHOD URI HTTP/1.1\r\n" */
+  MHD_get_connection_values(c, MHD_HEADER_KIND, srv_count_header, &head);
+  if (head > SRV_MAX_HEAD) return "head";
+  const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl && strtoull(cl, NULL, 10) > SRV_MAX_BODY) return "body";
+  return NULL;
+}
+
+/* Keep n more bytes of r's body. Past SRV_MAX_BODY the body is dropped,
+ * r->over set, and the rest only counted in r->len: the answer waits for
+ * the end of the body (up to SRV_MAX_DRAIN), so that a client still
+ * sending reads it instead of a reset. -> 1 | 0 no memory */
+static int srv_take_upload(srv_req *r, const char *data, size_t n) {
+  if (!r->over && r->len + n > SRV_MAX_BODY) {
+    free(r->body);
+    r->body = NULL, r->cap = 0, r->over = 1;
   }
-  if (!r->started) {
-    r->started = 1;
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > SRV_MAX_BODY) {
-      r->answered = 1;
-      return srv_queue(c, 413, srv_json_response("{\"error\":\"request body too large\"}"));
-    }
-    return MHD_YES;
-  }
-  if (*upload_data_size) {
-    size_t n = *upload_data_size;
-    *upload_data_size = 0;
-    if (r->len + n > SRV_MAX_BODY) {
-      r->answered = 1;
-      return srv_queue(c, 413, srv_json_response("{\"error\":\"request body too large\"}"));
-    }
-    if (r->len + n + 1 > r->cap) {
-      size_t ncap = r->cap ? r->cap : 4096;
-      while (ncap < r->len + n + 1) ncap *= 2;
-      char *nb = realloc(r->body, ncap);
-      if (!nb) return MHD_NO;
-      r->body = nb, r->cap = ncap;
-    }
-    memcpy(r->body + r->len, upload_data, n);
+  if (r->over) {
     r->len += n;
-    return MHD_YES;
+    return 1;
   }
-  srv_handle(s, c, r, method);
+  if (r->len + n + 1 > r->cap) {
+    size_t ncap = r->cap ? r->cap : 4096;
+    while (ncap < r->len + n + 1) ncap *= 2;
+    char *nb = realloc(r->body, ncap);
+    if (!nb) return 0;
+    r->body = nb, r->cap = ncap;
+  }
+  memcpy(r->body + r->len, data, n);
+  r->len += n;
+  return 1;
+}
+
+/* r has its answer: send it now, or hold it back (a change until the
+ * round's flush, a delayed one until it is due); a drop closes. */
+static enum MHD_Result srv_answer(server *s, struct MHD_Connection *c, srv_req *r) {
   r->answered = 1;
   if (r->durable) {
     srv_wait_commit(s, r);
@@ -354,6 +393,34 @@ static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const cha
   struct MHD_Response *resp = r->resp;
   r->resp = NULL;
   return srv_queue(c, r->status, resp);
+}
+
+/* MHD's access handler, called for the head, each piece of the body, the
+ * end of the request, and again when a suspended request is resumed. */
+static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls) {
+  (void)url, (void)version;
+  server *s = cls;
+  srv_req *r = *req_cls;
+  if (!r) return MHD_NO;
+  if (r->answered) {                          /* resumed after its delay or its flush */
+    if (r->drop) return MHD_NO;
+    struct MHD_Response *resp = r->resp;
+    r->resp = NULL;
+    return srv_queue(c, r->status, resp);
+  }
+  const char *limit = NULL;
+  if (!r->started) {
+    r->started = 1;
+    if (!(limit = srv_early_limit(c, r, method))) return MHD_YES;
+  } else if (*upload_data_size) {
+    if (!srv_take_upload(r, upload_data, *upload_data_size)) return MHD_NO;
+    *upload_data_size = 0;
+    if (!r->over || r->len <= SRV_MAX_DRAIN) return MHD_YES;
+  }
+  srv_handle(s, c, r, method, r->over ? "body" : limit);
+  return srv_answer(s, c, r);
 }
 
 static void srv_ready(server *s, int state, const char *err) {
@@ -471,7 +538,7 @@ static void *srv_thread(void *arg) {
       MHD_OPTION_NOTIFY_CONNECTION, srv_notify_conn, s,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SRV_IDLE_TIMEOUT,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SRV_MAX_CONN,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(SRV_MAX_HEAD),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(SRV_MHD_POOL),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
       MHD_OPTION_END);
   if (!s->daemon) {

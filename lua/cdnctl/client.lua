@@ -13,6 +13,7 @@ local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
 local retry = require "cdnctl.retry"
 local har = require "cdnctl.har"
+local host = require "cdnctl.host"
 
 local M = {}
 
@@ -413,6 +414,55 @@ local function reconcile(run, attempt, err)
   return nil
 end
 
+-- A call with a reconciler (a create, a remove) stopped by a signal while
+-- in flight is a lost answer: check whether it took effect, and return what
+-- it made. A second signal stops the check; the error then says what may
+-- be left and how to remove it (op.unchecked). -> result | nil, err
+local function after_interrupt(run, attempt, err)
+  local op = run.op
+  local found, rerr = reconcilers[op.reconcile](op, run.values, run.key, sub_opts(run), run.before)
+  if found then
+    debug_log("%s: interrupted in flight; checked: it took effect", op.full)
+    M.meta[found] = { op = op.full, attempts = attempt, retries = attempt - 1, reconciled = true, interrupted = true,
+                      time = http.now() - run.started }
+    return found
+  elseif found == nil then
+    err.message = "interrupted before it took effect (checked)"
+    return nil, err
+  end
+  local left = op.unchecked and op.unchecked:gsub("{([%w_]+)}", function(n) return tostring(run.values[n]) end)
+    or "it may have taken effect"
+  err.message = "interrupted: " .. left .. ((rerr and rerr.kind == "interrupted" or not rerr)
+    and " (not checked: a second signal came)" or (" (checking failed: " .. tostring(rerr.message) .. ")"))
+  return nil, err
+end
+
+-- One request. A signal while a plain script waits makes http.request raise
+-- "interrupted" (inside cdnctl.parallel the scheduler decides): here it is
+-- an "interrupted" failure like any other, which a create can check. (Where
+-- Ctrl-C raises in Lua code, its hook still raises "interrupted!" next.)
+local function send(req)
+  local ok, resp, terr = pcall(http.request, req)
+  if ok then return resp, terr end
+  if type(resp) == "string" and resp:find("interrupted$") then
+    return nil, { code = "interrupted", message = "interrupted" }
+  end
+  error(resp, 0)
+end
+
+-- fn(...) on the main thread with a signal not raising "interrupted!" inside
+-- Lua code (host.arm): the request in flight still ends, and fn sees it.
+local function uninterrupted(fn, ...)
+  local _, main = coroutine.running()
+  if not main then return fn(...) end
+  local armed = host.arm(false)
+  local r = table.pack(pcall(fn, ...))
+  host.arm(armed)
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
+end
+M.uninterrupted = uninterrupted
+
 -- The wait before the next attempt, or nil when there is to be none (the
 -- reason is added to err's message): Retry-After past its cap, a deadline
 -- that would pass, an empty retry budget.
@@ -444,7 +494,7 @@ local function attempts_of(run)
       req.timeout = math.max(0.001, math.min(run.opts.timeout or M.policy.timeout, left))
     end
     sched.before_request()
-    local resp, transport_err = http.request(req)
+    local resp, transport_err = send(req)
     har.record(req, resp, transport_err)
     local after_lost = attempt > 1 and ambiguous
     result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)
@@ -454,6 +504,7 @@ local function attempts_of(run)
       return result
     end
     err.attempts = attempt
+    if err.kind == "interrupted" and op.reconcile then return after_interrupt(run, attempt, err) end
     if err.code == "duplicate" then
       return duplicate_site(op, run.values, run.key, sub_opts(run), err, after_lost, run.started)
     end
@@ -494,11 +545,15 @@ function call_keyed(op, values, opts, key)
   if not tok and key then return invalid(op, terr, key) end
   local run = { op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
                 deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(op) }
-  if op.reconcile == "key" and (opts.attempts or M.policy.attempts) > 1 then
-    local r = call(ops.by_name["easyio.show_keys"], {}, sub_opts(run))
-    if r then run.before = key_set(r) end
-  end
-  return attempts_of(run)
+  if not op.reconcile then return attempts_of(run) end
+  return uninterrupted(function()
+    if op.reconcile == "key" then -- the sub-keys before: a new one is how a lost answer is found
+      local r, rerr = call(ops.by_name["easyio.show_keys"], {}, sub_opts(run))
+      if r then run.before = key_set(r)
+      elseif rerr.kind == "interrupted" then rerr.op = op.full; rerr.message = "interrupted before anything was sent"; return nil, rerr end
+    end
+    return attempts_of(run)
+  end)
 end
 M.call = call
 

@@ -206,6 +206,9 @@ M.list = {
     service = "easyio", name = "create_site", method = "POST", path = "{ez}/exactdn/create.php",
     args = { { name = "site_url", check = "site_url" } },
     accept = ez_accept, idempotent = false, reconcile = "site",
+    -- what may be left when a second signal stops the check ({site_url} filled in)
+    unchecked = "the site {site_url} may have been created: see it with `cdnctl call easyio.show_sites {site_url}` "
+      .. "and remove it with `cdnctl call easyio.remove_site SITE_ID`",
     refusals = { ["duplicate site url"] = "duplicate" },
     doc = "Add a CDN site for an origin URL.",
     returns = "{id, site_url, dev, alias, status = 'success'}",
@@ -214,6 +217,7 @@ M.list = {
       "A URL already registered is refused: err.code = 'duplicate', err.site = the existing site when show_sites lists it.",
       "Staging-looking URLs are dev = 1 and do not count against the site limit.",
       "Not safe to retry blindly: after a lost answer cdnctl looks the site up (show_sites) before retrying.",
+      "Interrupted (Ctrl-C, SIGTERM, SIGHUP) while in flight, it looks the site up the same way and returns it; a second signal stops the check.",
     },
   },
   {
@@ -269,10 +273,13 @@ M.list = {
     service = "easyio", name = "create_key", method = "POST", path = "{ez}/api_key/create.php",
     args = {},
     accept = ez_accept, idempotent = false, reconcile = "key",
+    unchecked = "a sub-key may have been created: see the sub-keys with `cdnctl scripts/keys.lua list --show-keys` "
+      .. "and remove it with `cdnctl scripts/keys.lua remove KEY`",
     doc = "Create a sub-key.",
     returns = "{success = 1, sub_key}",
     rules = { "Sub-keys cannot create sub-keys.",
-              "Not safe to retry blindly: after a lost answer cdnctl compares show_keys before and after." },
+              "Not safe to retry blindly: after a lost answer cdnctl compares show_keys before and after.",
+              "Interrupted (Ctrl-C, SIGTERM, SIGHUP) while in flight, it checks the same way and returns the new sub-key; a second signal stops the check." },
   },
   {
     service = "easyio", name = "remove_key", method = "POST", path = "{ez}/api_key/remove.php",

@@ -35,6 +35,10 @@ done
 n503=$(grep -c '^503' "$T/codes") n200=$(grep -c '^200' "$T/codes")
 [ "$n503" -gt 0 ] && [ "$n200" -gt 0 ] && ok "a change that cannot be saved is answered 503 ($n200 × 200 then $n503 × 503)" \
   || bad "no 503 when saving fails" "$(sort "$T/codes" | awk '{print $1}' | uniq -c)"
+out=$(curl -s "$URL/add-domain/${long}z.example.com/$SPK")
+has "$out" '"Status":-503' && has "$out" '"Message":"sandbox: the change could not be saved' \
+  && ok "a change that cannot be saved to a ShortPixel path: 503 in ShortPixel's shape" || bad "503 shape" "$out"
+n503=$((n503 + 1))
 grep -q "cannot save" "$T/small.err" && ok "the failure to save is logged" || bad "failure not logged" "$(cat "$T/small.err")"
 [ "$(grep -c '"status":503' "$T/small.err")" = "$n503" ] && [ "$(grep -c '"status":200' "$T/small.err")" = "$n200" ] \
   && ok "--log shows each change with the status the client got (200 or 503)" || bad "--log statuses" "$(grep -c '"status":503' "$T/small.err") 503 lines"

@@ -9,7 +9,7 @@ local json = require "cdnctl.json"
 local sandbox = require "cdnctl.sandbox"
 
 local SP, EZ = "spDemoAgency00000001", "ez-demo-account-0001"
-local handler = sandbox.new(json.encode { pending = 0, seed = 1 })
+local handler, _, _, sb = sandbox.new(json.encode { pending = 0, seed = 1 })
 
 local function call(method, uri, body)
   local r = handler { method = method, uri = uri, body = body or "",
@@ -34,21 +34,7 @@ t.eq(type(state), "table")
 local function no_walk(name)
   return { __pairs = function() error("walked all " .. name, 0) end }
 end
--- The sandbox's own state table, through the instance the handler closes over.
-local sb
-for i = 1, math.huge do
-  local n, v = debug.getupvalue(handler, i)
-  if not n then break end
-  if type(v) == "function" then
-    for j = 1, math.huge do
-      local n2, v2 = debug.getupvalue(v, j)
-      if not n2 then break end
-      if n2 == "sb" then sb = v2 end
-    end
-  end
-  if n == "sb" then sb = v end
-  if sb then break end
-end
+-- The sandbox's own state table, through the instance new() gives.
 t.ok(sb and sb.state, "found the sandbox instance")
 setmetatable(sb.state.easyio.sites, no_walk("sites"))
 setmetatable(sb.state.shortpixel.domains, no_walk("domains"))

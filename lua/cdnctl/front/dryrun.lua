@@ -68,9 +68,9 @@ local function plan(op, values, key, opts)
     for name in pairs(op.args[2].fields) do fields[name] = marker(name) end
     for name, v in pairs(values.fields or {}) do fields[name] = v end
     values.fields = fields
-  elseif op.reconcile == "key" and (opts.attempts or client.policy.attempts) > 1 then
+  elseif op.reconcile == "key" then
     steps[#steps + 1] = { req = client.build_request(ops.by_name["easyio.show_keys"], {}, key, opts),
-      note = "read first: the sub-keys, to tell after a lost answer whether the key was made" }
+      note = "read first: the sub-keys, to tell after a lost answer or a Ctrl-C whether the key was made" }
   end
   if values.both then -- apex and www, one request each, as the binding does
     for _, h in ipairs(check.hosts(values.domain)) do

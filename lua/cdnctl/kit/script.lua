@@ -4,6 +4,8 @@
 
 local json = require "cdnctl.json"
 local fs = require "cdnctl.fs"
+local host = require "cdnctl.host"
+local client = require "cdnctl.client"
 
 local M = {}
 
@@ -376,6 +378,21 @@ function M.write_stdout_unmasked(...)
   local ok, err = cdnctl.write_unmasked(io.stdout, ...)
   if not ok then return nil, "cannot write to standard output: " .. tostring(err) end
   return fs.flush_stdout()
+end
+
+-- M.critical(fn, ...): runs fn(...) as one step that must not stop half-way
+-- (a create, then its label and limits). Inside it a signal does not raise
+-- "interrupted!" in Lua code: it ends the request in flight, which fails
+-- with err.kind "interrupted" (a create first checks whether it took
+-- effect), and fn says what was left; the exit status is still 128 + the
+-- signal. A closed standard output fails writes (EPIPE) instead of ending
+-- the process (SIGPIPE). Errors and cdnctl.exit pass through.
+function M.critical(fn, ...)
+  local piped = host.ignore_sigpipe(true)
+  local r = table.pack(pcall(client.uninterrupted, fn, ...))
+  host.ignore_sigpipe(piped)
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
 end
 
 return M

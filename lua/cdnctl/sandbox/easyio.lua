@@ -2,12 +2,15 @@
 -- states them (../shared/api-docs/easyio-admin-api.md). Every endpoint is a
 -- POST with a user-agent and an api_key (savings.php names a site by its
 -- alias and needs no key); every error is {"error": "message"}. Each handler
--- takes (sb, who, form) — who the caller's account (nil for savings) — and
--- returns the answer's body as a Lua table. Choices where the page is silent
+-- takes (sb, who, form) — sb the instance's state object (state.lua), who
+-- the caller's account (nil for savings) — and returns the answer's body as
+-- a Lua table; routes are in router.lua's shape, at the end with how the
+-- service reads and refuses. Choices where the page is silent
 -- are listed in docs/sandbox.md and made here, once.
 
 local check = require "cdnctl.check"
 local json = require "cdnctl.json"
+local codec = require "cdnctl.codec"
 
 local M = {}
 
@@ -100,7 +103,7 @@ local function site_view(sb, s)
   for k, v in pairs(s.config) do cfg[k] = v end
   return {
     site_id = tostring(s.site_id), zone = s.zone, alias = s.alias, site_url = s.site_url, location = s.location,
-    pending = sb.now() - s.created < sb.pending, live = tostring(s.live), purgeable = "1",
+    pending = sb:now() - s.created < sb.pending, live = tostring(s.live), purgeable = "1",
     bandwidth = tostring(s.bandwidth), beforet = s.beforet, aftert = s.aftert, config = cfg,
   }
 end
@@ -216,21 +219,21 @@ function H.create(sb, who, form)
   end
   local id = st.next_site_id
   st.next_site_id = id + 1
-  local zone = "e" .. sb.random_name(10) -- e + 10 of [a-z0-9], as live aliases are
+  local zone = "e" .. sb:random_name(10) -- e + 10 of [a-z0-9], as live aliases are
   local tld = host:match("%.([^.]+)$")
   st.sites[tostring(id)] = {
     site_id = id, account = who.account, owner = who.key, zone = zone, alias = zone .. ".exactdn.com",
-    site_url = url, location = LOCATIONS[tld] or "NA,US", created = sb.now(), live = dev and 0 or 1,
+    site_url = url, location = LOCATIONS[tld] or "NA,US", created = sb:now(), live = dev and 0 or 1,
     bandwidth = 0, original = 0, savings = 0,
-    beforet = "https://gtmetrix.com/reports/" .. host .. "/" .. sb.random_name(8) .. "/",
-    aftert = "https://gtmetrix.com/reports/" .. host .. "/" .. sb.random_name(8) .. "/",
+    beforet = "https://gtmetrix.com/reports/" .. host .. "/" .. sb:random_name(8) .. "/",
+    aftert = "https://gtmetrix.com/reports/" .. host .. "/" .. sb:random_name(8) .. "/",
     config = (function() local c = {}; for k, v in pairs(M.DEFAULT_CONFIG) do c[k] = v end; return c end)(),
   }
   st.by_url[url_key] = tostring(id)
   local s = st.sites[tostring(id)]
   index(sb).by_alias[s.alias] = s
   count_live(sb, s, 1)
-  sb.changed()
+  sb:changed()
   return { id = id, site_url = url, dev = dev and 1 or 0, alias = zone .. ".exactdn.com", status = "success" }
 end
 
@@ -254,7 +257,7 @@ function H.config_update(sb, who, form)
     end
   end
   for k, v in pairs(new) do s.config[k] = v end
-  sb.changed()
+  sb:changed()
   local out = { success = 1 }
   for k, v in pairs(s.config) do out[k] = v end
   return out
@@ -269,7 +272,7 @@ function H.cname(sb, who, form)
   if not h or h ~= form.custom_cname:lower() then return err(M.ERR.bad_cname) end
   s.alias, s.custom_cname = h, h
   index(sb).by_alias[h] = s
-  sb.changed()
+  sb:changed()
   return { success = "Custom hostname successfully added.", alias = h }
 end
 
@@ -278,7 +281,7 @@ function H.cname_revert(sb, who, form)
   local s, e = find_site(sb, who, form)
   if not s then return e end
   s.alias, s.custom_cname = s.zone .. ".exactdn.com", nil
-  sb.changed()
+  sb:changed()
   return { success = "Default hostname successfully restored: " .. s.alias, alias = s.alias }
 end
 
@@ -286,12 +289,12 @@ end
 function H.remove(sb, who, form)
   local s, e = find_site(sb, who, form)
   if not s then return e end
-  if sb.now() - s.created < sb.pending then return err(M.ERR.pending) end
+  if sb:now() - s.created < sb.pending then return err(M.ERR.pending) end
   count_live(sb, s, -1)
   sb.state.easyio.sites[tostring(s.site_id)] = nil
   local _, k = site_by_url(sb, s.site_url)
   sb.state.easyio.by_url[k] = nil
-  sb.changed()
+  sb:changed()
   return { success = true }
 end
 
@@ -341,11 +344,11 @@ end
 -- api_key/create.php: a new sub-key; sub-keys cannot create sub-keys.
 function H.key_create(sb, who)
   if who.sub then return err(M.ERR.subkey_keys) end
-  local k = sb.random_name(32)
+  local k = sb:random_name(32)
   local sk = M.new_sub_key(who.account)
-  sk.created = sb.now()
+  sk.created = sb:now()
   sb.state.easyio.sub_keys[k] = sk
-  sb.changed()
+  sb:changed()
   return { success = 1, sub_key = k }
 end
 
@@ -362,7 +365,7 @@ function H.key_remove(sb, who, form)
   local sk, e = own_sub_key(sb, who, form)
   if not sk then return e end
   sb.state.easyio.sub_keys[form.sub_key] = nil
-  sb.changed()
+  sb:changed()
   return { success = 1, sub_key = form.sub_key }
 end
 
@@ -374,23 +377,58 @@ function H.key_change(sb, who, form)
   if not allowed then return err(M.ERR.bad_number, "allowed") end
   if not site_limit then return err(M.ERR.bad_number, "site_limit") end
   sk.label, sk.allowed, sk.site_limit = form.label or "", allowed, site_limit
-  sb.changed()
+  sb:changed()
   return { success = 1, sub_key = form.sub_key, label = sk.label, allowed = allowed, site_limit = site_limit }
 end
 
--- Routes by path. key = false: the api_key is not required (savings.php).
+-- How Easy IO reads a request and refuses one (router.lua's service shape):
+-- POST of form data with a user-agent and, unless the route says key =
+-- false, an api_key; the handler gets (who, form). Transport refusals (405,
+-- 400, 415) are choices: PHP would not get as far as its JSON; a missing or
+-- unknown key is HTTP 200, as every Easy IO error is.
+-- -> {who, form} | nil, status, message; req.fields = the form (for the log)
+local function read(sb, req, route)
+  if (req.headers["user-agent"] or "") == "" then return nil, 400, "a user-agent is required" end
+  local ctype = (req.headers["content-type"] or ""):lower()
+  if req.body ~= "" and not ctype:find("application/x-www-form-urlencoded", 1, true) then
+    return nil, 415, "the body must be application/x-www-form-urlencoded"
+  end
+  local form, e = codec.parse_form(req.body)
+  if not form then return nil, 400, "malformed form body: " .. e end
+  for k, v in pairs(form) do
+    if not utf8.len(k) or not utf8.len(v) then return nil, 400, "the form body is not UTF-8" end
+  end
+  req.fields = form
+  if route.key == false then return { n = 2, nil, form } end
+  if form.api_key == nil or form.api_key == "" then return nil, 200, M.ERR.no_key end
+  local who = M.who(sb, form.api_key)
+  if not who then return nil, 200, M.ERR.bad_key end
+  return { who, form }
+end
+
+M.service = {
+  name = "easyio",
+  methods = { POST = true },
+  say = { [405] = "requests must use the POST method" },
+  refuse = function(_, message) return err(message) end,
+  read = read,
+}
+
+-- Routes (router.lua's shape) by path. key = false: the api_key is not
+-- required (savings.php).
+local S = M.service
 M.routes = {
-  ["/exactdn/show.php"] = { handler = H.show },
-  ["/exactdn/create.php"] = { handler = H.create },
-  ["/exactdn/config-update.php"] = { handler = H.config_update },
-  ["/exactdn/cname.php"] = { handler = H.cname },
-  ["/exactdn/cname-revert.php"] = { handler = H.cname_revert },
-  ["/exactdn/remove.php"] = { handler = H.remove },
-  ["/exactdn/savings.php"] = { handler = H.savings, key = false },
-  ["/api_key/show.php"] = { handler = H.key_show },
-  ["/api_key/create.php"] = { handler = H.key_create },
-  ["/api_key/remove.php"] = { handler = H.key_remove },
-  ["/api_key/change.php"] = { handler = H.key_change },
+  ["/exactdn/show.php"] = { service = S, handler = H.show },
+  ["/exactdn/create.php"] = { service = S, handler = H.create },
+  ["/exactdn/config-update.php"] = { service = S, handler = H.config_update },
+  ["/exactdn/cname.php"] = { service = S, handler = H.cname },
+  ["/exactdn/cname-revert.php"] = { service = S, handler = H.cname_revert },
+  ["/exactdn/remove.php"] = { service = S, handler = H.remove },
+  ["/exactdn/savings.php"] = { service = S, handler = H.savings, key = false },
+  ["/api_key/show.php"] = { service = S, handler = H.key_show },
+  ["/api_key/create.php"] = { service = S, handler = H.key_create },
+  ["/api_key/remove.php"] = { service = S, handler = H.key_remove },
+  ["/api_key/change.php"] = { service = S, handler = H.key_change },
 }
 
 -- CDN traffic for a site (GET /_sandbox/cdn/ALIAS/PATH).
@@ -398,7 +436,7 @@ function M.serve(sb, s, size, saved)
   s.bandwidth = s.bandwidth + (size - saved)
   s.original = s.original + size
   s.savings = s.savings + saved
-  sb.changed()
+  sb:changed()
 end
 
 -- A site by its standard alias or its custom hostname, through the index.

@@ -1,13 +1,16 @@
 -- cdnctl.sandbox.shortpixel: the rules of ShortPixel's CDN API, as the page
 -- states them (../shared/api-docs/shortpixel-cdn-api.md) and as public client
 -- code shows the real service answers (../shared/api-evidence.md: where the
--- two differ, the evidence wins). Each handler takes (sb, args) — sb the
--- sandbox (state, clock, save) and args the decoded path segments — and
--- returns the answer's body as a Lua table (or a JSON text). Where both are
+-- two differ, the evidence wins). Each handler takes (sb, args...) — sb the
+-- instance's state object (state.lua: data, clock, changed) and args the
+-- decoded path segments after the route's own — and returns the answer's
+-- body as a Lua table (or a JSON text); routes are in router.lua's shape,
+-- at the end with how the service reads and refuses. Where both are
 -- silent (refusal codes and messages), the choices are listed in
 -- docs/sandbox.md, marked "choice", and made here, once.
 
 local json = require "cdnctl.json"
+local codec = require "cdnctl.codec"
 
 local M = {}
 
@@ -55,12 +58,12 @@ local function user(sb, key)
 end
 
 -- A hostname as the service accepts it in a path: letters, digits, hyphens
--- and dots (punycode for international names), lowercased. Names seen are
--- remembered, so a hot loop over the same domains validates each once.
-local seen, seen_count = {}, 0
-local function domain_name(s)
+-- and dots (punycode for international names), lowercased. The instance
+-- remembers names it checked (sb:known_name), so a hot loop over the same
+-- domains checks each once.
+local function domain_name(sb, s)
   if s == nil then return nil end
-  local d = seen[s]
+  local d = sb:known_name(s)
   if d ~= nil then return d or nil end
   d = s:lower()
   local okname = #d <= 253 and d:find("^[%w_-]+%.[%w_.-]+$") and not d:find("..", 1, true) and d:sub(-1) ~= "."
@@ -69,8 +72,7 @@ local function domain_name(s)
       if #label > 63 or label:find("^%-") or label:find("%-$") then okname = false; break end
     end
   end
-  if seen_count > 10000 then seen, seen_count = {}, 0 end
-  seen[s], seen_count = okname and d or false, seen_count + 1
+  sb:remember_name(s, okname and d)
   return okname and d or nil
 end
 
@@ -88,8 +90,8 @@ function M.status_of(sb, d)
   local total, used, rec = credits(sb, d)
   local left = total - used
   if left <= 0 then
-    local since = rec.exhausted_at or sb.now()
-    if sb.now() - since > M.LONG_AGO_DAYS * 86400 then return -2 end
+    local since = rec.exhausted_at or sb:now()
+    if sb:now() - since > M.LONG_AGO_DAYS * 86400 then return -2 end
     return -1
   end
   if left < total * M.ALMOST then return 1 end
@@ -106,8 +108,8 @@ function M.use_credits(sb, d, paid, free)
   elseif rec.used < rec.quota then rec.used = rec.used + paid
   else rec.used_one_time = rec.used_one_time + paid end
   if rec ~= d then rec.free = (rec.free or 0) + free end
-  if used < total and used + paid >= total then rec.exhausted_at = sb.now() end
-  local day = sb.today()
+  if used < total and used + paid >= total then rec.exhausted_at = sb:now() end
+  local day = sb:today()
   d.credits = d.credits or {}
   local c = d.credits[day] or { Paid = 0, Free = 0 }
   c.Paid, c.Free = c.Paid + paid, c.Free + free
@@ -117,7 +119,7 @@ end
 -- CDN traffic: per day on the domain, and per month on its owner (so that
 -- read-domain-cdn-usage costs the same however many domains there are).
 function M.add_traffic(sb, d, bytes)
-  local day = sb.today()
+  local day = sb:today()
   d.traffic = d.traffic or {}
   d.traffic[day] = (d.traffic[day] or 0) + bytes
   local u = d.owner and sb.state.shortpixel.users[d.owner]
@@ -146,7 +148,7 @@ end
 -- name, the key (when one is needed), the domain's existence.
 -- -> name, domain record | nil, refusal
 local function lookup(sb, name, key, need_key)
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return nil, refuse("bad_domain") end
   if need_key and not user(sb, key) then return nil, refuse("bad_key") end
   local d = sb.state.shortpixel.domains[dn]
@@ -159,22 +161,22 @@ local H = {}
 -- add-domain/DOMAIN[/KEY]: add; associate with the key's user when given
 -- and nobody owns it yet; adding again is safe.
 function H.add_domain(sb, name, key)
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return refuse("bad_domain") end
   local domains = sb.state.shortpixel.domains
   if key ~= nil and key ~= "" and not user(sb, key) then return refuse("bad_key") end
   local d = domains[dn]
   if not d then
-    d = { added = sb.today() }
+    d = { added = sb:today() }
     domains[dn] = d
-    sb.changed()
+    sb:changed()
     if key == nil or key == "" then return done("Domain added, not associated with any user.") end
   end
   if key == nil or key == "" then return done("Domain already added.") end
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
-  sb.changed()
+  sb:changed()
   return done("Domain added and associated with the API key.")
 end
 
@@ -185,7 +187,7 @@ function H.set_domain(sb, name, key)
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
-  sb.changed()
+  sb:changed()
   return done("Domain associated with the API key.")
 end
 
@@ -196,7 +198,7 @@ function H.revoke_domain(sb, name, key)
   if not d.owner then return refuse("unassociated") end
   if d.owner ~= key then return refuse("not_owner") end
   d.owner = nil
-  sb.changed()
+  sb:changed()
   return done("Domain association revoked.")
 end
 
@@ -208,14 +210,14 @@ end
 -- HasAccount false.
 function H.read_domain(sb, name, refresh)
   if refresh ~= nil and refresh ~= "refresh" then return nil end
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return refuse("bad_domain") end
   local d = sb.state.shortpixel.domains[dn]
   local st = d and M.status_of(sb, d) or 2
   local u = d and d.owner and sb.state.shortpixel.users[d.owner]
   return { Status = st, Message = STATUS_TEXT[st], HasAccount = u ~= nil, Email = u and u.email or "",
            FreeCredits = M.FREE_CREDITS, UsedFreeCredits = d and d.free_used or 0,
-           TemporaryRedirectOrigin = "false", timestamp = sb.now() }
+           TemporaryRedirectOrigin = "false", timestamp = sb:now() }
 end
 
 local function decimal(n) return string.format("%.11f", n) end
@@ -244,7 +246,7 @@ end
 -- json_encode of an empty array).
 local function recent(sb, days)
   local out, any = {}, false
-  local cutoff = sb.today(-30)
+  local cutoff = sb:today(-30)
   for day, v in pairs(days or {}) do
     if day >= cutoff then out[day] = v; any = true end
   end
@@ -254,16 +256,16 @@ end
 -- read-domain-cdn-usage/DOMAIN/KEY: the key's user's statistics with the
 -- domain's daily traffic and credits. The domain must be the key's.
 function H.read_domain_cdn_usage(sb, name, key)
-  local dn = domain_name(name)
+  local dn = domain_name(sb, name)
   if not dn then return refuse("bad_domain") end
   local u, d = user(sb, key), sb.state.shortpixel.domains[dn]
   if not u or not d or d.owner ~= key then return M.NOT_OBJECT end
-  local used_traffic = u.traffic_month == sb.today():sub(1, 7) and u.traffic or 0
-  local now = os.date("!*t", sb.now())
+  local used_traffic = u.traffic_month == sb:today():sub(1, 7) and u.traffic or 0
+  local now = os.date("!*t", sb:now())
   local next_month = os.time { year = now.year + (now.month == 12 and 1 or 0), month = now.month % 12 + 1, day = 1, hour = 0 }
   return {
     Email = u.email, APIQuota = u.quota, APIQuotaOneTime = decimal(u.quota_one_time),
-    DaysToReset = math.max(0, (next_month - sb.now()) // 86400),
+    DaysToReset = math.max(0, (next_month - sb:now()) // 86400),
     IsSubaccount = 0, IsAlias = 0,
     RemainingCDNTraffic = math.max(0, u.cdn_quota - used_traffic), UsedCDNTraffic = tostring(used_traffic),
     FreeAPICalls = decimal(u.free or 0), PaidAPICalls = decimal(u.used), PaidAPICallsOneTime = decimal(u.used_one_time),
@@ -289,25 +291,80 @@ local function purge(what)
     d.purges = d.purges or {}
     d.purges[what] = (d.purges[what] or 0) + 1
     d.cached = nil
-    sb.changed()
+    sb:changed()
     return done(what == "storage" and "Storage purge started." or "CDN cache and storage purge started.")
   end
 end
 H.purge_storage_bulk = purge("storage")
 H.purge_cdn_cache_bulk = purge("cdn")
 
--- Routes: the first path segment names the operation; the rest are its
--- arguments in order. key_at says which segment holds the key (for the log).
-M.routes = {
-  ["add-domain"] = { handler = H.add_domain, min = 1, max = 2, key_at = 2 },
-  ["read-domain"] = { handler = H.read_domain, min = 1, max = 2 },
-  ["set-domain"] = { handler = H.set_domain, min = 1, max = 2, key_at = 2 },
-  ["revoke-domain"] = { handler = H.revoke_domain, min = 1, max = 2, key_at = 2 },
-  ["read-domain-cdn-usage"] = { handler = H.read_domain_cdn_usage, min = 1, max = 2, key_at = 2 },
-  ["purge-storage-bulk"] = { handler = H.purge_storage_bulk, min = 1, max = 2, key_at = 1 },
-  ["purge-cdn-cache-bulk"] = { handler = H.purge_cdn_cache_bulk, min = 1, max = 3, key_at = 1 },
+-- How ShortPixel reads a request and refuses one (router.lua's service
+-- shape): GET, POST or HEAD; the path segments after the route's own are
+-- the handler's arguments; a refusal is {"Status": -HTTP status, "Message"}
+-- (choices: the service's own answers to these are unknown).
+M.service = {
+  name = "shortpixel",
+  methods = { GET = true, POST = true, HEAD = true },
+  say = { [404] = "Not found.", [405] = "Method not allowed.", [413] = "Request body too large.",
+          [431] = "Request header fields too large.", [500] = "Internal error." },
+  refuse = function(status, message) return { Status = -status, Message = message } end,
+  read = function(_, req) return req.args end,
 }
-M.api_status = H.api_status
+
+-- The fields of a multipart/form-data body (what PHP's curl sends for an
+-- array of POST fields: ShortPixel's SDK asks api-status this way).
+-- -> {name = value} | nil, message
+local function parse_multipart(body, ctype)
+  local boundary = ctype:match('boundary="([^"]+)"') or ctype:match("boundary=([^;%s]+)")
+  if not boundary then return nil, "multipart body without a boundary" end
+  local fields, delim = {}, "--" .. boundary
+  local pos = body:find(delim, 1, true)
+  if not pos then return nil, "multipart body without its boundary" end
+  while true do
+    pos = pos + #delim
+    if body:sub(pos, pos + 1) == "--" then return fields end
+    local head_end = body:find("\r\n\r\n", pos, true)
+    local next_delim = body:find("\r\n" .. delim, pos, true)
+    if not head_end or not next_delim or head_end > next_delim then return nil, "malformed multipart body" end
+    local name = body:sub(pos, head_end):match('[Cc]ontent%-[Dd]isposition:[^\r\n]-name="([^"]*)"')
+    if name then fields[name] = body:sub(head_end + 4, next_delim - 1) end
+    pos = next_delim + 2
+  end
+end
+
+-- api-status's key: from a form or multipart body (as ShortPixel's own
+-- clients send it), else from the query (their fallback).
+-- -> {key} | nil, 400, message (malformed)
+local function read_status_key(_, req)
+  local ctype = (req.headers["content-type"] or ""):lower()
+  local form, e
+  if req.method == "POST" and ctype:find("multipart/form-data", 1, true) then
+    form, e = parse_multipart(req.body, req.headers["content-type"])
+  elseif req.method == "POST" and req.body ~= "" then
+    form, e = codec.parse_form(req.body)
+  end
+  if not e and not (form and form.key) then form, e = codec.parse_form(req.query or "") end
+  if not form then return nil, 400, e end
+  if form.key and not utf8.len(form.key) then return nil, 400, "the key is not UTF-8" end
+  return { form.key }
+end
+
+-- Routes (router.lua's shape): the first path segment names the operation;
+-- the rest are its arguments in order (args = {min, max}). key_at says
+-- which argument holds the key (masked in the log).
+local S = M.service
+M.routes = {
+  ["/add-domain"] = { service = S, handler = H.add_domain, args = { 1, 2 }, key_at = 2 },
+  ["/read-domain"] = { service = S, handler = H.read_domain, args = { 1, 2 } },
+  ["/set-domain"] = { service = S, handler = H.set_domain, args = { 1, 2 }, key_at = 2 },
+  ["/revoke-domain"] = { service = S, handler = H.revoke_domain, args = { 1, 2 }, key_at = 2 },
+  ["/read-domain-cdn-usage"] = { service = S, handler = H.read_domain_cdn_usage, args = { 1, 2 }, key_at = 2 },
+  ["/purge-storage-bulk"] = { service = S, handler = H.purge_storage_bulk, args = { 1, 2 }, key_at = 1 },
+  ["/purge-cdn-cache-bulk"] = { service = S, handler = H.purge_cdn_cache_bulk, args = { 1, 3 }, key_at = 1 },
+  -- the key in the body or the query; refusals are {"Status": {"Code", "Message"}}
+  ["/v2/api-status.php"] = { service = S, handler = H.api_status, read = read_status_key,
+    refuse = function(status, message) return { Status = { Code = tostring(-status), Message = message } } end },
+}
 
 -- CDN traffic for a domain (GET /_sandbox/cdn/DOMAIN/PATH): the first fetch
 -- of a path is one optimisation (a paid credit, or a free one when it saves
@@ -321,7 +378,7 @@ function M.serve(sb, d, path, size, saves)
     credit = true
   end
   M.add_traffic(sb, d, size)
-  sb.changed()
+  sb:changed()
   return credit
 end
 
