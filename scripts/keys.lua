@@ -111,7 +111,8 @@ local function describe(r)
     tostring(r.allowed or 0), tostring(r.site_limit or 0))
 end
 
--- The full sub-key for SUBKEY: itself, or the one key list shows that way.
+-- The full sub-key for SUBKEY: itself, or the one key list shows that way
+-- (then also the show_keys answer it was found in).
 local function resolve(arg)
   local masked = arg:match("^%*%*%*%*") ~= nil
   if not masked then
@@ -129,7 +130,7 @@ local function resolve(arg)
   if #found == 0 then failed("no sub-key is shown as " .. arg .. " (see: cdnctl scripts/keys.lua list)") end
   if #found > 1 then failed(#found .. " sub-keys are shown as " .. arg .. ": give the full key (list --show-keys)") end
   redact.add(found[1])
-  return found[1]
+  return found[1], r
 end
 
 if cmd == "list" then
@@ -271,12 +272,14 @@ elseif cmd == "change" then
 elseif cmd == "remove" then
   -- Ask first (script.confirm): a full SUBKEY is checked at once; a masked
   -- one is looked up (show_keys) only once a terminal can answer, so that
-  -- nothing is sent without one.
+  -- nothing is sent without one, and that one read also names it.
   local arg = pos[2]
   local key = not arg:match("^%*%*%*%*") and resolve(arg) or nil
   local ok = script.confirm("remove the Easy IO sub-key " .. (key and short(key) or arg), opts.yes, function()
-    key = key or resolve(arg)
-    return script.sub_key_detail(key)
+    if key then return script.sub_key_detail(key) end
+    local listed
+    key, listed = resolve(arg)
+    return script.sub_key_text(listed, key)
   end)
   if not ok then cdnctl.exit(script.EXIT_USAGE) end
   key = key or resolve(arg)

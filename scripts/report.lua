@@ -550,7 +550,6 @@ local function day_chart(days, series, o)
   for i, date in ipairs(days) do
     local x = L + (i - 1) * slot + (slot - bw) / 2
     local base = T + ph
-    local parts = {}
     for _, s in ipairs(series) do
       local v = s.values[date] or 0
       if v > 0 then
@@ -560,7 +559,6 @@ local function day_chart(days, series, o)
           .. 'width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>', date, esc(s.name),
           tostring(math.tointeger(v) or v), x, base, bw, math.max(h, 0.5), s.color, date, esc(s.name), esc(fmt_num(v, o.bytes)))
       end
-      parts[#parts + 1] = v
     end
     if i == 1 or i == #days or (#days - i) % (o.every or 7) == 0 then
       out[#out + 1] = string.format('<text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>', L + (i - 0.5) * slot,

@@ -121,11 +121,12 @@ for _, row in ipairs(rows) do
   else
     local g = group_of(row)
     if g then
+      local hosts = check.hosts(domain) -- apex, www
       if service ~= "easyio" then
-        for _, h in ipairs(check.hosts(domain)) do g.hosts[#g.hosts + 1] = { domain = check.hosts(domain)[1], host = h } end
+        for _, h in ipairs(hosts) do g.hosts[#g.hosts + 1] = { domain = hosts[1], host = h } end
       end
       if service ~= "shortpixel" and (has.site_url or service == "easyio") then
-        local url = check.site_url((row.site_url or "") ~= "" and row.site_url or ("https://www." .. check.hosts(domain)[1] .. "/"))
+        local url = check.site_url((row.site_url or "") ~= "" and row.site_url or ("https://" .. hosts[2] .. "/"))
         if url then g.sites[#g.sites + 1] = { site_url = url, domain = domain } end
       end
     end

@@ -1,7 +1,10 @@
 /*
- * fs.c: the few file operations Lua's io library lacks and cdnctl needs so
- * that no file is ever destroyed or left half-written. Every output goes
- * through one set of rules (fs.check_output, a cdnctl.Output):
+ * fs.c: the file operations Lua's io library lacks and cdnctl needs so that
+ * no file is ever destroyed or left half-written. Every output a user names
+ * (a script's results, reports and --json, --har, watch's --prometheus, the
+ * sandbox's --state snapshot) goes through one set of rules
+ * (fs.check_output, a cdnctl.Output; fs.write_atomic and fs.replace apply
+ * them too):
  *   - a character device (/dev/null, a terminal) and a FIFO that has a
  *     reader are written in place; so is the regular file a descriptor's
  *     name stands for (/dev/stdout, /dev/fd/N redirected to a file: written
@@ -14,10 +17,12 @@
  *     its owner); a new file gets the caller's mode (0644 by default);
  *   - a symbolic link is followed: its target is replaced, the link stays.
  * Inputs are read whole with a cap (fs.read), a directory refused. Also:
- * fsync of an open file, stat, mkdir -p, isatty, the check of stdout, a
- * file under a non-blocking flock (journals of the scripts), and an
- * append-only journal of whole, synced records (fs.journal: the sandbox's
- * --state).
+ * fsync of an open file, stat, mkdir -p, isatty, the check of stdout's
+ * writes (fs.flush_stdout), a file under a non-blocking flock (the
+ * scripts' journals, appended to in place), and an append-only journal of
+ * whole, synced records (fs.journal: the sandbox's --state). The sandbox's
+ * --log is appended to with io.open and the prompt's history written by
+ * readline: neither goes through these rules.
  */
 #define _XOPEN_SOURCE 700 /* realpath, fchown, S_ISSOCK */
 #include <errno.h>

@@ -34,11 +34,11 @@ void host_install_sigint(lua_State *L);
 void host_restore_sigint(void);
 
 /* Lua-facing modules (one per file). */
-int luaopen_cdnctl_http(lua_State *L);    /* http.c: request, wait, now, sleep */
-int luaopen_cdnctl_json(lua_State *L);    /* json.c: decode, encode with exact integers */
-int luaopen_cdnctl_codec(lua_State *L);   /* codec.c: URL escaping, forms, IDNA */
+int luaopen_cdnctl_http(lua_State *L);    /* http.c: the one request primitive, on curl's multi interface */
+int luaopen_cdnctl_json(lua_State *L);    /* json.c: decode, encode with exact numbers */
+int luaopen_cdnctl_codec(lua_State *L);   /* codec.c: URL escaping, forms, IDNA, SHA-256 */
 int luaopen_cdnctl_redact(lua_State *L);  /* redact.c: masking of secrets */
-int luaopen_cdnctl_fs(lua_State *L);      /* fs.c: atomic writes, fsync */
+int luaopen_cdnctl_fs(lua_State *L);      /* fs.c: the output rules, capped reads, locks, journals */
 int luaopen_cdnctl_server(lua_State *L);  /* server.c: the sandbox's HTTP server */
 int luaopen_cdnctl_readline(lua_State *L);/* repl.c: readline, history, completion */
 

@@ -10,7 +10,11 @@
  *    such string back into a number with lua_stringtonumber, which yields an
  *    integer for "123" and a float for "1.5" exactly as Lua's own lexer does.
  *  - encode: a copy of the value has integers as "\xFF<digits>" and floats as
- *    "\xFF%.17g"; after cjson encodes, a post-pass drops the quotes and marker.
+ *    "\xFF" and the shortest of %.15g to %.17g that reads back exactly (with
+ *    ".0" when that reads as an integer); after cjson encodes, a post-pass
+ *    drops the quotes and marker. A value cjson writes exactly as it is
+ *    (integers of at most 14 digits, no float, no 0xFF byte) skips the copy
+ *    and the post-pass (json_plain).
  * On a decode error the original text is decoded again by cjson alone, so the
  * message's "at character N" points into the caller's text.
  */
@@ -209,26 +213,59 @@ static int json_lua_decode(lua_State *L) {
   return 2;
 }
 
+/* Push the number at idx as a marked string: an integer as its digits, a
+ * float in the shortest form that reads back exactly (with ".0" when that
+ * form looks like an integer); raises on NaN or infinity. */
+static void json_push_marked_number(lua_State *L, int idx) {
+  char num[64];
+  if (lua_isinteger(L, idx)) {
+    snprintf(num, sizeof num, "%c%lld", JSON_MARK, (long long)lua_tointeger(L, idx));
+  } else {
+    double d = lua_tonumber(L, idx);
+    if (!isfinite(d)) luaL_error(L, "json.encode: cannot encode NaN or infinity");
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) { /* the shortest form that reads back exactly */
+      n = snprintf(num, sizeof num, "%c%.*g", JSON_MARK, prec, d);
+      if (strtod(num + 1, NULL) == d) break;
+    }
+    if (!strpbrk(num + 1, ".eE") && n + 2 < (int)sizeof num) strcat(num, ".0");
+  }
+  lua_pushstring(L, num);
+}
+
+static void json_copy_marked(lua_State *L, int idx, int depth);
+
+/* Push a copy of the table at idx (an absolute index) with its values
+ * copied by json_copy_marked; raises on a key holding 0xFF or past
+ * JSON_MAX_DEPTH. */
+static void json_copy_marked_table(lua_State *L, int idx, int depth) {
+  if (depth >= JSON_MAX_DEPTH)
+    luaL_error(L, "json.encode: tables nested deeper than %d (a cycle?)", JSON_MAX_DEPTH);
+  luaL_checkstack(L, 4, "json.encode");
+  lua_newtable(L);                         /* copy */
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {               /* copy k v */
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      size_t klen;
+      const char *k = lua_tolstring(L, -2, &klen);
+      if (memchr(k, (unsigned char)JSON_MARK, klen))
+        luaL_error(L, "json.encode: key is not valid UTF-8 (byte 0xFF)");
+    }
+    json_copy_marked(L, -1, depth + 1);    /* copy k v v' */
+    lua_remove(L, -2);                     /* copy k v' */
+    lua_pushvalue(L, -2);                  /* copy k v' k */
+    lua_insert(L, -2);                     /* copy k k v' */
+    lua_rawset(L, -4);                     /* copy k */
+  }
+}
+
 /* Push a copy of the value at idx with numbers marked; raises on a value
  * JSON cannot hold. Depth-bounded, so a cycle is an error, not a hang. */
 static void json_copy_marked(lua_State *L, int idx, int depth) {
-  char num[64];
   idx = lua_absindex(L, idx);
   switch (lua_type(L, idx)) {
   case LUA_TNUMBER:
-    if (lua_isinteger(L, idx)) {
-      snprintf(num, sizeof num, "%c%lld", JSON_MARK, (long long)lua_tointeger(L, idx));
-    } else {
-      double d = lua_tonumber(L, idx);
-      if (!isfinite(d)) luaL_error(L, "json.encode: cannot encode NaN or infinity");
-      int n = 0;
-      for (int prec = 15; prec <= 17; prec++) { /* the shortest form that reads back exactly */
-        n = snprintf(num, sizeof num, "%c%.*g", JSON_MARK, prec, d);
-        if (strtod(num + 1, NULL) == d) break;
-      }
-      if (!strpbrk(num + 1, ".eE") && n + 2 < (int)sizeof num) strcat(num, ".0");
-    }
-    lua_pushstring(L, num);
+    json_push_marked_number(L, idx);
     return;
   case LUA_TSTRING: {
     size_t len;
@@ -239,24 +276,7 @@ static void json_copy_marked(lua_State *L, int idx, int depth) {
     return;
   }
   case LUA_TTABLE:
-    if (depth >= JSON_MAX_DEPTH)
-      luaL_error(L, "json.encode: tables nested deeper than %d (a cycle?)", JSON_MAX_DEPTH);
-    luaL_checkstack(L, 4, "json.encode");
-    lua_newtable(L);                       /* copy */
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {             /* copy k v */
-      if (lua_type(L, -2) == LUA_TSTRING) {
-        size_t klen;
-        const char *k = lua_tolstring(L, -2, &klen);
-        if (memchr(k, (unsigned char)JSON_MARK, klen))
-          luaL_error(L, "json.encode: key is not valid UTF-8 (byte 0xFF)");
-      }
-      json_copy_marked(L, -1, depth + 1);  /* copy k v v' */
-      lua_remove(L, -2);                   /* copy k v' */
-      lua_pushvalue(L, -2);                /* copy k v' k */
-      lua_insert(L, -2);                   /* copy k k v' */
-      lua_rawset(L, -4);                   /* copy k */
-    }
+    json_copy_marked_table(L, idx, depth);
     return;
   case LUA_TLIGHTUSERDATA:
     if (lua_touserdata(L, idx) == (void *)&json_empty_array) { /* cjson 2.1.0 writes {} for any empty table */

@@ -1,7 +1,9 @@
 -- cdnctl.check: validation of everything a user can hand a binding, before
 -- any request exists. Each checker takes (value, argname) and returns the
 -- normalised value, or nil and a message that names the argument and says
--- why. Nothing malformed ever reaches a URL or a form body.
+-- why. Nothing malformed ever reaches a URL or a form body. check.args and
+-- check.option apply them to a whole call, by the table of operations: the
+-- one rule the bindings, `call`'s question and `--dry-run` share.
 
 local codec = require "cdnctl.codec"
 
@@ -201,6 +203,74 @@ function M.hosts(domain)
   if not d then return nil, err end
   local apex = d:match("^www%.(.+%..+)$") or d
   return { apex, "www." .. apex }
+end
+
+-- A fields table (update_site_config's config, change_key's fields), each
+-- field by its kind in spec.fields. -> the checked table | nil, message
+local function fields(spec, t)
+  local out = {}
+  for name, v in pairs(t) do
+    local kind = type(name) == "string" and spec.fields[name]
+    if not kind then
+      local known = {}
+      for k in pairs(spec.fields) do known[#known + 1] = k end
+      table.sort(known)
+      return nil, string.format("%s: unknown field '%s' (the API has %s)", spec.name, tostring(name), table.concat(known, ", "))
+    end
+    local val, err = M[kind](v, spec.name .. "." .. name)
+    if val == nil then return nil, err end
+    out[name] = val
+  end
+  return out
+end
+
+-- M.args(op, values) -> checked | nil, message
+-- An operation's arguments ({[arg name] = value as given}), each by its
+-- check in the table of operations: the one rule the bindings, `call`'s
+-- question and `--dry-run` apply.
+function M.args(op, values)
+  local checked = {}
+  for _, spec in ipairs(op.args) do
+    local v = values[spec.name]
+    if v ~= nil then
+      local val, err
+      if spec.fields then val, err = fields(spec, v)
+      else val, err = M[spec.check](v, spec.label or spec.name) end
+      if val == nil then return nil, err end
+      checked[spec.name] = val
+    end
+  end
+  return checked
+end
+
+local COMMON_OPTIONS = require("cdnctl.ops").common_options
+
+-- M.option(op, name, value) -> nil | message
+-- Whether value is one the option name of op takes (the common options and
+-- op.options): nil when it is, else why not (an unknown name with the
+-- closest known one).
+function M.option(op, k, v)
+  local want = COMMON_OPTIONS[k] or (op.options and op.options[k])
+  if not want then
+    local known = {}
+    for name in pairs(COMMON_OPTIONS) do known[#known + 1] = name end
+    for name in pairs(op.options or {}) do known[#known + 1] = name end
+    table.sort(known)
+    return "unknown option '" .. tostring(k) .. "'" .. require("cdnctl.suggest").hint(tostring(k), known)
+  end
+  if k == "key" then
+    if not (type(v) == "string" or (v == false and op.key_optional)) then
+      return "option 'key' must be a string" .. (op.key_optional and " or false" or "")
+    end
+  elseif want == "boolean" and type(v) ~= "boolean" then return "option '" .. k .. "' must be true or false"
+  elseif k == "timeout" and (type(v) ~= "number" or not (v >= 0.001 and v <= 86400)) then
+    return "option 'timeout' must be a number of seconds in [0.001, 86400]"
+  elseif want == "number" and (type(v) ~= "number" or v <= 0) then return "option '" .. k .. "' must be a positive number"
+  elseif want == "integer" and (math.type(v) ~= "integer" or v < 1) then return "option '" .. k .. "' must be a positive integer"
+  elseif want == "deadline" and not (type(v) == "number" and v >= 0.001 and v <= 86400) then
+    return "option 'deadline' must be a number of seconds in [0.001, 86400]"
+  end
+  return nil
 end
 
 -- Does a key (already accepted by M.key) have its service's known shape?

@@ -13,7 +13,6 @@ local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
 local retry = require "cdnctl.retry"
 local har = require "cdnctl.har"
-local suggest = require "cdnctl.suggest"
 local host = require "cdnctl.host"
 
 local M = {}
@@ -50,27 +49,11 @@ local function invalid(op, message, key)
   return nil, errors.new({ op = op.full, kind = "invalid", message = message }, key)
 end
 
--- Validate a fields table (config of update_site_config, fields of change_key).
-local function check_fields(op, spec, t)
-  local out = {}
-  for name, v in pairs(t) do
-    local kind = type(name) == "string" and spec.fields[name]
-    if not kind then
-      local known = {}
-      for k in pairs(spec.fields) do known[#known + 1] = k end
-      table.sort(known)
-      return nil, string.format("%s: unknown field '%s' (the API has %s)", spec.name, tostring(name), table.concat(known, ", "))
-    end
-    local val, err = check[kind](v, spec.name .. "." .. name)
-    if val == nil then return nil, err end
-    out[name] = val
-  end
-  return out
-end
-
--- Split a binding's arguments into checked values and options.
--- Programming errors (types, unknown options) raise; bad values return nil, message.
-local function parse_args(op, ...)
+-- A binding's arguments by the table's list: positional values (a fields
+-- table where the operation has one, optional ones skipped by nil or by
+-- the options table), then the options table.
+-- -> values (unchecked), opts, the options' position | nil, position, message
+local function split_args(op, ...)
   local argv, n = { ... }, select("#", ...)
   local values, pos = {}, 1
   for _, spec in ipairs(op.args) do
@@ -78,58 +61,37 @@ local function parse_args(op, ...)
     if spec.optional and (v == nil or type(v) == "table") then
       if v == nil then pos = pos + 1 end
     elseif spec.fields then
-      if type(v) ~= "table" then raise_arg(op, pos, "table of " .. spec.name .. " expected, got " .. type(v)) end
+      if type(v) ~= "table" then return nil, pos, "table of " .. spec.name .. " expected, got " .. type(v) end
       values[spec.name] = v
       pos = pos + 1
     else
-      if v == nil then raise_arg(op, pos, (spec.label or spec.name) .. " expected, got no value") end
+      if v == nil then return nil, pos, (spec.label or spec.name) .. " expected, got no value" end
       local tv = type(v)
       if tv ~= "string" and not (tv == "number" and (spec.check == "site_id")) then
-        raise_arg(op, pos, (spec.label or spec.name) .. ": string expected, got " .. tv)
+        return nil, pos, (spec.label or spec.name) .. ": string expected, got " .. tv
       end
       values[spec.name] = v
       pos = pos + 1
     end
   end
   local opts = argv[pos]
-  if opts ~= nil and type(opts) ~= "table" then raise_arg(op, pos, "options table expected, got " .. type(opts)) end
-  if n > pos then raise_arg(op, pos + 1, "no value expected (too many arguments)") end
-  opts = opts or {}
+  if opts ~= nil and type(opts) ~= "table" then return nil, pos, "options table expected, got " .. type(opts) end
+  if n > pos then return nil, pos + 1, "no value expected (too many arguments)" end
+  return values, opts or {}, pos
+end
+
+-- Split a binding's arguments into checked values and options (cdnctl.check:
+-- check.option, check.args). Programming errors (types, unknown options)
+-- raise; bad values return nil, message, opts.
+local function parse_args(op, ...)
+  local values, opts, pos = split_args(op, ...)
+  if not values then raise_arg(op, opts, pos) end
   for k, v in pairs(opts) do
-    local want = ops.common_options[k] or (op.options and op.options[k])
-    if not want then
-      local known = {}
-      for name in pairs(ops.common_options) do known[#known + 1] = name end
-      for name in pairs(op.options or {}) do known[#known + 1] = name end
-      table.sort(known)
-      raise_arg(op, pos, "unknown option '" .. tostring(k) .. "'" .. suggest.hint(tostring(k), known))
-    end
-    if k == "key" then
-      if not (type(v) == "string" or (v == false and op.key_optional)) then
-        raise_arg(op, pos, "option 'key' must be a string" .. (op.key_optional and " or false" or ""))
-      end
-    elseif want == "boolean" and type(v) ~= "boolean" then raise_arg(op, pos, "option '" .. k .. "' must be a boolean")
-    elseif k == "timeout" and (type(v) ~= "number" or not (v >= 0.001 and v <= 86400)) then
-      raise_arg(op, pos, "option 'timeout' must be a number of seconds in [0.001, 86400]")
-    elseif want == "number" and (type(v) ~= "number" or v <= 0) then raise_arg(op, pos, "option '" .. k .. "' must be a positive number")
-    elseif want == "integer" and (math.type(v) ~= "integer" or v < 1) then raise_arg(op, pos, "option '" .. k .. "' must be a positive integer")
-    elseif want == "deadline" and not (type(v) == "number" and v >= 0.001 and v <= 86400) then
-      raise_arg(op, pos, "option 'deadline' must be a number of seconds in [0.001, 86400]")
-    end
+    local problem = check.option(op, k, v)
+    if problem then raise_arg(op, pos, problem) end
   end
-  -- values: check each
-  local checked = {}
-  for _, spec in ipairs(op.args) do
-    local v = values[spec.name]
-    if v ~= nil then
-      local val, err
-      if spec.fields then val, err = check_fields(op, spec, v)
-      else val, err = check[spec.check](v, spec.label or spec.name) end
-      if val == nil then return nil, err, opts end
-      checked[spec.name] = val
-    end
-  end
-  return checked, nil, opts
+  local checked, err = check.args(op, values)
+  return checked, err, opts
 end
 
 -- The form body, fields in a stable order (api_key first).
@@ -230,7 +192,10 @@ local function transport_error(op, req, terr, key)
   return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
 end
 
--- Read one answer: result | nil, err, retryable, ambiguous
+-- Read one answer: result | nil, err, retryable, ambiguous (whether the
+-- request may have taken effect). A plain function of the answer (resp:
+-- status, headers, body) or the transport failure (terr), so that its
+-- rules are tested as units (tests/lua/classify.lua).
 local function classify(op, values, req, resp, terr, key)
   if not resp then return transport_error(op, req, terr, key) end
   local body, derr = json.decode(resp.body)
@@ -264,6 +229,7 @@ local function classify(op, values, req, resp, terr, key)
   if op.finish then op.finish(body) end
   return body
 end
+M.classify = classify
 
 -- Forward declaration: checks and preparations (cdnctl.ops) call other operations.
 local call

@@ -49,8 +49,4 @@ function M.name_key(e, key, from)
   return e
 end
 
-function M.is(v)
-  return getmetatable(v) == Error
-end
-
 return M

@@ -87,8 +87,6 @@ function M.close(r)
   r.file:close()
 end
 
-function M.recording(r) return live(r) end
-
 -- Every registered key masked in s (the secrets an exchange shows are
 -- registered by learn() first; redact.mask is byte-safe).
 local function mask(s)

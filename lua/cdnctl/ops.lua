@@ -15,9 +15,11 @@
 -- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
 -- argument, already validated, percent-encoded when substituted.
 
-local check = require "cdnctl.check"
-
 local M = {}
+
+-- cdnctl.check requires this module (the common options): the checks below
+-- take it when they run.
+local function check() return require "cdnctl.check" end
 
 -- JSON null as the answers carry it (cdnctl.json.null).
 M.null = require("cdnctl.json").null
@@ -196,7 +198,7 @@ end
 -- The site of a show_sites answer whose URL is site_url (check.same_site).
 function M.find_site(answer, site_url)
   for _, s in ipairs(type(answer) == "table" and M.as_list(answer.sites) or {}) do
-    if type(s) == "table" and check.same_site(s.site_url, site_url) then return s end
+    if type(s) == "table" and check().same_site(s.site_url, site_url) then return s end
   end
   return nil
 end
@@ -297,7 +299,7 @@ local function keep_omitted(ctx, values, opts)
   }
   local merged = {}
   for k, v in pairs(cur) do
-    if v ~= nil and v ~= M.null then merged[k] = (k == "label") and tostring(v) or (check.count(v, k) or 0) end
+    if v ~= nil and v ~= M.null then merged[k] = (k == "label") and tostring(v) or (check().count(v, k) or 0) end
   end
   for k, v in pairs(values.fields or {}) do merged[k] = v end
   values.fields = merged

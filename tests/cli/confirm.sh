@@ -155,6 +155,8 @@ wait_for "remove the Easy IO sub-key \*\*\*\*${SUB: -4} \(label 'acme'" && ok "k
 screen | grep -qF "$SUB" && bad "the question shows the sub-key in clear" || ok "the question masks the sub-key"
 tmux send-keys -t "$S" C-d
 wait_for 'EXITED-2' && ! sent | grep -q 'api_key/remove.php' && ok "keys.lua remove: EOF declines, exit 2, nothing removed" || tty_bad "keys.lua EOF"
+[ "$(sent | grep -c 'api_key/show.php')" = 1 ] && ok "keys.lua remove of a masked sub-key reads show_keys once (to find it and to name it)" \
+  || tty_bad "keys.lua remove: show_keys read $(sent | grep -c 'api_key/show.php') times"
 
 on_tty "$BIN" --sandbox call shortpixel.purge_cdn_cache_bulk example.com
 wait_for 'purge CDN cache and storage of 1 host: example.com\? \[y/N\]' && ok "--sandbox call on a terminal asks as production does" || tty_bad "--sandbox question"

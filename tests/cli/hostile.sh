@@ -60,24 +60,23 @@ no_key_in() { # files...: 0 when neither key nor its first 8 characters appear
   return 0
 }
 
-# run_case NAME URL SERVICE TIMEOUT ATTEMPTS KIND CODE-REGEX MAX-SECONDS
+# run_case NAME URL SERVICE TIMEOUT ATTEMPTS KIND CODE-REGEX
+# (a hang is bounded by `timeout 60`; the time each case took is among the
+# figures printed at the end, not asserted: timings belong in bench/)
 declare -a FIGURES
 run_case() {
-  local name=$1 url=$2 svc=$3 tmo=$4 att=$5 kind=$6 code=$7 max=$8
+  local name=$1 url=$2 svc=$3 tmo=$4 att=$5 kind=$6 code=$7
   local out=$T/out.$name err=$T/err.$name rssf=$T/rss.$name
   CDNCTL_SHORTPIXEL_URL=$url CDNCTL_SHORTPIXEL_API_URL=$url CDNCTL_EASYIO_URL=$url \
     timeout 60 /usr/bin/time -f %M -o "$rssf" "$BIN" "$T/drive.lua" "$svc" "$tmo" "$att" >"$out" 2>"$err"
   local st=$?
   local rss; rss=$(tail -1 "$rssf" 2>/dev/null)
   local line; line=$(head -1 "$out")
-  local took; took=$(sed -n 's/.* time=\([0-9.]*\).*/\1/p' "$out" | head -1)
   FIGURES+=("$(printf '%-14s %-60s rss %6s KiB' "$name" "$line" "$rss")")
   [ "$st" = 0 ] && ok "$name: cdnctl ends normally" || bad "$name: cdnctl ends normally" "exit $st; $(head -c 600 "$err")"
   if [[ "$line" =~ ^kind=$kind\ code=($code)\  ]]; then ok "$name: nil, err of kind $kind ($code)"
   else bad "$name: nil, err of kind $kind ($code)" "$(cat "$out" | head -5)"; fi
   grep -q '^message=.' "$out" && ok "$name: the error has a message" || bad "$name: the error has a message"
-  if [ -n "$took" ] && awk -v t="$took" -v m="$max" 'BEGIN { exit !(t <= m) }'; then ok "$name: answered within $max s (took $took s)"
-  else bad "$name: answered within $max s" "took ${took:-?} s"; fi
   if [ "$SANITIZE" = 1 ]; then ok "$name: max RSS not checked under the sanitizer (${rss} KiB)"
   elif [ -n "$rss" ] && [ "$rss" -lt "$RSS_LIMIT_KB" ]; then ok "$name: max RSS ${rss} KiB stays under ${RSS_LIMIT_KB} KiB"
   else bad "$name: max RSS stays under ${RSS_LIMIT_KB} KiB" "max RSS ${rss:-?} KiB"; fi
@@ -89,28 +88,28 @@ run_case() {
 /usr/bin/time -f %M -o "$T/rss.baseline" "$BIN" -e 'local x = 1' >/dev/null 2>&1
 FIGURES+=("$(printf '%-14s %-60s rss %6s KiB' baseline "(no request)" "$(tail -1 "$T/rss.baseline")")")
 
-#        name          url                          svc tmo att kind       code                 max s
-run_case big           "$BASE/big"                  sp  10  1   transport  too_big              8
-run_case bigchunked    "$BASE/bigchunked"           sp  10  1   transport  too_big              8
-run_case gzipbomb      "$BASE/gzipbomb"             sp  10  1   transport  too_big              8
-run_case manykeys      "$BASE/manykeys"             sp  10  1   transport  too_big              8
+#        name          url                          svc tmo att kind       code
+run_case big           "$BASE/big"                  sp  10  1   transport  too_big
+run_case bigchunked    "$BASE/bigchunked"           sp  10  1   transport  too_big
+run_case gzipbomb      "$BASE/gzipbomb"             sp  10  1   transport  too_big
+run_case manykeys      "$BASE/manykeys"             sp  10  1   transport  too_big
 # Valid JSON just under the cap: decoding 1.2 million keys costs about 12x
 # the text (190-270 MiB measured), so this case gets its own, looser bound.
-RSS_LIMIT_KB=524288 run_case undercap "$BASE/manykeys-undercap" sp 20 1 api nil 15
-run_case endless       "$BASE/endless"              sp  3   1   transport  timeout              5
-run_case slow          "$BASE/slow"                 sp  3   1   transport  timeout              5
-run_case slowhead      "$BASE/slowhead"             sp  3   1   transport  timeout              5
-run_case badutf8       "$BASE/badutf8"              sp  10  1   decode     nil                  5
-run_case deep          "$BASE/deep"                 sp  10  1   decode     nil                  5
-run_case deepobj       "$BASE/deepobj"              sp  10  1   decode     nil                  5
-run_case shortlen      "$BASE/shortlen"             sp  10  1   transport  transport            5
-run_case shortlen3     "$BASE/shortlen"             sp  10  3   transport  transport            8
-run_case redirect      "$BASE/redirect"             sp  10  1   http       nil                  5
-run_case redirect_api  "$BASE/redirect"             api 10  1   http       nil                  5
-run_case redirecthttp  "$BASE/redirect-http"        sp  10  1   http       nil                  5
-run_case redirect307   "$BASE/redirect307"          ez  10  1   http       nil                  5
-run_case tls_wrongname "https://127.0.0.1:$TLS_PORT" sp 10  1   transport  transport            5
-run_case tls_retried   "https://127.0.0.1:$TLS_PORT" ez 10  3   transport  transport            8
+RSS_LIMIT_KB=524288 run_case undercap "$BASE/manykeys-undercap" sp 20 1 api nil
+run_case endless       "$BASE/endless"              sp  3   1   transport  timeout
+run_case slow          "$BASE/slow"                 sp  3   1   transport  timeout
+run_case slowhead      "$BASE/slowhead"             sp  3   1   transport  timeout
+run_case badutf8       "$BASE/badutf8"              sp  10  1   decode     nil
+run_case deep          "$BASE/deep"                 sp  10  1   decode     nil
+run_case deepobj       "$BASE/deepobj"              sp  10  1   decode     nil
+run_case shortlen      "$BASE/shortlen"             sp  10  1   transport  transport
+run_case shortlen3     "$BASE/shortlen"             sp  10  3   transport  transport
+run_case redirect      "$BASE/redirect"             sp  10  1   http       nil
+run_case redirect_api  "$BASE/redirect"             api 10  1   http       nil
+run_case redirecthttp  "$BASE/redirect-http"        sp  10  1   http       nil
+run_case redirect307   "$BASE/redirect307"          ez  10  1   http       nil
+run_case tls_wrongname "https://127.0.0.1:$TLS_PORT" sp 10  1   transport  transport
+run_case tls_retried   "https://127.0.0.1:$TLS_PORT" ez 10  3   transport  transport
 
 # what the errors say, case by case
 grep -q '^message=response body larger than 16777216 bytes$' "$T/out.big" && ok "big: the message names the 16 MiB cap" || bad "big: cap message" "$(cat "$T/out.big")"

@@ -264,8 +264,8 @@ if command -v tmux >/dev/null; then
   wait_for 'Status' && ok "the prompt shows a binding's result" || bad "prompt result" "$(screen | tail -5)"
   type_line "x = easyio.show_keys({key = \"$EZKEY\"})"
   type_line "local k = '$KEY'"
-  type_line 'CDNCTL_DONE = 1'
-  sleep 0.3
+  type_line 'CDNCTL_DONE = 1 print("typed-" .. "all")'
+  wait_for '^typed-all$' # every line typed has run: now end the prompt
   tmux send-keys -t $S C-d
   wait_for 'EXITED-0' && ok "the prompt exits" || bad "the prompt exits" "$(screen | tail -5)"
   # the typed lines echo (a line typed before its prompt appears has no "> ")

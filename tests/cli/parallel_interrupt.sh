@@ -20,8 +20,9 @@ LUA
 "$BIN" "$T/run.lua" >"$T/out" 2>"$T/err" &
 RUN_PID=$!
 cleanup_pid $RUN_PID
-for _ in $(seq 100); do grep -q started "$T/out" 2>/dev/null && break; sleep 0.05; done
-sleep 1   # let a few rounds of 5 complete (each takes 0.4 s)
+# Ctrl-C once the first round of 5 has ended: the server has seen 10 requests
+# (the sixth goes only when one of the first five is answered); 30 s watchdog
+for _ in $(seq 600); do [ "$(curl -sf "$URL/_fixture/count")" -ge 10 ] 2>/dev/null && break; sleep 0.05; done
 kill -INT $RUN_PID
 for _ in $(seq 100); do kill -0 $RUN_PID 2>/dev/null || break; sleep 0.05; done
 wait $RUN_PID; st=$?

@@ -48,8 +48,8 @@ wait_for '\^C' && ok "Ctrl-C on a line drops it" || bad "Ctrl-C on a line"
 type_line '1 + 1'
 wait_for '^2$' && ok "the prompt goes on after Ctrl-C" || bad "prompt after Ctrl-C"
 
-type_line 'while true do end'
-sleep 0.3
+type_line 'print("loop" .. "ing") while true do end'
+wait_for '^looping$' # the loop runs: Ctrl-C now interrupts it, not the line being typed
 tmux send-keys -t $S C-c
 wait_for 'interrupted!' && ok "Ctrl-C during a running call cancels it" || bad "Ctrl-C during a call"
 type_line 'error("oops " .. 3)'

@@ -255,6 +255,7 @@ t.test("every ShortPixel path takes GET and POST, with an empty body or a form",
   t.eq(b.Status, 2)
   b, st = sbx.request { method = "POST", path = "/revoke-domain/post.example.com/" .. AGENCY, body = "x=1",
     headers = { "Content-Type: application/x-www-form-urlencoded" } }
+  t.eq(st, 200)
   t.eq(b.Status, 2)
   b = sbx.request { method = "POST", path = "/read-domain/post.example.com" }
   t.eq(b.Status, 2)

@@ -41,7 +41,6 @@ function M.new()
       for _, a in ipairs(json.decode(req.body)) do queue[#queue + 1] = a end
       return { status = 200, body = "{}" }
     end
-    req.at = require("cdnctl.http").now()
     log[#log + 1] = req
     local a = table.remove(queue, 1)
     if a and a.repeat_all then queue[#queue + 1] = a end -- answer every request so

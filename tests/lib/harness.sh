@@ -16,13 +16,14 @@ bad() { fail=$((fail+1)); echo "not ok - $1"; if [ -n "${2:-}" ]; then printf '%
 finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit $?; }
 LUAP="package.path='$SRC/tests/lib/?.lua;'..package.path"
 
-# wait_file FILE: until FILE is not empty (5 s at most)
-wait_file() { local i; for i in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+# wait_file FILE: until FILE is not empty (a watchdog of 30 s)
+wait_file() { local i; for i in $(seq 600); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 # start_sandbox NAME [OPTIONS...]: `cdnctl sandbox OPTIONS` in the background
 # (stopped on exit); sets SURL, and NAME_PID for kill tests
 start_sandbox() {
   local name=$1; shift
+  rm -f "$T/$name.url" # a second start under the same name must not read the first one's URL
   "$BIN" sandbox "$@" >"$T/$name.url" 2>"$T/$name.err" &
   cleanup_pid $!
   eval "${name}_PID=$!"
@@ -35,6 +36,7 @@ use() { export CDNCTL_SHORTPIXEL_URL=$1 CDNCTL_SHORTPIXEL_API_URL=$1 CDNCTL_EASY
 
 # start_fixture: the fixture server as a process; sets URL
 start_fixture() {
+  rm -f "$T/fixture.url" # the file of a fixture started earlier in the same test is not this one's
   "$BIN" -e "$LUAP" "$SRC/tests/lib/fixture_server.lua" >"$T/fixture.url" 2>"$T/fixture.err" &
   cleanup_pid $!
   wait_file "$T/fixture.url" || { echo "the fixture server did not start: $(cat "$T/fixture.err")"; exit 1; }

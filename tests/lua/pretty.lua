@@ -59,7 +59,7 @@ t.test("empty tables print as {}", function()
 end)
 
 t.test("error objects print through their __tostring", function()
-  local r, err = shortpixel.read_domain("bad domain")
+  local _, err = shortpixel.read_domain("bad domain")
   t.eq(f(err), "shortpixel.read_domain: domain: contains a space in 'bad domain' (invalid)")
 end)
 

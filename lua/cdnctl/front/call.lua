@@ -2,7 +2,7 @@
 --   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv] [--yes] [--dry-run]
 --   cdnctl call --list
 -- An operation the table marks destructive asks first on a terminal
--- (cdnctl.script.confirm); --yes skips the question; without a terminal and
+-- (cdnctl.kit.script.confirm); --yes skips the question; without a terminal and
 -- without --yes nothing is sent and the exit status is 2. --dry-run prints
 -- the exact requests and sends nothing (cdnctl.front.dryrun).
 -- Exit: 0 success, 1 the API or the network said no, 2 bad arguments or not

@@ -7,7 +7,7 @@
 -- the function the bindings use, so what is shown is what is sent.
 --
 -- Also M.check(op, raw, opts): the arguments checked by the rules the
--- bindings apply (cdnctl.check), so that `call` can name a destructive
+-- bindings apply (check.args and check.option), so that `call` can name a destructive
 -- operation's target in its question before anything is sent.
 
 local ops = require "cdnctl.ops"
@@ -26,27 +26,14 @@ end
 
 -- raw: {[arg name] = value as given}, fields tables included; opts: the
 -- binding's options. -> values (checked, normalised) | nil, err (kind invalid)
+-- The bindings' own checks (check.args, check.option), so that what is
+-- refused here is what a call would refuse.
 function M.check(op, raw, opts)
-  local values = {}
-  for _, spec in ipairs(op.args) do
-    local v = raw[spec.name]
-    if spec.fields and v then
-      local out = {}
-      for name, fv in pairs(v) do
-        local val, err = check[spec.fields[name]](fv, spec.name .. "." .. name)
-        if val == nil then return invalid(op, err) end
-        out[name] = val
-      end
-      values[spec.name] = out
-    elseif v ~= nil then
-      local val, err = check[spec.check](v, spec.label or spec.name)
-      if val == nil then return invalid(op, err) end
-      values[spec.name] = val
-    end
-  end
+  local values, err = check.args(op, raw)
+  if not values then return invalid(op, err) end
   for k, v in pairs(opts) do
-    local want = op.options and op.options[k]
-    if want == "boolean" and type(v) ~= "boolean" then return invalid(op, "option '" .. k .. "' must be true or false") end
+    local problem = check.option(op, k, v)
+    if problem then return invalid(op, problem) end
   end
   values.both = op.both_hosts and opts.both or nil
   return values

@@ -14,7 +14,7 @@ local function esc(s)
   return s
 end
 
--- NAME, SYNOPSIS, DESCRIPTION.
+-- NAME, SYNOPSIS and DESCRIPTION.
 local function head(w)
   w('.TH CDNCTL 1 "2026" "cdnctl ' .. host.version .. '" "User Commands"')
   w(".SH NAME")
@@ -36,9 +36,10 @@ local function head(w)
   w("\\fBcall\\fR asks for confirmation on a terminal before an operation marked destructive below; \\fB\\-\\-yes\\fR skips the question; without a terminal and without \\fB\\-\\-yes\\fR nothing is sent and the exit status is 2. \\fB\\-\\-dry\\-run\\fR prints the exact requests (keys masked) and sends nothing, not even a read. Bindings called from a script never ask.")
 end
 
-local function options_section(w)
+-- OPTIONS: the options of the command line.
+local function options(w)
   w(".SH OPTIONS")
-  local options = {
+  local list = {
     { "\\-e \\fIcode\\fR", "Run \\fIcode\\fR; may be repeated; runs before the script." },
     { "\\-", "Read the script from standard input." },
     { "\\-v", "Trace every request on standard error: method, URL with the key masked, status, time." },
@@ -50,11 +51,11 @@ local function options_section(w)
     { "\\-\\-version", "Print the version and exit." },
     { "\\-h, \\-\\-help", "Print a usage summary and exit." },
   }
-  for _, o in ipairs(options) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
+  for _, o in ipairs(list) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
 end
 
--- OPERATIONS: the options every binding takes, then each operation.
-local function operations_section(w)
+-- OPERATIONS: one entry per operation of the table, with its rules.
+local function operations(w)
   w(".SH OPERATIONS")
   local common = {}
   for _, o in ipairs(ops.common_option_list) do common[#common + 1] = "\\fB" .. o.name .. "\\fR (" .. esc(o.doc) .. ")" end
@@ -73,20 +74,26 @@ local function operations_section(w)
   end
 end
 
--- ENVIRONMENT: the keys and base URLs of the services (ops.services), then the rest.
-local function environment_section(w)
-  w(".SH ENVIRONMENT")
-  local key_envs = {}
-  for _, service in ipairs(ops.service_order) do key_envs[#key_envs + 1] = ops.services[service].key_env end
-  local env = {
-    { table.concat(key_envs, ", "), "The API keys. Keys are never printed: output shows **** and at most the last four characters." } }
+-- The services' keys and base URLs (ops.services), as ENVIRONMENT lists them.
+local function service_variables()
+  local keys = {}
+  for _, service in ipairs(ops.service_order) do keys[#keys + 1] = ops.services[service].key_env end
+  local list = {
+    { table.concat(keys, ", "), "The API keys. Keys are never printed: output shows **** and at most the last four characters." } }
   for _, service in ipairs(ops.service_order) do
     for _, u in ipairs(ops.services[service].urls) do
       local moved = ops.TRANSPORT_HINTS[u.default:match("^%a+://([^/]+)")]
       local hint = moved and ", the documented host; " .. moved:match("^(.-): set") or ""
-      env[#env + 1] = { u.env, esc(u.doc .. " (default " .. u.default .. hint .. ").") }
+      list[#list + 1] = { u.env, esc(u.doc .. " (default " .. u.default .. hint .. ").") }
     end
   end
+  return list
+end
+
+-- ENVIRONMENT: the variables, and the one rule of where a key comes from.
+local function environment(w)
+  w(".SH ENVIRONMENT")
+  local list = service_variables()
   for _, e in ipairs {
     { "CDNCTL_PROFILE", "The profile to use." },
     { "CDNCTL_HAR", "Record to this file, as \\fB\\-\\-har\\fR." },
@@ -94,14 +101,14 @@ local function environment_section(w)
     { "CDNCTL_LUA_PATH", "Load the Lua library from this folder instead of the copy compiled in." },
     { "NO_COLOR", "Honoured: cdnctl prints no colours." },
     { "XDG_CONFIG_HOME, XDG_STATE_HOME", "Where the configuration file and the prompt's history live." },
-  } do env[#env + 1] = e end
-  for _, e in ipairs(env) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
+  } do list[#list + 1] = e end
+  for _, e in ipairs(list) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
   w(".PP")
   w("A service's key and base URLs come together from one source, never mixed: the first set for it of \\fB\\-\\-sandbox\\fR, an explicit profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR), the environment (the key and URL variables above), the configuration's \\fBdefault_profile\\fR. A source is set for a service when it gives a key, a key command or a URL for it; URLs it does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. When two sources are set, standard error says once which one is used. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
 end
 
--- FILES, EXIT STATUS, EXAMPLES, SEE ALSO.
-local function tail(w)
+-- FILES and EXIT STATUS.
+local function files_and_status(w)
   w(".SH FILES")
   w(".TP"); w("\\fI$XDG_CONFIG_HOME/cdnctl/config.lua\\fR (default \\fI~/.config/cdnctl/config.lua\\fR)")
   w("Profiles: a Lua file returning { default_profile = \"name\", profiles = { name = { shortpixel_key = ..., easyio_key = ..., shortpixel_key_cmd = ..., easyio_key_cmd = ..., shortpixel_url = ..., easyio_url = ... } } }. It runs with no library at all. A file that others can read while it holds a key gets a warning.")
@@ -112,6 +119,10 @@ local function tail(w)
   w(".TP"); w("1"); w("A script error (message and traceback on standard error), for \\fBcall\\fR an API or network failure, for \\fBwhoami\\fR a key that the service refuses or that cannot be had (a failing key command).")
   w(".TP"); w("2"); w("A usage error: a bad option or argument; or a destructive operation not confirmed.")
   w(".TP"); w("3"); w("Used by the ready scripts: some items failed (the results file says which).")
+end
+
+-- EXAMPLES and SEE ALSO.
+local function examples(w)
   w(".SH EXAMPLES")
   w(".nf")
   w("cdnctl \\-\\-sandbox scripts/onboard.lua clients.csv")
@@ -125,15 +136,13 @@ local function tail(w)
   w("\\fBlua5.4\\fR(1), \\fBcurl\\fR(1)")
 end
 
-
+-- M.page() -> the roff text of cdnctl(1), section by section.
 function M.page()
   local out = {}
   local function w(s) out[#out + 1] = s end
-  head(w)
-  options_section(w)
-  operations_section(w)
-  environment_section(w)
-  tail(w)
+  for _, section in ipairs({ head, options, operations, environment, files_and_status, examples }) do
+    section(w)
+  end
   return table.concat(out, "\n") .. "\n"
 end
 

@@ -59,9 +59,11 @@ function M.json(v, indent)
   return table.concat(out)
 end
 
+-- A value as one cell: nested values as compact JSON, a field that is
+-- missing or null as nothing.
 local function cell(v)
   if type(v) == "table" then return M.json(v) end
-  if v == json.null then return "" end
+  if v == nil or v == json.null then return "" end
   return tostring(v)
 end
 
@@ -90,26 +92,39 @@ local function object_list(v)
   return v, cols
 end
 
+-- The cells of a result, for csv and table: a list of objects (v itself,
+-- or its sites or keys list) one row each under the union of their fields;
+-- anything else one row per field (keys sorted) under pair_header.
+-- -> header, rows (arrays of cell texts, in the header's order)
+local function grid(v, pair_header)
+  local list, cols = object_list(v)
+  local rows = {}
+  if list then
+    for i, row in ipairs(list) do
+      local r = {}
+      for c, k in ipairs(cols) do r[c] = cell(row[k]) end
+      rows[i] = r
+    end
+    return cols, rows
+  end
+  if type(v) == "table" then
+    for _, k in ipairs(sorted_keys(v)) do rows[#rows + 1] = { tostring(k), cell(v[k]) } end
+  else
+    rows[1] = { "value", cell(v) }
+  end
+  return pair_header, rows
+end
+
 -- M.csv(v) -> CSV text: a list of objects (or an answer's sites or keys)
 -- becomes one row each; anything else becomes key,value rows.
 function M.csv(v)
-  local list, cols = object_list(v)
-  if list then
-    local rows = {}
-    for i, row in ipairs(list) do
-      local r = {}
-      for _, c in ipairs(cols) do r[c] = cell(row[c]) end
-      rows[i] = r
-    end
-    return csv.format(rows, cols)
+  local header, rows = grid(v, { "key", "value" })
+  for i, r in ipairs(rows) do
+    local named = {}
+    for c, name in ipairs(header) do named[name] = r[c] end
+    rows[i] = named
   end
-  local rows = {}
-  if type(v) == "table" then
-    for _, k in ipairs(sorted_keys(v)) do rows[#rows + 1] = { key = tostring(k), value = cell(v[k]) } end
-  else
-    rows[1] = { key = "value", value = cell(v) }
-  end
-  return csv.format(rows, { "key", "value" })
+  return csv.format(rows, header)
 end
 
 -- The Lua literal of a result (the prompt's form).
@@ -142,24 +157,13 @@ local function columns(header, rows)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- M.table(v) -> the columns of grid(v), line ends in cells as spaces.
 function M.table(v)
-  local list, cols = object_list(v)
-  if list then
-    local rows = {}
-    for i, row in ipairs(list) do
-      local r = {}
-      for c, k in ipairs(cols) do r[c] = (cell(row[k]):gsub("[\r\n]", " ")) end
-      rows[i] = r
-    end
-    return columns(cols, rows)
+  local header, rows = grid(v, { "field", "value" })
+  for _, r in ipairs(rows) do
+    for c = 1, #r do r[c] = r[c]:gsub("[\r\n]", " ") end
   end
-  local rows = {}
-  if type(v) == "table" then
-    for _, k in ipairs(sorted_keys(v)) do rows[#rows + 1] = { tostring(k), (cell(v[k]):gsub("[\r\n]", " ")) } end
-  else
-    rows[1] = { "value", cell(v) }
-  end
-  return columns({ "field", "value" }, rows)
+  return columns(header, rows)
 end
 
 return M

@@ -34,7 +34,6 @@ local function scalar(v)
   if t == "userdata" and v == require("cdnctl.json").null then return "null" end
   return tostring(v)
 end
-M.scalar = scalar
 
 -- M.format(v [, opts]) -> string
 function M.format(v, opts)

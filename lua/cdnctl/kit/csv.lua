@@ -31,97 +31,122 @@ local function from_string(text)
   end
 end
 
+-- A reader over more(): the text not yet consumed (buf from pos), the line
+-- pos is on, and, while a record is read, its text so far (raw: the pieces
+-- dropped from buf, then buf from rstart) to give back if a quote never closes.
+local function reader(more)
+  return { more = more, buf = "", pos = 1, line = 1, eof = false, raw = nil, rstart = 1 }
+end
+
+-- Append the next piece to what is left of buf; false at the end.
+local function fill(r)
+  if r.eof then return false end
+  local piece = r.more()
+  if piece == nil then r.eof = true; return false end
+  if r.raw then r.raw[#r.raw + 1] = r.buf:sub(r.rstart, r.pos - 1) end
+  r.buf, r.pos, r.rstart = r.buf:sub(r.pos) .. piece, 1, 1
+  return true
+end
+
+-- Consume buf[pos..j-1] into the field, counting its line ends.
+local function take(r, parts, j)
+  local chunk = r.buf:sub(r.pos, j - 1)
+  local _, nl = chunk:gsub("\n", "")
+  r.line = r.line + nl
+  parts[#parts + 1] = chunk
+  r.pos = j
+end
+
+-- Inside quotes: text up to the next quote; a doubled quote is a quote, a
+-- single one closes the quotes. Returns whether the field is still quoted.
+local function quoted_step(r, parts)
+  local j = r.buf:find('"', r.pos, true)
+  if j == #r.buf and not r.eof then
+    fill(r) -- a closing quote or the first of a doubled one: the next byte decides
+  elseif not j then
+    take(r, parts, #r.buf + 1)
+  else
+    take(r, parts, j)
+    if r.buf:sub(j + 1, j + 1) == '"' then parts[#parts + 1] = '"'; r.pos = j + 2
+    else r.pos = j + 1; return false end
+  end
+  return true
+end
+
+-- Outside quotes, on the record being read (st: rec, parts, at_start,
+-- quoted): an opening quote, a comma, a line end or unquoted text (quotes
+-- included). Returns true when the line end closes the record.
+local function unquoted_step(r, st)
+  local pos = r.pos
+  local c = r.buf:sub(pos, pos)
+  if st.at_start and c == '"' then
+    st.quoted, st.at_start = true, false
+    r.pos = pos + 1
+  elseif c == "," then
+    st.rec[#st.rec + 1] = table.concat(st.parts)
+    st.parts, st.at_start = {}, true
+    r.pos = pos + 1
+  elseif c == "\n" or c == "\r" then
+    st.rec[#st.rec + 1] = table.concat(st.parts)
+    if c == "\r" and r.pos == #r.buf then fill(r) end -- CRLF split between pieces
+    if c == "\r" and r.buf:sub(r.pos + 1, r.pos + 1) == "\n" then r.pos = r.pos + 1 end
+    r.pos, r.line = r.pos + 1, r.line + 1
+    r.raw = nil
+    return true
+  else
+    local j = r.buf:find("[,\r\n]", pos)
+    st.parts[#st.parts + 1] = r.buf:sub(pos, j and j - 1 or #r.buf)
+    r.pos, st.at_start = j or #r.buf + 1, false
+  end
+  return false
+end
+
+-- One record from buf[pos]: the record | nil at the end | nil, its text, its
+-- line (a quote never closed).
+local function read_record(r)
+  while r.pos > #r.buf do if not fill(r) then return nil end end
+  local st = { rec = { line = r.line }, parts = {}, quoted = false, at_start = true }
+  r.raw, r.rstart = {}, r.pos
+  while true do
+    if r.pos > #r.buf and not fill(r) then
+      if st.quoted then return nil, table.concat(r.raw) .. r.buf:sub(r.rstart), st.rec.line end
+      st.rec[#st.rec + 1] = table.concat(st.parts)
+      return st.rec
+    end
+    if st.quoted then
+      st.quoted = quoted_step(r, st.parts)
+    elseif unquoted_step(r, st) then
+      return st.rec
+    end
+  end
+end
+
+-- A UTF-8 BOM at the start, even when the first pieces are shorter than it.
+local function skip_bom(r)
+  while #r.buf < 3 and fill(r) do end
+  if r.buf:sub(1, 3) == "\239\187\191" then r.pos = 4 end
+end
+
+-- The quote never closed: this record is its first line, and the text after
+-- that line is read again as records.
+local function spoiled_record(r, text, sline)
+  local first, rest = text:match("^([^\r\n]*)\r?\n?(.*)$")
+  r.buf, r.pos, r.line, r.eof = rest, 1, sline + 1, true
+  return { first, line = sline, error = "line " .. sline .. ": unterminated quoted field" }
+end
+
 -- M.records(more) -> iterator of records {fields..., line = n [, error = msg]}
 -- more() gives the next piece of text (any size: a line, a block) or nil at
 -- the end. Blank lines are skipped. A record whose quote never closes has an
 -- error, and its fields are its first line as one field.
 function M.records(more)
-  local buf, pos, line = "", 1, 1
-  local eof, bom_checked = false, false
-  local raw, rstart = nil, 1 -- the current record's text before buf, and where it starts in buf
-  local function fill()
-    if eof then return false end
-    local piece = more()
-    if piece == nil then eof = true; return false end
-    if raw then raw[#raw + 1] = buf:sub(rstart, pos - 1) end
-    buf, pos, rstart = buf:sub(pos) .. piece, 1, 1
-    return true
-  end
-  -- consume buf[pos..j-1] into the field, counting its line ends
-  local function take(parts, j)
-    local chunk = buf:sub(pos, j - 1)
-    local _, nl = chunk:gsub("\n", "")
-    line = line + nl
-    parts[#parts + 1] = chunk
-    pos = j
-  end
-
-  -- One record from buf[pos]: the record | nil at the end | nil, its text, its line (a quote never closed)
-  local function read_record()
-    while pos > #buf do if not fill() then return nil end end
-    local rec, parts = { line = line }, {}
-    local in_quotes, at_start = false, true
-    raw, rstart = {}, pos
-    while true do
-      if pos > #buf and not fill() then
-        if in_quotes then return nil, table.concat(raw) .. buf:sub(rstart), rec.line end
-        rec[#rec + 1] = table.concat(parts)
-        return rec
-      end
-      if in_quotes then
-        local j = buf:find('"', pos, true)
-        if j == #buf and not eof then
-          fill() -- a closing quote or the first of a doubled one: the next byte decides
-        elseif not j then
-          take(parts, #buf + 1)
-        else
-          take(parts, j)
-          if buf:sub(j + 1, j + 1) == '"' then parts[#parts + 1] = '"'; pos = j + 2
-          else pos = j + 1; in_quotes = false end
-        end
-      else
-        local c = buf:sub(pos, pos)
-        if at_start and c == '"' then
-          in_quotes, at_start = true, false
-          pos = pos + 1
-        elseif c == "," then
-          rec[#rec + 1] = table.concat(parts)
-          parts, at_start = {}, true
-          pos = pos + 1
-        elseif c == "\n" or c == "\r" then
-          rec[#rec + 1] = table.concat(parts)
-          if c == "\r" and pos == #buf then fill() end
-          if c == "\r" and buf:sub(pos + 1, pos + 1) == "\n" then pos = pos + 1 end
-          pos, line = pos + 1, line + 1
-          raw = nil
-          return rec
-        else
-          -- unquoted text, quotes included, up to a comma or a line end
-          local j = buf:find("[,\r\n]", pos)
-          parts[#parts + 1] = buf:sub(pos, j and j - 1 or #buf)
-          pos, at_start = j or #buf + 1, false
-        end
-      end
-    end
-  end
-
+  local r, bom_checked = reader(more), false
   return function()
-    if not bom_checked then
-      -- a UTF-8 BOM, even when the first pieces are shorter than it
-      bom_checked = true
-      while #buf < 3 and fill() do end
-      if buf:sub(1, 3) == "\239\187\191" then pos = 4 end
-    end
+    if not bom_checked then bom_checked = true; skip_bom(r) end
     while true do
-      local rec, spoiled, sline = read_record()
-      raw = nil
-      if spoiled then
-        -- the quote never closed: this record is its first line, and the
-        -- text after that line is read again as records
-        local first, rest = spoiled:match("^([^\r\n]*)\r?\n?(.*)$")
-        buf, pos, line, eof = rest, 1, sline + 1, true
-        return { first, line = sline, error = "line " .. sline .. ": unterminated quoted field" }
-      end
+      local rec, spoiled, sline = read_record(r)
+      r.raw = nil
+      if spoiled then return spoiled_record(r, spoiled, sline) end
       if not rec then return nil end
       if not (#rec == 1 and rec[1] == "") then return rec end
     end

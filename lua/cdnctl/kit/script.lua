@@ -228,6 +228,11 @@ end
 function M.sub_key_detail(sub_key, opts)
   local r, err = easyio.show_keys(opts)
   if not r then return " (show_keys failed, so its label is unknown: " .. tostring(err) .. ")" end
+  return M.sub_key_text(r, sub_key)
+end
+
+-- The same words from a show_keys answer r already read (no read).
+function M.sub_key_text(r, sub_key)
   local function get(map)
     local v = type(map) == "table" and map[sub_key]
     if v == nil or v == false or v == cdnctl.null then return nil end

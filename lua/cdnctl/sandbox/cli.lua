@@ -57,10 +57,81 @@ local function fail(msg)
   return 2
 end
 
--- Parses the options into the configuration server.start hands the rules.
+-- --listen's value: HOST:PORT, [IPV6]:PORT or PORT -> host, port | nil, message
+local function parse_listen(v, default_host)
+  if not v then return nil, "--listen needs HOST:PORT" end
+  local h, p = v:match("^%[(.+)%]:(%d+)$")
+  if not h then h, p = v:match("^([^:]+):(%d+)$") end
+  if not h then p = v:match("^(%d+)$"); h = default_host end
+  p = tonumber(p)
+  if not p or p > 65535 then return nil, "--listen: '" .. v .. "' is not HOST:PORT" end
+  return h, math.tointeger(p)
+end
+
+-- --account's value into cfg.accounts -> nil | message
+local function parse_account(accts, v)
+  local svc, key, email = v:match("^(%a+):([^:]+):?(.*)$")
+  if svc == "shortpixel" then
+    if key:find("[%s/?#&%%]") then return "--account: the key has a character URLs cannot carry" end
+    table.insert(accts.shortpixel, { key = key, email = email ~= "" and email or "user@example.com" })
+  elseif svc == "easyio" and (email == "" or email:match("^%d+$")) then
+    table.insert(accts.easyio, { key = key, licensed = math.tointeger(tonumber(email)) })
+  else
+    return "--account: 'shortpixel:KEY[:EMAIL]' or 'easyio:KEY[:SITES]' expected"
+  end
+end
+
+-- The options: each reads its value (value(): the inline one after "=" or
+-- the next argument, nil when missing) into p (cfg, host, port) and returns
+-- nil or a message. `inline` is the "=value" part, for options without one.
+local OPTION = {}
+OPTION["--listen"] = function(p, value)
+  local h, port = parse_listen(value(), p.host)
+  if not h then return port end
+  p.host, p.port = h, port
+end
+OPTION["--account"] = function(p, value) return parse_account(p.cfg.accounts, value() or "") end
+local function file_option(name)
+  return function(p, value)
+    local v = value()
+    if not v or v == "" then return name .. " needs a file name" end
+    p.cfg[name:sub(3)] = v
+  end
+end
+for _, name in ipairs { "--state", "--log", "--compare" } do OPTION[name] = file_option(name) end
+OPTION["--latency"] = function(p, value)
+  local lat, err = sandbox.parse_latency(value() or "")
+  if not lat then return err end
+  p.cfg.latency = lat
+end
+OPTION["--faults"] = function(p, value)
+  local f, err = sandbox.parse_faults(value() or "")
+  if not f then return err end
+  p.cfg.faults = f
+end
+OPTION["--seed"] = function(p, value)
+  local n = math.tointeger(tonumber(value() or ""))
+  if not n then return "--seed needs a whole number" end
+  p.cfg.seed = n
+end
+OPTION["--env"] = function(p, _, inline)
+  if inline then return "--env takes no value" end
+  p.cfg.env = true
+end
+OPTION["--pending"] = function(p, value)
+  local n = math.tointeger(tonumber(value() or ""))
+  if not n or n < 0 then return "--pending needs a whole number of seconds" end
+  p.cfg.pending = n
+end
+
+local KNOWN = { "--listen", "--account", "--state", "--latency", "--faults", "--seed", "--log", "--pending", "--env",
+  "--compare", "--help" }
+
+-- M.parse(argv, first) -> cfg, host, port | "help" | nil, message
+-- The options from argv[first] into the configuration server.start hands
+-- the rules. Pure: it prints nothing and touches nothing.
 function M.parse(argv, first)
-  local cfg = { accounts = { shortpixel = {}, easyio = {} } }
-  local host, port = "127.0.0.1", 0
+  local p = { cfg = { accounts = { shortpixel = {}, easyio = {} } }, host = "127.0.0.1", port = 0 }
   local i = first
   while i <= #argv do
     local a = argv[i]
@@ -71,58 +142,16 @@ function M.parse(argv, first)
       i = i + 1
       return argv[i]
     end
-    if name == "--help" or name == "-h" then
-      return "help"
-    elseif name == "--listen" then
-      local v = value()
-      if not v then return nil, "--listen needs HOST:PORT" end
-      local h, p = v:match("^%[(.+)%]:(%d+)$")
-      if not h then h, p = v:match("^([^:]+):(%d+)$") end
-      if not h then p = v:match("^(%d+)$"); h = host end
-      p = tonumber(p)
-      if not p or p > 65535 then return nil, "--listen: '" .. v .. "' is not HOST:PORT" end
-      host, port = h, math.tointeger(p)
-    elseif name == "--account" then
-      local v = value() or ""
-      local svc, key, email = v:match("^(%a+):([^:]+):?(.*)$")
-      if svc == "shortpixel" then
-        if key:find("[%s/?#&%%]") then return nil, "--account: the key has a character URLs cannot carry" end
-        table.insert(cfg.accounts.shortpixel, { key = key, email = email ~= "" and email or "user@example.com" })
-      elseif svc == "easyio" and (email == "" or email:match("^%d+$")) then
-        table.insert(cfg.accounts.easyio, { key = key, licensed = math.tointeger(tonumber(email)) })
-      else
-        return nil, "--account: 'shortpixel:KEY[:EMAIL]' or 'easyio:KEY[:SITES]' expected"
-      end
-    elseif name == "--state" or name == "--log" or name == "--compare" then
-      local v = value()
-      if not v or v == "" then return nil, name .. " needs a file name" end
-      cfg[name:sub(3)] = v
-    elseif name == "--latency" then
-      local lat, err = sandbox.parse_latency(value() or "")
-      if not lat then return nil, err end
-      cfg.latency = lat
-    elseif name == "--faults" then
-      local f, err = sandbox.parse_faults(value() or "")
-      if not f then return nil, err end
-      cfg.faults = f
-    elseif name == "--seed" then
-      local n = math.tointeger(tonumber(value() or ""))
-      if not n then return nil, "--seed needs a whole number" end
-      cfg.seed = n
-    elseif name == "--env" then
-      if inline then return nil, "--env takes no value" end
-      cfg.env = true
-    elseif name == "--pending" then
-      local n = math.tointeger(tonumber(value() or ""))
-      if not n or n < 0 then return nil, "--pending needs a whole number of seconds" end
-      cfg.pending = n
-    else
-      return nil, "unknown option '" .. a .. "'" .. require("cdnctl.suggest").hint(name, { "--listen", "--account",
-        "--state", "--latency", "--faults", "--seed", "--log", "--pending", "--env", "--compare", "--help" })
+    if name == "--help" or name == "-h" then return "help" end
+    local option = OPTION[name]
+    if not option then
+      return nil, "unknown option '" .. a .. "'" .. require("cdnctl.suggest").hint(name, KNOWN)
     end
+    local err = option(p, value, inline)
+    if err then return nil, err end
     i = i + 1
   end
-  return cfg, host, port
+  return p.cfg, p.host, p.port
 end
 
 -- "NAME=url NAME=url ...": every base URL variable of every service
