@@ -477,8 +477,7 @@ local function attempts_of(run)
       if left <= 0 then break end
       req.timeout = math.max(0.001, math.min(run.opts.timeout or M.policy.timeout, left))
     end
-    sched.before_request()
-    local resp, transport_err = http.request(req)
+    local resp, transport_err = sched.request(req)
     har.record(req, resp, transport_err)
     local after_lost = attempt > 1 and ambiguous
     result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)

@@ -122,6 +122,20 @@ t.test("a coroutine of the script's own is not hijacked by the request loop", fu
   t.eq(co(), "done")
 end)
 
+t.test("inside parallel, fn's own coroutine waits while the other workers' transfers end and are handed over", function()
+  local results, errors = cdnctl.parallel({ "own", "w1.example.com", "w2.example.com", "w3.example.com" }, function(d)
+    if d ~= "own" then return shortpixel.read_domain(d) end
+    return coroutine.wrap(function()
+      local a = shortpixel.read_domain("o1.example.com")
+      local b = shortpixel.read_domain("o2.example.com")
+      return { Status = a.Status + b.Status }
+    end)()
+  end, { concurrency = 4 })
+  t.eq(next(errors), nil)
+  t.eq(results[1].Status, 4)
+  for i = 2, 4 do t.eq(results[i].Status, 2, "item " .. i) end
+end)
+
 t.test("parallel cannot be nested, and its arguments are checked", function()
   local _, errors = cdnctl.parallel({ 1 }, function() cdnctl.parallel({ 1 }, print) end)
   t.match(errors[1], "cdnctl.parallel cannot be nested")
