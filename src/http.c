@@ -10,6 +10,7 @@
  *   t:result() -> resp | nil, err    (of an ended transfer)
  *   t:cancel()  (also __close)  abandon it; idempotent
  *   t:remaining() -> seconds before it times out
+ *   http.max_host_connections([n]) -> previous cap of connections per host
  *
  * This file decides nothing about waiting: it never yields and never blocks
  * longer than one poll. lua/cdnctl/sched.lua decides whether a caller waits
@@ -39,6 +40,7 @@ typedef struct http_ctx {
   CURLM *multi;
   int inflight;
   int debug;
+  long max_host;                           /* CURLMOPT_MAX_HOST_CONNECTIONS */
 } http_ctx;
 
 typedef struct http_transfer {
@@ -58,6 +60,7 @@ typedef struct http_transfer {
   double wall_started;                     /* unix time of the start, for records (HAR) */
   curl_off_t tm[6];                        /* curl's timings in microseconds, see HTTP_TIMINGS */
   long http_version;                       /* CURL_HTTP_VERSION_* of the answer */
+  long connects;                           /* connections curl opened for it */
 } http_transfer;
 
 /* What http.start reads from its request table (strings live in it). */
@@ -211,6 +214,7 @@ static void http_read_info(http_transfer *t, CURLcode result) {
   t->result = result;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
   curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &t->http_version);
+  curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &t->connects);
   for (int i = 0; i < 6; i++) curl_easy_getinfo(easy, HTTP_TIMING_INFO[i], &t->tm[i]);
   t->elapsed = http_now() - t->started;
 }
@@ -291,6 +295,8 @@ static void http_push_timing(lua_State *L, http_transfer *t) {
                 : t->http_version == CURL_HTTP_VERSION_3 ? "HTTP/3" : "HTTP/1.1";
   lua_pushstring(L, v);
   lua_setfield(L, -2, "http_version");
+  lua_pushinteger(L, t->connects);
+  lua_setfield(L, -2, "connects");
 }
 
 /* Push the headers of the last response as a table, names in lower case. */
@@ -317,7 +323,7 @@ static void http_push_headers(lua_State *L, http_transfer *t) {
 }
 
 /* Push nil, {kind="transport", message, code, curl_code, started_at,
- * timings, http_version} for a failed or cancelled transfer. */
+ * timings, http_version, connects} for a failed or cancelled transfer. */
 static int http_push_error(lua_State *L, http_transfer *t) {
   char msg[CURL_ERROR_SIZE + 64];
   const char *code = "transport";
@@ -347,7 +353,7 @@ static int http_push_error(lua_State *L, http_transfer *t) {
   return 2;
 }
 
-/* t:result() -> {status, body, headers, time, started_at, timings, http_version}
+/* t:result() -> {status, body, headers, time, started_at, timings, http_version, connects}
  *             | nil, err (see http_push_error). Raises while t still runs. */
 static int http_lua_result(lua_State *L) {
   http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
@@ -545,6 +551,21 @@ static int http_lua_start(lua_State *L) {
 
 static int http_lua_now(lua_State *L) { lua_pushnumber(L, http_now()); return 1; }
 
+/* http.max_host_connections([n]) -> previous: at most n connections to one
+ * host at once (CURLMOPT_MAX_HOST_CONNECTIONS); the others queue. */
+static int http_lua_max_host_connections(lua_State *L) {
+  http_ctx *c = http_getctx(L);
+  long prev = c->max_host;
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n >= 1 && n <= 65536, 1, "must be in [1, 65536]");
+    c->max_host = (long)n;
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->max_host);
+  }
+  lua_pushinteger(L, prev);
+  return 1;
+}
+
 /* http.debug([level]) -> level: 0 off, 1 one line per request, 2 also
  * libcurl's verbose output (masked). true means 1. */
 static int http_lua_debug(lua_State *L) {
@@ -577,6 +598,8 @@ static int http_open_ctx(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->multi = curl_multi_init();
   if (!c->multi) return luaL_error(L, "cannot create a curl multi handle");
+  c->max_host = 256;
+  curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->max_host);
   lua_newtable(L);
   lua_pushcfunction(L, http_ctx_gc);
   lua_setfield(L, -2, "__gc");
@@ -596,7 +619,8 @@ static int http_open_ctx(lua_State *L) {
 int luaopen_cdnctl_http(lua_State *L) {
   static const luaL_Reg funcs[] = {
     {"start", http_lua_start}, {"poll", http_lua_poll}, {"now", http_lua_now},
-    {"debug", http_lua_debug}, {NULL, NULL}};
+    {"debug", http_lua_debug}, {"max_host_connections", http_lua_max_host_connections},
+    {NULL, NULL}};
   lua_rawgetp(L, LUA_REGISTRYINDEX, &http_key_ctx);
   int fresh = lua_isnil(L, -1);
   lua_pop(L, 1);

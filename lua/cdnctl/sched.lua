@@ -153,7 +153,8 @@ local function check_parallel_args(items, fn, opts)
   if type(fn) ~= "function" then error("bad argument #2 to 'parallel' (function expected, got " .. type(fn) .. ")", 3) end
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 3) end
-  local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function" }
+  local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function",
+                  max_host_connections = "number" }
   for k, v in pairs(opts) do
     if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 3) end
     if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 3) end
@@ -162,6 +163,10 @@ local function check_parallel_args(items, fn, opts)
   if not conc or conc < 1 then error("bad argument #3 to 'parallel' (concurrency must be a positive integer)", 3) end
   if opts.rate and not (opts.rate > 0 and opts.rate <= 1e6) then
     error("bad argument #3 to 'parallel' (rate must be a number of requests per second in (0, 1000000])", 3)
+  end
+  local mhc = opts.max_host_connections
+  if mhc ~= nil and not (math.tointeger(mhc) and mhc >= 1 and mhc <= 65536) then
+    error("bad argument #3 to 'parallel' (max_host_connections must be an integer in [1, 65536])", 3)
   end
   if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 3) end
   return opts, conc
@@ -375,7 +380,10 @@ local function abandon(s)
 end
 
 -- cdnctl.parallel(items, fn [, opts]) -> results, errors, summary
--- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err)
+-- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err),
+-- max_host_connections (MAX_HOST_CONNECTIONS): connections to one host at
+-- once, so that a very wide run cannot hold more than a service allows.
+M.MAX_HOST_CONNECTIONS = 256
 function M.parallel(items, fn, opts)
   local conc
   opts, conc = check_parallel_args(items, fn, opts)
@@ -405,6 +413,7 @@ function M.parallel(items, fn, opts)
   current = s
   local armed = host.arm(false) -- Ctrl-C now means: finish what is in flight
   local quits = host.sigint_quits(false)
+  local max_host = http.max_host_connections(math.tointeger(opts.max_host_connections or M.MAX_HOST_CONNECTIONS))
   local ok, perr = pcall(function()
     while true do
       fill(s)
@@ -415,6 +424,7 @@ function M.parallel(items, fn, opts)
   end)
   current = nil
   abandon(s)
+  http.max_host_connections(max_host)
   host.sigint_quits(quits)
   host.arm(armed)
   if s.progress then draw_progress(s, true) end
