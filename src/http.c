@@ -126,14 +126,22 @@ static size_t http_on_header(char *p, size_t size, size_t n, void *ud) {
   return size * n;
 }
 
-/* The one release of a transfer: curl lets go of it if it still runs, and
- * the registry's hold on it is dropped. Safe to call again; L may be NULL
- * (no reference is held then). */
+/* The one release of a transfer: curl lets go of it if it still runs, its
+ * easy handle and header list are freed at once (curl's buffers are tens of
+ * kilobytes, and the userdata may wait long for the collector; connections
+ * stay in the multi handle's cache), and the registry's hold on it is
+ * dropped. What t:result() reads stays. Safe to call again. */
 static void http_release(lua_State *L, http_transfer *t) {
   if (t->state == HTTP_RUNNING) {
     if (t->ctx && t->ctx->multi) curl_multi_remove_handle(t->ctx->multi, t->easy);
     if (t->ctx) t->ctx->inflight--;
     t->state = HTTP_DONE;
+  }
+  if (t->state == HTTP_DONE && t->easy) {
+    curl_easy_cleanup(t->easy);
+    t->easy = NULL;
+    curl_slist_free_all(t->req_headers);
+    t->req_headers = NULL;
   }
   if (L && t->ref != LUA_NOREF) {
     luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
