@@ -5,9 +5,10 @@
  * package.preload: the C ones (cdnctl.http, cdnctl.json, ...) and the Lua
  * library compiled in from lua/ (or read from CDNCTL_LUA_PATH while
  * developing). The message handler turns any error object into text with a
- * traceback, with every registered secret masked. SIGINT sets a flag that the
- * request loop reads and, while user code runs, a hook that raises
- * "interrupted!" at a safe point, as lua.c does.
+ * traceback, with every registered secret masked. SIGINT (SIGTERM, SIGHUP)
+ * sets a flag, read only through host_interrupt_take (http.poll hands it to
+ * Lua), and, while user code runs, a hook that raises "interrupted!" at a
+ * safe point, as lua.c does.
  */
 #include <signal.h>
 #include <stdio.h>
