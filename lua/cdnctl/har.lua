@@ -309,7 +309,7 @@ local function record(req, resp, terr)
   write_entry(json.encode(entry))
 end
 
--- M.record(req, resp, transport_err): one attempt of http.request(req), as
+-- M.record(req, resp, transport_err): one attempt of sched.request(req), as
 -- it returned. Nothing when not recording; a failure to write is reported
 -- once on stderr and ends the recording, never the call.
 function M.record(req, resp, terr)
