@@ -5,9 +5,10 @@
  * package.preload: the C ones (cdnctl.http, cdnctl.json, ...) and the Lua
  * library compiled in from lua/ (or read from CDNCTL_LUA_PATH while
  * developing). The message handler turns any error object into text with a
- * traceback, with every registered secret masked. SIGINT sets a flag that the
- * request loop reads and, while user code runs, a hook that raises
- * "interrupted!" at a safe point, as lua.c does.
+ * traceback, with every registered secret masked. SIGINT (SIGTERM, SIGHUP)
+ * sets a flag, read only through host_interrupt_take (http.poll hands it to
+ * Lua), and, while user code runs, a hook that raises "interrupted!" at a
+ * safe point, as lua.c does.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,11 +21,21 @@
 #include "host.h"
 #include "version.h"
 
-volatile sig_atomic_t host_interrupted;
+/* Set by a stop signal; read and cleared only through host_interrupt_take
+ * (http.poll, the prompt's readline, the sandbox's wait) and the hook. */
+static volatile sig_atomic_t host_interrupted;
 static lua_State *host_mainL;          /* the state whose hook SIGINT may set (main thread only) */
 static volatile sig_atomic_t host_hook_armed;
 static volatile sig_atomic_t host_sigint_quit;  /* set: a SIGINT ends the process at once */
 static volatile sig_atomic_t host_stop_signal;  /* the last of SIGINT, SIGTERM, SIGHUP handled, or 0 */
+
+/* Whether a stop signal came since the last call: the one reader of the
+ * flag the handler sets. */
+int host_interrupt_take(void) {
+  if (!host_interrupted) return 0;
+  host_interrupted = 0;
+  return 1;
+}
 
 /* Raise "interrupted!" at the next safe point (the hook lua.c uses). */
 static void host_lstop(lua_State *L, lua_Debug *ar) {

@@ -29,12 +29,12 @@ int luaopen_cdnctl(lua_State *L);         /* the Lua module cdnctl.so */
 int host_msghandler(lua_State *L);        /* error object -> message + traceback */
 int host_docall(lua_State *L, int narg, int nres);
 void host_report(lua_State *L, int status, const char *progname);
-extern volatile sig_atomic_t host_interrupted; /* set by SIGINT, cleared by readers */
+int host_interrupt_take(void);           /* a stop signal came since the last take? */
 void host_install_sigint(lua_State *L);
 void host_restore_sigint(void);
 
 /* Lua-facing modules (one per file). */
-int luaopen_cdnctl_http(lua_State *L);    /* http.c: the one request primitive, on curl's multi interface */
+int luaopen_cdnctl_http(lua_State *L);    /* http.c: start, poll, now; t:result, t:cancel */
 int luaopen_cdnctl_json(lua_State *L);    /* json.c: decode, encode with exact numbers */
 int luaopen_cdnctl_codec(lua_State *L);   /* codec.c: URL escaping, forms, IDNA, SHA-256 */
 int luaopen_cdnctl_redact(lua_State *L);  /* redact.c: masking of secrets */

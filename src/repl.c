@@ -4,7 +4,7 @@
  * The prompt's logic (what is complete, how values print, what completes)
  * is Lua (lua/cdnctl/front/prompt.lua); this file only owns the terminal. It uses
  * readline's callback interface in a select() loop, so that Ctrl-C, which
- * only sets host_interrupted, drops the line cleanly without longjmp.
+ * only sets the flag host_interrupt_take reads, drops the line cleanly without longjmp.
  * Completion calls a Lua function kept in the registry. Main thread only.
  */
 #include <errno.h>
@@ -90,8 +90,7 @@ static int repl_lua_readline(lua_State *L) {
   repl_line = NULL;
   rl_callback_handler_install(prompt, repl_on_line);
   while (!repl_done) {
-    if (host_interrupted) {
-      host_interrupted = 0;
+    if (host_interrupt_take()) {
       rl_free_line_state();
       rl_callback_sigcleanup();
       rl_callback_handler_remove();

@@ -658,12 +658,11 @@ static int srv_lua_wait_signal(lua_State *L) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = srv_on_term;
   sigaction(SIGTERM, &sa, NULL);
-  while (!host_interrupted && !srv_terminated) {
+  while (!host_interrupt_take() && !srv_terminated) {
     struct timespec ts = {0, 50 * 1000000L};
     nanosleep(&ts, NULL);
   }
   lua_pushstring(L, srv_terminated ? "SIGTERM" : host_stop_signal_name());
-  host_interrupted = 0;
   srv_terminated = 0;
   return 1;
 }

@@ -326,12 +326,12 @@ local function after_interrupt(run, attempt, err)
   return nil, err
 end
 
--- One request. A signal while a plain script waits makes http.request raise
+-- One request. A signal while a plain script waits makes sched.request raise
 -- "interrupted" (inside cdnctl.parallel the scheduler decides): here it is
 -- an "interrupted" failure like any other, which a create can check. (Where
 -- Ctrl-C raises in Lua code, its hook still raises "interrupted!" next.)
 local function send(req)
-  local ok, resp, terr = pcall(http.request, req)
+  local ok, resp, terr = pcall(sched.request, req)
   if ok then return resp, terr end
   if type(resp) == "string" and resp:find("interrupted$") then
     return nil, { code = "interrupted", message = "interrupted" }
@@ -392,7 +392,6 @@ local function attempts_of(run)
       if left <= 0 then break end
       req.timeout = math.max(0.001, math.min(run.opts.timeout or s.policy.timeout, left))
     end
-    sched.before_request()
     local resp, transport_err = send(req)
     har.record(s.har, req, resp, transport_err)
     local after_lost = attempt > 1 and ambiguous

@@ -310,7 +310,7 @@ local function record(r, req, resp, terr)
   write_entry(r, json.encode(entry))
 end
 
--- M.record(r, req, resp, transport_err): one attempt of http.request(req),
+-- M.record(r, req, resp, transport_err): one attempt of sched.request(req),
 -- as it returned, in recorder r. Nothing when r is nil or stopped; a
 -- failure to write is reported once on stderr and ends the recording, never
 -- the call.

@@ -1,10 +1,18 @@
--- cdnctl.sched: cdnctl.parallel, the scheduler of concurrent calls.
+-- cdnctl.sched: the one owner of waiting. Every request (client.lua's
+-- send) and every sleep (backoff, the rate limit, cdnctl.sleep) comes here,
+-- and here alone it is decided whether the caller waits or yields:
 --
--- Each worker is a coroutine adopted by the C request primitive: a binding
--- called inside it yields its transfer here instead of blocking, and
--- http.wait() hands back the transfers that ended so that their coroutines
--- resume. Sleeps (backoff, rate limit) yield a wake-up time. Outside
--- parallel, the same bindings block, so one script works both ways.
+--   inside a worker of cdnctl.parallel (a coroutine this module made, and
+--   listed in its run's `workers`): yield to the scheduler, which polls for
+--   all of them and resumes each when its transfer ended or its sleep is
+--   over;
+--   anywhere else (a plain script, the prompt, a user's own coroutine):
+--   wait, polling until its own transfer ended or its sleep is over.
+--
+-- C (cdnctl.http) only starts transfers, polls the loop and reports a stop
+-- signal through http.poll's second result; it never yields or decides. The
+-- meaning of a stop signal is decided here too: outside parallel a wait
+-- raises "interrupted"; inside, the first stops new work (first_interrupt).
 --
 -- Each item gets a worker of its own when it arrives, while fewer than
 -- `concurrency` run. An iterator runs in one feeder coroutine (it may call
@@ -19,22 +27,49 @@ local redact = require "cdnctl.redact"
 
 local M = {}
 
-local SLEEP = setmetatable({}, { __name = "cdnctl.sleep" })
+local SLEEP = setmetatable({}, { __name = "cdnctl.sleep" })       -- yield SLEEP, wake-up time
+local TRANSFER = setmetatable({}, { __name = "cdnctl.transfer" }) -- yield TRANSFER, t
 local current -- the running scheduler's state, or nil
 
-local function in_worker()
-  if not current then return false end
-  local co = coroutine.running()
-  return current.workers[co] ~= nil
+-- The decision, as a function of the running parallel's state s (or nil)
+-- and the running coroutine co: "yield" inside one of s's workers (the
+-- feeder included), "wait" anywhere else.
+function M.mode(s, co)
+  if s and co and s.workers[co] ~= nil then return "yield" end
+  return "wait"
 end
 
--- Sleep without stopping other workers (blocks outside parallel). Inside a
--- worker even 0 yields: the others run first.
+-- Wait here, driving the loop, until t ended (with t) or the time `wake`
+-- came (without). Transfers of the running parallel that end meanwhile are
+-- kept in s.ended for its scheduler. A stop signal outside parallel raises
+-- "interrupted" (t is cancelled by its <close>); inside, it is the
+-- scheduler's (s.interrupt_pending), and a sleep ends early.
+local function block(s, t, wake)
+  while true do
+    local left = wake and wake - http.now()
+    if left and left <= 0 then return end
+    local ended, interrupted = http.poll(left)
+    local mine = false
+    for _, e in ipairs(ended) do
+      if e == t then mine = true elseif s then s.ended[#s.ended + 1] = e end
+    end
+    if interrupted then
+      if not s then error("interrupted", 0) end
+      s.interrupt_pending = true
+      if not t then return end
+    end
+    if mine then return end
+  end
+end
+
+-- Sleep without stopping other workers. Inside a worker even 0 yields: the
+-- others run first.
 local function pause(seconds)
-  if in_worker() then
+  local s = current
+  if M.mode(s, coroutine.running()) == "yield" then
     coroutine.yield(SLEEP, http.now() + seconds)
   elseif seconds > 0 then
-    http.sleep(seconds)
+    block(s, nil, http.now() + seconds)
   end
 end
 
@@ -51,15 +86,23 @@ function M.stopping()
   return current ~= nil and current.stop
 end
 
--- Token bucket for opts.rate: called before every request.
-function M.before_request()
+-- sched.request(req) -> resp | nil, transport_err: one HTTP exchange
+-- (req as http.start takes it). Inside a worker it first takes a token of
+-- opts.rate, then yields; elsewhere it waits. The transfer is released
+-- however this ends (its <close>: an error, or a worker closed by a drain).
+function M.request(req)
   local s = current
-  if not s or not s.rate or not in_worker() then return end
-  while true do
+  local mode = M.mode(s, coroutine.running())
+  if mode == "yield" and s.bucket then
     local wait = bucket.take(s.bucket, http.now())
-    if wait == 0 then return end
-    pause(wait)
+    while wait > 0 do
+      coroutine.yield(SLEEP, http.now() + wait)
+      wait = bucket.take(s.bucket, http.now())
+    end
   end
+  local t <close> = http.start(req)
+  if mode == "yield" then coroutine.yield(TRANSFER, t) else block(s, t) end
+  return t:result()
 end
 
 local function fmt_eta(sec)
@@ -110,7 +153,8 @@ local function check_parallel_args(items, fn, opts)
   if type(fn) ~= "function" then error("bad argument #2 to 'parallel' (function expected, got " .. type(fn) .. ")", 3) end
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 3) end
-  local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function" }
+  local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function",
+                  max_host_connections = "number" }
   for k, v in pairs(opts) do
     if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 3) end
     if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 3) end
@@ -119,6 +163,10 @@ local function check_parallel_args(items, fn, opts)
   if not conc or conc < 1 then error("bad argument #3 to 'parallel' (concurrency must be a positive integer)", 3) end
   if opts.rate and not (opts.rate > 0 and opts.rate <= 1e6) then
     error("bad argument #3 to 'parallel' (rate must be a number of requests per second in (0, 1000000])", 3)
+  end
+  local mhc = opts.max_host_connections
+  if mhc ~= nil and not (math.tointeger(mhc) and mhc >= 1 and mhc <= 65536) then
+    error("bad argument #3 to 'parallel' (max_host_connections must be an integer in [1, 65536])", 3)
   end
   if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 3) end
   return opts, conc
@@ -155,7 +203,6 @@ local resume
 -- Start a coroutine running body(...) for item i (0: the feeder).
 local function spawn(s, i, body, ...)
   local co = coroutine.create(body)
-  http.adopt(co)
   s.workers[co] = i
   if i > 0 then s.live = s.live + 1 end
   resume(s, co, ...)
@@ -206,8 +253,8 @@ function resume(s, co, ...)
       s.next = n + 1
       spawn(s, n, run_item, s, n, v)
     end
-  elseif http.awaitable(y) then
-    s.waiting[y] = co
+  elseif y == TRANSFER then
+    s.waiting[v] = co
   else
     refuse(s, co, y)
   end
@@ -235,31 +282,42 @@ end
 -- SIGTERM and SIGHUP do the same, but give what is in flight DRAIN seconds
 -- at most (docker stop waits 10): then it is abandoned.
 M.DRAIN = 8
+
+-- The line first_interrupt prints for n transfers in flight, the longest of
+-- which may run `longest` more seconds, after signal signame ("" or
+-- "SIGINT" for Ctrl-C) -> line, drain (seconds before abandoning, or nil).
+function M.stop_notice(n, longest, signame)
+  local drain
+  if signame == "SIGTERM" or signame == "SIGHUP" then
+    drain = M.DRAIN
+    longest = math.min(longest, M.DRAIN)
+  end
+  local other = signame ~= "" and signame ~= "SIGINT"
+  return string.format("stopping%s: waiting for %d request%s in flight (up to %d s); %s again to quit now\n",
+    other and (" (" .. signame .. ")") or "", n, n == 1 and "" or "s",
+    math.ceil(longest), other and signame or "Ctrl-C"), drain
+end
+
 local function first_interrupt(s)
   s.stop, s.interrupted = true, true
   local n, longest = 0, 0
   for t in pairs(s.waiting) do
     n = n + 1
-    longest = math.max(longest, http.remaining(t))
+    longest = math.max(longest, t:remaining())
   end
   local _, signame = host.stop_signal()
-  if signame == "SIGTERM" or signame == "SIGHUP" then
-    s.drain_until = http.now() + M.DRAIN
-    longest = math.min(longest, M.DRAIN)
-  end
-  io.stderr:write(s.progress and "\n" or "", string.format(
-    "stopping%s: waiting for %d request%s in flight (up to %d s); %s again to quit now\n",
-    signame ~= "" and signame ~= "SIGINT" and (" (" .. signame .. ")") or "", n, n == 1 and "" or "s",
-    math.ceil(longest), signame ~= "" and signame ~= "SIGINT" and signame or "Ctrl-C"))
+  local line, drain = M.stop_notice(n, longest, signame)
+  if drain then s.drain_until = http.now() + drain end
+  io.stderr:write(s.progress and "\n" or "", line)
   io.stderr:flush()
   host.sigint_quits(true)
 end
 
 -- After SIGTERM or SIGHUP: what is still in flight past the drain time is
--- abandoned (its items count as not done).
+-- abandoned (its items count as not done). Closing a worker releases its
+-- transfer (sched.request's <close>).
 local function drain_over(s)
-  for t, co in pairs(s.waiting) do
-    http.cancel(t)
+  for _, co in pairs(s.waiting) do
     local i = s.workers[co]
     s.workers[co] = nil
     coroutine.close(co)
@@ -269,44 +327,63 @@ local function drain_over(s)
   s.waiting = {}
 end
 
--- Resume what ended or woke up after one http.wait.
-local function step(s)
-  local timeout
-  if #s.sleepers > 0 then
-    local earliest = math.huge
-    for _, sl in ipairs(s.sleepers) do earliest = math.min(earliest, sl[1]) end
-    timeout = math.max(0, earliest - http.now())
+-- How long the scheduler may poll at time now: until the earliest sleeper
+-- wakes or the drain ends, 0 if ended transfers wait already, nil (until a
+-- transfer ends) when nothing is timed.
+function M.poll_timeout(s, now)
+  if #s.ended > 0 then return 0 end
+  local t
+  for _, sl in ipairs(s.sleepers) do t = math.min(t or math.huge, sl[1]) end
+  if s.drain_until then t = math.min(t or math.huge, s.drain_until) end
+  return t and math.max(0, t - now)
+end
+
+-- Split the sleepers at time now: those due (all of them once stopping:
+-- a backoff ends early) -> the coroutines to wake, in order.
+function M.due(s, now)
+  local keep, wake = {}, {}
+  for _, sl in ipairs(s.sleepers) do
+    if sl[1] <= now or s.stop then wake[#wake + 1] = sl[2] else keep[#keep + 1] = sl end
   end
-  if s.drain_until then timeout = math.max(0, math.min(timeout or math.huge, s.drain_until - http.now())) end
-  local done, interrupted = http.wait(timeout)
-  if interrupted and not s.interrupted then first_interrupt(s) end
+  s.sleepers = keep
+  return wake
+end
+
+-- Resume what ended or woke up after one http.poll.
+local function step(s)
+  local done, interrupted = http.poll(M.poll_timeout(s, http.now()))
+  if (interrupted or s.interrupt_pending) and not s.interrupted then first_interrupt(s) end
+  s.interrupt_pending = false
   if s.drain_until and http.now() >= s.drain_until then drain_over(s) end
+  local ended = s.ended
+  if #ended > 0 then
+    s.ended = {}
+    table.move(done, 1, #done, #ended + 1, ended)
+    done = ended
+  end
   for _, t in ipairs(done) do
     local co = s.waiting[t]
     s.waiting[t] = nil
     if co then resume(s, co) end
   end
   if #s.sleepers > 0 then
-    local now, keep, wake = http.now(), {}, {}
-    for _, sl in ipairs(s.sleepers) do
-      if sl[1] <= now or s.stop then wake[#wake + 1] = sl[2] else keep[#keep + 1] = sl end
-    end
-    s.sleepers = keep
-    for _, co in ipairs(wake) do resume(s, co) end
+    for _, co in ipairs(M.due(s, http.now())) do resume(s, co) end
   end
 end
 
 -- Drop whatever is left (after cdnctl.exit or an internal error): cancel
 -- the transfers, close the coroutines.
 local function abandon(s)
-  for t in pairs(s.waiting) do http.cancel(t) end
   s.waiting = {}
-  for co in pairs(s.workers) do coroutine.close(co) end
+  for co in pairs(s.workers) do coroutine.close(co) end -- each releases its transfer
   s.workers = {}
 end
 
 -- cdnctl.parallel(items, fn [, opts]) -> results, errors, summary
--- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err)
+-- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err),
+-- max_host_connections (MAX_HOST_CONNECTIONS): connections to one host at
+-- once, so that a very wide run cannot hold more than a service allows.
+M.MAX_HOST_CONNECTIONS = 256
 function M.parallel(items, fn, opts)
   local conc
   opts, conc = check_parallel_args(items, fn, opts)
@@ -316,7 +393,7 @@ function M.parallel(items, fn, opts)
   local s = {
     items = items, fn = fn, on_result = opts.on_result, conc = conc,
     results = {}, errs = {}, tracebacks = {},
-    workers = {}, live = 0, waiting = {}, sleepers = {},
+    workers = {}, live = 0, waiting = {}, sleepers = {}, ended = {},
     total = iter and math.huge or #items, done = 0, failed = 0, stop = false, next = 1,
     rate = opts.rate, bucket = opts.rate and bucket.new(opts.rate, http.now()),
     started = http.now(), drawn = 0,
@@ -330,13 +407,13 @@ function M.parallel(items, fn, opts)
         coroutine.yield(ITEM, item)
       end
     end)
-    http.adopt(s.feeder)
     s.workers[s.feeder] = 0
   end
 
   current = s
   local armed = host.arm(false) -- Ctrl-C now means: finish what is in flight
   local quits = host.sigint_quits(false)
+  local max_host = http.max_host_connections(math.tointeger(opts.max_host_connections or M.MAX_HOST_CONNECTIONS))
   local ok, perr = pcall(function()
     while true do
       fill(s)
@@ -347,6 +424,7 @@ function M.parallel(items, fn, opts)
   end)
   current = nil
   abandon(s)
+  http.max_host_connections(max_host)
   host.sigint_quits(quits)
   host.arm(armed)
   if s.progress then draw_progress(s, true) end

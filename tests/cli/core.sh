@@ -52,8 +52,8 @@ grep -q '^cdnctl: GET .*/read-domain/example.com -> 200' "$T/err" && ok "-v trac
 cat > "$T/leak.lua" <<LUA
 local fx = require("fixture")
 -- the server echoes the key in its error; the messages must not
-local http = require("cdnctl.http")
-http.request{method="POST", url=os.getenv("CDNCTL_EASYIO_URL").."/_fixture/queue",
+
+require("cdnctl.sched").request{method="POST", url=os.getenv("CDNCTL_EASYIO_URL").."/_fixture/queue",
   body='[{"status":200,"body":"{\\\\"error\\\\": \\\\"API key $LEAK not found\\\\"}"},{"status":500,"body":"{\\\\"error\\\\": \\\\"$LEAK\\\\"}"}]'}
 local r, err = easyio.show_keys({key = "$LEAK", attempts = 1})
 print(r, err, err and err.message)

@@ -56,8 +56,8 @@ assert(shortpixel.api_status(o()))
 assert(easyio.show_keys(o({ ez = true })))
 print("results", cdnctl.json.encode(assert(shortpixel.set_domain("example.com", o()))))
 -- the server echoes the key in its errors: the messages must not
-local http = require "cdnctl.http"
-http.request { method = "POST", url = require("cdnctl.config").url(cdnctl.settings, "ez") .. "/_fixture/queue",
+local sched = require "cdnctl.sched"
+sched.request { method = "POST", url = require("cdnctl.config").url(cdnctl.settings, "ez") .. "/_fixture/queue",
   body = cdnctl.json.encode({ { status = 200, body = '{"error": "API key ' .. ezkey .. ' not found"}' },
                               { status = 500, body = '{"error": "' .. ezkey .. '"}' } }) }
 local r, err = easyio.show_keys(o({ ez = true, attempts = 1 }))
@@ -183,7 +183,7 @@ cat >"$T/echo.lua" <<'LUA'
 local k = os.getenv("EASYIO_API_KEY")
 local pct = k:gsub(".", function(c) return string.format("%%%02x", c:byte()) end)
 local esc = k:gsub("%-", "\\u002d")
-require("cdnctl.http").request { method = "POST", url = os.getenv("CDNCTL_EASYIO_URL") .. "/_fixture/queue",
+require("cdnctl.sched").request { method = "POST", url = os.getenv("CDNCTL_EASYIO_URL") .. "/_fixture/queue",
   body = cdnctl.json.encode({ { status = 200, body = '{"error": "no such key: ' .. pct .. '"}' },
                               { status = 200, body = '{"error": "key ' .. esc .. ' refused"}' } }) }
 for _ = 1, 2 do

@@ -54,8 +54,8 @@ refused "a binding's timeout under a millisecond is an argument error (it meant 
 refused "a binding's timeout of 0/0 is an argument error" "$MSG" 'shortpixel.read_domain("a.example.com", { timeout = 0/0 })'
 refused "a binding's timeout over a day is an argument error" "$MSG" 'shortpixel.read_domain("a.example.com", { timeout = 86401 })'
 accepted "a binding's timeout of 0.001 s is accepted" 'shortpixel.read_domain("a.example.com", { timeout = 0.001 })'
-refused "http.request's timeout under a millisecond is an argument error" "timeout must be a number of seconds in \[0.001, 86400\]" \
-  'require("cdnctl.http").request{ url = "'"$URL"'/x", timeout = 0.0005 }'
+refused "http.start's timeout under a millisecond is an argument error" "timeout must be a number of seconds in \[0.001, 86400\]" \
+  'require("cdnctl.http").start{ url = "'"$URL"'/x", timeout = 0.0005 }'
 
 MSG="bad argument #3 to 'parallel' \(rate must be a number of requests per second in \(0, 1000000\]"
 refused "parallel's rate 0/0 is an argument error" "$MSG" 'cdnctl.parallel({}, print, { rate = 0/0 })'

@@ -6,7 +6,7 @@ local t = require "t"
 local contract = require "contract"
 local shape = require "cdnctl.shape"
 local json = require "cdnctl.json"
-local http = require "cdnctl.http"
+local sched = require "cdnctl.sched"
 local config = require "cdnctl.config"
 local sbx = require "sbx"
 
@@ -51,7 +51,7 @@ local function send(req)
     body, ct = multipart(req.multipart)
     headers[#headers + 1] = ct
   end
-  return assert(http.request { method = req.method, url = config.url(cdnctl.settings, "sp") .. req.path, body = body, headers = headers })
+  return assert(sched.request { method = req.method, url = config.url(cdnctl.settings, "sp") .. req.path, body = body, headers = headers })
 end
 
 local compared = 0

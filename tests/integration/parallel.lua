@@ -121,6 +121,52 @@ t.test("a coroutine of the script's own is not hijacked by the request loop", fu
   t.eq(co(), "done")
 end)
 
+t.test("inside parallel, fn's own coroutine waits while the other workers' transfers end and are handed over", function()
+  local results, errors = cdnctl.parallel({ "own", "w1.example.com", "w2.example.com", "w3.example.com" }, function(d)
+    if d ~= "own" then return shortpixel.read_domain(d) end
+    return coroutine.wrap(function()
+      local a = shortpixel.read_domain("o1.example.com")
+      local b = shortpixel.read_domain("o2.example.com")
+      return { Status = a.Status + b.Status }
+    end)()
+  end, { concurrency = 4 })
+  t.eq(next(errors), nil)
+  t.eq(results[1].Status, 4)
+  for i = 2, 4 do t.eq(results[i].Status, 2, "item " .. i) end
+end)
+
+-- The connections opened to a host no connection was kept to (a fixture
+-- of its own, on a port of its own) by 48 requests, 16 in flight.
+local function connects_opened(opts)
+  local fx = require("fixture").start()
+  local sched = require "cdnctl.sched"
+  local total = 0
+  local items = {}
+  for i = 1, 48 do items[i] = i end
+  local _, errors = cdnctl.parallel(items, function()
+    local r = assert(sched.request { url = fx.url .. "/read-domain/a.example.com" })
+    total = total + r.connects
+  end, opts)
+  fx:stop()
+  t.eq(next(errors), nil)
+  return total
+end
+
+t.test("opts.max_host_connections caps the connections to one host; without it 16 in flight open 16", function()
+  local capped = connects_opened({ concurrency = 16, max_host_connections = 2 })
+  t.ok(capped >= 1 and capped <= 2, "capped at 2: opened " .. capped)
+  local free = connects_opened({ concurrency = 16 })
+  t.ok(free > 2, "the default (256) lets 16 run at once: opened " .. free)
+end)
+
+t.test("opts.max_host_connections is checked: an integer in [1, 65536]", function()
+  local MSG = "max_host_connections must be an integer in %[1, 65536%]"
+  t.raises(function() cdnctl.parallel({}, print, { max_host_connections = 0 }) end, MSG)
+  t.raises(function() cdnctl.parallel({}, print, { max_host_connections = 1.5 }) end, MSG)
+  t.raises(function() cdnctl.parallel({}, print, { max_host_connections = 65537 }) end, MSG)
+  t.raises(function() cdnctl.parallel({}, print, { max_host_connections = "8" }) end, "option 'max_host_connections' must be a number")
+end)
+
 t.test("parallel cannot be nested, and its arguments are checked", function()
   local _, errors = cdnctl.parallel({ 1 }, function() cdnctl.parallel({ 1 }, print) end)
   t.match(errors[1], "cdnctl.parallel cannot be nested")

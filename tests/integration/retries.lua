@@ -104,8 +104,8 @@ t.test("budgets are per base URL: a ShortPixel outage does not starve Easy IO", 
   local sp_before = fx:count()
   shortpixel.read_domain("after.example.com")
   t.eq(fx:count() - sp_before, 1, "ShortPixel: the bucket is empty, no retry")
-  local http = require "cdnctl.http"
-  local function ctl(path, body) return assert(http.request { method = body and "POST" or "GET", url = ez_url .. path, body = body }).body end
+  local sched = require "cdnctl.sched"
+  local function ctl(path, body) return assert(sched.request { method = body and "POST" or "GET", url = ez_url .. path, body = body }).body end
   ctl("/_fixture/queue", json.encode { answer({ error = "down" }, 500), answer { sites = {} } })
   local r, err = easyio.show_sites()
   t.ok(r, "Easy IO still retries: " .. tostring(err))

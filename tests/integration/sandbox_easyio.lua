@@ -1,7 +1,7 @@
 -- The sandbox's Easy IO rules, each through the bindings, against the
 -- embedded sandbox (`cdnctl --sandbox`): every rule of the API page.
 local t = require "t"
-local http = require "cdnctl.http"
+local sched = require "cdnctl.sched"
 local json = require "cdnctl.json"
 local config = require "cdnctl.config"
 local sbx = require "sbx"
@@ -176,7 +176,7 @@ t.test("create without a site URL gives the page's own message", function()
 end)
 
 t.test("POST only, with a user-agent, with form data", function()
-  local r = assert(http.request { method = "GET", url = base .. "/exactdn/show.php?api_key=ez-demo-account-0001" })
+  local r = assert(sched.request { method = "GET", url = base .. "/exactdn/show.php?api_key=ez-demo-account-0001" })
   t.eq(r.status, 405)
   t.eq(json.decode(r.body).error, "requests must use the POST method")
   local _, st = post("/exactdn/show.php", "api_key=ez-demo-account-0001", { "User-Agent:" })

@@ -6,7 +6,7 @@
 --   fx:count() -> requests seen;  fx:stop()
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
-local http = require "cdnctl.http"
+local sched = require "cdnctl.sched"
 local settings = require "cdnctl.settings"
 
 local SOURCE = [==[
@@ -57,7 +57,7 @@ local Fixture = {}
 Fixture.__index = Fixture
 
 local function ctl(self, path, body)
-  local r, err = http.request { method = body and "POST" or "GET", url = self.url .. path, body = body }
+  local r, err = sched.request { method = body and "POST" or "GET", url = self.url .. path, body = body }
   assert(r, err and err.message)
   return r.body
 end

@@ -5,14 +5,14 @@
 --   sbx.admin("state")                     -> decoded body, status (GET)
 --   sbx.admin("clock", {advance = 60})     -> decoded body, status (POST JSON)
 --   sbx.request{method=, path=, body=, headers=} -> decoded body, status
-local http = require "cdnctl.http"
+local sched = require "cdnctl.sched"
 local json = require "cdnctl.json"
 local config = require "cdnctl.config"
 
 local M = {}
 
 function M.request(r)
-  local resp = assert(http.request { method = r.method or "GET", url = config.url(cdnctl.settings, "sp") .. r.path,
+  local resp = assert(sched.request { method = r.method or "GET", url = config.url(cdnctl.settings, "sp") .. r.path,
     body = r.body, headers = r.headers })
   return json.decode(resp.body), resp.status
 end

@@ -13,7 +13,7 @@
 -- Exit: 0 no shape differs, 1 one does, 2 the file is unreadable or not HAR.
 
 local server = require "cdnctl.server"
-local http = require "cdnctl.http"
+local sched = require "cdnctl.sched"
 local json = require "cdnctl.json"
 local codec = require "cdnctl.codec"
 local shape = require "cdnctl.shape"
@@ -164,7 +164,7 @@ end
 local function compare_one(ctx, e)
   local why = skip_reason(e)
   if why then return "skip", why end
-  local resp, terr = http.request(replay_request(ctx, e.request))
+  local resp, terr = sched.request(replay_request(ctx, e.request))
   if not resp then return "differ", { "the sandbox did not answer: " .. tostring(terr.message) } end
   local wtext = har.content_text(e.response.content) or ""
   local want, got = json.decode(wtext), json.decode(resp.body)
