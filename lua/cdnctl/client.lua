@@ -39,7 +39,6 @@ local NO_RETRY_CURL = { [58] = true, [60] = true, [77] = true, [83] = true, [90]
 local function debug_log(fmt, ...)
   if http.debug() then io.stderr:write("cdnctl: ", string.format(fmt, ...), "\n") end
 end
-M.debug_log = debug_log
 
 local function raise_arg(op, n, msg)
   error(string.format("bad argument #%d to '%s' (%s)", n, op.full, msg), 4)

@@ -1,5 +1,6 @@
--- cdnctl.ops: the table of operations. Everything cdnctl knows about the
--- two APIs is here and nowhere else: each entry names the binding, the
+-- cdnctl.ops: the table of operations. Everything the client side knows
+-- about the two APIs is here (the sandbox's emulation of them is in
+-- sandbox/, checked against the same fixtures): each entry names the binding, the
 -- service, the HTTP method, the path template, the arguments (positional
 -- and option fields, with their checkers), how the key travels, how to read
 -- the answer, whether a blind retry is safe, and the documentation that
@@ -8,7 +9,7 @@
 -- destructive = "irreversible" | "costly": the operation destroys what
 -- cannot be had back, or empties caches that cost credits and traffic to
 -- fill again. `cdnctl call` and the ready scripts ask first on a terminal
--- (cdnctl.script.confirm), naming what goes with the `confirm` template
+-- (cdnctl.kit.script.confirm), naming what goes with the `confirm` template
 -- ({arg} an argument, {hosts} the hosts a purge reaches); bindings called
 -- from a script never ask.
 --
