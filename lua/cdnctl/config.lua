@@ -103,18 +103,23 @@ end
 -- s: the settings value. The key of a key command is not run for here:
 -- M.key does it. quiet: no note on stderr (cdnctl profiles).
 function M.resolve(s, service, quiet)
-  local list = candidates(s, service)
-  local src = list[1] or { kind = "none", name = "no source", urls = {}, url_label = "built-in default" }
-  if not quiet then note_choice(s, service, list) end
-  src.url_sources = {}
-  for _, u in ipairs(SERVICES[service].urls) do
-    local w, label = u.name, src.url_label
-    if type(label) == "table" then label = label[w] end
-    if src.urls[w] then src.url_sources[w] = label
-    else src.urls[w], src.url_sources[w] = u.default, "built-in default" end
-    src.urls[w] = src.urls[w]:gsub("/+$", "")
+  local memo = s.resolved[service] -- what a run remembers: cleared when its sources change
+  if not memo then
+    local list = candidates(s, service)
+    local src = list[1] or { kind = "none", name = "no source", urls = {}, url_label = "built-in default" }
+    src.url_sources = {}
+    for _, u in ipairs(SERVICES[service].urls) do
+      local w, label = u.name, src.url_label
+      if type(label) == "table" then label = label[w] end
+      if src.urls[w] then src.url_sources[w] = label
+      else src.urls[w], src.url_sources[w] = u.default, "built-in default" end
+      src.urls[w] = src.urls[w]:gsub("/+$", "")
+    end
+    memo = { src = src, list = list }
+    s.resolved[service] = memo
   end
-  return src
+  if not quiet then note_choice(s, service, memo.list) end
+  return memo.src
 end
 
 -- M.url(s, which) -> the base URL named `which` in path templates (sp, api, ez).
@@ -143,6 +148,7 @@ end
 -- from the source used, a failed *_key_cmd); the source is the fourth value.
 function M.key(s, service, opts_key)
   local src = M.resolve(s, service)
+  if opts_key == nil and src.key_found then return src.key_found, src.key_source, nil, src end
   local k, from = src.key, src.key_source
   if opts_key ~= nil then
     k, from = opts_key, "opts.key"
@@ -154,6 +160,7 @@ function M.key(s, service, opts_key)
   if type(k) == "string" then
     redact.add(k)
     M.warn_shape(s, service, k, from)
+    if opts_key == nil then src.key_found = k end -- the source's key, checked once
   end
   return k, from, nil, src
 end

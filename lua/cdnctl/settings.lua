@@ -20,7 +20,8 @@
 -- remembers, which lives and dies with the value: key_cmds (each profile key
 -- command's result), noted (services whose choice of source was said),
 -- shape_warned (keys warned about), budgets (a retry budget per base URL),
--- meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
+-- resolved (config.resolve's source per service and its checked key:
+-- emptied when the profile or the sandbox changes), meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
 
 local retry = require "cdnctl.retry"
 local ops = require "cdnctl.ops"
@@ -71,7 +72,7 @@ function M.new(t)
     env = nonempty(t.env), profile = t.profile, allow_http = t.allow_http or false,
     quiet = t.quiet or false, debug = t.debug or 0, har = t.har,
     policy = copy(retry.DEFAULTS),
-    key_cmds = {}, noted = {}, shape_warned = {}, budgets = {},
+    key_cmds = {}, noted = {}, shape_warned = {}, budgets = {}, resolved = {},
     meta = setmetatable({}, { __mode = "k" }),
   }
   local ok, err = M.check_policy(t.policy or {})
@@ -118,7 +119,7 @@ function M.change(s, changes)
     return nil, "debug: boolean or integer expected"
   end
   for k, v in pairs(changes.policy or {}) do s.policy[k] = v end
-  if changes.profile ~= nil then s.profile = changes.profile or nil end
+  if changes.profile ~= nil then s.profile, s.resolved = changes.profile or nil, {} end
   if changes.debug ~= nil then
     local level = changes.debug
     if level == true then level = 1 elseif level == false then level = 0 end

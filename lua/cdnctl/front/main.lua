@@ -189,7 +189,7 @@ local function start_sandbox(o, s)
     io.stderr:write("cdnctl: cannot start the sandbox: ", tostring(base_or_err), "\n")
     return false
   end
-  s.sandbox = embedded.source(base_or_err) -- start-up: nothing has used s yet
+  s.sandbox, s.resolved = embedded.source(base_or_err), {} -- start-up: nothing has used s yet
   return sandbox
 end
 
