@@ -174,12 +174,12 @@ static void test_cases(lua_State *L) {
  * it unchanged, and it never holds a character a URL gives meaning to. */
 static void test_domain_is_url_safe(lua_State *L) {
   static const char *code =
-    "local check, codec = require 'cdnctl.check', require 'cdnctl.codec' "
+    "local check, percent = require 'cdnctl.check', require 'cdnctl.percent' "
     "local inputs = {'example.com', 'WWW.EXAMPLE.COM', 'https://a.b.c.example.com:443/x', "
     "  'b\\u{FC}cher.de', 'caf\\u{E9}.example', 'a_b.c-d.e', '\\u{0966}\\u{0967}.example', 'x.com.'} "
     "local bad = {} "
     "for _, s in ipairs(inputs) do local d = check.domain(s) "
-    "  if d and (codec.escape(d) ~= d or d:find('[/?#%%@\\\\%s%c:]')) then bad[#bad + 1] = d end end "
+    "  if d and (percent.escape(d) ~= d or d:find('[/?#%%@\\\\%s%c:]')) then bad[#bad + 1] = d end end "
     "return #bad == 0 and 'safe' or table.concat(bad, ' ')";
   int n = t_lua(L, code, 0);
   T_STR(n == 1 ? lua_tostring(L, -1) : lua_tostring(L, -1), "safe", "whatever check.domain accepts is URL-safe as it is");
