@@ -13,11 +13,12 @@
  *     fsync, rename, fsync of the folder) and keeps its mode (and, for root,
  *     its owner); a new file gets the caller's mode (0644 by default);
  *   - a symbolic link is followed: its target is replaced, the link stays.
- * Inputs are read whole with a cap (fs.read), a directory refused. Also:
- * fsync of an open file, stat, mkdir -p, isatty, the check of stdout, a
- * file under a non-blocking flock (journals of the scripts), and an
- * append-only journal of whole, synced records (fs.journal: the sandbox's
- * --state).
+ * An input is opened here and told apart (fs.open_read: a directory is
+ * refused by its caller); reading it within a cap is Lua's (script.read).
+ * Also: fsync of an open file, stat, mkdir -p, isatty, the check of
+ * stdout, a file under a non-blocking flock (journals of the scripts), and
+ * an append-only journal of whole, synced records (fs.journal: the
+ * sandbox's --state). Writing a whole file is fs.check_output(path):replace(text).
  */
 #define _XOPEN_SOURCE 700 /* realpath, fchown, S_ISSOCK */
 #include <errno.h>
@@ -49,6 +50,11 @@ static int fs_lua_fsync(lua_State *L) {
   return 1;
 }
 
+/* The word fs.stat and fs.open_read give a file's type. */
+static const char *fs_type_name(mode_t mode) {
+  return S_ISREG(mode) ? "file" : S_ISDIR(mode) ? "dir" : "other";
+}
+
 /* fs.stat(path) -> {mode = perms, size = n, type = "file"|"dir"|"other",
  * device = is a character device, id = "dev:inode"} | nil, message */
 static int fs_lua_stat(lua_State *L) {
@@ -64,7 +70,7 @@ static int fs_lua_stat(lua_State *L) {
   lua_setfield(L, -2, "mode");
   lua_pushinteger(L, (lua_Integer)st.st_size);
   lua_setfield(L, -2, "size");
-  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other");
+  lua_pushstring(L, fs_type_name(st.st_mode));
   lua_setfield(L, -2, "type");
   return 1;
 }
@@ -591,87 +597,25 @@ static int fs_output_index(lua_State *L) {
   return 1;
 }
 
-/* fs.replace(path, text [, mode]) and fs.write_atomic(path, text [, mode]):
- * fs.check_output(path) then out:replace(text). replace's mode (default
- * 0644) is a new file's; write_atomic's, when given, is every file's. */
-static int fs_replace_path(lua_State *L, int force) {
-  luaL_checkstring(L, 1);
-  luaL_checkstring(L, 2);
-  lua_Integer mode = luaL_optinteger(L, 3, 0644);
-  lua_settop(L, 2);
-  lua_pushcfunction(L, fs_lua_check_output);
-  lua_pushvalue(L, 1);
-  lua_pushinteger(L, mode);
-  lua_pushboolean(L, force);
-  lua_call(L, 3, 2); /* 3: out or nil, 4: message */
-  if (lua_isnil(L, 3)) return 2;
-  lua_pushcfunction(L, fs_output_replace);
-  lua_pushvalue(L, 3);
-  lua_pushvalue(L, 2);
-  lua_call(L, 2, 2); /* true | nil, message */
-  return 2;
-}
-static int fs_lua_replace(lua_State *L) { return fs_replace_path(L, 0); }
-static int fs_lua_write_atomic(lua_State *L) { return fs_replace_path(L, !lua_isnoneornil(L, 3)); }
-
-/* Ends fs.read with nil, "PATH: why", the file p closed at once (its
- * owner, the Lua file, would only close it when collected). */
-static int fs_read_fail(lua_State *L, luaL_Stream *p, const char *path, const char *why, lua_Integer n) {
-  if (p->closef) { fclose(p->f); p->closef = NULL; }
-  lua_pushnil(L);
-  lua_pushfstring(L, why, path, n);
-  return 2;
-}
-
-/* Ends fs.read of an input over the cap. */
-static int fs_read_toobig(lua_State *L, luaL_Stream *p, const char *path, lua_Integer cap) {
-  if (cap % (1 << 20) == 0) return fs_read_fail(L, p, path, "%s: longer than %I MiB, the limit on inputs", cap >> 20);
-  return fs_read_fail(L, p, path, "%s: longer than %I bytes, the limit on inputs", cap);
-}
-
-#define FS_CHUNK 65536
-
-/* fs.read(path, cap [, text]) -> string | nil, message. Reads a whole input,
- * at most cap bytes: a directory is refused, a file over cap fails as soon
- * as that is known (at once for a regular file, after cap bytes for a
- * device or a pipe), and with text a NUL byte fails the read where it is
- * found (/dev/zero: the first read). Messages start with the path. */
-static int fs_lua_read(lua_State *L) {
+/* fs.open_read(path) -> file, "file"|"dir"|"other", size | nil, "PATH: why"
+ * Opens an input for reading (never as a controlling terminal) and says
+ * what it is, from the descriptor itself; reading it within a cap is Lua's
+ * (script.read in lua/cdnctl/kit/script.lua). */
+static int fs_lua_open_read(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lua_Integer cap = luaL_checkinteger(L, 2);
-  int text = lua_toboolean(L, 3);
-  luaL_argcheck(L, cap >= 0, 2, "the cap must not be negative");
-  lua_settop(L, 3);
-  luaL_Stream *p = fs_newfile(L); /* 4: owns the descriptor */
+  luaL_Stream *p = fs_newfile(L); /* owns the descriptor */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   struct stat st;
-  if (fd < 0 || fs_adopt(p, fd, "rb") != 0) {
+  if (fd < 0 || fs_adopt(p, fd, "rb") != 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (p->closef) { fclose(p->f); p->closef = NULL; }
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    lua_pushfstring(L, "%s: %s", path, strerror(e));
     return 2;
   }
-  if (fstat(fd, &st) != 0) return fs_fail(L, "cannot stat", path);
-  if (S_ISDIR(st.st_mode)) return fs_read_fail(L, p, path, "%s: is a directory, not a file", 0);
-  if (S_ISREG(st.st_mode) && st.st_size > cap) return fs_read_toobig(L, p, path, cap);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  lua_Integer total = 0;
-  for (;;) {
-    char *dst = luaL_prepbuffsize(&b, FS_CHUNK);
-    size_t n = fread(dst, 1, FS_CHUNK, p->f);
-    const char *nul = text ? memchr(dst, '\0', n) : NULL;
-    if (nul) return fs_read_fail(L, p, path, "%s: not a text file (a NUL byte at offset %I)", total + (nul - dst));
-    luaL_addsize(&b, n);
-    total += (lua_Integer)n;
-    if (total > cap) return fs_read_toobig(L, p, path, cap);
-    if (n < FS_CHUNK) break;
-  }
-  int failed = ferror(p->f), e = errno;
-  fclose(p->f);
-  p->closef = NULL; /* closed, as io.close leaves it */
-  if (failed) { errno = e; return fs_fail(L, "cannot read", path); }
-  luaL_pushresult(&b);
-  return 1;
+  lua_pushstring(L, fs_type_name(st.st_mode));
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  return 3;
 }
 
 /* fs.flush_stdout() -> true | nil, message: flushes standard output and
@@ -690,8 +634,8 @@ static int fs_lua_flush_stdout(lua_State *L) {
 
 int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"write_atomic", fs_lua_write_atomic}, {"replace", fs_lua_replace}, {"check_output", fs_lua_check_output},
-    {"read", fs_lua_read}, {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
+    {"check_output", fs_lua_check_output}, {"open_read", fs_lua_open_read},
+    {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
     {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty},
     {"open_locked", fs_lua_open_locked}, {"journal", fs_lua_journal}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
