@@ -418,36 +418,6 @@ static int fs_atomic_commit(lua_State *L, const char *tmp, const char *target) {
   return 0;
 }
 
-/* out:replace(text) -> true | nil, message. A file kind: atomically
- * replaced (or created); a stream: text written in place, then closed. */
-static int fs_output_replace(lua_State *L) {
-  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
-  size_t len;
-  const char *data = luaL_checklstring(L, 2, &len);
-  lua_settop(L, 2);
-  lua_getiuservalue(L, 1, 1); /* 3: path */
-  const char *path = lua_tostring(L, 3);
-  if (OUT_STREAM(o->kind)) {
-    if (o->fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
-    fflush(stdout); /* what the script printed first comes first */
-    int r = fs_write_all(o->fd, data, len), e = errno;
-    if (close(o->fd) != 0 && r == 0) { r = -1; e = errno; }
-    o->fd = -1;
-    if (r != 0) { errno = e; return fs_fail(L, "cannot write", path); }
-    lua_pushboolean(L, 1);
-    return 1;
-  }
-  lua_getiuservalue(L, 1, 2); /* 4: target */
-  const char *target = lua_tostring(L, 4);
-  char tmp[PATH_MAX];
-  int fd = fs_atomic_begin(L, o, target, data, len, tmp);
-  if (fd < 0) return 2;
-  if (close(fd) != 0) { unlink(tmp); return fs_fail(L, "cannot write", path); }
-  if (fs_atomic_commit(L, tmp, target) != 0) return 2;
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
 /* Closes a stream this file made (the io library's __close/__gc call it
  * through luaL_Stream.closef). */
 static int fs_io_close(lua_State *L) {
@@ -532,33 +502,17 @@ static int fs_output_open(lua_State *L) {
   return 1;
 }
 
-/* out:append() -> file | nil, message. For an output that grows (a
- * journal): a file kind is opened for appending (created with the
- * Output's mode); a stream's descriptor goes to the Lua file. */
-static int fs_output_append(lua_State *L) {
-  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
-  lua_settop(L, 1);
-  lua_getiuservalue(L, 1, 1); /* 2: path */
-  lua_getiuservalue(L, 1, 2); /* 3: target or nil */
-  const char *path = lua_tostring(L, 2), *target = lua_tostring(L, 3);
-  luaL_Stream *p = fs_newfile(L); /* 4 */
-  int fd = o->fd;
-  if (OUT_STREAM(o->kind)) {
-    if (fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
-    o->fd = -1;
-  } else {
-    struct stat st;
-    int existed = lstat(target, &st) == 0;
-    if (existed && !S_ISREG(st.st_mode)) return fs_refuse(L, "%s is no longer a regular file%s", target, "");
-    fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, o->mode);
-    if (fd < 0) return fs_fail(L, "cannot open", path);
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ((!existed || o->force_mode) && fchmod(fd, o->mode) != 0)) {
-      close(fd);
-      return fs_refuse(L, "cannot open %s as a regular file%s", path, "");
-    }
-  }
-  if (fs_adopt(p, fd, "a") != 0) return fs_fail(L, "cannot open", path);
-  lua_settop(L, 4);
+/* out:replace(text) -> true | nil, message: out:open(text), closed at once.
+ * A file kind: atomically replaced (or created); a stream: text written in
+ * place, then closed. */
+static int fs_output_replace(lua_State *L) {
+  luaL_checkstring(L, 2);
+  if (fs_output_open(L) != 1) return 2;       /* 3: path, 5: file | nil, message */
+  luaL_Stream *p = lua_touserdata(L, 5);
+  int closed = fclose(p->f) == 0;
+  p->closef = NULL;                            /* closed, as io.close leaves it */
+  if (!closed) return fs_fail(L, "cannot write", lua_tostring(L, 3));
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -639,8 +593,8 @@ int luaopen_cdnctl_fs(lua_State *L) {
     {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty},
     {"open_locked", fs_lua_open_locked}, {"journal", fs_lua_journal}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
-    {"replace", fs_output_replace}, {"open", fs_output_open}, {"append", fs_output_append},
-    {"identity", fs_output_identity}, {"close", fs_output_close}, {NULL, NULL}};
+    {"replace", fs_output_replace}, {"open", fs_output_open}, {"identity", fs_output_identity},
+    {"close", fs_output_close}, {NULL, NULL}};
   static const luaL_Reg jmeth[] = {
     {"append", fs_journal_append}, {"truncate", fs_journal_truncate}, {"close", fs_journal_close},
     {NULL, NULL}};

@@ -365,8 +365,8 @@ end
 -- hard links, or one new path), an output that is an input, and an output
 -- or input that is the --har recording. Outputs may share a character
 -- device (/dev/null). Each out is a cdnctl.Output: out:replace(text) writes
--- a result (atomically for a file), out:append() opens a journal for
--- appending, out:open(text) starts a file written as it goes.
+-- a result (atomically for a file), out:open(text) starts a file written
+-- as it goes.
 function M.outputs(outputs, inputs)
   local owners = {} -- identity -> {name =} | {input =}
   for _, path in ipairs(inputs or {}) do
