@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,9 +199,12 @@ typedef struct {
 } fs_Output;
 
 /* Pushes nil and a message built like lua_pushfstring's; returns 2. */
-static int fs_refuse(lua_State *L, const char *fmt, const char *a, const char *b) {
+static int fs_refuse(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   lua_pushnil(L);
-  lua_pushfstring(L, fmt, a, b);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
   return 2;
 }
 
@@ -311,14 +315,14 @@ static int fs_output_hold(lua_State *L, fs_Output *o, const char *path, const st
   int n = o->kind == OUT_DESCRIPTOR ? fs_descriptor_number(path) : -1;
   int fd = n >= 0 ? fcntl(n, F_DUPFD_CLOEXEC, 3) : fs_open_nonblock(path);
   if (fd < 0 && errno == ENXIO && S_ISFIFO(was->st_mode))
-    return fs_refuse(L, "%s is a FIFO that nobody reads%s", path, " (start its reader first)");
+    return fs_refuse(L, "%s is a FIFO that nobody reads (start its reader first)", path);
   if (fd < 0) return fs_fail(L, "cannot open", path);
   struct stat st;
   int flagsnow = fcntl(fd, F_GETFL);
   if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != (was->st_mode & S_IFMT) || flagsnow < 0
       || (n < 0 && fcntl(fd, F_SETFL, flagsnow & ~O_NONBLOCK) != 0)) {
     close(fd);
-    return fs_refuse(L, "%s changed type while being opened%s", path, "");
+    return fs_refuse(L, "%s changed type while being opened", path);
   }
   o->fd = fd;
   return 1;
@@ -343,7 +347,7 @@ static int fs_lua_check_output(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   mode_t mode = (mode_t)luaL_optinteger(L, 2, 0644) & 07777;
   int force = lua_toboolean(L, 3);
-  if (*path == '\0') return fs_refuse(L, "an empty file name%s%s", "", "");
+  if (*path == '\0') return fs_refuse(L, "an empty file name");
   struct stat st;
   int kind = OUT_NEW;
   const char *why = NULL;
@@ -370,7 +374,7 @@ static int fs_atomic_begin(lua_State *L, const fs_Output *o, const char *target,
   struct stat st;
   int exists = lstat(target, &st) == 0;
   if (exists && !S_ISREG(st.st_mode)) {
-    fs_refuse(L, "%s is no longer a regular file: not replaced%s", target, "");
+    fs_refuse(L, "%s is no longer a regular file: not replaced", target);
     return -1;
   }
   if (snprintf(tmp, PATH_MAX, "%s.tmp.XXXXXX", target) >= PATH_MAX) {
@@ -401,7 +405,7 @@ static int fs_atomic_commit(lua_State *L, const char *tmp, const char *target) {
   struct stat st;
   if (lstat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
     unlink(tmp);
-    fs_refuse(L, "%s is no longer a regular file: not replaced%s", target, "");
+    fs_refuse(L, "%s is no longer a regular file: not replaced", target);
     return -1;
   }
   if (rename(tmp, target) != 0) {
@@ -487,7 +491,7 @@ static int fs_output_open(lua_State *L) {
   luaL_Stream *p = fs_newfile(L); /* 5 */
   int fd = o->fd;
   if (OUT_STREAM(o->kind)) {
-    if (fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
+    if (fd < 0) return fs_refuse(L, "%s was written already", path);
     o->fd = -1;
     fflush(stdout);
     if (fs_write_all(fd, data, len) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot write", path); }
