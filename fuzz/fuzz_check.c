@@ -3,7 +3,7 @@
  *
  * The input goes to cdnctl.check's domain, hosts, key, site_id and site_url
  * (documented to return nil, message for bad input: a raise is a finding)
- * and to cdnctl.codec.escape, the one way cdnctl puts a value in a URL.
+ * and to cdnctl.percent.escape, the one way cdnctl puts a value in a URL.
  * Invariants: what domain() accepts holds no '/', '?', '#', '%', '@', '\',
  * space, ':' or control character and escapes to itself; what key()
  * accepts is the input unchanged and free of URL metacharacters; what
@@ -14,7 +14,7 @@
 #include "fuzz_common.h"
 
 static const char check_code[] =
-  "local check, codec = require 'cdnctl.check', require 'cdnctl.codec'\n"
+  "local check, percent = require 'cdnctl.check', require 'cdnctl.percent'\n"
   "local function refused(v, err, argname)\n"
   "  if v ~= nil then return nil end\n"
   "  if type(err) ~= 'string' or err:sub(1, #argname + 2) ~= argname .. ': ' then\n"
@@ -30,7 +30,7 @@ static const char check_code[] =
   "    if d == '' or #d > 253 then return 'domain: accepted a name of length ' .. #d end\n"
   "    local c = d:match('[/?#%%@\\\\%s%c:]')\n"
   "    if c then return string.format('domain: accepted %q, which holds %q', d, c) end\n"
-  "    if codec.escape(d) ~= d then return string.format('domain: accepted %q, which escape() changes', d) end\n"
+  "    if percent.escape(d) ~= d then return string.format('domain: accepted %q, which escape() changes', d) end\n"
   "    if d ~= d:lower() then return string.format('domain: accepted %q, not lowercased', d) end\n"
   "    if check.domain(d) ~= d then return string.format('domain: %q is not a fixed point', d) end\n"
   "    local h = check.hosts(s)\n"
@@ -57,12 +57,12 @@ static const char check_code[] =
   "    if check.site_url(u) ~= u then return string.format('site_url: %q is not a fixed point', u) end\n"
   "  end\n"
   "  -- escape / unescape\n"
-  "  local e = codec.escape(s)\n"
+  "  local e = percent.escape(s)\n"
   "  if e:gsub('%%%x%x', ''):find('[^A-Za-z0-9._~-]') then return 'escape: output has a reserved character: ' .. e end\n"
   "  if e:find('%%%x?[a-f]') then return 'escape: lowercase hex digit' end\n"
-  "  local back, uerr2 = codec.unescape(e)\n"
+  "  local back, uerr2 = percent.unescape(e)\n"
   "  if back ~= s then return 'unescape(escape(s)) ~= s: ' .. tostring(uerr2) end\n"
-  "  local back2 = codec.unescape(e, true)\n"
+  "  local back2 = percent.unescape(e, true)\n"
   "  if back2 ~= s then return 'unescape(escape(s), true) ~= s' end\n"
   "end\n";
 

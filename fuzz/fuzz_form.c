@@ -1,9 +1,10 @@
 /*
  * fuzz_form.c: form bodies and percent-decoding, and the sandbox's router.
  *
- * codec_unescape runs on the raw input into a buffer of exactly the room it
- * documents (len bytes), against a plain reference decoder; then
- * cdnctl.codec.parse_form must give a table of strings, or nil and a
+ * cdnctl.percent.unescape (lua/cdnctl/percent.lua) runs on the raw input,
+ * with and without plus_is_space, against a plain reference decoder in C:
+ * the same bytes, or the same position of the first bad escape; then
+ * cdnctl.percent.parse_form must give a table of strings, or nil and a
  * message whose position points at a '%', and a form rebuilt from the
  * table with escape() must parse back to the same table.
  *
@@ -19,9 +20,9 @@
 #include "fuzz_common.h"
 
 static const char form_code[] =
-  "local codec = require 'cdnctl.codec'\n"
+  "local percent = require 'cdnctl.percent'\n"
   "return function(s)\n"
-  "  local t, err = codec.parse_form(s)\n"
+  "  local t, err = percent.parse_form(s)\n"
   "  if t == nil then\n"
   "    local pos = type(err) == 'string' and tonumber(err:match('^malformed percent%-encoding at character (%d+)$'))\n"
   "    if not pos then return 'parse_form: unexpected message ' .. tostring(err) end\n"
@@ -33,9 +34,9 @@ static const char form_code[] =
   "  local parts = {}\n"
   "  for k, v in pairs(t) do\n"
   "    if type(k) ~= 'string' or type(v) ~= 'string' then return 'parse_form: a non-string pair' end\n"
-  "    parts[#parts + 1] = codec.escape(k) .. '=' .. codec.escape(v)\n"
+  "    parts[#parts + 1] = percent.escape(k) .. '=' .. percent.escape(v)\n"
   "  end\n"
-  "  local t2, err2 = codec.parse_form(table.concat(parts, '&'))\n"
+  "  local t2, err2 = percent.parse_form(table.concat(parts, '&'))\n"
   "  if not t2 then return 'parse_form of a rebuilt form failed: ' .. tostring(err2) end\n"
   "  for k, v in pairs(t) do if t2[k] ~= v then return string.format('rebuilt form: %q is %q, not %q', k, tostring(t2[k]), v) end end\n"
   "  for k in pairs(t2) do if t[k] == nil then return string.format('rebuilt form: extra name %q', k) end end\n"
@@ -62,8 +63,17 @@ static const char router_code[] =
   "  end\n"
   "end\n";
 
-static lua_State *L, *SL;   /* codec's state; the sandbox's own state, or NULL */
-static int form_ref, router_ref;
+/* percent.unescape(s, plus) -> the decoded string | the bad position */
+static const char unescape_code[] =
+  "local percent = require 'cdnctl.percent'\n"
+  "return function(s, plus)\n"
+  "  local out, err = percent.unescape(s, plus)\n"
+  "  if out then return out end\n"
+  "  return math.tointeger(tonumber(tostring(err):match('^malformed percent%-encoding at character (%d+)$') or '-1'))\n"
+  "end\n";
+
+static lua_State *L, *SL;   /* percent's state; the sandbox's own state, or NULL */
+static int form_ref, router_ref, unescape_ref;
 
 /* The reference decoder: what RFC 3986 says, written plainly. */
 static int ref_unescape(const uint8_t *in, size_t len, uint8_t *out, size_t *outlen, int plus) {
@@ -87,6 +97,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc; (void)argv;
   L = fuzz_newstate();
   form_ref = fuzz_load(L, "=fuzz_form", form_code);
+  unescape_ref = fuzz_load(L, "=fuzz_unescape", unescape_code);
   SL = fuzz_newstate();
   lua_getglobal(SL, "require");
   lua_pushliteral(SL, "cdnctl.sandbox");
@@ -104,18 +115,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int plus = 0; plus <= 1; plus++) {
-    char *out = malloc(size ? size : 1);       /* exactly the documented room */
     uint8_t *ref = malloc(size ? size : 1);
-    size_t outlen = (size_t)-1, reflen = (size_t)-1;
-    int bad = codec_unescape((const char *)data, size, out, &outlen, plus);
+    size_t reflen = (size_t)-1;
     int refbad = ref_unescape(data, size, ref, &reflen, plus);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, unescape_ref);
+    lua_pushlstring(L, (const char *)data, size);
+    lua_pushboolean(L, plus);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+      fprintf(stderr, "\n== fuzz_form: percent.unescape(plus=%d) raised %s\n", plus, lua_tostring(L, -1));
+      fuzz_print_input(data, size);
+      abort();
+    }
+    size_t outlen = 0;
+    const char *out = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &outlen) : NULL;
+    int bad = out ? 0 : (int)lua_tointeger(L, -1);
     if (bad != refbad || (!bad && (outlen != reflen || memcmp(out, ref, outlen) != 0))) {
-      fprintf(stderr, "\n== fuzz_form: codec_unescape(plus=%d) returned %d (length %zu), the reference %d (length %zu)\n",
+      fprintf(stderr, "\n== fuzz_form: percent.unescape(plus=%d) gave %d (length %zu), the reference %d (length %zu)\n",
               plus, bad, bad ? 0 : outlen, refbad, refbad ? 0 : reflen);
       fuzz_print_input(data, size);
       abort();
     }
-    free(out);
+    lua_pop(L, 1);
     free(ref);
   }
   fuzz_call(L, form_ref, "fuzz_form", data, size);

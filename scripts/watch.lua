@@ -19,7 +19,6 @@ local script = require "cdnctl.kit.script"
 local csv = require "cdnctl.kit.csv"
 local check = require "cdnctl.check"
 local json = require "cdnctl.json"
-local fs = require "cdnctl.fs"
 
 local OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 local NAMES = { [OK] = "OK", [WARNING] = "WARNING", [CRITICAL] = "CRITICAL", [UNKNOWN] = "UNKNOWN" }
@@ -332,7 +331,7 @@ end
 
 local summary = summary_text()
 if opts.prometheus then
-  local okw, werr = fs.write_atomic(opts.prometheus, prometheus_text(), tonumber("644", 8))
+  local okw, werr = script.write_file(opts.prometheus, prometheus_text(), tonumber("644", 8))
   if not okw then
     state = UNKNOWN
     summary = "CDN UNKNOWN - cannot write " .. opts.prometheus .. ": " .. tostring(werr)

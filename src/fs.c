@@ -3,8 +3,7 @@
  * no file is ever destroyed or left half-written. Every output a user names
  * (a script's results, reports and --json, --har, watch's --prometheus, the
  * sandbox's --state snapshot) goes through one set of rules
- * (fs.check_output, a cdnctl.Output; fs.write_atomic and fs.replace apply
- * them too):
+ * (fs.check_output, a cdnctl.Output):
  *   - a character device (/dev/null, a terminal) and a FIFO that has a
  *     reader are written in place; so is the regular file a descriptor's
  *     name stands for (/dev/stdout, /dev/fd/N redirected to a file: written
@@ -16,19 +15,21 @@
  *     fsync, rename, fsync of the folder) and keeps its mode (and, for root,
  *     its owner); a new file gets the caller's mode (0644 by default);
  *   - a symbolic link is followed: its target is replaced, the link stays.
- * Inputs are read whole with a cap (fs.read), a directory refused. Also:
- * fsync of an open file, stat, mkdir -p, isatty, the check of stdout's
- * writes (fs.flush_stdout), a file under a non-blocking flock (the
- * scripts' journals, appended to in place), and an append-only journal of
- * whole, synced records (fs.journal: the sandbox's --state). The sandbox's
- * --log is appended to with io.open and the prompt's history written by
- * readline: neither goes through these rules.
+ * An input is opened here and told apart (fs.open_read: a directory is
+ * refused by its caller); reading it within a cap is Lua's (script.read).
+ * Also: fsync of an open file, stat, mkdir -p, isatty, the check of
+ * stdout, a file under a non-blocking flock (journals of the scripts), and
+ * an append-only journal of whole, synced records (fs.journal: the
+ * sandbox's --state). Writing a whole file is fs.check_output(path):replace(text).
+ * The sandbox's --log is appended to with io.open and the prompt's history
+ * written by readline: neither goes through these rules.
  */
 #define _XOPEN_SOURCE 700 /* realpath, fchown, S_ISSOCK */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,11 @@ static int fs_lua_fsync(lua_State *L) {
   return 1;
 }
 
+/* The word fs.stat and fs.open_read give a file's type. */
+static const char *fs_type_name(mode_t mode) {
+  return S_ISREG(mode) ? "file" : S_ISDIR(mode) ? "dir" : "other";
+}
+
 /* fs.stat(path) -> {mode = perms, size = n, type = "file"|"dir"|"other",
  * device = is a character device, id = "dev:inode"} | nil, message */
 static int fs_lua_stat(lua_State *L) {
@@ -69,7 +75,7 @@ static int fs_lua_stat(lua_State *L) {
   lua_setfield(L, -2, "mode");
   lua_pushinteger(L, (lua_Integer)st.st_size);
   lua_setfield(L, -2, "size");
-  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other");
+  lua_pushstring(L, fs_type_name(st.st_mode));
   lua_setfield(L, -2, "type");
   return 1;
 }
@@ -197,9 +203,12 @@ typedef struct {
 } fs_Output;
 
 /* Pushes nil and a message built like lua_pushfstring's; returns 2. */
-static int fs_refuse(lua_State *L, const char *fmt, const char *a, const char *b) {
+static int fs_refuse(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   lua_pushnil(L);
-  lua_pushfstring(L, fmt, a, b);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
   return 2;
 }
 
@@ -310,14 +319,14 @@ static int fs_output_hold(lua_State *L, fs_Output *o, const char *path, const st
   int n = o->kind == OUT_DESCRIPTOR ? fs_descriptor_number(path) : -1;
   int fd = n >= 0 ? fcntl(n, F_DUPFD_CLOEXEC, 3) : fs_open_nonblock(path);
   if (fd < 0 && errno == ENXIO && S_ISFIFO(was->st_mode))
-    return fs_refuse(L, "%s is a FIFO that nobody reads%s", path, " (start its reader first)");
+    return fs_refuse(L, "%s is a FIFO that nobody reads (start its reader first)", path);
   if (fd < 0) return fs_fail(L, "cannot open", path);
   struct stat st;
   int flagsnow = fcntl(fd, F_GETFL);
   if (fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != (was->st_mode & S_IFMT) || flagsnow < 0
       || (n < 0 && fcntl(fd, F_SETFL, flagsnow & ~O_NONBLOCK) != 0)) {
     close(fd);
-    return fs_refuse(L, "%s changed type while being opened%s", path, "");
+    return fs_refuse(L, "%s changed type while being opened", path);
   }
   o->fd = fd;
   return 1;
@@ -342,7 +351,7 @@ static int fs_lua_check_output(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   mode_t mode = (mode_t)luaL_optinteger(L, 2, 0644) & 07777;
   int force = lua_toboolean(L, 3);
-  if (*path == '\0') return fs_refuse(L, "an empty file name%s%s", "", "");
+  if (*path == '\0') return fs_refuse(L, "an empty file name");
   struct stat st;
   int kind = OUT_NEW;
   const char *why = NULL;
@@ -369,7 +378,7 @@ static int fs_atomic_begin(lua_State *L, const fs_Output *o, const char *target,
   struct stat st;
   int exists = lstat(target, &st) == 0;
   if (exists && !S_ISREG(st.st_mode)) {
-    fs_refuse(L, "%s is no longer a regular file: not replaced%s", target, "");
+    fs_refuse(L, "%s is no longer a regular file: not replaced", target);
     return -1;
   }
   if (snprintf(tmp, PATH_MAX, "%s.tmp.XXXXXX", target) >= PATH_MAX) {
@@ -400,7 +409,7 @@ static int fs_atomic_commit(lua_State *L, const char *tmp, const char *target) {
   struct stat st;
   if (lstat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
     unlink(tmp);
-    fs_refuse(L, "%s is no longer a regular file: not replaced%s", target, "");
+    fs_refuse(L, "%s is no longer a regular file: not replaced", target);
     return -1;
   }
   if (rename(tmp, target) != 0) {
@@ -415,36 +424,6 @@ static int fs_atomic_commit(lua_State *L, const char *tmp, const char *target) {
   int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) { fsync(dfd); close(dfd); }
   return 0;
-}
-
-/* out:replace(text) -> true | nil, message. A file kind: atomically
- * replaced (or created); a stream: text written in place, then closed. */
-static int fs_output_replace(lua_State *L) {
-  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
-  size_t len;
-  const char *data = luaL_checklstring(L, 2, &len);
-  lua_settop(L, 2);
-  lua_getiuservalue(L, 1, 1); /* 3: path */
-  const char *path = lua_tostring(L, 3);
-  if (OUT_STREAM(o->kind)) {
-    if (o->fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
-    fflush(stdout); /* what the script printed first comes first */
-    int r = fs_write_all(o->fd, data, len), e = errno;
-    if (close(o->fd) != 0 && r == 0) { r = -1; e = errno; }
-    o->fd = -1;
-    if (r != 0) { errno = e; return fs_fail(L, "cannot write", path); }
-    lua_pushboolean(L, 1);
-    return 1;
-  }
-  lua_getiuservalue(L, 1, 2); /* 4: target */
-  const char *target = lua_tostring(L, 4);
-  char tmp[PATH_MAX];
-  int fd = fs_atomic_begin(L, o, target, data, len, tmp);
-  if (fd < 0) return 2;
-  if (close(fd) != 0) { unlink(tmp); return fs_fail(L, "cannot write", path); }
-  if (fs_atomic_commit(L, tmp, target) != 0) return 2;
-  lua_pushboolean(L, 1);
-  return 1;
 }
 
 /* Closes a stream this file made (the io library's __close/__gc call it
@@ -516,7 +495,7 @@ static int fs_output_open(lua_State *L) {
   luaL_Stream *p = fs_newfile(L); /* 5 */
   int fd = o->fd;
   if (OUT_STREAM(o->kind)) {
-    if (fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
+    if (fd < 0) return fs_refuse(L, "%s was written already", path);
     o->fd = -1;
     fflush(stdout);
     if (fs_write_all(fd, data, len) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot write", path); }
@@ -531,33 +510,17 @@ static int fs_output_open(lua_State *L) {
   return 1;
 }
 
-/* out:append() -> file | nil, message. For an output that grows (a
- * journal): a file kind is opened for appending (created with the
- * Output's mode); a stream's descriptor goes to the Lua file. */
-static int fs_output_append(lua_State *L) {
-  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
-  lua_settop(L, 1);
-  lua_getiuservalue(L, 1, 1); /* 2: path */
-  lua_getiuservalue(L, 1, 2); /* 3: target or nil */
-  const char *path = lua_tostring(L, 2), *target = lua_tostring(L, 3);
-  luaL_Stream *p = fs_newfile(L); /* 4 */
-  int fd = o->fd;
-  if (OUT_STREAM(o->kind)) {
-    if (fd < 0) return fs_refuse(L, "%s was written already%s", path, "");
-    o->fd = -1;
-  } else {
-    struct stat st;
-    int existed = lstat(target, &st) == 0;
-    if (existed && !S_ISREG(st.st_mode)) return fs_refuse(L, "%s is no longer a regular file%s", target, "");
-    fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, o->mode);
-    if (fd < 0) return fs_fail(L, "cannot open", path);
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ((!existed || o->force_mode) && fchmod(fd, o->mode) != 0)) {
-      close(fd);
-      return fs_refuse(L, "cannot open %s as a regular file%s", path, "");
-    }
-  }
-  if (fs_adopt(p, fd, "a") != 0) return fs_fail(L, "cannot open", path);
-  lua_settop(L, 4);
+/* out:replace(text) -> true | nil, message: out:open(text), closed at once.
+ * A file kind: atomically replaced (or created); a stream: text written in
+ * place, then closed. */
+static int fs_output_replace(lua_State *L) {
+  luaL_checkstring(L, 2);
+  if (fs_output_open(L) != 1) return 2;       /* 3: path, 5: file | nil, message */
+  luaL_Stream *p = lua_touserdata(L, 5);
+  int closed = fclose(p->f) == 0;
+  p->closef = NULL;                            /* closed, as io.close leaves it */
+  if (!closed) return fs_fail(L, "cannot write", lua_tostring(L, 3));
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -596,87 +559,25 @@ static int fs_output_index(lua_State *L) {
   return 1;
 }
 
-/* fs.replace(path, text [, mode]) and fs.write_atomic(path, text [, mode]):
- * fs.check_output(path) then out:replace(text). replace's mode (default
- * 0644) is a new file's; write_atomic's, when given, is every file's. */
-static int fs_replace_path(lua_State *L, int force) {
-  luaL_checkstring(L, 1);
-  luaL_checkstring(L, 2);
-  lua_Integer mode = luaL_optinteger(L, 3, 0644);
-  lua_settop(L, 2);
-  lua_pushcfunction(L, fs_lua_check_output);
-  lua_pushvalue(L, 1);
-  lua_pushinteger(L, mode);
-  lua_pushboolean(L, force);
-  lua_call(L, 3, 2); /* 3: out or nil, 4: message */
-  if (lua_isnil(L, 3)) return 2;
-  lua_pushcfunction(L, fs_output_replace);
-  lua_pushvalue(L, 3);
-  lua_pushvalue(L, 2);
-  lua_call(L, 2, 2); /* true | nil, message */
-  return 2;
-}
-static int fs_lua_replace(lua_State *L) { return fs_replace_path(L, 0); }
-static int fs_lua_write_atomic(lua_State *L) { return fs_replace_path(L, !lua_isnoneornil(L, 3)); }
-
-/* Ends fs.read with nil, "PATH: why", the file p closed at once (its
- * owner, the Lua file, would only close it when collected). */
-static int fs_read_fail(lua_State *L, luaL_Stream *p, const char *path, const char *why, lua_Integer n) {
-  if (p->closef) { fclose(p->f); p->closef = NULL; }
-  lua_pushnil(L);
-  lua_pushfstring(L, why, path, n);
-  return 2;
-}
-
-/* Ends fs.read of an input over the cap. */
-static int fs_read_toobig(lua_State *L, luaL_Stream *p, const char *path, lua_Integer cap) {
-  if (cap % (1 << 20) == 0) return fs_read_fail(L, p, path, "%s: longer than %I MiB, the limit on inputs", cap >> 20);
-  return fs_read_fail(L, p, path, "%s: longer than %I bytes, the limit on inputs", cap);
-}
-
-#define FS_CHUNK 65536
-
-/* fs.read(path, cap [, text]) -> string | nil, message. Reads a whole input,
- * at most cap bytes: a directory is refused, a file over cap fails as soon
- * as that is known (at once for a regular file, after cap bytes for a
- * device or a pipe), and with text a NUL byte fails the read where it is
- * found (/dev/zero: the first read). Messages start with the path. */
-static int fs_lua_read(lua_State *L) {
+/* fs.open_read(path) -> file, "file"|"dir"|"other", size | nil, "PATH: why"
+ * Opens an input for reading (never as a controlling terminal) and says
+ * what it is, from the descriptor itself; reading it within a cap is Lua's
+ * (script.read in lua/cdnctl/kit/script.lua). */
+static int fs_lua_open_read(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lua_Integer cap = luaL_checkinteger(L, 2);
-  int text = lua_toboolean(L, 3);
-  luaL_argcheck(L, cap >= 0, 2, "the cap must not be negative");
-  lua_settop(L, 3);
-  luaL_Stream *p = fs_newfile(L); /* 4: owns the descriptor */
+  luaL_Stream *p = fs_newfile(L); /* owns the descriptor */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   struct stat st;
-  if (fd < 0 || fs_adopt(p, fd, "rb") != 0) {
+  if (fd < 0 || fs_adopt(p, fd, "rb") != 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (p->closef) { fclose(p->f); p->closef = NULL; }
     lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    lua_pushfstring(L, "%s: %s", path, strerror(e));
     return 2;
   }
-  if (fstat(fd, &st) != 0) return fs_fail(L, "cannot stat", path);
-  if (S_ISDIR(st.st_mode)) return fs_read_fail(L, p, path, "%s: is a directory, not a file", 0);
-  if (S_ISREG(st.st_mode) && st.st_size > cap) return fs_read_toobig(L, p, path, cap);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  lua_Integer total = 0;
-  for (;;) {
-    char *dst = luaL_prepbuffsize(&b, FS_CHUNK);
-    size_t n = fread(dst, 1, FS_CHUNK, p->f);
-    const char *nul = text ? memchr(dst, '\0', n) : NULL;
-    if (nul) return fs_read_fail(L, p, path, "%s: not a text file (a NUL byte at offset %I)", total + (nul - dst));
-    luaL_addsize(&b, n);
-    total += (lua_Integer)n;
-    if (total > cap) return fs_read_toobig(L, p, path, cap);
-    if (n < FS_CHUNK) break;
-  }
-  int failed = ferror(p->f), e = errno;
-  fclose(p->f);
-  p->closef = NULL; /* closed, as io.close leaves it */
-  if (failed) { errno = e; return fs_fail(L, "cannot read", path); }
-  luaL_pushresult(&b);
-  return 1;
+  lua_pushstring(L, fs_type_name(st.st_mode));
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  return 3;
 }
 
 /* fs.flush_stdout() -> true | nil, message: flushes standard output and
@@ -695,13 +596,13 @@ static int fs_lua_flush_stdout(lua_State *L) {
 
 int luaopen_cdnctl_fs(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"write_atomic", fs_lua_write_atomic}, {"replace", fs_lua_replace}, {"check_output", fs_lua_check_output},
-    {"read", fs_lua_read}, {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
+    {"check_output", fs_lua_check_output}, {"open_read", fs_lua_open_read},
+    {"flush_stdout", fs_lua_flush_stdout}, {"fsync", fs_lua_fsync},
     {"stat", fs_lua_stat}, {"mkdir_p", fs_lua_mkdir_p}, {"isatty", fs_lua_isatty},
     {"open_locked", fs_lua_open_locked}, {"journal", fs_lua_journal}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
-    {"replace", fs_output_replace}, {"open", fs_output_open}, {"append", fs_output_append},
-    {"identity", fs_output_identity}, {"close", fs_output_close}, {NULL, NULL}};
+    {"replace", fs_output_replace}, {"open", fs_output_open}, {"identity", fs_output_identity},
+    {"close", fs_output_close}, {NULL, NULL}};
   static const luaL_Reg jmeth[] = {
     {"append", fs_journal_append}, {"truncate", fs_journal_truncate}, {"close", fs_journal_close},
     {NULL, NULL}};

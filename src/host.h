@@ -36,7 +36,7 @@ void host_restore_sigint(void);
 /* Lua-facing modules (one per file). */
 int luaopen_cdnctl_http(lua_State *L);    /* http.c: start, poll, now; t:result, t:cancel */
 int luaopen_cdnctl_json(lua_State *L);    /* json.c: decode, encode with exact numbers */
-int luaopen_cdnctl_codec(lua_State *L);   /* codec.c: URL escaping, forms, IDNA, SHA-256 */
+int luaopen_cdnctl_codec(lua_State *L);   /* codec.c: IDNA, SHA-256 */
 int luaopen_cdnctl_redact(lua_State *L);  /* redact.c: masking of secrets */
 int luaopen_cdnctl_fs(lua_State *L);      /* fs.c: the output rules, capped reads, locks, journals */
 int luaopen_cdnctl_server(lua_State *L);  /* server.c: the sandbox's HTTP server */
@@ -61,8 +61,5 @@ char *redact_mask_dupn(const char *text, size_t len, const char *extra, size_t e
 size_t redact_mask_into(const char *text, size_t len, const char *secret,
                         char *out, size_t outsz);
 void redact_clear(void);
-
-/* codec.c, for C callers and fuzzers. */
-int codec_unescape(const char *in, size_t len, char *out, size_t *outlen, int plus_is_space);
 
 #endif

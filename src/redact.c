@@ -376,7 +376,5 @@ int luaopen_cdnctl_redact(lua_State *L) {
     {"mask", redact_lua_mask}, {"add", redact_lua_add}, {"short", redact_lua_short},
     {"count", redact_lua_count}, {NULL, NULL}};
   luaL_newlib(L, funcs);
-  lua_pushinteger(L, REDACT_MAX);
-  lua_setfield(L, -2, "MAX");
   return 1;
 }

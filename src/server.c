@@ -461,10 +461,7 @@ static void srv_call_stop(server *s) {
   lua_State *L = s->L;
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->stop_ref);
   if (!lua_isfunction(L, -1)) { lua_pop(L, 1); return; }
-  if (host_docall(L, 0, 2) != LUA_OK) {
-    s->stop_failed = 1;
-    snprintf(s->stop_err, sizeof s->stop_err, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "stop failed");
-  } else if (!lua_toboolean(L, -2)) {
+  if (host_docall(L, 0, 2) != LUA_OK || !lua_toboolean(L, -2)) { /* an error, or nil, message */
     s->stop_failed = 1;
     snprintf(s->stop_err, sizeof s->stop_err, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "stop failed");
   }

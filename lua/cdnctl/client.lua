@@ -5,7 +5,7 @@
 
 local http = require "cdnctl.http"
 local json = require "cdnctl.json"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 local check = require "cdnctl.check"
 local errors = require "cdnctl.errors"
 local config = require "cdnctl.config"
@@ -97,7 +97,7 @@ end
 local function form_encode(pairs_list)
   local parts = {}
   for _, p in ipairs(pairs_list) do
-    parts[#parts + 1] = codec.escape(p[1]) .. "=" .. codec.escape(tostring(p[2]))
+    parts[#parts + 1] = percent.escape(p[1]) .. "=" .. percent.escape(tostring(p[2]))
   end
   return table.concat(parts, "&")
 end
@@ -119,8 +119,8 @@ local function build_request(s, op, values, key, opts)
   }
   local url = op.path:gsub("{(%w+)}", function(name)
     if ops.base_urls[name] then return config.url(s, name) end
-    if name == "key" then return key and codec.escape(key) or "" end
-    return codec.escape(tostring(values[name]))
+    if name == "key" then return key and percent.escape(key) or "" end
+    return percent.escape(tostring(values[name]))
   end)
   if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
   for _, name in ipairs(sorted_keys(op.path_options or {})) do

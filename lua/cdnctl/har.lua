@@ -19,7 +19,7 @@
 
 local json = require "cdnctl.json"
 local redact = require "cdnctl.redact"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 local fs = require "cdnctl.fs"
 local host = require "cdnctl.host"
 
@@ -106,8 +106,8 @@ local function mask_pairs(text)
   for pair in (text .. "&"):gmatch("([^&]*)&") do
     if pair ~= "" then
       local rname, eq, rvalue = pair:match("^([^=]*)(=?)(.*)$")
-      local name = codec.unescape(rname, true) or rname
-      local value = codec.unescape(rvalue, true) or rvalue
+      local name = percent.unescape(rname, true) or rname
+      local value = percent.unescape(rvalue, true) or rvalue
       if M.KEY_FIELDS[name] then
         value = masked_key(value)
         rvalue = value
@@ -129,7 +129,7 @@ local function learn(req, resp)
   local function add(k) if #k >= 4 then redact.add(k) end end
   if type(req.secret) == "string" then add(req.secret) end
   local function add_fields(text)
-    for name, value in pairs(codec.parse_form(text) or {}) do
+    for name, value in pairs(percent.parse_form(text) or {}) do
       if M.KEY_FIELDS[name] then add(value) end
     end
   end

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Files are never destroyed. The outputs of the ready scripts (report.lua's
-# --csv/--json/--html, --har, onboard's --out through fs.write_atomic): a
+# --csv/--json/--html, --har, onboard's --out through fs.check_output): a
 # character device or a FIFO that has a reader is written in place; a FIFO
 # nobody reads, a socket, a block device, a directory or a missing folder is
 # refused (exit 2) before any request; a regular file is replaced atomically
@@ -123,7 +123,7 @@ printf 'old\n' >"$T/h.har"; ln -s h.har "$T/h.link"
 "$BIN" --har "$T/nowhere/x.har" -e 'assert(shortpixel.read_domain("example.com"))' >"$T/out" 2>"$T/err"; st=$?
 [ $st = 2 ] && [ "$(requests)" = "$((n0 + 1))" ] && ok "--har in a missing folder: refused before any request" || bad "har missing folder ($st)" "$(cat "$T/err")"
 
-# --- onboard's --out (fs.write_atomic follows the same rules) ---------------------------
+# --- onboard's --out (the same rules) ---------------------------
 mknod "$T/null2" c 1 3
 timeout 30 "$BIN" "$SRC/scripts/onboard.lua" "$T/d.csv" --out "$T/null2" --journal "$T/j" >"$T/out" 2>"$T/err"; st=$?
 [ -c "$T/null2" ] && ok "onboard --out a character device: written in place ($st)" || bad "onboard --out device ($st)" "$(cat "$T/err")"

@@ -2,13 +2,13 @@
 -- form body, headers), checked on a fixture server that records requests.
 local t = require "t"
 local fixture = require "fixture"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 
 local fx = fixture.start()
 local cdnctl, shortpixel, easyio = fx.lib, fx.shortpixel, fx.easyio
 local SP, EZ = "SPKEYfixture000000001", "EZKEYfixture000000001"
 
-local function form(req) return assert(codec.parse_form(req.body)) end
+local function form(req) return assert(percent.parse_form(req.body)) end
 
 local sp_cases = {
   { "add_domain", { "example.com" }, "/add-domain/example.com/" .. SP },

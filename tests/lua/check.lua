@@ -7,7 +7,7 @@
 -- of misuse, which raise before anything is sent.
 local t = require "t"
 local check = require "cdnctl.check"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 local ops = require "cdnctl.ops"
 
 local function A(...) return table.pack(...) end
@@ -158,7 +158,7 @@ t.test("whatever check.domain accepts is URL-safe as it is", function()
     "caf\u{E9}.example", "a_b.c-d.e", "\u{0966}\u{0967}.example", "x.com." } do
     local d = check.domain(s)
     if d then
-      t.eq(codec.escape(d), d, s)
+      t.eq(percent.escape(d), d, s)
       t.eq(d:find("[/?#%%@\\%s%c:]"), nil, s)
     end
   end

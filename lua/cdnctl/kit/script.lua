@@ -76,7 +76,7 @@ end
 -- M.read_file(path) -> text | nil, "PATH: why": a whole file, any bytes,
 -- at most M.INPUT_CAP (see M.read_input for inputs a user gives).
 function M.read_file(path)
-  return fs.read(path, M.INPUT_CAP)
+  return M.read(path, M.INPUT_CAP)
 end
 
 -- A journal: one JSON object per line, flushed and fsync'd as written. The
@@ -156,7 +156,7 @@ function M.journal(path, opts)
     return nil, "the journal: " .. tostring(err), "io"
   end
   local pid = own_pid()
-  if pid then fs.write_atomic(path .. ".pid", pid .. "\n") end
+  if pid then M.write_file(path .. ".pid", pid .. "\n") end
   local j = setmetatable({ path = path, file = f }, Journal)
   local old, torn, any = read_entries(path, opts.on_entry or function() end)
   if any and not old then
@@ -303,12 +303,58 @@ function M.refuse(message)
   cdnctl.exit(M.EXIT_USAGE)
 end
 
+-- M.write_file(path, text [, mode]) -> true | nil, message: a file replaced
+-- atomically by the output rules; mode, when given, is the file's even if
+-- it exists (a new file's is 0644 otherwise, an old one keeps its own).
+function M.write_file(path, text, mode)
+  local out, err = fs.check_output(path, mode, mode ~= nil)
+  if not out then return nil, err end
+  return out:replace(text)
+end
+
+local CHUNK = 65536
+
+local function too_long(path, cap)
+  if cap % (1 << 20) == 0 then return string.format("%s: longer than %d MiB, the limit on inputs", path, cap >> 20) end
+  return string.format("%s: longer than %d bytes, the limit on inputs", path, cap)
+end
+
+-- M.read(path, cap [, text]) -> string | nil, message. Reads a whole input,
+-- at most cap bytes: a directory is refused, a file over cap fails as soon
+-- as that is known (at once for a regular file, after cap bytes for a
+-- device or a pipe), and with text a NUL byte fails the read where it is
+-- found (/dev/zero: the first read). Messages start with the path.
+function M.read(path, cap, text)
+  if cap < 0 then error("bad argument #2 to 'read' (the cap must not be negative)", 2) end
+  local f, kind, size = fs.open_read(path)
+  if not f then return nil, kind end
+  local function fail(message)
+    f:close()
+    return nil, message
+  end
+  if kind == "dir" then return fail(path .. ": is a directory, not a file") end
+  if kind == "file" and size > cap then return fail(too_long(path, cap)) end
+  local chunks, total = {}, 0
+  repeat
+    local chunk, err = f:read(CHUNK)
+    if err then return fail("cannot read " .. path .. ": " .. err) end
+    chunk = chunk or ""
+    local nul = text and chunk:find("\0", 1, true)
+    if nul then return fail(string.format("%s: not a text file (a NUL byte at offset %d)", path, total + nul - 1)) end
+    chunks[#chunks + 1] = chunk
+    total = total + #chunk
+    if total > cap then return fail(too_long(path, cap)) end
+  until #chunk < CHUNK
+  f:close()
+  return table.concat(chunks)
+end
+
 -- M.read_input(path) -> text | nil, "PATH: why". An input a user gives (a
 -- CSV, a list of domains): at most M.INPUT_CAP bytes; a directory, a file
 -- with a NUL byte (a binary file, /dev/zero) and a longer input fail at
 -- once, without reading on.
 function M.read_input(path)
-  return fs.read(path, M.INPUT_CAP, true)
+  return M.read(path, M.INPUT_CAP, true)
 end
 
 -- The name a check message gives an owner of a file.
@@ -325,8 +371,8 @@ end
 -- hard links, or one new path), an output that is an input, and an output
 -- or input that is the --har recording. Outputs may share a character
 -- device (/dev/null). Each out is a cdnctl.Output: out:replace(text) writes
--- a result (atomically for a file), out:append() opens a journal for
--- appending, out:open(text) starts a file written as it goes.
+-- a result (atomically for a file), out:open(text) starts a file written
+-- as it goes.
 function M.outputs(outputs, inputs)
   local owners = {} -- identity -> {name =} | {input =}
   for _, path in ipairs(inputs or {}) do

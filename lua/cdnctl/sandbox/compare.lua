@@ -15,7 +15,7 @@
 local server = require "cdnctl.server"
 local sched = require "cdnctl.sched"
 local json = require "cdnctl.json"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 local shape = require "cdnctl.shape"
 local har = require "cdnctl.har"
 local accounts = require "cdnctl.sandbox.accounts"
@@ -69,10 +69,10 @@ local function replay_pairs(ctx, text)
   for pair in (text .. "&"):gmatch("([^&]*)&") do
     if pair ~= "" then
       local rname, eq, rvalue = pair:match("^([^=]*)(=?)(.*)$")
-      local name = codec.unescape(rname, true) or rname
-      local value = codec.unescape(rvalue, true) or rvalue
+      local name = percent.unescape(rname, true) or rname
+      local value = percent.unescape(rvalue, true) or rvalue
       local new = replay_value(ctx, name, value)
-      out[#out + 1] = rname .. eq .. (new == value and rvalue or codec.escape(new))
+      out[#out + 1] = rname .. eq .. (new == value and rvalue or percent.escape(new))
     end
   end
   return table.concat(out, "&")
@@ -84,8 +84,8 @@ local function replay_url(ctx, url)
   local rest = url:match("^%a[%w+.-]*://[^/?#]*(.*)$") or url
   local path, query = rest:match("^([^?#]*)%??([^#]*)")
   path = path:gsub("[^/]+", function(seg)
-    local v = codec.unescape(seg) or seg
-    if ctx.map[v] then return codec.escape(ctx.map[v]) end
+    local v = percent.unescape(seg) or seg
+    if ctx.map[v] then return percent.escape(ctx.map[v]) end
     if v:find("^%*%*%*%*") then return ctx.sp_key end
   end)
   if query ~= "" then path = path .. "?" .. replay_pairs(ctx, query) end
@@ -145,7 +145,7 @@ local function learn_recorded(ctx, e, want)
     if type(k) == "string" then ctx.subkeys[k] = true end
   end
   local form = type(e.request.postData) == "table" and har.content_text(e.request.postData)
-  local key = form and (codec.parse_form(form) or {}).api_key
+  local key = form and (percent.parse_form(form) or {}).api_key
   if key and e.request.url:find("/api_key/", 1, true) and M.success(e.response.status, want) then
     ctx.accounts[key] = true
   end

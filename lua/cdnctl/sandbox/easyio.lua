@@ -10,7 +10,7 @@
 
 local check = require "cdnctl.check"
 local json = require "cdnctl.json"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 
 local M = {}
 
@@ -393,7 +393,7 @@ local function read(sb, req, route)
   if req.body ~= "" and not ctype:find("application/x-www-form-urlencoded", 1, true) then
     return nil, 415, "the body must be application/x-www-form-urlencoded"
   end
-  local form, e = codec.parse_form(req.body)
+  local form, e = percent.parse_form(req.body)
   if not form then return nil, 400, "malformed form body: " .. e end
   for k, v in pairs(form) do
     if not utf8.len(k) or not utf8.len(v) then return nil, 400, "the form body is not UTF-8" end

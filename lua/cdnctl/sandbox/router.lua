@@ -19,7 +19,7 @@
 -- refusals included (limits, 404, 405, 500, 503).
 
 local json = require "cdnctl.json"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 local sp = require "cdnctl.sandbox.shortpixel"
 local ez = require "cdnctl.sandbox.easyio"
 local admin = require "cdnctl.sandbox.admin"
@@ -65,7 +65,7 @@ function M.split(uri)
     local s = raw
     if raw:find("%", 1, true) then
       local e
-      s, e = codec.unescape(raw)
+      s, e = percent.unescape(raw)
       if not s then return nil, "bad percent-encoding in the path: " .. e end
     end
     if s:find("[\128-\255]") and not utf8.len(s) then return nil, "the path is not UTF-8" end

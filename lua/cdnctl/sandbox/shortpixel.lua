@@ -10,7 +10,7 @@
 -- docs/sandbox.md, marked "choice", and made here, once.
 
 local json = require "cdnctl.json"
-local codec = require "cdnctl.codec"
+local percent = require "cdnctl.percent"
 
 local M = {}
 
@@ -341,9 +341,9 @@ local function read_status_key(_, req)
   if req.method == "POST" and ctype:find("multipart/form-data", 1, true) then
     form, e = parse_multipart(req.body, req.headers["content-type"])
   elseif req.method == "POST" and req.body ~= "" then
-    form, e = codec.parse_form(req.body)
+    form, e = percent.parse_form(req.body)
   end
-  if not e and not (form and form.key) then form, e = codec.parse_form(req.query or "") end
+  if not e and not (form and form.key) then form, e = percent.parse_form(req.query or "") end
   if not form then return nil, 400, e end
   if form.key and not utf8.len(form.key) then return nil, 400, "the key is not UTF-8" end
   return { form.key }

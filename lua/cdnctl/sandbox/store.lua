@@ -92,13 +92,21 @@ local function snapshot(self, state)
   return json.encode(top)
 end
 
+-- Replaces the snapshot atomically, mode 0600 whatever the file had
+-- (fs.check_output's rules). -> true | nil, message
+local function write_snapshot(self, state)
+  local out, err = fs.check_output(self.path, MODE, true)
+  if not out then return nil, err end
+  return out:replace(snapshot(self, state))
+end
+
 -- store:start(state) -> true | nil, message: opens the journal, writes the
 -- snapshot, empties the journal. Fails when either file cannot be written.
 function M:start(state)
   local j, err = fs.journal(self.jpath)
   if not j then return nil, err end
   self.journal = j
-  local ok, werr = fs.write_atomic(self.path, snapshot(self, state), MODE)
+  local ok, werr = write_snapshot(self, state)
   if not ok then return nil, werr end
   return j:truncate()
 end
@@ -125,7 +133,7 @@ end
 -- store:stop(state) -> true | nil, message: the snapshot, then the journal
 -- removed. When the snapshot cannot be written the journal stays.
 function M:stop(state)
-  local ok, err = fs.write_atomic(self.path, snapshot(self, state), MODE)
+  local ok, err = write_snapshot(self, state)
   if not ok then
     self:flush()
     self.journal:close()
