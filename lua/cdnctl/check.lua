@@ -84,8 +84,10 @@ M.full_domain = full_domain -- for tests/lua/fast_paths.lua
 -- returns v itself. Only "yes" or "don't know", never a refusal;
 -- tests/lua/fast_paths.lua compares the two over many generated names.
 -- (Anchored and plain finds: an unanchored class scans from every position.)
+-- The pattern reads: a first byte that is no dot or hyphen, the rest of the
+-- first label, a dot, the rest, a last byte that is no dot or hyphen.
 local function clean_hostname(v)
-  return #v <= 63 and v:find("^[a-z0-9_][a-z0-9_.-]*[a-z0-9_]$") ~= nil and v:find(".", 1, true) ~= nil
+  return #v <= 63 and v:find("^[a-z0-9_][a-z0-9_-]*%.[a-z0-9_.-]*[a-z0-9_]$") ~= nil
     and not v:find("..", 1, true) and not v:find(".-", 1, true) and not v:find("-.", 1, true)
 end
 M.clean_hostname = clean_hostname

@@ -176,6 +176,11 @@ local function form_body(op, values, key)
   return form_encode(fields)
 end
 
+-- The headers of a request: one table each for every request, which no one
+-- changes (http.start, har and --dry-run read them).
+local GET_HEADERS = { "Accept: application/json" }
+local POST_HEADERS = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
+
 -- Build {method, url, body, headers, secret} for op with checked values.
 -- (Made whole in one constructor: a table that grows field by field is
 -- rehashed on the way.)
@@ -184,8 +189,7 @@ local function build_request(s, op, values, key, opts)
   return {
     method = op.method, secret = key, url = url_of(s, op, values, key, opts),
     body = post and form_body(op, values, key) or nil,
-    headers = post and { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
-      or { "Accept: application/json" },
+    headers = post and POST_HEADERS or GET_HEADERS,
     timeout = opts.timeout or s.policy.timeout,
     -- never let libcurl resend on its own what must not run twice
     fresh_connect = (not op.idempotent) or op.reconcile ~= nil,
