@@ -4,8 +4,9 @@
 -- seed: a failure is reproducible) and must agree exactly, value and
 -- message: check.domain against check.full_domain, percent.escape against
 -- gsub, config.transport_ok_on (remembered per base URL) against
--- config.transport_ok, and client.build_request's URL against the gsub
--- over the path template that it replaced.
+-- config.transport_ok, the key checked once per source against another
+-- key, and client.build_request's URL against the gsub over the path
+-- template that it replaced.
 local t = require "t"
 local check = require "cdnctl.check"
 local percent = require "cdnctl.percent"
@@ -111,6 +112,22 @@ t.test("a settings value's remembered transport verdicts follow s.allow_http", f
   t.eq(config.transport_ok_on(s, base, base .. "/x"), true)
   s.allow_http = false
   t.eq(config.transport_ok_on(s, base, base .. "/x"), false)
+end)
+
+-- No request is sent here: the base URL is refused by the loopback rule,
+-- which comes after the key's check.
+t.test("a key that passed check.key once spares the check of that key only", function()
+  local s = settings.new { sandbox = { urls = { sp = "http://example.com" }, keys = { shortpixel = "spDemoAgency00000001" } } }
+  local op = ops.by_name["shortpixel.add_domain"]
+  local refused = "refusing to send an API key over plain http to example.com (use https, or --allow-http for a host you trust)"
+  for _ = 1, 2 do
+    local r, err = client.call(s, op, { domain = "a.com" }, {})
+    t.eq(r, nil)
+    t.eq(err.message, refused)
+    r, err = client.call(s, op, { domain = "a.com" }, { key = "bad/key" })
+    t.eq(r, nil)
+    t.eq(err.message, "key (from opts.key): contains '/', which an API key cannot contain")
+  end
 end)
 
 -- The URL as the path template's gsub built it before (client.lua).
