@@ -17,14 +17,37 @@ local host = require "cdnctl.host"
 
 local M = {}
 
+-- A path template, read once per template text ("{sp}/add-domain/{domain}/{key}"):
+-- {base = the leading "{name}"'s name, parts = literal strings and {name}
+-- placeholders in order}. Read per call, it was a gsub with a closure; the
+-- parts are what that gsub scanned, in the same order, so a URL built from
+-- them is the same. Keyed by the text, not the operation, so that a
+-- template is never read stale.
+local TEMPLATES = {}
+local function template(path)
+  local t = TEMPLATES[path]
+  if t then return t end
+  t = { base = path:match("^{(%w+)}"), parts = {} }
+  local at = 1
+  while true do
+    local first, last, name = path:find("{(%w+)}", at)
+    if not first then break end
+    if first > at then t.parts[#t.parts + 1] = path:sub(at, first - 1) end
+    t.parts[#t.parts + 1] = { name = name }
+    at = last + 1
+  end
+  if at <= #path then t.parts[#t.parts + 1] = path:sub(at) end
+  TEMPLATES[path] = t
+  return t
+end
+
 -- Every function here that reads a setting takes the settings value
 -- (cdnctl.settings) `s`: the retry policy (s.policy: attempts in all, first
 -- try included, backoff with full jitter, Retry-After honoured up to
 -- retry_after_cap seconds), where keys and URLs come from (cdnctl.config),
 -- and the run's retry budgets, one per base URL (s.budgets: so that one
 -- service's outage does not starve the other's retries).
-local function budget_for(s, op)
-  local base = config.url(s, op.path:match("^{(%w+)}"))
+local function budget_for(s, base)
   local b = s.budgets[base]
   if not b then b = retry.new_budget(s.policy); b.base = base; s.budgets[base] = b end
   return b
@@ -51,12 +74,15 @@ end
 -- A binding's arguments by the table's list: positional values (a fields
 -- table where the operation has one, optional ones skipped by nil or by
 -- the options table), then the options table.
--- -> values (unchecked), opts, the options' position | nil, position, message
+-- -> values (unchecked), opts (nil when none), the options' position | nil, position, message
+-- (Every call of every binding runs this and check.args: numeric loops and
+-- select, not ipairs and a table of the arguments, spare calls into C.)
 local function split_args(op, ...)
-  local argv, n = { ... }, select("#", ...)
+  local n, args = select("#", ...), op.args
   local values, pos = {}, 1
-  for _, spec in ipairs(op.args) do
-    local v = argv[pos]
+  for i = 1, #args do
+    local spec = args[i]
+    local v = (select(pos, ...)) -- past the end: nil
     if spec.optional and (v == nil or type(v) == "table") then
       if v == nil then pos = pos + 1 end
     elseif spec.fields then
@@ -73,10 +99,10 @@ local function split_args(op, ...)
       pos = pos + 1
     end
   end
-  local opts = argv[pos]
+  local opts = (select(pos, ...))
   if opts ~= nil and type(opts) ~= "table" then return nil, pos, "options table expected, got " .. type(opts) end
   if n > pos then return nil, pos + 1, "no value expected (too many arguments)" end
-  return values, opts or {}, pos
+  return values, opts, pos
 end
 
 -- Split a binding's arguments into checked values and options (cdnctl.check:
@@ -85,9 +111,13 @@ end
 local function parse_args(op, ...)
   local values, opts, pos = split_args(op, ...)
   if not values then raise_arg(op, opts, pos) end
-  for k, v in pairs(opts) do
-    local problem = check.option(op, k, v)
-    if problem then raise_arg(op, pos, problem) end
+  if opts == nil then
+    opts = {}
+  else
+    for k, v in pairs(opts) do
+      local problem = check.option(op, k, v)
+      if problem then raise_arg(op, pos, problem) end
+    end
   end
   local checked, err = check.args(op, values)
   return checked, err, opts
@@ -109,41 +139,61 @@ local function sorted_keys(t)
   return ks
 end
 
+-- The URL of op's request: its path template filled (the base URL, the
+-- checked values and the key percent-encoded), then its path options.
+local function url_of(s, op, values, key, opts)
+  local parts, url = template(op.path).parts, ""
+  for i = 1, #parts do
+    local part = parts[i]
+    local name = part.name
+    if not name then url = url .. part
+    elseif ops.base_urls[name] then url = url .. config.url(s, name)
+    elseif name == "key" then url = url .. (key and percent.escape(key) or "")
+    else url = url .. percent.escape(tostring(values[name])) end
+  end
+  if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
+  if op.path_options then
+    for _, name in ipairs(sorted_keys(op.path_options)) do
+      if opts[name] then url = url .. op.path_options[name] end -- read_domain {refresh = true}
+    end
+  end
+  return url
+end
+
+-- The form body of a POST: the key (unless it travels in the path), then
+-- the values in the order of op.args, a fields table's fields sorted.
+local function form_body(op, values, key)
+  local fields = {}
+  if key and op.key_in ~= "path" then fields[#fields + 1] = { op.key_field or "api_key", key } end
+  for _, spec in ipairs(op.args) do
+    local v = values[spec.name]
+    if spec.fields and v then
+      for _, k in ipairs(sorted_keys(v)) do fields[#fields + 1] = { k, v[k] } end
+    elseif v ~= nil then
+      fields[#fields + 1] = { spec.name, v }
+    end
+  end
+  return form_encode(fields)
+end
+
+-- The headers of a request: one table each for every request, which no one
+-- changes (http.start, har and --dry-run read them).
+local GET_HEADERS = { "Accept: application/json" }
+local POST_HEADERS = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
+
 -- Build {method, url, body, headers, secret} for op with checked values.
+-- (Made whole in one constructor: a table that grows field by field is
+-- rehashed on the way.)
 local function build_request(s, op, values, key, opts)
-  local req = {
-    method = op.method, secret = key,
+  local post = op.method == "POST"
+  return {
+    method = op.method, secret = key, url = url_of(s, op, values, key, opts),
+    body = post and form_body(op, values, key) or nil,
+    headers = post and POST_HEADERS or GET_HEADERS,
     timeout = opts.timeout or s.policy.timeout,
     -- never let libcurl resend on its own what must not run twice
     fresh_connect = (not op.idempotent) or op.reconcile ~= nil,
   }
-  local url = op.path:gsub("{(%w+)}", function(name)
-    if ops.base_urls[name] then return config.url(s, name) end
-    if name == "key" then return key and percent.escape(key) or "" end
-    return percent.escape(tostring(values[name]))
-  end)
-  if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
-  for _, name in ipairs(sorted_keys(op.path_options or {})) do
-    if opts[name] then url = url .. op.path_options[name] end -- read_domain {refresh = true}
-  end
-  req.url = url
-  if op.method == "POST" then
-    local fields = {}
-    if key and op.key_in ~= "path" then fields[#fields + 1] = { op.key_field or "api_key", key } end
-    for _, spec in ipairs(op.args) do
-      local v = values[spec.name]
-      if spec.fields and v then
-        for _, k in ipairs(sorted_keys(v)) do fields[#fields + 1] = { k, v[k] } end
-      elseif v ~= nil then
-        fields[#fields + 1] = { spec.name, v }
-      end
-    end
-    req.body = form_encode(fields)
-    req.headers = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
-  else
-    req.headers = { "Accept: application/json" }
-  end
-  return req
 end
 M.build_request = build_request
 
@@ -215,7 +265,9 @@ local function classify(op, values, req, resp, terr, key)
     end
     return nil, not_object(op, values, resp, key), false
   end
-  for _, field in ipairs(op.lists or {}) do body[field] = as_list(body[field]) end
+  if op.lists then
+    for _, field in ipairs(op.lists) do body[field] = as_list(body[field]) end
+  end
   local ok, msg, code = op.accept(body)
   if not ok then
     local low = msg:lower()
@@ -244,9 +296,13 @@ local function find_key(s, op, opts)
       message = "no " .. ops.services[op.service].label .. " API key: " .. (src.missing or ("set "
         .. ops.services[op.service].key_env .. ", pass opts.key, or select a profile")) })
   end
-  if key ~= nil then
+  -- check.key is a function of the key alone (its argname shows only in a
+  -- refusal), so a key it passed once passes again: the source's memo
+  -- (src.key_passed, in s.resolved) spares the check on later calls.
+  if key ~= nil and src.key_passed ~= key then
     local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
     if not ok then return nil, select(2, invalid(op, kerr)) end
+    src.key_passed = key
   end
   return key, nil, from
 end
@@ -392,7 +448,7 @@ local function attempts_of(run)
       req.timeout = math.max(0.001, math.min(run.opts.timeout or s.policy.timeout, left))
     end
     local resp, transport_err = send(req)
-    har.record(s.har, req, resp, transport_err)
+    if s.har then har.record(s.har, req, resp, transport_err) end -- (no recorder: har.record does nothing)
     local after_lost = attempt > 1 and ambiguous
     result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)
     if result then
@@ -438,10 +494,11 @@ function call_keyed(s, op, values, opts, key)
     if not ok then return nil, err end
   end
   local req = build_request(s, op, values, key, opts)
-  local tok, terr = config.transport_ok(s, req.url)
+  local base = config.url(s, template(op.path).base)
+  local tok, terr = config.transport_ok_on(s, base, req.url)
   if not tok and key then return invalid(op, terr, key) end
   local run = { s = s, op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
-                deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, op) }
+                deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, base) }
   if not op.reconcile then return attempts_of(run) end
   return uninterrupted(function()
     if op.snapshot then -- what reconcile compares with (create_key: the sub-keys before)

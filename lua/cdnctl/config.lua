@@ -118,7 +118,9 @@ function M.resolve(s, service, quiet)
     memo = { src = src, list = list }
     s.resolved[service] = memo
   end
-  if not quiet then note_choice(s, service, memo.list) end
+  -- once note_choice has run for this memo it has nothing more to say (it
+  -- said its note, or there was none to say): memo.said skips the call
+  if not quiet and not memo.said then note_choice(s, service, memo.list); memo.said = true end
   return memo.src
 end
 
@@ -183,15 +185,16 @@ end
 -- is registered for masking, so it shows as ****abcd in everything printed
 -- from then on; the values given back to Lua are unchanged. Returns its
 -- arguments, so that it can wrap a binding's results.
+-- (Most tables have none of the three fields: testing for nil first spares
+-- the calls of type.)
 function M.note_secrets(t, ...)
-  if type(t) == "table" and getmetatable(t) == nil then
-    for _, field in ipairs({ "sub_key", "api_key" }) do
-      if type(t[field]) == "string" then redact.add(t[field]) end
-    end
-    if type(t.keys) == "table" then
-      for _, k in ipairs(t.keys) do
-        if type(k) == "string" then redact.add(k) end
-      end
+  if type(t) ~= "table" or getmetatable(t) ~= nil then return t, ... end
+  local sub_key, api_key, keys = t.sub_key, t.api_key, t.keys
+  if sub_key ~= nil and type(sub_key) == "string" then redact.add(sub_key) end
+  if api_key ~= nil and type(api_key) == "string" then redact.add(api_key) end
+  if keys ~= nil and type(keys) == "table" then
+    for _, k in ipairs(keys) do
+      if type(k) == "string" then redact.add(k) end
     end
   end
   return t, ...
@@ -225,6 +228,30 @@ function M.transport_ok(s, url)
   if scheme == "http" and s.allow_http then return true end
   return false, "refusing to send an API key over plain http to " .. host
     .. " (use https, or --allow-http for a host you trust)"
+end
+
+-- M.transport_ok_on(s, base, url): M.transport_ok(s, url) for a URL that
+-- starts with the base URL `base` (M.url) then "/" (every path template
+-- is "{base}/..."). When base itself passes (so it is "scheme://host..."),
+-- every such URL has base's scheme and host, which with s.allow_http are
+-- all the rule reads: so "allowed" is remembered per base URL in
+-- s.resolved.transport (which goes with the rest of s.resolved when the
+-- sources change, and is dropped when s.allow_http is not the one it was
+-- made under), and later calls skip parsing the URL. A refusal is never
+-- remembered (its message may quote the whole URL): it is worked out again,
+-- as is any URL not of that shape.
+function M.transport_ok_on(s, base, url)
+  local on_base = url:find(base, 1, true) == 1 and url:byte(#base + 1) == 47 -- "/"
+  local memo = s.resolved.transport
+  if not memo or memo.allow_http ~= s.allow_http then
+    memo = { allow_http = s.allow_http, ok = {} }
+    s.resolved.transport = memo
+  end
+  if on_base and memo.ok[base] then return true end
+  local ok, why = M.transport_ok(s, url)
+  if not ok then return ok, why end
+  if on_base and M.transport_ok(s, base) then memo.ok[base] = true end
+  return true
 end
 
 return M

@@ -20,8 +20,9 @@
 -- remembers, which lives and dies with the value: key_cmds (each profile key
 -- command's result), noted (services whose choice of source was said),
 -- shape_warned (keys warned about), budgets (a retry budget per base URL),
--- resolved (config.resolve's source per service and its checked key:
--- emptied when the profile or the sandbox changes), meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
+-- resolved (config.resolve's source per service and its checked key, and
+-- config.transport_ok_on's base URLs found allowed: emptied when the
+-- profile or the sandbox changes), meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
 
 local retry = require "cdnctl.retry"
 local ops = require "cdnctl.ops"
