@@ -62,6 +62,15 @@ function M.raises(f, pattern, ...)
   return err
 end
 
+-- M.slurp(path) -> the file's whole content | nil, message (no such file)
+function M.slurp(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 function M.test(name, f)
   local ok, err = xpcall(f, function(e)
     if type(e) == "table" and e.t_failure then return e.t_failure .. "\n" .. debug.traceback("", 2) end

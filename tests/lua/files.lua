@@ -18,12 +18,7 @@ local function put(name, text, mode)
   if mode then os.execute(string.format("chmod %o '%s'", mode, path(name))) end
   return path(name)
 end
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function slurp(p) return assert(t.slurp(p)) end
 local function mode(p) return fs.stat(p).mode end
 
 t.test("check_output classifies without writing: new, regular, device", function()

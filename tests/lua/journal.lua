@@ -12,13 +12,7 @@ local function tmp()
   os.remove(p)
   return p
 end
-local function slurp(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = t.slurp
 local function entries(p, opts)
   local got = {}
   opts = opts or {}

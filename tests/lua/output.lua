@@ -11,12 +11,7 @@ local function tmpname()
   local p = os.tmpname()
   return p
 end
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function slurp(p) return assert(t.slurp(p)) end
 
 t.test("file:write writes every byte of a string with NUL bytes and reports success", function()
   local p = tmpname()
