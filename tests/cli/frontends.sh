@@ -132,4 +132,23 @@ mkdir -p "$T/nogit"
 cmake -DSRC="$T/nogit" -DOUT="$T/nogit/commit.h" -P "$SRC/cmake/commit.cmake" >"$T/out" 2>&1
 grep -q '#define CDNCTL_COMMIT ""' "$T/nogit/commit.h" && ok "a source tree without git: no commit (cdnctl says unknown commit)" \
   || bad "commit without git" "$(cat "$T/out" "$T/nogit/commit.h")"
+# --- call's own options and fields
+export CDNCTL_PROFILE=bistro
+"$BIN" call easyio.show_sites --json >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" && ok "call OP --json is --output json" || bad "--json ($st)" "$(cat "$T/out")"
+"$BIN" call easyio.show_sites --json --output table >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q -- "--json and --output table" "$T/out" && ok "call --json with --output table: refused" || bad "--json vs table ($st)" "$(cat "$T/out")"
+"$BIN" call easyio.show_sites --bogus >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '--bogus'" "$T/out" && ! grep -q "site_url" "$T/out" \
+  && ok "an argument starting with -- is never a positional value" || bad "--bogus ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain x.com --outptu json >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '--outptu' (did you mean '--output'?)" "$T/out" && ok "call --outptu: did you mean --output" || bad "--outptu ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain x.com --profle other >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "did you mean '--profile'" "$T/out" && ok "call --profle: did you mean --profile (cdnctl's options count after call)" || bad "--profle ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain x.com -V >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '-V' (did you mean '-v'?)" "$T/out" && ok "call -V: did you mean -v, never -e" || bad "call -V ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain x.com refersh=true >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "has no field or option 'refersh' (did you mean 'refresh'?)" "$T/out" && ok "call refersh=true: did you mean refresh" || bad "refersh ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain -- flags.example >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && grep -q '"HasAccount"' "$T/out" && ok "call OP -- ARG: -- ends call's options" || bad "call -- ($st)" "$(cat "$T/out")"
 finish
