@@ -151,4 +151,17 @@ export CDNCTL_PROFILE=bistro
 [ $st = 2 ] && grep -q "has no field or option 'refersh' (did you mean 'refresh'?)" "$T/out" && ok "call refersh=true: did you mean refresh" || bad "refersh ($st)" "$(cat "$T/out")"
 "$BIN" call shortpixel.read_domain -- flags.example >"$T/out" 2>&1; st=$?
 [ $st = 0 ] && grep -q '"HasAccount"' "$T/out" && ok "call OP -- ARG: -- ends call's options" || bad "call -- ($st)" "$(cat "$T/out")"
+# --- booleans read the same in call and in the bindings
+"$BIN" call easyio.update_site_config 17 webp=yes avif=OFF --dry-run >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && grep -q "webp=1" "$T/out" && grep -q "avif=0" "$T/out" && ok "call webp=yes avif=OFF: sent as 1 and 0" || bad "webp=yes ($st)" "$(cat "$T/out")"
+"$BIN" -e 'local c = require("cdnctl.check"); print(c.flag("on", "webp"), c.flag("No", "webp"))' >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && [ "$(cat "$T/out")" = "$(printf '1\t0')" ] && ok "the bindings' flags read on and No" || bad "binding flags ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain flags.example refresh=On >"$T/out" 2>&1; st=$?
+[ $st = 0 ] && grep -q '"HasAccount"' "$T/out" && ok "call refresh=On: a boolean option" || bad "refresh=On ($st)" "$(cat "$T/out")"
+"$BIN" call shortpixel.read_domain flags.example refresh=maybe >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "refresh: must be true/false, 1/0, yes/no or on/off, got 'maybe'" "$T/out" \
+  && ok "call refresh=maybe: refused, naming what a boolean may be" || bad "refresh=maybe ($st)" "$(cat "$T/out")"
+"$BIN" call easyio.update_site_config 17 webp=maybe --dry-run >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "webp: must be true/false, 1/0, yes/no or on/off, got 'maybe'" "$T/out" \
+  && ok "call webp=maybe: refused alike" || bad "webp=maybe ($st)" "$(cat "$T/out")"
 finish

@@ -57,12 +57,11 @@ local function find_op(name)
   return found
 end
 
--- "true"/"false" become booleans for flags and boolean options.
-local function convert(v, kind)
-  if kind == "boolean" or kind == "flag" then
-    if v == "true" or v == "yes" then return true end
-    if v == "false" or v == "no" then return false end
-  end
+-- A name=value word's value for its kind: booleans read by check.boolean
+-- (true/false, 1/0, yes/no, on/off), numbers by tonumber; the rest as
+-- given, for the binding's own check. -> value | nil, message
+local function convert(name, v, kind)
+  if kind == "boolean" or kind == "flag" then return check.boolean(v, name) end
   if kind == "integer" or kind == "number" then return tonumber(v) or v end
   return v
 end
@@ -89,7 +88,7 @@ binding's arguments:
                     webp, avif...; change_key's label, allowed, site_limit) or
                     an option every binding takes (timeout, attempts,
                     deadline) or one of its own (both, refresh, replace);
-                    true/false for booleans. Keys never go on the command
+                    booleans as true/false, 1/0, yes/no or on/off. Keys never go on the command
                     line: the environment or a profile gives them.
 Examples:
   cdnctl call shortpixel.read_domain example.com refresh=true
@@ -224,11 +223,12 @@ local function parse_words(op, words)
     local name, value = nv[1], nv[2]
     local fkind = fields_spec and fields_spec.fields[name]
     local okind = ops.common_options[name] or (op.options and op.options[name])
+    local v, verr = convert(name, value, fkind or okind)
+    if v == nil then return nil, fail(op.full .. ": " .. verr) end
     if fkind then
-      raw[fields_spec.name][name] = convert(value, fkind)
+      raw[fields_spec.name][name] = v
     elseif okind and name ~= "key" then
-      opts[name] = convert(value, okind)
-      if okind == "integer" then opts[name] = math.tointeger(opts[name]) or opts[name] end
+      opts[name] = okind == "integer" and math.tointeger(v) or v
     else
       return nil, fail(string.format("%s has no field or option '%s'%s", op.full, name,
         name == "key" and " (pass keys through the environment or a profile, not the command line)"
