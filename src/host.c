@@ -20,6 +20,7 @@
 #include <lualib.h>
 #include "host.h"
 #include "version.h"
+#include "commit.h"
 
 /* Set by a stop signal; read and cleared only through host_interrupt_take
  * (http.poll, the prompt's readline, the sandbox's wait) and the hook. */
@@ -246,6 +247,8 @@ static int host_open(lua_State *L) {
   luaL_newlib(L, funcs);
   lua_pushliteral(L, CDNCTL_VERSION);
   lua_setfield(L, -2, "version");
+  lua_pushliteral(L, CDNCTL_COMMIT); /* "" for a build without git */
+  lua_setfield(L, -2, "commit");
   lua_newtable(L);
   for (const struct host_module *m = host_modules; m->name; m++) {
     lua_pushstring(L, m->name);

@@ -141,11 +141,24 @@ function M.count(v, argname)
   return n
 end
 
--- A flag sent as 1/0: booleans, 0/1 or "0"/"1".
+-- The one reader of booleans (call's words, the bindings' flags, the
+-- inventory): true/false, 1/0 (numbers or strings), and the strings
+-- true/false, yes/no, on/off in any case. -> true | false | nil, message
+local BOOLEAN_WORDS = { ["true"] = true, ["1"] = true, yes = true, on = true,
+                        ["false"] = false, ["0"] = false, no = false, off = false }
+function M.boolean(v, argname)
+  if v == true or v == 1 then return true end
+  if v == false or v == 0 then return false end
+  if type(v) == "string" and BOOLEAN_WORDS[v:lower()] ~= nil then return BOOLEAN_WORDS[v:lower()] end
+  return fail(argname, "must be true/false, 1/0, yes/no or on/off, got "
+    .. (type(v) == "string" and quote(v) or tostring(v)))
+end
+
+-- A flag sent as 1/0: any boolean M.boolean reads.
 function M.flag(v, argname)
-  if v == true or v == 1 or v == "1" then return 1 end
-  if v == false or v == 0 or v == "0" then return 0 end
-  return fail(argname, "must be true/false or 1/0, got " .. tostring(v))
+  local b, err = M.boolean(v, argname)
+  if b == nil then return nil, err end
+  return b and 1 or 0
 end
 
 -- Free text sent in a form field: any UTF-8 but control characters.

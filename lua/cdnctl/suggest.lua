@@ -29,11 +29,13 @@ end
 
 -- The candidate closest to name, if close enough to be a misspelling
 -- (at most a third of the name's length, and at least one edit allowed).
+-- A candidate that differs in case only is the closest of all (-V: -v).
 function M.closest(name, candidates)
   if type(name) ~= "string" or name == "" then return nil end
   local best, best_d = nil, math.max(1, #name // 3) + 1
   for _, c in ipairs(candidates) do
     local dist = M.distance(name, c)
+    if dist == 0 and c ~= name then dist = 0.5 end
     if dist < best_d and dist > 0 then best, best_d = c, dist end
   end
   return best

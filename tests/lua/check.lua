@@ -182,7 +182,7 @@ t.test("check.args refuses the first bad value, and unknown fields with the know
   local op = ops.by_name["easyio.update_site_config"]
   t.same({ check.args(op, { site_id = "x", config = {} }) }, { nil, "site_id: must be a positive integer, got 'x'" })
   t.same({ check.args(op, { site_id = 1, config = { avif = "maybe" } }) },
-    { nil, "config.avif: must be true/false or 1/0, got maybe" })
+    { nil, "config.avif: must be true/false, 1/0, yes/no or on/off, got 'maybe'" })
   t.same({ check.args(ops.by_name["easyio.change_key"], { sub_key = "k", fields = { colour = 1 } }) },
     { nil, "fields: unknown field 'colour' (the API has allowed, label, site_limit)" })
   t.same({ check.args(ops.by_name["easyio.set_cname"], { site_id = 1, custom_cname = "a b" }) },

@@ -1,5 +1,5 @@
 -- cdnctl.front.call: one-shot commands generated from the table of operations.
---   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv] [--yes] [--dry-run]
+--   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua | --json] [--yes] [--dry-run]
 --   cdnctl call --list
 -- An operation the table marks destructive asks first on a terminal
 -- (cdnctl.kit.script.confirm); --yes skips the question; without a terminal and
@@ -57,12 +57,11 @@ local function find_op(name)
   return found
 end
 
--- "true"/"false" become booleans for flags and boolean options.
-local function convert(v, kind)
-  if kind == "boolean" or kind == "flag" then
-    if v == "true" or v == "yes" then return true end
-    if v == "false" or v == "no" then return false end
-  end
+-- A name=value word's value for its kind: booleans read by check.boolean
+-- (true/false, 1/0, yes/no, on/off), numbers by tonumber; the rest as
+-- given, for the binding's own check. -> value | nil, message
+local function convert(name, v, kind)
+  if kind == "boolean" or kind == "flag" then return check.boolean(v, name) end
   if kind == "integer" or kind == "number" then return tonumber(v) or v end
   return v
 end
@@ -75,7 +74,7 @@ function M.list()
   return 0
 end
 
-local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua] [--yes] [--dry-run]\n"
+local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua | --json] [--yes] [--dry-run]\n"
   .. "       cdnctl call --list\n"
   .. "       cdnctl call OP --help\n"
 
@@ -89,15 +88,17 @@ binding's arguments:
                     webp, avif...; change_key's label, allowed, site_limit) or
                     an option every binding takes (timeout, attempts,
                     deadline) or one of its own (both, refresh, replace);
-                    true/false for booleans. Keys never go on the command
+                    booleans as true/false, 1/0, yes/no or on/off. Keys never go on the command
                     line: the environment or a profile gives them.
 Examples:
   cdnctl call shortpixel.read_domain example.com refresh=true
   cdnctl call easyio.update_site_config 17 webp=true avif=false
   cdnctl call shortpixel.purge_cdn_cache_bulk example.com both=true --yes
   cdnctl call --dry-run easyio.remove_site 17
-Output: --output json (default; indented on a terminal), table (columns),
-csv, or lua (the prompt's form). Operations that destroy or cost ask first
+Output: --output json (default; indented on a terminal; --json says the
+same), table (columns), csv, or lua (the prompt's form). A word that starts
+with -- is an option, never an ARG; after -- every word is an ARG or a
+name=value. cdnctl's options (--profile, -v...) go before or after OP. Operations that destroy or cost ask first
 on a terminal (--yes skips the question); --dry-run prints the requests and
 sends nothing. cdnctl call --list lists the operations; cdnctl call OP --help
 explains one. Exit: 0 done, 1 the service or the network said no, 2 usage.
@@ -105,32 +106,93 @@ explains one. Exit: 0 done, 1 the service or the network said no, 2 usage.
 
 local function fail(msg) io.stderr:write("cdnctl call: ", msg, "\n"); return 2 end
 
--- The words after "call": flags {output, yes, dry_run} and the other words,
--- or nil, exit status (--list, --help, a bad --output).
+-- call's own options and cdnctl's that may follow a subcommand: the names
+-- did-you-mean offers for an unknown option after call.
+local function option_names()
+  local options = require "cdnctl.front.options"
+  local names = table.move(options.command("call").options, 1, #options.command("call").options, 1, {})
+  for _, g in ipairs(options.GLOBALS) do
+    if not g.before then names[#names + 1] = g.name end
+  end
+  return names
+end
+
+-- The value of --output: from --output FORMAT, --output=FORMAT, -o FORMAT
+-- or --json; two that disagree are refused. -> format | nil, message
+local function set_output(flags, v, how)
+  if v == nil then return nil, how .. " needs a format: json, table, csv or lua" end
+  if flags.output and flags.output ~= v then
+    return nil, string.format("%s and %s disagree: give one output format", flags.output_how, how .. (how == "--json" and "" or (" " .. v)))
+  end
+  flags.output, flags.output_how = v, how == "--json" and "--json" or ("--output " .. v)
+  return v
+end
+
+-- One option of call at args[i] into flags. -> the index after it | nil,
+-- exit status (--list, --names: done) | nil, nil, message (a usage error)
+local function call_option(flags, args, i)
+  local a = args[i]
+  local name, inline = a:match("^(%-%-[^=]+)=(.*)$")
+  name = name or a
+  if inline and name ~= "--output" then return nil, nil, name .. " takes no value" end
+  if a == "--list" then return nil, M.list()
+  elseif a == "--names" then -- for shell completion
+    for _, op in ipairs(ops.list) do io.stdout:write(op.full, "\n") end
+    return nil, 0
+  elseif name == "--output" or name == "-o" then
+    local _, err = set_output(flags, inline or args[i + 1], "--output")
+    if err then return nil, nil, err end
+    return inline and i + 1 or i + 2
+  elseif a == "--json" then
+    local _, err = set_output(flags, "json", "--json")
+    if err then return nil, nil, err end
+  elseif a == "--yes" then flags.yes = true
+  elseif a == "--dry-run" then flags.dry_run = true
+  elseif a == "--help" or a == "-h" then flags.help = true
+  else
+    return nil, nil, "unknown option '" .. name .. "'" .. require("cdnctl.suggest").hint(name, option_names())
+  end
+  return i + 1
+end
+
+-- The words after "call": flags {output, yes, dry_run, help} and the other
+-- words, or nil, exit status (--list, --help, a bad option). A word that
+-- starts with - and a letter, or with --, is an option, never a value;
+-- after -- every word is a value.
 local function parse_flags(args)
   local flags, words = {}, {}
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--list" then return nil, M.list()
-    elseif a == "--names" then -- for shell completion
-      for _, op in ipairs(ops.list) do io.stdout:write(op.full, "\n") end
-      return nil, 0
-    elseif a == "--output" or a == "-o" then
-      flags.output = args[i + 1]
+    if a == "--" then
+      table.move(args, i + 1, #args, #words + 1, words)
+      break
+    elseif a:match("^%-%-.") or a:match("^%-%a") then
+      local after, status, err = call_option(flags, args, i)
+      if err then return nil, fail(err) end
+      if not after then return nil, status end
+      i = after
+    else
+      words[#words + 1] = a
       i = i + 1
-    elseif a:match("^%-%-output=") then flags.output = a:match("=(.*)")
-    elseif a == "--yes" then flags.yes = true
-    elseif a == "--dry-run" then flags.dry_run = true
-    elseif a == "--help" or a == "-h" then flags.help = true
-    else words[#words + 1] = a end
-    i = i + 1
+    end
   end
   local f = flags.output
   if f and f ~= "json" and f ~= "table" and f ~= "csv" and f ~= "lua" then
     return nil, fail("--output must be json, table, csv or lua, not '" .. tostring(f) .. "'")
   end
   return flags, words
+end
+
+-- The names a name=value word may have for op: its fields and options
+-- (key aside: keys never go on the command line).
+local function word_names(op, fields_spec)
+  local names = {}
+  for name in pairs(fields_spec and fields_spec.fields or {}) do names[#names + 1] = name end
+  for name in pairs(ops.common_options) do if name ~= "key" then names[#names + 1] = name end end
+  for name in pairs(op.options or {}) do names[#names + 1] = name end
+  table.sort(names)
+  return names
 end
 
 -- The words after OP as raw values: {[arg name] = value} (a fields table
@@ -161,14 +223,16 @@ local function parse_words(op, words)
     local name, value = nv[1], nv[2]
     local fkind = fields_spec and fields_spec.fields[name]
     local okind = ops.common_options[name] or (op.options and op.options[name])
+    local v, verr = convert(name, value, fkind or okind)
+    if v == nil then return nil, fail(op.full .. ": " .. verr) end
     if fkind then
-      raw[fields_spec.name][name] = convert(value, fkind)
+      raw[fields_spec.name][name] = v
     elseif okind and name ~= "key" then
-      opts[name] = convert(value, okind)
-      if okind == "integer" then opts[name] = math.tointeger(opts[name]) or opts[name] end
+      opts[name] = okind == "integer" and math.tointeger(v) or v
     else
       return nil, fail(string.format("%s has no field or option '%s'%s", op.full, name,
-        name == "key" and " (pass keys through the environment or a profile, not the command line)" or ""))
+        name == "key" and " (pass keys through the environment or a profile, not the command line)"
+          or require("cdnctl.suggest").hint(name, word_names(op, fields_spec))))
     end
   end
   return raw, opts

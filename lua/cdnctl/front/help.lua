@@ -1,4 +1,5 @@
--- cdnctl.front.help: help() for people, from the table of operations.
+-- cdnctl.front.help: help() for people, from the table of operations, and
+-- the command line's `cdnctl help [COMMAND | BINDING]` and `cdnctl version`.
 
 local ops = require "cdnctl.ops"
 
@@ -134,6 +135,85 @@ function M.help(what)
   else
     print('nothing matches "' .. what .. '"; help() lists the bindings')
   end
+end
+
+-- `cdnctl version` (and --version): the version, the commit the binary was
+-- built from (host.commit, empty for a build without git) and Lua's. -> exit status
+function M.version(args)
+  if args[1] == "--help" or args[1] == "-h" then
+    print("usage: cdnctl version   (or cdnctl --version)\n  the version and the commit cdnctl was built from")
+    return 0
+  end
+  if args[1] then
+    io.stderr:write("cdnctl version: unexpected argument '", args[1], "'\n")
+    return 2
+  end
+  local host = require "cdnctl.host"
+  local commit = (host.commit or "") ~= "" and ("commit " .. host.commit) or "unknown commit"
+  print("cdnctl " .. host.version .. " (" .. commit .. ", " .. _VERSION .. ")")
+  return 0
+end
+
+local HELP_USAGE = [[usage: cdnctl help [COMMAND | BINDING | SCRIPT | WORD]
+  cdnctl help             the command line's help (cdnctl --help)
+  cdnctl help COMMAND     a command's help (cdnctl COMMAND --help): ]]
+
+-- The names `cdnctl help` knows besides the commands: bindings (full and
+-- short) and the documented functions, and the ready scripts.
+local function help_names(commands)
+  local names = {}
+  for _, c in ipairs(commands) do names[#names + 1] = c.name end
+  for _, e in ipairs(entries()) do
+    names[#names + 1] = e.name
+    if e.short then names[#names + 1] = e.short end
+  end
+  for _, n in ipairs(require("cdnctl.front.run").names()) do names[#names + 1] = n end
+  return names
+end
+
+-- M.command(args, options): `cdnctl help ARGS`. A command (options.COMMANDS)
+-- or a ready script is handed back as the argv to run instead (`help call`
+-- is `call --help`, `help report` is `run report --help`); a binding's or a
+-- documented function's help prints here; else a search of the bindings, or
+-- did-you-mean. -> argv (a table) | exit status
+function M.command(args, options)
+  local what = args[1]
+  if what == nil then return { [0] = "cdnctl", "--help" } end
+  if what == "--help" or what == "-h" then
+    local names = {}
+    for _, c in ipairs(options.COMMANDS) do names[#names + 1] = c.name end
+    print(HELP_USAGE .. table.concat(names, ", ") .. "\n  cdnctl help BINDING     a binding's help "
+      .. "(cdnctl help shortpixel.read_domain)\n  cdnctl help SCRIPT      a ready script's help "
+      .. "(cdnctl run SCRIPT --help)\n  cdnctl help WORD        the bindings that mention WORD")
+    return 0
+  end
+  if options.command(what) then
+    local argv = { [0] = "cdnctl", table.unpack(args) }
+    argv[#argv + 1] = "--help"
+    return argv
+  end
+  for _, e in ipairs(entries()) do
+    if what == e.name or what == e.short then print(e.text); return 0 end
+  end
+  if not what:find("[^%w_-]") and require("cdnctl.front.run").find(what) then
+    return { [0] = "cdnctl", "run", what, "--help" }
+  end
+  local c = require("cdnctl.suggest").closest(what, help_names(options.COMMANDS))
+  if c then
+    io.stderr:write("cdnctl help: no command, binding or ready script '", what, "'; did you mean '", c, "'?\n")
+    return 2
+  end
+  local found, lw = {}, what:lower()
+  for _, e in ipairs(entries()) do
+    if e.words:lower():find(lw, 1, true) then found[#found + 1] = e.line end
+  end
+  if #found == 0 then
+    io.stderr:write("cdnctl help: nothing matches '", what, "' (cdnctl help lists the commands, ",
+      "cdnctl call --list the bindings)\n")
+    return 2
+  end
+  print("help: " .. #found .. " match \"" .. what .. "\":\n" .. table.concat(found, "\n"))
+  return 0
 end
 
 return M

@@ -1,7 +1,8 @@
 -- cdnctl.front.main: the command line. C's main() hands over argv (argv[0] the
 -- program) and exits with the status this returns: 0 ok, 1 a script error,
--- 2 a usage error. Global options come first; then a subcommand (sandbox,
--- call, profiles, whoami) or a script. Each subcommand lives in its own module.
+-- 2 a usage error. Global options come before or after a subcommand (the
+-- table cdnctl.front.options.COMMANDS: call, whoami, profiles, run, sandbox,
+-- version, help), before a script. Each subcommand lives in its own module.
 
 local host = require "cdnctl.host"
 local options = require "cdnctl.front.options"
@@ -24,6 +25,14 @@ usage: cdnctl [options] [script.lua [args...]]
                                        per service: base URLs, key (masked), where each
                                        came from; checks each key unless --offline
        cdnctl sandbox [--help]         run the offline emulator of both APIs
+       cdnctl [options] version        the version and the commit it was built from
+       cdnctl [options] help [COMMAND | BINDING]
+                                       a command's help (as COMMAND --help) or a binding's
+
+options go before or after a subcommand (cdnctl call OP ARG --profile NAME);
+after a script or run NAME the words are the script's; --opt=VALUE works as
+--opt VALUE does; -- ends the options. Each but -e is given once (or twice
+with the same value).
 
 options:
   -e CODE          run CODE (may be repeated; runs before the script)
@@ -35,7 +44,7 @@ options:
   --har FILE       record every HTTP exchange (each attempt) to FILE as HAR 1.2,
                    keys masked, mode 0600 (or CDNCTL_HAR=FILE); replay it with
                    cdnctl sandbox --compare FILE
-  --version        print the version and exit
+  --version        print the version and the commit, and exit
   -h, --help       print this help and exit
 
 a service's key and base URLs come together from the first source set for it:
@@ -121,7 +130,7 @@ end
 -- --help, --version, --man. -> 0
 local function show(action)
   if action == "man" then io.stdout:write(require("cdnctl.front.man").page())
-  elseif action == "version" then print("cdnctl " .. host.version .. " (" .. _VERSION .. ")")
+  elseif action == "version" then return require("cdnctl.front.help").version({})
   else print((USAGE:gsub("{services}\n", services_help, 1))) end
   return 0
 end
@@ -218,35 +227,72 @@ local function run_chunks(o, argv, lib, sandbox)
   return 0, "batch"
 end
 
+-- Does a file of this name exist (a script, not an unknown command)?
+local function is_file(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- run NAME: the ready script's path in NAME's place in argv, then on as if
+-- the path had been given. run alone or run --help: its usage (exit 2, 0).
+-- -> nil | exit status
+local function resolve_run(o, argv)
+  local runner = require "cdnctl.front.run"
+  if not o.script_index then
+    local a = o.args[1]
+    if a == "--help" or a == "-h" then io.stdout:write(runner.usage(), "\n"); return 0 end
+    if a == "--names" then return runner.print_names() end -- for shell completion
+    local _, rerr = runner.find(a)
+    io.stderr:write(rerr, "\n")
+    return 2
+  end
+  local path, rerr = runner.find(argv[o.script_index])
+  if not path then io.stderr:write(rerr, "\n"); return 2 end
+  argv[o.script_index] = path
+  o.sub = nil
+end
+
+-- The subcommands that need neither the config nor the library: help
+-- (which hands `help COMMAND` back as `COMMAND --help`), version, sandbox.
+-- -> nil (not one of them) | exit status, mode
+local function early(o, cmd)
+  if cmd.phase == "help" then
+    local again = require("cdnctl.front.help").command(o.args, options)
+    if type(again) == "table" then return M.main(again) end
+    return again, "batch"
+  end
+  return require(cmd.module)[cmd.fn or "main"](o.args, 1), cmd.mode or "batch"
+end
+
 -- The phases of a run: options, profile, keys, globals, sandbox, dispatch.
--- -> exit status, mode ("batch" | "prompt" | "server")
+-- A subcommand's entry (cdnctl.front.options.COMMANDS) says in which phase
+-- it takes over. -> exit status, mode ("batch" | "prompt" | "server")
 function M.main(argv)
-  local o, oerr = options.parse_options(argv)
+  local o, oerr = options.parse_options(argv, is_file)
   if not o then return usage_error(oerr) end
   if o.action then return show(o.action) end
-  if o.sub == "sandbox" then return require("cdnctl.sandbox.cli").main(argv, o.sub_index + 1), "server" end
-  if o.sub == "run" then -- a ready script by name: then as if its path had been given
-    local path, rerr = require("cdnctl.front.run").find(argv[o.sub_index + 1])
-    if not path then io.stderr:write(rerr, "\n"); return 2 end
-    argv[o.sub_index + 1] = path
-    o = assert(options.parse_options(argv))
-    o.sub, o.script_index = nil, o.sub_index + 1
-    o.args = table.move(argv, o.script_index + 1, #argv, 1, {})
+  local cmd = o.sub and options.command(o.sub)
+  if cmd and (cmd.phase == "start" or cmd.phase == "help") then return early(o, cmd) end
+  if cmd and cmd.phase == "script" then
+    local rstatus = resolve_run(o, argv)
+    if rstatus then return rstatus, "batch" end
+    cmd = nil
   end
   host.no_core_dumps()
   local cfg, prof, pstatus = select_profile(o)
   if pstatus then return pstatus end
   local s = require("cdnctl.settings").from_environment {
     profile = prof, allow_http = o.allow_http, quiet = o.quiet, debug = debug_level(o) }
-  if o.sub == "profiles" then return require("cdnctl.front.profiles").main(cfg, o.args, s) end
+  if cmd and cmd.phase == "config" then return require(cmd.module).main(cfg, o.args, s) end
   local kstatus = prepare_keys(o, s, argv)
   if kstatus then return kstatus end
   local sandbox = start_sandbox(o, s)
   if sandbox == false then require("cdnctl.har").close(s.har); return 1 end
   local lib = start_library(s)
   local status, mode
-  if o.sub == "call" or o.sub == "whoami" then
-    status, mode = require("cdnctl.front." .. o.sub).main(o.args, lib), "batch"
+  if cmd then
+    status, mode = require(cmd.module).main(o.args, lib), "batch"
   else
     status, mode = run_chunks(o, argv, lib, sandbox)
   end

@@ -26,10 +26,15 @@ local function head(w)
   w(".br"); w(".B cdnctl"); w("\\fBprofiles\\fR")
   w(".br"); w(".B cdnctl"); w("[\\fIoptions\\fR] \\fBwhoami\\fR [\\fB\\-\\-offline\\fR]")
   w(".br"); w(".B cdnctl"); w("\\fBsandbox\\fR [\\fIsandbox options\\fR]")
+  w(".br"); w(".B cdnctl"); w("[\\fIoptions\\fR] \\fBrun\\fR \\fINAME\\fR [\\fIargs\\fR...]")
+  w(".br"); w(".B cdnctl"); w("\\fBversion\\fR")
+  w(".br"); w(".B cdnctl"); w("\\fBhelp\\fR [\\fICOMMAND\\fR | \\fIBINDING\\fR]")
   w(".SH DESCRIPTION")
   w("cdnctl embeds Lua 5.4 and exposes every endpoint of ShortPixel's CDN API and EWWW's Easy IO Admin API as Lua functions in the global tables \\fBshortpixel\\fR and \\fBeasyio\\fR. Scripts run concurrent bulk work with \\fBcdnctl.parallel\\fR. With no script on a terminal it starts an interactive prompt. A built\\-in sandbox emulates both APIs on loopback for offline rehearsal.")
   w(".PP")
   w("\\fBcdnctl whoami\\fR prints, per service, the base URLs, the key (masked) and where each came from, then checks each key with the cheapest read (\\fBshortpixel.api_status\\fR, \\fBeasyio.show_keys\\fR) unless \\fB\\-\\-offline\\fR. It exits 1 when a key is refused.")
+  w(".PP")
+  w("The options below go before or after a subcommand (\\fBcdnctl call\\fR \\fIOP ARG\\fR \\fB\\-\\-profile\\fR \\fIname\\fR); after a script or \\fBrun\\fR \\fINAME\\fR the arguments are the script's. \\fB\\-\\-\\fR\\fIopt\\fR=\\fIvalue\\fR works as \\fB\\-\\-\\fR\\fIopt value\\fR does; \\fB\\-\\-\\fR ends the options. An option other than \\fB\\-e\\fR given twice with two values is refused. A first word that is neither a subcommand nor a script (a path with a /, a name ending in .lua, or an existing file) is an unknown command (exit 2). \\fBcdnctl run\\fR \\fINAME\\fR runs a ready script (purge, report, watch...); \\fBcdnctl version\\fR prints the version and the commit cdnctl was built from; \\fBcdnctl help\\fR \\fICOMMAND\\fR prints \\fBcdnctl\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR, \\fBcdnctl help\\fR \\fIBINDING\\fR a binding's help.")
   w(".PP")
   w("A binding returns the decoded JSON answer as a Lua table, or \\fBnil\\fR and an error table with the fields \\fBop\\fR, \\fBkind\\fR (api, http, transport, invalid, decode), \\fBmessage\\fR, \\fBhttp_status\\fR and \\fBcode\\fR. Bad input is refused before anything is sent.")
   w(".PP")
@@ -48,7 +53,7 @@ local function options(w)
     { "\\-\\-allow\\-http", "Allow sending keys over plain http to hosts other than loopback (with a warning)." },
     { "\\-\\-quiet", "No progress lines." },
     { "\\-\\-har \\fIfile\\fR", "Record every HTTP exchange, each attempt, to \\fIfile\\fR as HAR 1.2, keys masked, mode 0600, a complete file after every exchange; \\fBcdnctl sandbox \\-\\-compare\\fR \\fIfile\\fR replays it against the sandbox." },
-    { "\\-\\-version", "Print the version and exit." },
+    { "\\-\\-version", "Print the version and the commit cdnctl was built from, and exit (as \\fBcdnctl version\\fR)." },
     { "\\-h, \\-\\-help", "Print a usage summary and exit." },
   }
   for _, o in ipairs(list) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end

@@ -47,12 +47,32 @@ function M.names()
   return {}
 end
 
+-- run's usage, with the ready scripts found.
+function M.usage()
+  local names = M.names()
+  return "usage: cdnctl [options] run NAME [ARGS...]\n"
+    .. "  runs the ready script NAME (with or without .lua) from " .. table.concat(M.dirs(), " or ") .. "\n"
+    .. "  with ARGS, which are the script's own (cdnctl's options go before NAME)\n"
+    .. "  ready scripts: " .. (#names > 0 and table.concat(names, ", ") or "none found") .. "\n"
+    .. "  cdnctl run NAME --help explains one"
+end
+
+-- The ready scripts' names, one a line (for shell completion). -> 0
+function M.print_names()
+  for _, n in ipairs(M.names()) do io.stdout:write(n, "\n") end
+  return 0
+end
+
 -- M.find(name) -> path | nil, message (what to tell the user)
 function M.find(name)
   local names = M.names()
   if not name or name == "" then
     return nil, "cdnctl run: which ready script? " .. (#names > 0 and table.concat(names, ", ") or "none found")
       .. "\nusage: cdnctl run NAME [ARGS...]   (cdnctl run NAME --help explains one)"
+  end
+  if name:sub(1, 1) == "-" then
+    return nil, "cdnctl run: unknown option '" .. name .. "'" .. require("cdnctl.suggest").hint(name, { "--help" })
+      .. "\nusage: cdnctl run NAME [ARGS...]   (cdnctl run --help explains run)"
   end
   local base = name:gsub("%.lua$", "")
   if base:find("[^%w_-]") then return nil, "cdnctl run: '" .. name .. "' is not a ready script's name" end
