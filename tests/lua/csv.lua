@@ -101,4 +101,23 @@ t.test("format quotes what needs it and reads back the same", function()
   t.eq(back[2].a, " lead" and back[2].a, "lead") -- values are trimmed on reading
 end)
 
+t.test("table_reader with 'auto' reads ',' or ';' from the header line, in pieces of any size", function()
+  local function rows_of(text, n)
+    local header, next_row, delim = csv.table_reader(pieces(text, n), "auto")
+    local out = {}
+    for row in next_row do out[#out + 1] = { row.domain, row.service } end
+    return header, out, delim
+  end
+  for n = 1, 5 do
+    local h, rows, d = rows_of('domain;service\r\n"a;b.com";x,y\r\nc.com;z\r\n', n)
+    t.eq(d, ";", "pieces of " .. n)
+    t.same(h, { "domain", "service" })
+    t.same(rows, { { "a;b.com", "x,y" }, { "c.com", "z" } })
+    local _, _, d2 = rows_of('"x;y",domain\n1,2\n', n)
+    t.eq(d2, ",", "a quoted semicolon does not count")
+  end
+  local _, _, plain = csv.table_reader(pieces("domain;service\n", 3))
+  t.eq(plain, ",", "without 'auto', the delimiter is ','")
+end)
+
 t.done()

@@ -34,8 +34,10 @@ end
 -- A reader over more(): the text not yet consumed (buf from pos), the line
 -- pos is on, and, while a record is read, its text so far (raw: the pieces
 -- dropped from buf, then buf from rstart) to give back if a quote never closes.
-local function reader(more)
-  return { more = more, buf = "", pos = 1, line = 1, eof = false, raw = nil, rstart = 1 }
+local function reader(more, delim)
+  delim = delim or ","
+  return { more = more, buf = "", pos = 1, line = 1, eof = false, raw = nil, rstart = 1,
+           delim = delim, stop = "[" .. delim .. "\r\n]" }
 end
 
 -- Append the next piece to what is left of buf; false at the end.
@@ -82,7 +84,7 @@ local function unquoted_step(r, st)
   if st.at_start and c == '"' then
     st.quoted, st.at_start = true, false
     r.pos = pos + 1
-  elseif c == "," then
+  elseif c == r.delim then
     st.rec[#st.rec + 1] = table.concat(st.parts)
     st.parts, st.at_start = {}, true
     r.pos = pos + 1
@@ -94,7 +96,7 @@ local function unquoted_step(r, st)
     r.raw = nil
     return true
   else
-    local j = r.buf:find("[,\r\n]", pos)
+    local j = r.buf:find(r.stop, pos)
     st.parts[#st.parts + 1] = r.buf:sub(pos, j and j - 1 or #r.buf)
     r.pos, st.at_start = j or #r.buf + 1, false
   end
@@ -135,14 +137,27 @@ local function spoiled_record(r, text, sline)
   return { first, line = sline, error = "line " .. sline .. ": unterminated quoted field" }
 end
 
--- M.records(more) -> iterator of records {fields..., line = n [, error = msg]}
--- more() gives the next piece of text (any size: a line, a block) or nil at
--- the end. Blank lines are skipped. A record whose quote never closes has an
--- error, and its fields are its first line as one field.
-function M.records(more)
-  local r, bom_checked = reader(more), false
+-- The delimiter a header line uses: ";" (what spreadsheets write in locales
+-- whose decimal mark is a comma) when it has more semicolons than commas
+-- outside quotes, else ",".
+local function detect_delimiter(r)
+  while not r.buf:find("[\r\n]", r.pos) and fill(r) do end
+  local first = r.buf:match("^[^\r\n]*", r.pos):gsub('"[^"]*"', "")
+  local _, commas = first:gsub(",", "")
+  local _, semicolons = first:gsub(";", "")
+  return semicolons > commas and ";" or ","
+end
+
+-- The records of reader r (see M.records); r.delim is fixed at the first
+-- record, from the first line when r.auto.
+local function records_of(r)
+  local started = false
   return function()
-    if not bom_checked then bom_checked = true; skip_bom(r) end
+    if not started then
+      started = true
+      skip_bom(r)
+      if r.auto then r.delim = detect_delimiter(r); r.stop = "[" .. r.delim .. "\r\n]" end
+    end
     while true do
       local rec, spoiled, sline = read_record(r)
       r.raw = nil
@@ -151,6 +166,17 @@ function M.records(more)
       if not (#rec == 1 and rec[1] == "") then return rec end
     end
   end
+end
+
+-- M.records(more [, delim]) -> iterator of records {fields..., line = n [, error = msg]}
+-- more() gives the next piece of text (any size: a line, a block) or nil at
+-- the end. delim is "," (the default), ";" or "auto" (from the first line).
+-- Blank lines are skipped. A record whose quote never closes has an error,
+-- and its fields are its first line as one field.
+function M.records(more, delim)
+  local r = reader(more, delim ~= "auto" and delim or nil)
+  r.auto = delim == "auto"
+  return records_of(r)
 end
 
 -- M.parse(text) -> {{line = n [, error = msg], fields...}...} | nil, message
@@ -191,10 +217,13 @@ local function to_row(rec, header)
   return row
 end
 
--- M.table_reader(more) -> header, next_row | nil, message
--- Streams rows keyed by header name from more() (see M.records).
-function M.table_reader(more)
-  local recs = M.records(more)
+-- M.table_reader(more [, delim]) -> header, next_row, delimiter | nil, message
+-- Streams rows keyed by header name from more() (see M.records; delim as
+-- there, "," by default), and says which delimiter it reads with.
+function M.table_reader(more, delim)
+  local r = reader(more, delim ~= "auto" and delim or nil)
+  r.auto = delim == "auto"
+  local recs = records_of(r)
   local first = recs()
   if not first then return nil, "the CSV is empty (a header line is needed)" end
   local header, err = read_header(first)
@@ -202,7 +231,7 @@ function M.table_reader(more)
   return header, function()
     local rec = recs()
     return rec and to_row(rec, header)
-  end
+  end, r.delim
 end
 
 -- M.blocks_of(file [, size]) -> a source of text pieces reading file in blocks
