@@ -1,0 +1,293 @@
+-- cdnctl.plan: what it takes to bring the accounts to the inventory.
+--
+--   local world = plan.read(inv, opts)   -- the live state, read per profile
+--   local p = plan.make(inv, world)      -- actions and findings, nothing sent
+--
+-- plan.make is a pure function of the inventory (cdnctl.inventory) and
+-- what plan.read found, so that `plan`, `apply` and `status` agree and the
+-- rules are tested without a server. An action is a binding call: op is
+-- the binding's full name and args its arguments, so what apply sends is
+-- what the plan shows; read is only what the action depends on (a saved
+-- plan goes stale when that changes, and only then). An argument that an
+-- earlier action of the plan produces is {known_after = N, field = F}, N
+-- the 0-based index of that action in p.actions (as jq counts).
+--
+-- The world, per profile ("" is the run's own source):
+--   world[p].hosts[host] = {owned = true} | {owned = false, has_account = B} | {err = "why"}
+--   world[p].sites = show_sites' list | nil, world[p].sites_err = "why" | nil
+--   world[p].account = api_status and show_sites' account figures (for status)
+
+local check = require "cdnctl.check"
+local inventory = require "cdnctl.inventory"
+
+local M = {}
+
+M.KIND = { ["shortpixel.add_domain"] = "add", ["easyio.create_site"] = "add",
+           ["easyio.update_site_config"] = "change", ["easyio.set_cname"] = "change",
+           ["easyio.revert_cname"] = "change", ["shortpixel.revoke_domain"] = "remove",
+           ["easyio.remove_site"] = "remove" }
+
+local function pkey(profile) return profile or "" end
+
+-- A setting as show.php gives it, in the form the inventory holds (as sent).
+local function normal(kind, v)
+  if v == nil then return nil end
+  if kind == "flag" then
+    local s = tostring(v):lower()
+    return (s == "1" or s == "true") and 1 or 0
+  elseif kind == "count" then
+    return math.tointeger(tonumber(v)) or v
+  elseif kind == "hostlist" then
+    return check.hostlist(v, "config") or v
+  end
+  return tostring(v)
+end
+
+local function truthy(v) return v == true or v == 1 or v == "1" or v == "true" end
+
+local function site_index(sites)
+  local idx = {}
+  for _, s in ipairs(sites or {}) do
+    if type(s) == "table" then idx[check.site_key(s.site_url) or s.site_url] = s end
+  end
+  return idx
+end
+
+-- The state of a plan being made: p (the result), the world, indexes.
+local function new_plan(world)
+  local st = { world = world, idx = {}, notes_said = {},
+               p = { actions = {}, findings = {}, notes = {},
+                     summary = { add = 0, change = 0, remove = 0, conflict = 0, pending = 0, unmanaged = 0,
+                                 unreadable = 0 } } }
+  for prof, w in pairs(world) do st.idx[prof] = site_index(w.sites) end
+  return st
+end
+
+local function action(st, c, op, args, why, read)
+  local a = { client = c.name, profile = c.profile, line = c.line, op = op, args = args, why = why, read = read }
+  st.p.actions[#st.p.actions + 1] = a
+  st.p.summary[M.KIND[op]] = st.p.summary[M.KIND[op]] + 1
+  return #st.p.actions - 1
+end
+
+local function finding(st, c, kind, service, target, message)
+  st.p.findings[#st.p.findings + 1] = { client = c and c.name, profile = c and c.profile, line = c and c.line,
+                                         kind = kind, service = service, target = target, message = message }
+  st.p.summary[kind] = st.p.summary[kind] + 1
+end
+
+local function note_once(st, text)
+  if st.notes_said[text] then return end
+  st.notes_said[text] = true
+  st.p.notes[#st.p.notes + 1] = text
+end
+
+-- ShortPixel, per host (apex and www).
+local function plan_hosts(st, c, w)
+  for _, h in ipairs(c.hosts) do
+    local r = w and w.hosts and w.hosts[h]
+    if w and w.source_err then
+      finding(st, c, "unreadable", "shortpixel", h, w.source_err)
+    elseif not r then
+      finding(st, c, "unreadable", "shortpixel", h, "not read")
+    elseif r.err then
+      finding(st, c, "unreadable", "shortpixel", h, r.err)
+    elseif c.state == "absent" then
+      if r.owned then action(st, c, "shortpixel.revoke_domain", { h }, "state = absent", { owner = "this account" }) end
+    elseif not r.owned and r.has_account then
+      finding(st, c, "conflict", "shortpixel", h, "associated with another account (not the key of "
+        .. (c.profile and ("profile '" .. c.profile .. "'") or "the run's source") .. ")")
+    elseif not r.owned then
+      action(st, c, "shortpixel.add_domain", { h }, "not associated", { owner = "none" })
+    end
+  end
+end
+
+-- The settings of the row that differ from the site's -> {field = new}, read {field = old}, why | nil
+local function setting_changes(st, c, site)
+  local cfg = type(site) == "table" and type(site.config) == "table" and site.config or {}
+  local changes, old, why = nil, {}, {}
+  local names = {}
+  for f in pairs(c.settings) do names[#names + 1] = f end
+  table.sort(names)
+  for _, f in ipairs(names) do
+    local new = c.settings[f]
+    if site and cfg[f] == nil then
+      note_once(st, f .. ": show.php does not return it, so it cannot be compared and is not sent"
+        .. (f:match("^watermark") and " (the service does not implement watermarking yet)" or ""))
+    else
+      local cur = site and normal(inventory.settings[f], cfg[f])
+      if cur ~= new then
+        changes = changes or {}
+        changes[f], old[f] = new, cur
+        why[#why + 1] = site and string.format("%s: %s -> %s", f, tostring(cur), tostring(new)) or (f .. " = " .. tostring(new))
+      end
+    end
+  end
+  return changes, old, table.concat(why, ", ")
+end
+
+local function custom_cname(site)
+  if type(site.zone) ~= "string" or site.alias == site.zone .. ".exactdn.com" then return false end
+  return site.alias
+end
+
+-- An existing site: its settings and CNAME, or its removal.
+local function plan_existing(st, c, site)
+  local id = math.tointeger(tonumber(site.site_id)) or site.site_id
+  if c.state == "absent" then
+    if truthy(site.pending) then
+      finding(st, c, "pending", "easyio", c.site_url, "the site is pending and cannot be removed yet")
+    else
+      action(st, c, "easyio.remove_site", { id }, "state = absent", { site_id = id, site_url = site.site_url })
+    end
+    return
+  end
+  local changes, old, why = setting_changes(st, c, site)
+  if changes then
+    action(st, c, "easyio.update_site_config", { id, changes }, why, { site_id = id, config = old })
+  end
+  if c.cname ~= nil then
+    local cur = custom_cname(site)
+    local rd = { site_id = id, alias = site.alias, zone = site.zone }
+    if c.cname == false and cur then
+      action(st, c, "easyio.revert_cname", { id }, "cname: " .. cur .. " -> none", rd)
+    elseif c.cname and cur ~= c.cname then
+      action(st, c, "easyio.set_cname", { id, c.cname }, "cname: " .. (cur or "none") .. " -> " .. c.cname, rd)
+    end
+  end
+end
+
+-- Easy IO, per site (the one site-URL rule: check.site_key).
+local function plan_site(st, c, w)
+  if not w or w.sites_err or not w.sites then
+    finding(st, c, "unreadable", "easyio", c.site_url, w and w.sites_err or "not read")
+    return
+  end
+  local site = st.idx[pkey(c.profile)][check.site_key(c.site_url)]
+  if site then return plan_existing(st, c, site) end
+  if c.state == "absent" then return end
+  local n = action(st, c, "easyio.create_site", { c.site_url }, "no such site", { site = "missing" })
+  local changes, _, why = setting_changes(st, c, nil)
+  local id = { known_after = n, field = "id" }
+  if changes then action(st, c, "easyio.update_site_config", { id, changes }, why, { site = "created by this plan" }) end
+  if c.cname then
+    action(st, c, "easyio.set_cname", { id, c.cname }, "cname: none -> " .. c.cname, { site = "created by this plan" })
+  end
+end
+
+-- The sites of the accounts that no row of any profile names.
+local function plan_unmanaged(st, inv)
+  local named = {}
+  for _, c in ipairs(inv.clients) do
+    if c.easyio then named[check.site_key(c.site_url)] = true end
+  end
+  for _, c in ipairs(inv.withheld or {}) do named[check.site_key(c.site_url)] = true end
+  local profs = {}
+  for prof in pairs(st.world) do profs[#profs + 1] = prof end
+  table.sort(profs)
+  for _, prof in ipairs(profs) do
+    for _, s in ipairs(st.world[prof].sites or {}) do
+      local k = type(s) == "table" and (check.site_key(s.site_url) or s.site_url)
+      if k and not named[k] then
+        finding(st, nil, "unmanaged", "easyio", s.site_url, "a site of " .. (prof ~= "" and ("profile '" .. prof .. "'")
+          or "the run's source") .. " that no row names (site " .. tostring(s.site_id) .. ", " .. tostring(s.alias) .. ")")
+        st.p.findings[#st.p.findings].profile = prof ~= "" and prof or nil
+      end
+    end
+  end
+end
+
+-- One client's actions in the order: creates, then settings, then CNAMEs;
+-- revokes and removals last (an absent client has only those).
+local function plan_client(st, c)
+  local w = st.world[pkey(c.profile)]
+  if c.shortpixel then plan_hosts(st, c, w) end
+  if c.easyio then plan_site(st, c, w) end
+end
+
+-- Reading ---------------------------------------------------------------------
+
+-- One host as this profile's key sees it: owned (read_domain_cdn_usage
+-- answers an object), or not, with whether it has an account at all.
+local function read_host(h)
+  local u, uerr = shortpixel.read_domain_cdn_usage(h)
+  if u then return { owned = true } end
+  if uerr.code ~= "not_owner" then return { err = "read_domain_cdn_usage: " .. tostring(uerr.message) } end
+  local r, rerr = shortpixel.read_domain(h)
+  if not r then return { err = "read_domain: " .. tostring(rerr.message) } end
+  return { owned = false, has_account = truthy(r.HasAccount) }
+end
+
+-- The clients of the inventory by profile -> {profile key, clients}... (sorted)
+local function groups_of(inv)
+  local by, order = {}, {}
+  for _, c in ipairs(inv.clients) do
+    local k = pkey(c.profile)
+    if not by[k] then by[k] = { key = k, profile = c.profile, clients = {} }; order[#order + 1] = by[k] end
+    table.insert(by[k].clients, c)
+  end
+  table.sort(order, function(a, b) return a.key < b.key end)
+  return order
+end
+
+-- The run's source for a group: its profile, or the run's own (saved).
+local function use_source(g, own)
+  local settings = require "cdnctl.settings"
+  if not g.profile then return settings.change(cdnctl.settings, { profile = own or false }) end
+  local cfg_file = require "cdnctl.config_file"
+  local cfg, err = cfg_file.load()
+  if not cfg then return nil, err or "there is no config file, so there is no profile '" .. g.profile .. "'" end
+  local p, perr = cfg_file.select(cfg, g.profile)
+  if not p then return nil, perr or ("no profile '" .. g.profile .. "'") end
+  return settings.change(cdnctl.settings, { profile = p })
+end
+
+-- The reads of one group: its hosts (in parallel), its account's sites
+-- (once) and, for status, its credits.
+local function read_group(g, opts)
+  local w = { hosts = {} }
+  local hosts, need_sites = {}, false
+  for _, c in ipairs(g.clients) do
+    if c.shortpixel then for _, h in ipairs(c.hosts) do if not w.hosts[h] then w.hosts[h] = true; hosts[#hosts + 1] = h end end end
+    need_sites = need_sites or c.easyio
+  end
+  local label = "reading " .. (g.profile and ("profile " .. g.profile) or "the run's source")
+  local results = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 16, label = label })
+  for i, h in ipairs(hosts) do w.hosts[h] = results[i] or { err = "not read" } end
+  local r, err = easyio.show_sites()
+  if r then w.sites, w.easyio = require("cdnctl.ops").as_list(r.sites), r
+  elseif need_sites or err.kind ~= "invalid" then w.sites_err = "show_sites: " .. tostring(err.message) end
+  if opts.account then
+    local a, aerr = shortpixel.api_status()
+    w.credits, w.credits_err = a, not a and tostring(aerr.message) or nil
+  end
+  return w
+end
+
+-- M.read(inv [, opts]) -> world: every group's reads under its profile.
+-- opts.concurrency (16), opts.account (also api_status, for status).
+-- The run's own source is restored at the end.
+function M.read(inv, opts)
+  opts = opts or {}
+  local own = cdnctl.settings.profile
+  local world = {}
+  for _, g in ipairs(groups_of(inv)) do
+    local ok, err = use_source(g, own)
+    if ok then world[g.key] = read_group(g, opts)
+    else world[g.key] = { hosts = {}, sites_err = err, source_err = err } end
+  end
+  require("cdnctl.settings").change(cdnctl.settings, { profile = own or false })
+  return world
+end
+
+-- M.make(inv, world) -> {actions, findings, notes, summary}
+function M.make(inv, world)
+  local st = new_plan(world)
+  for _, c in ipairs(inv.clients) do plan_client(st, c) end
+  plan_unmanaged(st, inv)
+  note_once(st, "ShortPixel cannot list an account's domains: domains no row names cannot be found")
+  return st.p
+end
+
+return M
