@@ -142,6 +142,21 @@ local function steps_of(c)
   return steps
 end
 
+-- How many rows the input has (the header aside), for the progress line's
+-- total and the summary: counted in a first pass over a regular file (the
+-- rows are still read as a stream); nil for a pipe, which cannot be read twice.
+local function count_rows(path)
+  local st = fs.stat(path)
+  if not st or st.type ~= "file" then return nil end
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = -1
+  for _ in csv.records(csv.blocks_of(f)) do n = n + 1 end
+  f:close()
+  return math.max(n, 0)
+end
+local ROWS = count_rows(pos[1])
+
 -- The rows, classified, one at a time (nil at the end, or once `stop` says so).
 local stop -- set when the journal cannot be written: no new work
 local function each_item()
@@ -256,7 +271,8 @@ local function dry_run()
       if unknown then nunknown = nunknown + 1 end
     end
     return text
-  end, { concurrency = opts.concurrency or 8, on_result = function(i, r, err) emit(i, r or tostring(err)) end })
+  end, { concurrency = opts.concurrency or 8, label = "plan", total = ROWS,
+          on_result = function(i, r, err) emit(i, r or tostring(err)) end })
   human:write(string.format("plan for %d clients (%d rows failed the checks); nothing was changed\n", nclients, nbad))
   json_doc { dry_run = true, clients = nclients, bad_rows = nbad, unknown = nunknown, plan = plan,
              problems = problems, planned = #problems == 0 and nunknown == 0 }
@@ -471,7 +487,8 @@ local _, _, summary = cdnctl.parallel(each_item, function(item, i)
   names[i] = item.domain
   return onboard(item)
 end, {
-  concurrency = opts.concurrency or 8,
+  concurrency = opts.concurrency or 8, label = "onboard", total = ROWS,
+  failed = function(r) return r.status == "failed" end,
   on_result = function(i, r, err)
     -- a raise is a failure of that client: its first line, no traceback
     emit(i, r or { domain = names[i], status = "failed", error = tostring(err):match("^[^\n]*") })

@@ -235,7 +235,7 @@ local _, errs = cdnctl.parallel(items, function(it)
   end
   return { state = "failed", message = tostring(err) }
 end, {
-  concurrency = opts.concurrency or 8,
+  concurrency = opts.concurrency or 8, label = "purge", failed = function(r) return r.state ~= "purged" end,
   on_result = function(i, r, err) results[i] = r or { state = "failed", message = tostring(err) } end,
 })
 

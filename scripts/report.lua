@@ -226,10 +226,13 @@ local function read_host(hr)
     problems[#problems + 1] = "usage: " .. why
   end
   if #problems > 0 then hr.error = table.concat(problems, "; ") end
-  return true
+  return hr
 end
 
-local _, herrs = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 8 })
+-- A host or site that could not be read wholly counts as failed on the progress line.
+local function not_read(r) return r.error ~= nil end
+local _, herrs = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 8,
+  label = "ShortPixel hosts", failed = not_read })
 for i, hr in ipairs(hosts) do
   if herrs[i] then hr.error = "not read: " .. herrs[i]:match("^[^\n]*") end
   if not hr.error and not hr.days then hr.error = "not read (interrupted)" end
@@ -260,11 +263,11 @@ if shown then
   end
   local _, serrs = cdnctl.parallel(ez.sites, function(s)
     local r, err = easyio.savings(s.alias)
-    if not r then s.error = "savings: " .. reason(err); return true end
+    if not r then s.error = "savings: " .. reason(err); return s end
     s.original, s.savings, s.delivered = int(r.original), int(r.savings), int(r.bandwidth)
     s.saved_percent = s.original > 0 and s.savings * 100 / s.original or nil
-    return true
-  end, { concurrency = opts.concurrency or 8 })
+    return s
+  end, { concurrency = opts.concurrency or 8, label = "Easy IO sites", failed = not_read })
   for i, s in ipairs(ez.sites) do
     if serrs[i] then s.error = "not read: " .. serrs[i]:match("^[^\n]*") end
     if not s.error and not s.original then s.error = "not read (interrupted)" end

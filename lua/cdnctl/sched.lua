@@ -105,24 +105,55 @@ function M.request(req)
   return t:result()
 end
 
-local function fmt_eta(sec)
-  if sec ~= sec or sec == math.huge then return "?" end
-  if sec >= 3600 then return string.format("%dh%02dm", sec // 3600, (sec % 3600) // 60) end
-  if sec >= 60 then return string.format("%dm%02ds", sec // 60, sec % 60) end
-  return string.format("%ds", math.floor(sec + 0.5))
+-- An ETA of sec seconds in words: "?" when it is not known (no rate yet,
+-- NaN, negative, infinite), else rounded to the second: "45s", "1m05s",
+-- "2h03m", "3d04h", and ">999d" past 999 days. Every branch formats an
+-- integer, whatever float it is given.
+function M.eta_text(sec)
+  if type(sec) ~= "number" or sec ~= sec or sec < 0 or sec == math.huge then return "?" end
+  if sec >= 1000 * 86400 then return ">999d" end
+  local n = math.floor(sec + 0.5) -- an integer: sec is below 2^53 here
+  if n < 60 then return string.format("%ds", n) end
+  if n < 3600 then return string.format("%dm%02ds", n // 60, n % 60) end
+  if n < 86400 then return string.format("%dh%02dm", n // 3600, n % 3600 // 60) end
+  return string.format("%dd%02dh", n // 86400, n % 86400 // 3600)
 end
 
+-- The progress line's text at time now (no carriage return, no erase):
+-- p = {label, done, total (nil: not known), failed, started, stop}.
+--   "purge: 35/70 (50%) 2.1/s ETA 17s, 3 failed"
+--   "onboard: 12 done 3.0/s, 1 failed"        (an iterator without a total)
+-- A total below done (an iterator that gave more than it said) shows as done.
+function M.progress_line(p, now)
+  local elapsed = math.max(now - p.started, 1e-6)
+  local rate = p.done / elapsed
+  local parts = { p.label and (p.label .. ":") or nil }
+  if p.total then
+    local total = math.max(p.total, p.done)
+    local eta = total == p.done and 0 or rate > 0 and (total - p.done) / rate or nil
+    parts[#parts + 1] = string.format("%d/%d (%d%%) %.1f/s ETA %s,", p.done, total,
+      total > 0 and p.done * 100 // total or 100, rate, M.eta_text(eta))
+  else
+    parts[#parts + 1] = string.format("%d done %.1f/s,", p.done, rate)
+  end
+  parts[#parts + 1] = string.format("%d failed%s", p.failed, p.stop and " (stopping: finishing what is in flight)" or "")
+  return table.concat(parts, " ")
+end
+
+-- Draw the progress line (at most every 0.1 s) over the last one; `final`
+-- erases it, so that what the script prints next starts on a clean line.
 local function draw_progress(s, final)
+  if final then
+    io.stderr:write("\r\027[K")
+    io.stderr:flush()
+    return
+  end
   local now = http.now()
-  if not final and now - s.drawn < 0.1 then return end
+  if now - s.drawn < 0.1 then return end
   s.drawn = now
-  local elapsed = math.max(now - s.started, 1e-6)
-  local rate = s.done / elapsed
-  local eta = (rate > 0 and s.total ~= math.huge) and (s.total - s.done) / rate or math.huge
-  local line = string.format("\r[%d/%s] %.1f/s ETA %s failures %d%s", s.done,
-    s.total == math.huge and "?" or tostring(s.total), rate,
-    fmt_eta(eta), s.failed, s.stop and " (stopping: finishing what is in flight)" or "")
-  io.stderr:write(line, "\027[K", final and "\n" or "")
+  local line = M.progress_line({ label = s.label, done = s.done, failed = s.failed, started = s.started,
+    stop = s.stop, total = s.total ~= math.huge and s.total or nil }, now)
+  io.stderr:write("\r", line, "\027[K")
   io.stderr:flush()
 end
 
@@ -154,7 +185,7 @@ local function check_parallel_args(items, fn, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 3) end
   local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function",
-                  max_host_connections = "number" }
+                  max_host_connections = "number", failed = "function", label = "string", total = "number" }
   for k, v in pairs(opts) do
     if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 3) end
     if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 3) end
@@ -167,6 +198,17 @@ local function check_parallel_args(items, fn, opts)
   local mhc = opts.max_host_connections
   if mhc ~= nil and not (math.tointeger(mhc) and mhc >= 1 and mhc <= 65536) then
     error("bad argument #3 to 'parallel' (max_host_connections must be an integer in [1, 65536])", 3)
+  end
+  local label = opts.label
+  if label ~= nil and (label == "" or #label > 40 or label:find("%c")) then
+    error("bad argument #3 to 'parallel' (label must be 1 to 40 bytes without control characters)", 3)
+  end
+  local total = opts.total
+  if total ~= nil and not (math.tointeger(total) and total >= 0) then
+    error("bad argument #3 to 'parallel' (total must be a whole number of items, 0 or more)", 3)
+  end
+  if total ~= nil and type(items) == "table" and total ~= #items then
+    error("bad argument #3 to 'parallel' (total is " .. total .. " but the list has " .. #items .. " items)", 3)
   end
   if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 3) end
   return opts, conc
@@ -184,6 +226,15 @@ local function record(s, i, ok, r, e)
   elseif r == nil and e ~= nil then
     s.errs[i] = e
     s.failed = s.failed + 1
+  elseif r ~= nil and s.is_failed then -- a result that the script counts as a failure (a "failed" row)
+    local fok, verdict = xpcall(s.is_failed, host.traceback, r)
+    if not fok then
+      if is_exit(verdict) then error(verdict, 0) end
+      s.stop = true
+      s.callback_error = s.callback_error or verdict
+    elseif verdict then
+      s.failed = s.failed + 1
+    end
   end
   s.done = s.done + 1
   if s.on_result then
@@ -382,7 +433,10 @@ end
 -- cdnctl.parallel(items, fn [, opts]) -> results, errors, summary
 -- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err),
 -- max_host_connections (MAX_HOST_CONNECTIONS): connections to one host at
--- once, so that a very wide run cannot hold more than a service allows.
+-- once, so that a very wide run cannot hold more than a service allows;
+-- failed(result) -> boolean: which results count as failures too (progress
+-- line, summary.failed); label: the phase the progress line names; total:
+-- the number of items an iterator gives (for done/total, percent and ETA).
 M.MAX_HOST_CONNECTIONS = 256
 function M.parallel(items, fn, opts)
   local conc
@@ -394,7 +448,8 @@ function M.parallel(items, fn, opts)
     items = items, fn = fn, on_result = opts.on_result, conc = conc,
     results = {}, errs = {}, tracebacks = {},
     workers = {}, live = 0, waiting = {}, sleepers = {}, ended = {},
-    total = iter and math.huge or #items, done = 0, failed = 0, stop = false, next = 1,
+    total = iter and (opts.total or math.huge) or #items, done = 0, failed = 0, stop = false, next = 1,
+    is_failed = opts.failed, label = opts.label,
     rate = opts.rate, bucket = opts.rate and bucket.new(opts.rate, http.now()),
     started = http.now(), drawn = 0,
     progress = opts.progress ~= false and fs.isatty(2),
