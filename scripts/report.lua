@@ -38,7 +38,8 @@ this month and per day and the credits used (read-domain-cdn-usage); each
 account's credits left, days to the monthly reset and CDN traffic quota. For
 Easy IO: the client's sites' bandwidth and savings (the CSV's 'site_url'
 column where a row has one, else the sites whose host is the row's domain or
-its www).
+its www). A host without an account: its free CDN pool (read-domain), in
+its note and in --json.
 
   --csv FILE       one row per host (record=host), per host and day
                    (record=day) and per Easy IO site (record=site); exact
@@ -197,6 +198,9 @@ end
 local function read_host(hr)
   local st, serr = shortpixel.read_domain(hr.host)
   if st then hr.status, hr.status_name = cdnctl.ops.status_code(st.Status), st.status_name end
+  if st and not st.HasAccount and cdnctl.number(st.CDNQuota) then -- a domain nobody owns: its free CDN pool
+    hr.free_pool, hr.free_used = int(st.CDNQuota), int(st.UsedCDN)
+  end
   local u, uerr = shortpixel.read_domain_cdn_usage(hr.host, { key = hr.key })
   local problems = {}
   if not st then problems[#problems + 1] = "status: " .. reason(serr) end
@@ -378,7 +382,9 @@ for _, d in ipairs(domains) do
     for i, hr in ipairs(d.hosts) do
       local shown = d.domain_unicode ~= d.domain and (d.domain_unicode .. " (" .. d.domain .. ")") or d.domain
       trows[#trows + 1] = { i == 1 and shown or "", hr.host_unicode, status_words(hr), human_bytes(hr.traffic_month),
-        human_int(hr.credits_paid_month), human_int(hr.credits_free_month), hr.error or "" }
+        human_int(hr.credits_paid_month), human_int(hr.credits_free_month),
+        (hr.free_pool and ("free CDN pool: " .. human_bytes(hr.free_used) .. " of " .. human_bytes(hr.free_pool)
+          .. " used" .. (hr.error and "; " or "")) or "") .. (hr.error or "") }
       tstatus[#trows] = hr.status
     end
   end
@@ -483,7 +489,8 @@ local function json_text()
       end
       jd.hosts[#jd.hosts + 1] = { host = hr.host, host_unicode = hr.host_unicode, account = hr.account, status = hr.status, status_name = hr.status and status_words(hr) or nil,
         traffic_month_bytes = hr.traffic_month, credits_paid_month = hr.credits_paid_month,
-        credits_free_month = hr.credits_free_month, days = hr.days and array(days) or nil, error = hr.error }
+        credits_free_month = hr.credits_free_month, days = hr.days and array(days) or nil, error = hr.error,
+        free_cdn_pool_bytes = hr.free_pool, free_cdn_used_bytes = hr.free_pool and hr.free_used }
     end
     jd.hosts = array(jd.hosts)
     doc.domains[#doc.domains + 1] = jd

@@ -335,11 +335,13 @@ M.list = {
     path_options = { refresh = "/refresh" },
     accept = sp_read, idempotent = true, bare = sp_bare_status, finish = sp_name_status,
     doc = "Read a domain's status and account state ({refresh = true}: ask for fresh data).",
-    returns = "{Status = n, status_name, HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin, timestamp, Message}: "
+    returns = "{Status = n, status_name, HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin, timestamp, Message, CDNQuota, UsedCDN, Unlimited}: "
       .. "2 ok, 1 credits almost exhausted, 0 credits near limit, -1 credits exhausted, -2 exhausted some time ago, -3 domain not reachable",
     rules = { "Every status describes the domain; it is an answer, not a failure (an unknown one is named 'unknown (N)').",
               "HasAccount is true when the domain is associated with a user; a domain nobody added reads Status 2 too.",
               "Counters may come as numbers or decimal strings: read them with cdnctl.number().",
+              "CDNQuota and UsedCDN are bytes (UsedCDN a number here, a {date = {Traf}} map in read_domain_cdn_usage); "
+                .. "for a domain without an account they are its free CDN pool. Unlimited is the string 'true' or 'false'.",
               SP_RULE_WWW },
   },
   {

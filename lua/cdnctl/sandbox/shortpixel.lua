@@ -202,12 +202,36 @@ function H.revoke_domain(sb, name, key)
   return done("Domain association revoked.")
 end
 
+-- CDN traffic a credit pays for: "1 credit = 5 MiB of CDN traffic" (SPAI
+-- short-pixel-ai.class 18). A domain nobody owns has a free CDN pool of its
+-- free credits' worth (a choice: production's value is not known).
+M.CREDIT_BYTES = 5 * 1024 * 1024
+
+-- read-domain's CDN traffic members: CDNQuota and UsedCDN (bytes) and
+-- Unlimited ("true"/"false"), sent always (evidence: SPAI settings.tpl
+-- 218-230 reads the first two for a domain without an account and divides
+-- by CDNQuota, 125 the third once associated). Values (choices): the
+-- owner's CDN quota, traffic this month and plan; without an owner, the free
+-- pool (M.CREDIT_BYTES per free credit) and every byte the domain served.
+local function cdn_members(sb, d, u, out)
+  if u then
+    local month = sb:today():sub(1, 7)
+    out.CDNQuota, out.UsedCDN = u.cdn_quota, u.traffic_month == month and u.traffic or 0
+    out.Unlimited = u.unlimited and "true" or "false"
+    return out
+  end
+  local used = 0
+  for _, bytes in pairs(d and d.traffic or {}) do used = used + bytes end
+  out.CDNQuota, out.UsedCDN, out.Unlimited = M.FREE_CREDITS * M.CREDIT_BYTES, used, "false"
+  return out
+end
+
 -- read-domain/DOMAIN[/refresh]: the status from the credit and
 -- reachability state, with the fields real clients read (SPAI, AO):
 -- HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin
--- ("true"/"false" since 2023), timestamp. "2 OK (credits available, this is
--- also for not associated domains)": a domain never added reads Status 2,
--- HasAccount false.
+-- ("true"/"false" since 2023), timestamp, and the CDN traffic members
+-- (cdn_members). "2 OK (credits available, this is also for not associated
+-- domains)": a domain never added reads Status 2, HasAccount false.
 function H.read_domain(sb, name, refresh)
   if refresh ~= nil and refresh ~= "refresh" then return nil end
   local dn = domain_name(sb, name)
@@ -215,9 +239,10 @@ function H.read_domain(sb, name, refresh)
   local d = sb.state.shortpixel.domains[dn]
   local st = d and M.status_of(sb, d) or 2
   local u = d and d.owner and sb.state.shortpixel.users[d.owner]
-  return { Status = st, Message = STATUS_TEXT[st], HasAccount = u ~= nil, Email = u and u.email or "",
-           FreeCredits = M.FREE_CREDITS, UsedFreeCredits = d and d.free_used or 0,
-           TemporaryRedirectOrigin = "false", timestamp = sb:now() }
+  return cdn_members(sb, d, u, {
+    Status = st, Message = STATUS_TEXT[st], HasAccount = u ~= nil, Email = u and u.email or "",
+    FreeCredits = M.FREE_CREDITS, UsedFreeCredits = d and d.free_used or 0,
+    TemporaryRedirectOrigin = "false", timestamp = sb:now() })
 end
 
 local function decimal(n) return string.format("%.11f", n) end
