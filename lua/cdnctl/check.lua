@@ -163,7 +163,10 @@ end
 
 -- Free text sent in a form field: any UTF-8 but control characters.
 function M.text(v, argname)
-  if type(v) == "number" then v = tostring(v) end
+  if type(v) == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return fail(argname, "is not a finite number (" .. tostring(v) .. ")") end
+    v = tostring(v)
+  end
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
   if #v > 1024 then return too_long(v, argname, 1024, "text:") end
   local bad = v:match("[%c]")
@@ -303,6 +306,8 @@ function M.option(op, k, v)
     if not (type(v) == "string" or (v == false and op.key_optional)) then
       return "option 'key' must be a string" .. (op.key_optional and " or false" or "")
     end
+  elseif k == "settle" then
+    if not (type(v) == "number" and v >= 0 and v <= 600) then return "option 'settle' must be a number of seconds in [0, 600]" end
   elseif want == "boolean" and type(v) ~= "boolean" then return "option '" .. k .. "' must be true or false"
   elseif k == "timeout" and (type(v) ~= "number" or not (v >= 0.001 and v <= 86400)) then
     return "option 'timeout' must be a number of seconds in [0.001, 86400]"

@@ -81,6 +81,12 @@ function M.sleep(seconds)
   pause(seconds)
 end
 
+-- True when a wait here yields to the running parallel (the caller is one
+-- of its workers), so that other workers run meanwhile (cdnctl.lock).
+function M.yields()
+  return M.mode(current, coroutine.running()) == "yield"
+end
+
 -- True once Ctrl-C asked the running parallel to stop.
 function M.stopping()
   return current ~= nil and current.stop
