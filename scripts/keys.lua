@@ -32,8 +32,8 @@ local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys] [--json]
 local HELP = USAGE .. [[
 
 
-Manages the Easy IO account's sub-keys (the account key: EASYIO_API_KEY or
-the profile; a sub-key cannot manage sub-keys).
+Manages the Easy IO account's sub-keys (with the account key, from the
+source below; a sub-key cannot manage sub-keys).
 
   list      each sub-key with its label, its monthly image limit (allowed),
             its site limit, its sites and this month's use (credits and bill);
@@ -51,7 +51,9 @@ the profile; a sub-key cannot manage sub-keys).
 SUBKEY is the full sub-key or its masked form as list shows it (****abcd),
 which keeps the key out of ps and the shell's history. Limits are whole
 numbers; 0 means no limit. Exit status: 0 done, 3 the API refused or failed,
-2 usage or not confirmed.]]
+2 usage or not confirmed.
+
+]] .. script.KEYS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do

@@ -29,6 +29,9 @@ local EXIT_ERROR = 1
 local COLUMNS = { "domain", "status", "shortpixel_apex", "shortpixel_www", "easyio_site", "easyio_site_id",
   "easyio_alias", "error" }
 
+for _, a in ipairs({ ... }) do
+  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n\n", script.KEYS_HELP, "\n"); cdnctl.exit(0) end
+end
 local opts, pos = script.args({ ... }, {
   ["--concurrency"] = "integer", ["--out"] = "value", ["--journal"] = "value",
   ["--dry-run"] = "flag", ["--profile"] = "value", ["--fresh"] = "flag", ["--json"] = "flag",
@@ -81,9 +84,27 @@ end
 if in_st and in_st.id and out_check:identity() == in_st.id then
   die(script.EXIT_USAGE, "--out ", out_path, " is the input file: the results would destroy it")
 end
-local input, ierr = io.open(pos[1], "rb")
-if not input then die(script.EXIT_USAGE, "cannot read ", tostring(ierr)) end
-local header, next_row = csv.table_reader(csv.blocks_of(input))
+local input, input_text
+-- The input's rows from its start: (header, next_row) | (nil, message). A
+-- regular file is read again from its start as a stream; anything else (a
+-- pipe, <(...)) is read once, whole, within the input cap, and kept.
+local function input_rows()
+  if input then input:close(); input = nil end
+  if input_text or not (in_st and in_st.type == "file") then
+    if not input_text then
+      local text, terr = script.read_input(pos[1])
+      if not text then die(script.EXIT_USAGE, terr) end
+      input_text = text
+    end
+    local given = false
+    return csv.table_reader(function() if given then return nil end; given = true; return input_text end)
+  end
+  local ierr
+  input, ierr = io.open(pos[1], "rb")
+  if not input then die(script.EXIT_USAGE, "cannot read ", tostring(ierr)) end
+  return csv.table_reader(csv.blocks_of(input))
+end
+local header, next_row = input_rows()
 if not header then die(script.EXIT_USAGE, pos[1], ": ", next_row) end
 local has_domain = false
 for _, h in ipairs(header) do has_domain = has_domain or h == "domain" end
@@ -287,6 +308,32 @@ end
 if opts.dry_run then dry_run() end
 
 -- The run ---------------------------------------------------------------------
+
+-- The keys the rows need, had before any step (cdnctl.config: one source for
+-- every service; a row's key column is that row's): a key that cannot be had
+-- stops the run before any row starts, and the old results and journal stay
+-- as they are. Exit 1 when a key command fails, 2 when the source has none.
+local function need_keys(rows)
+  local need = {}
+  for row in rows do
+    local service = (row.service or ""):lower()
+    service = service == "" and "both" or service
+    if (service == "both" or service == "shortpixel") and (row.shortpixel_key or "") == "" then need.shortpixel = true end
+    if (service == "both" or service == "easyio") and (row.easyio_key or "") == "" then need.easyio = true end
+  end
+  for _, service in ipairs({ "shortpixel", "easyio" }) do
+    if need[service] then
+      local key, _, why, src = config.key(cdnctl.settings, service)
+      if why then die(EXIT_ERROR, "not started: ", why, "; nothing was done, and the old results are kept") end
+      if not key then
+        die(script.EXIT_USAGE, "not started: ", src.missing or ("no " .. service .. " key"),
+          "; nothing was done, and the old results are kept")
+      end
+    end
+  end
+end
+need_keys(select(2, input_rows()))
+header, next_row = input_rows()
 
 -- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly.
 local done = {}
@@ -500,7 +547,7 @@ end, {
   end,
 })
 journal:close()
-input:close()
+if input then input:close() end
 
 -- Closes the results: flushed, fsync'd and renamed into place.
 local function finish_results()

@@ -54,11 +54,13 @@ Options:
   --json           one JSON document on stdout (hosts with their state and
                    message, counts, bad inputs); the human lines go to stderr
 
-The key: SHORTPIXEL_API_KEY, else the profile. Each host's result is printed,
+Each host's result is printed,
 then the hosts that are not associated with the key. After Ctrl-C the hosts
 not tried are listed as "not tried" and counted apart from the failed. Exit
 status: 0 every host purged, 3 some failed, were not associated, were bad
-input or were not tried, 2 usage or not confirmed.]]
+input or were not tried, 2 usage or not confirmed.
+
+]] .. script.KEYS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do

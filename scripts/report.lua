@@ -52,12 +52,14 @@ its note and in --json.
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
 
-Keys: SHORTPIXEL_API_KEY and EASYIO_API_KEY, else the profile; without an
-Easy IO key the Easy IO part is skipped. Output files are checked before
+Without an Easy IO key (the source in use has none) the Easy IO part is
+skipped. Output files are checked before
 the first request and written atomically (a device or a FIFO in place). Units
 on the terminal and the page are decimal (1 GB = 10^9 bytes). NO_COLOR turns
 colours off. Exit status: 0 everything read, 3 some hosts, rows or sites could
-not be read (listed with the reason), 2 usage.]]
+not be read (listed with the reason), 2 usage.
+
+]] .. script.KEYS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do

@@ -36,7 +36,8 @@ end
 
 local argv = { ... }
 for _, a in ipairs(argv) do
-  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n"); cdnctl.exit(0) end
+  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n\n", script.KEYS_HELP, "\n",
+    "--profile selects the rows of its profile (the CSV's 'profile' column): each row's calls run under it.\n"); cdnctl.exit(0) end
 end
 -- script.args ends a bad command line with exit 2 (after its message on
 -- stderr); a monitoring plugin says UNKNOWN (3) instead.
@@ -210,7 +211,7 @@ end
 
 for _, g in ipairs(groups) do
   if g.profile then
-    local ok, perr = script.use_profile(g.profile)
+    local ok, perr = script.use_profile(g.profile, true)
     if not ok then unknown(perr) end
   end
   if #g.hosts > 0 then

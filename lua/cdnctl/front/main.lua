@@ -47,10 +47,13 @@ options:
   --version        print the version and the commit, and exit
   -h, --help       print this help and exit
 
-a service's key and base URLs come together from the first source set for it:
---sandbox; --profile NAME or CDNCTL_PROFILE; the environment (SHORTPIXEL_API_KEY,
-EASYIO_API_KEY, CDNCTL_*_URL); the config's default_profile. opts.key in a call
-replaces the key only. Two sources set: stderr says once which one is used.
+every service's key and base URLs come from one source, the first set of:
+--sandbox; --profile NAME or CDNCTL_PROFILE (or a ready script's --profile);
+the environment, when it sets any of SHORTPIXEL_API_KEY, EASYIO_API_KEY,
+CDNCTL_*_URL; the config's default_profile. A service that source does not
+configure has no key: its calls fail naming the source, and nothing is taken
+from a lower source. opts.key in a call replaces the key only. Lower sources
+set and ignored: stderr names them once, in one line.
 
 environment:
 {services}

@@ -109,7 +109,7 @@ local function environment(w)
   } do list[#list + 1] = e end
   for _, e in ipairs(list) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
   w(".PP")
-  w("A service's key and base URLs come together from one source, never mixed: the first set for it of \\fB\\-\\-sandbox\\fR, an explicit profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR), the environment (the key and URL variables above), the configuration's \\fBdefault_profile\\fR. A source is set for a service when it gives a key, a key command or a URL for it; URLs it does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. When two sources are set, standard error says once which one is used. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
+  w("Every service's key and base URLs come from one source per call, never mixed: the first set of \\fB\\-\\-sandbox\\fR, the run's profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR, or a ready script's \\fB\\-\\-profile\\fR), the environment when it sets any of the key and URL variables above, the configuration's \\fBdefault_profile\\fR. A service that source does not configure has no key: its calls fail naming the source, and nothing is taken from a lower source. URLs the source does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. Standard error names once, in one line, the lower sources set and ignored. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
 end
 
 -- FILES and EXIT STATUS.

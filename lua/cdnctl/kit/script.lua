@@ -10,6 +10,15 @@ local client = require "cdnctl.client"
 local M = {}
 
 M.EXIT_OK, M.EXIT_USAGE, M.EXIT_FAILED = 0, 2, 3
+
+-- The key precedence, as cdnctl.config applies it, for every script's --help.
+M.KEYS_HELP = [[
+Keys: every service's key and base URLs come from one source, the first of:
+cdnctl --sandbox; the run's profile (--profile NAME here or before the
+script, or CDNCTL_PROFILE); the environment (SHORTPIXEL_API_KEY,
+EASYIO_API_KEY, CDNCTL_*_URL), when it sets any of them; the config's
+default_profile. A service that source does not configure has no key: none
+is taken from another source. A per-row key column of the CSV is that row's.]]
 -- The most an input file may hold (docs/scripts.md): 64 MiB.
 M.INPUT_CAP = 64 * 1024 * 1024
 
@@ -60,9 +69,19 @@ function M.args(argv, spec, usage)
   return opts, pos
 end
 
--- Select a profile by name for this script (as --profile does for cdnctl).
-function M.use_profile(name)
+-- M.use_profile(name [, row]) -> true | nil, message: selects the profile
+-- every call of this script runs under (cdnctl.config: one source for
+-- every service), as `cdnctl --profile` does. A run has one run profile: a
+-- script's --profile that names another profile than cdnctl's --profile is
+-- refused (it would be a silent choice). row: the profile of a group of
+-- rows (watch.lua's --profile selects rows): it replaces the run profile
+-- for the calls of those rows.
+function M.use_profile(name, row)
   if not name then return true end
+  local run = cdnctl.settings.profile
+  if not row and run and run.via == "--profile" and run.name ~= name then
+    return nil, string.format("two profiles: cdnctl --profile %s and the script's --profile %s; give one", run.name, name)
+  end
   local profiles = require "cdnctl.config_file"
   local cfg, err = profiles.load()
   if cfg == false then return nil, err end
