@@ -221,6 +221,30 @@ function M.site_url(v, argname)
   return scheme:lower() .. "://" .. h .. (port and (":" .. port) or "") .. path
 end
 
+-- An image's https URL that travels unencoded as the rest of a path
+-- (shortpixel.purge_cdn_cache): https, a host (lower-cased, checked as
+-- M.domain checks it; a port may follow), a path with more than "/"; no
+-- space, '?', '#', '%', control character, non-ASCII byte or any of
+-- "<>\^`{|}, which a path cannot carry as they are. The path is kept as given.
+function M.https_url(v, argname)
+  argname = argname or "url"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  if #v > 2048 then return too_long(v, argname, 2048, "a URL:") end
+  local bad = v:match("[%s%c\"<>\\^`{|}?#%%]")
+  if bad then return fail(argname, "contains " .. describe_char(bad) .. " (the URL travels unencoded in the path)") end
+  if v:find("[\128-\255]") then return fail(argname, "contains a non-ASCII byte (the URL travels unencoded in the path)") end
+  local hostport, path = v:match("^[Hh][Tt][Tt][Pp][Ss]://([^/]*)(.*)$")
+  if not hostport then return fail(argname, "must be an https:// URL, not " .. quote(v)) end
+  local host, port = hostport:match("^(.-)(:%d+)$")
+  host = host or hostport
+  if host == "" then return fail(argname, "has no host: " .. quote(v)) end
+  local h, err = M.domain(host, argname)
+  if not h then return nil, err end
+  if path == "" or path == "/" then return fail(argname, "has no path (an image's URL is needed): " .. quote(v)) end
+  return "https://" .. h .. (port or "") .. path
+end
+
 -- When two site URLs are the same site: the one rule that the bindings, the
 -- scripts and the sandbox share. The host is compared lower-cased and in
 -- punycode, an empty path reads as "/", a trailing slash is ignored; the

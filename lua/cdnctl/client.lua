@@ -20,7 +20,7 @@ local M = {}
 
 -- A path template, read once per template text ("{sp}/add-domain/{domain}/{key}"):
 -- {base = the leading "{name}"'s name, parts = literal strings and {name}
--- placeholders in order}. Read per call, it was a gsub with a closure; the
+-- placeholders in order ({name*}: rest = true, cdnctl.ops)}. Read per call, it was a gsub with a closure; the
 -- parts are what that gsub scanned, in the same order, so a URL built from
 -- them is the same. Keyed by the text, not the operation, so that a
 -- template is never read stale.
@@ -31,10 +31,10 @@ local function template(path)
   t = { base = path:match("^{(%w+)}"), parts = {} }
   local at = 1
   while true do
-    local first, last, name = path:find("{(%w+)}", at)
+    local first, last, name, star = path:find("{(%w+)(%*?)}", at)
     if not first then break end
     if first > at then t.parts[#t.parts + 1] = path:sub(at, first - 1) end
-    t.parts[#t.parts + 1] = { name = name }
+    t.parts[#t.parts + 1] = { name = name, rest = star == "*" or nil }
     at = last + 1
   end
   if at <= #path then t.parts[#t.parts + 1] = path:sub(at) end
@@ -141,7 +141,8 @@ local function sorted_keys(t)
 end
 
 -- The URL of op's request: its path template filled (the base URL, the
--- checked values and the key percent-encoded), then its path options.
+-- checked values and the key percent-encoded; a {name*} value as it is,
+-- through op.rest[name]), then its path options.
 local function url_of(s, op, values, key, opts)
   local parts, url = template(op.path).parts, ""
   for i = 1, #parts do
@@ -150,6 +151,7 @@ local function url_of(s, op, values, key, opts)
     if not name then url = url .. part
     elseif ops.base_urls[name] then url = url .. config.url(s, name)
     elseif name == "key" then url = url .. (key and percent.escape(key) or "")
+    elseif part.rest then url = url .. (op.rest and op.rest[name] or tostring)(values[name], opts)
     else url = url .. percent.escape(tostring(values[name])) end
   end
   if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
@@ -242,12 +244,30 @@ local function transport_error(op, req, terr, key)
   return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
 end
 
+-- An operation that takes any 2xx answer (op.any_answer, cdnctl.ops): its
+-- reading of the decoded object (nil when the answer is not a JSON object).
+local function any_answer(op, values, opts, resp, body, key)
+  local is_object = type(body) == "table" and resp.body:find("^%s*{") ~= nil
+  local result, msg, code = op.any_answer(is_object and body or nil, values, opts or {})
+  if result then return result end
+  return nil, errors.new({ op = op.full, kind = "api", http_status = resp.status, message = msg, code = code,
+                           body = body }, key), false
+end
+
+-- What came back, for cdnctl.meta of an any_answer result: the decoded
+-- JSON, or the text when it is not JSON.
+local function answer_kept(resp)
+  local v = json.decode(resp.body)
+  if v == nil then return resp.body end
+  return v
+end
+
 -- Read one answer: result | nil, err, retryable, maybe_done (the answer
 -- does not prove that the request did not take effect: anything but a 4xx,
 -- a refusal in the service's words, or a connection never made). A plain function of the answer (resp:
 -- status, headers, body) or the transport failure (terr), so that its
 -- rules are tested as units (tests/lua/classify.lua).
-local function classify(op, values, req, resp, terr, key)
+local function classify(op, values, req, resp, terr, key, opts)
   if not resp then return transport_error(op, req, terr, key) end
   local body, derr = json.decode(resp.body)
   local status = resp.status
@@ -259,6 +279,7 @@ local function classify(op, values, req, resp, terr, key)
     -- a 4xx (429 included) is the server refusing: not done; anything else may be
     return nil, err, RETRY_STATUS[status] or false, not (status >= 400 and status < 500)
   end
+  if op.any_answer then return any_answer(op, values, opts, resp, body, key) end
   local is_object = type(body) == "table" and resp.body:find("^%s*{") ~= nil
   if not is_object and op.bare and op.bare(body) then body, is_object = op.bare(body), true end
   if not is_object then
@@ -345,7 +366,7 @@ end
 -- The metadata of a result (cdnctl.meta): reconciled when a check found it.
 local function meta_of(run, attempt, reconciled, interrupted)
   return { op = run.op.full, attempts = attempt, retries = attempt - 1, reconciled = reconciled, interrupted = interrupted,
-           time = http.now() - run.started }
+           time = http.now() - run.started, answer = run.answer, http_status = run.http_status }
 end
 
 -- One request. A signal while a plain script waits makes sched.request raise
@@ -461,7 +482,9 @@ local function attempt_once(run)
   end
   local resp, transport_err = send(req)
   if s.har then har.record(s.har, req, resp, transport_err) end -- (no recorder: har.record does nothing)
-  return classify(run.op, run.values, req, resp, transport_err, run.key)
+  local result, err, retryable, maybe_done = classify(run.op, run.values, req, resp, transport_err, run.key, run.opts)
+  if result and run.op.any_answer then run.answer, run.http_status = answer_kept(resp), resp.status end
+  return result, err, retryable, maybe_done
 end
 
 -- The attempts of one call, with one exit per outcome: answered; made

@@ -14,7 +14,10 @@
 -- from a script never ask.
 --
 -- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
--- argument, already validated, percent-encoded when substituted.
+-- argument, already validated, percent-encoded when substituted; {name*}
+-- takes the rest of the path: the argument (checked to hold nothing a path
+-- cannot carry as it is), not percent-encoded, after the operation's
+-- rest[name](value, opts) when it has one (purge_cdn_cache: an image's URL).
 
 local M = {}
 
@@ -158,6 +161,46 @@ end
 local function ez_accept(body)
   if body.error ~= nil then return false, tostring(body.error) end
   return true
+end
+
+-- purge-cdn-cache: what SPIO sends after an optimisation or a restore, the
+-- image's full CDN URL "WITHOUT_EXTENSION*" (CDNController 174-180,
+-- 604-622, 787-850): the last path segment's extension (from its last '.')
+-- becomes '*', a last segment without '.' gets '*' appended, a path that
+-- already ends in '*' is a prefix, sent as it is; opts.exact sends the URL
+-- unchanged. -> the text that follows KEY/ in the path
+function M.purge_target(url, opts)
+  if (opts and opts.exact) or url:sub(-1) == "*" then return url end
+  local dir, last = url:match("^(.*/)([^/]*)$")
+  local stem = last:match("^(.*)%.[^.]*$")
+  return dir .. (stem or last) .. "*"
+end
+
+-- The client's host in an image URL as ShortPixel's CDN serves it: for
+-- https://CDNHOST/spio/OPTIONS/HOST/... the segment after the options; for
+-- https://CDNHOST/spai/OPTIONS/https://HOST/... the inner URL's host; for
+-- any other https://HOST/..., HOST. -> host (lower-cased) | nil
+function M.image_host(url)
+  local host, path = url:match("^[Hh][Tt][Tt][Pp][Ss]://([^/:]+)[^/]*(/.*)$")
+  if not host then return nil end
+  local kind, rest = path:match("^/(sp[ia][oi])/[^/]*/(.*)$")
+  if kind == "spio" then host = rest:match("^([^/]+)")
+  elseif kind == "spai" then host = rest:match("^[Hh][Tt][Tt][Pp][Ss]?://([^/:]+)") end
+  return host and host:lower() or nil
+end
+
+-- purge-cdn-cache's answer is read by nobody (SPIO sends it and goes on), so
+-- its shape is unknown: an object with a Status is read as the domain
+-- actions are; any other 2xx answer is success. The result is a fresh table
+-- naming what was purged (what came back is in cdnctl.meta(result).answer).
+-- (value: the decoded answer when it is a JSON object, else nil)
+-- -> result | false, message, code
+local function purge_answer(value, values, opts)
+  if value ~= nil and value.Status ~= nil then
+    local ok, msg, code = sp_action(value)
+    if not ok then return false, msg, code end
+  end
+  return { purged = M.purge_target(values.url, opts) }
 end
 
 -- Checking and preparing: calls that read other operations -----------------
@@ -485,6 +528,22 @@ M.list = {
     doc = "Purge every file of the domain on the CDN and on ShortPixel's storage.",
     returns = "{Status = 2, Message = ...}; with opts.both, {[apex] = result, [www] = result}",
     rules = { "The domain must be associated with the key's user.", SP_RULE_WWW .. " opts.both = true purges both." },
+  },
+  {
+    service = "shortpixel", name = "purge_cdn_cache", method = "GET",
+    path = "{sp}/purge-cdn-cache/{key}/{url*}", key_in = "path", rest = { url = M.purge_target },
+    destructive = "costly", confirm = "purge {url} (and its variants) from ShortPixel's CDN cache",
+    args = { { name = "url", check = "https_url" } }, options = { exact = "boolean" },
+    any_answer = purge_answer, idempotent = true, done_word = "purged",
+    doc = "Purge one image and its variants from the CDN cache, by its full https URL (as ShortPixel Image Optimizer does).",
+    returns = "{purged = the URL as sent (extension replaced by '*')}; what came back: cdnctl.meta(result).answer",
+    rules = { "The URL travels as the rest of the path, not encoded: the last segment's extension becomes '*' "
+              .. "(photo.jpg -> photo*), a last segment without '.' gets '*', a URL ending in '*' is a prefix; "
+              .. "opts.exact = true sends it unchanged.",
+              "A URL with a space, '?', '#' or '%', or that is not https with a host and a path, is refused: nothing is sent.",
+              "The client's host (spio: the segment after the options; spai: the inner URL's host; else the URL's host) "
+              .. "must be associated with the key's user.",
+              "Nobody reads the answer: a Status other than 1 or 2 is a refusal, any other 2xx answer is success." },
   },
 
   -- Easy IO Admin API: every call is a POST with api_key and a user-agent.

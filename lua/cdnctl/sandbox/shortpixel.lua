@@ -323,6 +323,58 @@ end
 H.purge_storage_bulk = purge("storage")
 H.purge_cdn_cache_bulk = purge("cdn")
 
+-- The client's host and the image's path on it in an image URL as
+-- ShortPixel's CDN serves it: https://CDNHOST/spio/OPTIONS/HOST/PATH,
+-- https://CDNHOST/spai/OPTIONS/https://HOST/PATH, or any other
+-- https://HOST/PATH. -> host, path (no leading "/") | nil
+local function image_path(url)
+  local host, path = url:match("^[Hh][Tt][Tt][Pp][Ss]://([^/:]+)[^/]*/(.*)$")
+  if not host then return nil end
+  local kind, rest = path:match("^(sp[ia][oi])/[^/]*/(.*)$")
+  if kind == "spio" then host, path = rest:match("^([^/]+)/?(.*)$")
+  elseif kind == "spai" then host, path = rest:match("^[Hh][Tt][Tt][Pp][Ss]?://([^/:]+)[^/]*/?(.*)$") end
+  return host, path
+end
+
+-- purge-cdn-cache/KEY/URL: one image and its variants (evidence: SPIO
+-- sends it after every optimisation or restore, CDNController 174-180,
+-- 604-622, 787-850), the client's host found in the URL (image_path), for a
+-- domain associated with the key, as the bulk purge. A URL ending in '*'
+-- is a prefix, any other one path: what /_sandbox/cdn/ has cached there
+-- is fetched again as a first fetch. The count of such purges is kept per
+-- domain, not the URLs, so the state does not grow with every purge. The
+-- answer is a choice (SPIO does not read it).
+function H.purge_cdn_cache(sb, key, url)
+  local host, path = image_path(url)
+  if not host then return refuse("bad_domain") end
+  local dn, d = lookup(sb, host, key, true)
+  if not dn then return d end
+  if d.owner ~= key then return refuse("not_yours") end
+  d.purges = d.purges or {}
+  d.purges.image = (d.purges.image or 0) + 1
+  local prefix = path:match("^(.*)%*$")
+  for cached in pairs(prefix and d.cached or {}) do
+    if cached:sub(1, #prefix) == prefix then d.cached[cached] = nil end
+  end
+  if not prefix and d.cached then d.cached[path] = nil end
+  sb:changed()
+  return done("CDN cache purge of the image started.")
+end
+
+-- purge-cdn-cache's arguments: the key (a segment) and the image's URL,
+-- the rest of the path as sent (SPIO does not encode it; an encoded one is
+-- decoded). -> {key, url} | nil, 404
+local function read_purge_url(_, req)
+  local rest = req.path:match("^/purge%-cdn%-cache/[^/]+/(.+)$")
+  if not rest then return nil, 404 end
+  if rest:find("%", 1, true) then
+    local decoded = percent.unescape(rest)
+    if not decoded then return nil, 400, "bad percent-encoding in the image's URL" end
+    rest = decoded
+  end
+  return { req.args[1], rest }
+end
+
 -- How ShortPixel reads a request and refuses one (router.lua's service
 -- shape): GET, POST or HEAD; the path segments after the route's own are
 -- the handler's arguments; a refusal is {"Status": -HTTP status, "Message"}
@@ -386,6 +438,9 @@ M.routes = {
   ["/read-domain-cdn-usage"] = { service = S, handler = H.read_domain_cdn_usage, args = { 1, 2 }, key_at = 2 },
   ["/purge-storage-bulk"] = { service = S, handler = H.purge_storage_bulk, args = { 1, 2 }, key_at = 1 },
   ["/purge-cdn-cache-bulk"] = { service = S, handler = H.purge_cdn_cache_bulk, args = { 1, 3 }, key_at = 1 },
+  -- the rest of the path is an image's URL (its own slashes included)
+  ["/purge-cdn-cache"] = { service = S, handler = H.purge_cdn_cache, args = { 2, math.huge }, key_at = 1,
+    read = read_purge_url },
   -- the key in the body or the query; refusals are {"Status": {"Code", "Message"}}
   ["/v2/api-status.php"] = { service = S, handler = H.api_status, read = read_status_key,
     refuse = function(status, message) return { Status = { Code = tostring(-status), Message = message } } end },
