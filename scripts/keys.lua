@@ -106,6 +106,11 @@ if cmd == "change" and next(fields) == nil then usage_error("change needs --labe
 
 local ok, perr = script.use_profile(opts.profile)
 if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+-- The outputs (--har) against standard output, before any request.
+do
+  local outs, oerr = script.outputs({}, {}, (opts.json or cmd == "create") and "the " .. cmd .. " output")
+  if not outs then script.refuse(oerr) end
+end
 
 local short = redact.short
 local function describe(r)

@@ -59,31 +59,48 @@ if not ok then die(script.EXIT_USAGE, perr) end
 -- A sandbox that lives as long as this process is a new target every run.
 local in_process_sandbox = config.resolve(cdnctl.settings, "shortpixel", true).kind == "sandbox"
 
--- Default names from the input: STEM.results.csv here, and the journal next
--- to the results with their stem (STEM.results.journal; .sandbox.journal
--- for an in-process sandbox).
--- The results are checked by the output rules before any request (fs.check_output:
--- a device or FIFO written in place, a directory or socket refused...); when
--- they are not a file (--out /dev/null), the journal takes the input's stem.
-local function default_names(input)
-  local stem = input:match("([^/]*)$"):gsub("%.[Cc][Ss][Vv]$", "")
-  stem = stem ~= "" and stem or "clients"
-  local out = opts.out or (stem .. ".results.csv")
-  local out_check, oerr = fs.check_output(out)
-  if not out_check then die(script.EXIT_USAGE, "--out: ", oerr) end
-  local is_file = out_check.kind == "new" or out_check.kind == "regular"
-  local jstem = is_file and out:gsub("%.[Cc][Ss][Vv]$", "") or (stem .. ".results")
-  return out, opts.journal or (jstem .. (in_process_sandbox and ".sandbox" or "") .. ".journal"), out_check
-end
-local out_path, journal_path, out_check = default_names(pos[1])
-
-local in_st = fs.stat(pos[1])
+-- Default names from the input: STEM.results.csv here (STEM.results.sandbox.csv
+-- for an in-process sandbox, so that a rehearsal never replaces the real
+-- results), and the journal next to the results with their stem
+-- (STEM.results.journal; .sandbox.journal for an in-process sandbox). An
+-- input that is not a regular file (a pipe, <(...)) has no name to derive
+-- them from: --out is needed. When the results are not a file (--out
+-- /dev/null), the journal takes the input's stem. `-` is standard input
+-- for the CSV, standard output for --out.
+local files = require "cdnctl.kit.files"
+local in_path = files.input_path(pos[1])
+local in_st = fs.stat(in_path)
 if in_st and (in_st.type == "dir" or in_st.device) then
   die(script.EXIT_USAGE, pos[1], ": ", in_st.type == "dir" and "is a directory" or "is a device", ", not a CSV file")
 end
-if in_st and in_st.id and out_check:identity() == in_st.id then
-  die(script.EXIT_USAGE, "--out ", out_path, " is the input file: the results would destroy it")
+local function default_names(input)
+  local regular = in_st and in_st.type == "file"
+  if not regular and not opts.out then
+    die(script.EXIT_USAGE, pos[1], " is not a regular file (a pipe, <(...)): there is no name to derive the results' ",
+      "from; give --out RESULTS.csv (the journal goes next to it)")
+  end
+  local stem = input:match("([^/]*)$"):gsub("%.[Cc][Ss][Vv]$", "")
+  stem = stem ~= "" and stem or "clients"
+  local sandbox = in_process_sandbox and ".sandbox" or ""
+  local out = files.output_path(opts.out or (stem .. ".results" .. sandbox .. ".csv"))
+  local out_check, oerr = fs.check_output(out)
+  if not out_check then die(script.EXIT_USAGE, "--out: ", oerr) end
+  local is_file = out_check.kind == "new" or out_check.kind == "regular"
+  out_check:close()
+  if not is_file and not regular and not opts.journal then
+    die(script.EXIT_USAGE, "neither the input nor --out ", out, " is a file to name the journal after: give --journal FILE")
+  end
+  if not opts.out then return out, opts.journal or (stem .. ".results" .. sandbox .. ".journal") end
+  local jstem = is_file and out:gsub("%.[Cc][Ss][Vv]$", "") or (stem .. ".results")
+  return out, opts.journal or (jstem .. sandbox .. ".journal")
 end
+local out_path, journal_path = default_names(pos[1])
+-- Every output against the input and each other, before any request.
+local outs, oerr = files.check({ ["--out"] = out_path, ["--journal"] = { path = journal_path, journal = true, mode = 384 } },
+  { in_path }, opts.json and "--json")
+if not outs then die(script.EXIT_USAGE, oerr) end
+local out_check = outs["--out"]
+outs["--journal"]:close()
 local input, input_text
 -- The input's rows from its start: (header, next_row) | (nil, message). A
 -- regular file is read again from its start as a stream; anything else (a
@@ -100,7 +117,7 @@ local function input_rows()
     return csv.table_reader(function() if given then return nil end; given = true; return input_text end)
   end
   local ierr
-  input, ierr = io.open(pos[1], "rb")
+  input, ierr = files.open_input(in_path)
   if not input then die(script.EXIT_USAGE, "cannot read ", tostring(ierr)) end
   return csv.table_reader(csv.blocks_of(input))
 end
@@ -493,18 +510,11 @@ local function onboard(item)
   return res
 end
 
--- The results file, written as rows come, in input order: a temporary file
--- renamed over RESULTS.csv at the end (a device or FIFO is written in place).
-local function open_results(path)
-  if out_check.kind ~= "new" and out_check.kind ~= "regular" then
-    return out_check:open() -- a device, a FIFO with a reader, /dev/stdout: written in place
-  end
-  local tmp = string.format("%s.tmp.%d", path, math.random(1, 1e9))
-  local f, err = io.open(tmp, "wb")
-  return f, err, tmp
-end
-
-local results, rerr, results_tmp = open_results(out_path)
+-- The results, written as rows come, in input order, by the output rules:
+-- a file gets a temporary file next to its target (a symbolic link
+-- followed; the old file's mode kept), renamed over it at the end (out:commit);
+-- a device or a FIFO is written in place.
+local results, rerr = out_check:begin()
 if not results then journal:close(); die(EXIT_ERROR, "cannot write the results: ", tostring(rerr)) end
 local write_err
 local function put(text)
@@ -549,20 +559,11 @@ end, {
 journal:close()
 if input then input:close() end
 
--- Closes the results: flushed, fsync'd and renamed into place.
+-- Closes the results: flushed, checked, fsync'd and renamed into place
+-- (the temporary removed when a write failed).
 local function finish_results()
-  if not write_err and results_tmp then
-    local okf, e = fs.fsync(results)
-    if not okf then write_err = e end
-  end
-  results:close()
-  if results_tmp then
-    if not write_err then
-      local okr, e = os.rename(results_tmp, out_path)
-      if not okr then write_err = e end
-    end
-    if write_err then os.remove(results_tmp) end
-  end
+  local okc, e = out_check:commit(results, write_err ~= nil)
+  if not okc then write_err = write_err or e end
 end
 finish_results()
 

@@ -96,6 +96,11 @@ if not opts.from and #pos == 0 then usage_error("no domain given") end
 if opts.yes and opts.dry_run then usage_error("--yes and --dry-run do not go together") end
 local ok, perr = script.use_profile(opts.profile)
 if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+-- The outputs (--har) against the input and standard output, before any request.
+do
+  local outs, oerr = script.outputs({}, { opts.from }, opts.json and "--json")
+  if not outs then script.refuse(oerr) end
+end
 
 -- Inputs: {raw =, source =, key =}; problems found while reading: {source =, message =}.
 local inputs, bad, notes = {}, {}, {}

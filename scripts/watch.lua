@@ -90,6 +90,14 @@ for _, p in ipairs(PROFILES) do if p then IS_SELECTED[p] = true end end
 
 -- Reading the CSV: groups of rows by profile ------------------------------------
 
+-- The outputs (--prometheus, --har) against the input, each other and
+-- standard output, before any request; --prometheus is written at the end.
+do
+  local outs, oerr = script.outputs({ ["--prometheus"] = opts.prometheus }, { pos[1] }, opts.json and "--json")
+  if not outs then unknown(oerr) end
+  if outs["--prometheus"] then outs["--prometheus"]:close() end
+end
+
 local text, rerr = script.read_file(pos[1])
 if not text then unknown("cannot read " .. pos[1] .. ": " .. tostring(rerr)) end
 local rows, header = csv.parse_table(text)

@@ -41,6 +41,7 @@ M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 -- the scripts can first refuse a --har that is their input or one of their
 -- outputs (script.outputs asks M.output()).
 function M.open(path)
+  if path == "-" then path = "/dev/stdout" end -- `-` is standard output, as for every output
   local out, err = fs.check_output(path, 384, true) -- 0600
   if not out then return nil, err end
   local stream = out.kind ~= "new" and out.kind ~= "regular"

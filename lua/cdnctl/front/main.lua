@@ -167,6 +167,10 @@ local function prepare_keys(o, s, argv)
     local rec, herr = require("cdnctl.har").open(har_file)
     if not rec then io.stderr:write("cdnctl: --har: ", herr, "\n"); return 2 end
     s.har = rec -- start-up: nothing has used s yet
+    -- the recording is an output: never the script or the config file
+    local script_path = o.script_index and argv[o.script_index] ~= "-" and argv[o.script_index] or nil
+    local _, ferr = require("cdnctl.kit.files").check({}, { script_path, require("cdnctl.config_file").path() }, nil, s)
+    if ferr then io.stderr:write("cdnctl: ", ferr, "\n"); return 2 end
   end
   local ops = require "cdnctl.ops"
   for _, service in ipairs(ops.service_order) do

@@ -326,7 +326,7 @@ end
 -- atomically by the output rules; mode, when given, is the file's even if
 -- it exists (a new file's is 0644 otherwise, an old one keeps its own).
 function M.write_file(path, text, mode)
-  local out, err = fs.check_output(path, mode, mode ~= nil)
+  local out, err = fs.check_output(require("cdnctl.kit.files").output_path(path), mode, mode ~= nil)
   if not out then return nil, err end
   return out:replace(text)
 end
@@ -345,7 +345,7 @@ end
 -- found (/dev/zero: the first read). Messages start with the path.
 function M.read(path, cap, text)
   if cap < 0 then error("bad argument #2 to 'read' (the cap must not be negative)", 2) end
-  local f, kind, size = fs.open_read(path)
+  local f, kind, size = require("cdnctl.kit.files").open_input(path)
   if not f then return nil, kind end
   local function fail(message)
     f:close()
@@ -376,57 +376,15 @@ function M.read_input(path)
   return M.read(path, M.INPUT_CAP, true)
 end
 
--- The name a check message gives an owner of a file.
-local function owner_text(o)
-  return o.input and ("the input " .. o.input) or o.name
-end
-
--- M.outputs(outputs [, inputs]) -> {[name] = out} | nil, message
--- Checks every output of a run up front, before any request. outputs maps
--- a name (the option: "--csv") to a path, or to {path =, mode =} (mode: a
--- new file's, default 0644, e.g. 384 = 0600 for a journal); a nil path is
--- no output. inputs lists the paths the run reads. Refused, besides what
--- fs.check_output refuses: two outputs that are one file (through links and
--- hard links, or one new path), an output that is an input, and an output
--- or input that is the --har recording. Outputs may share a character
--- device (/dev/null). Each out is a cdnctl.Output: out:replace(text) writes
--- a result (atomically for a file), out:open(text) starts a file written
--- as it goes.
-function M.outputs(outputs, inputs)
-  local owners = {} -- identity -> {name =} | {input =}
-  for _, path in ipairs(inputs or {}) do
-    local st = fs.stat(path)
-    if st and not st.device then owners[st.id] = owners[st.id] or { input = path } end
-  end
-  local checked, names = {}, {}
-  local har = require("cdnctl.har").output(cdnctl.settings.har)
-  if har then checked[#checked + 1] = { name = "--har", out = har } end
-  for name in pairs(outputs) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local spec = outputs[name]
-    local path, mode = spec, nil
-    if type(spec) == "table" then path, mode = spec.path, spec.mode end
-    if path then
-      local out, err = fs.check_output(path, mode)
-      if not out then return nil, name .. ": " .. err end
-      checked[#checked + 1] = { name = name, out = out }
-    end
-  end
-  local result = {}
-  for _, c in ipairs(checked) do
-    local id = c.out:identity()
-    local o = id and owners[id]
-    if o and (o.name == "--har" or c.name == "--har") then require("cdnctl.har").abandon(cdnctl.settings.har) end
-    if o and o.input then
-      return nil, string.format("%s %s is the input %s: refused, it would be overwritten", c.name, c.out.path, o.input)
-    elseif o then
-      return nil, string.format("%s and %s are the same file (%s): refused", owner_text(o), c.name, c.out.path)
-    end
-    if id then owners[id] = { name = c.name } end
-    if c.name ~= "--har" then result[c.name] = c.out end
-  end
-  return result
+-- M.outputs(outputs [, inputs [, stdout]]) -> {[name] = out} | nil, message:
+-- every output of a run checked up front, before any request, against
+-- every input and every other output (cdnctl.kit.files.check, the one
+-- function that decides). Each out is a cdnctl.Output: out:replace(text)
+-- writes a result (atomically for a file), out:open(text) starts a file
+-- written as it goes, out:begin() and out:commit(file) one put in place at
+-- the end.
+function M.outputs(outputs, inputs, stdout)
+  return require("cdnctl.kit.files").check(outputs, inputs, stdout)
 end
 
 -- M.write_stdout(...) -> true | nil, message: io.stdout:write(...) (masked
