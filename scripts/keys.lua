@@ -76,7 +76,11 @@ end
 local COMMANDS = { list = 0, create = 0, change = 1, remove = 1 } -- arguments after the command
 local cmd = pos[1]
 if not cmd then usage_error("a command is needed: list, create, change or remove") end
-if COMMANDS[cmd] == nil then usage_error("unknown command '" .. cmd .. "' (list, create, change or remove)") end
+if COMMANDS[cmd] == nil then
+  local hint = require("cdnctl.suggest").closest(cmd, { "list", "create", "change", "remove" })
+  usage_error("unknown command '" .. cmd .. "'" .. (hint and ("; did you mean '" .. hint .. "'?") or "")
+    .. " (list, create, change or remove)")
+end
 if #pos - 1 ~= COMMANDS[cmd] then
   usage_error(COMMANDS[cmd] == 1 and (cmd .. " needs one SUBKEY") or (cmd .. " takes no arguments"))
 end

@@ -25,7 +25,7 @@ local host = require "cdnctl.host"
 
 local M = {}
 
-M.TRAILER = "\n]}}\n"
+M.TRAILER = '\n],"pages":[],"version":"1.2"}}\n'
 -- Fields (form or query) that carry a key, whatever their value looks like.
 M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 
@@ -57,9 +57,10 @@ function M.output(r)
 end
 
 -- Starts the file: an empty HAR (and for a file, the trailer) replaces it.
+-- Its keys are sorted as json.encode sorts them (creator, entries, pages,
+-- version), so the trailer holds what follows the entries.
 local function start(r)
-  local head = '{"log":{"version":"1.2","creator":{"name":"cdnctl","version":'
-    .. json.encode(host.version) .. '},"pages":[],"entries":['
+  local head = '{"log":{"creator":' .. json.encode { name = "cdnctl", version = host.version } .. ',"entries":['
   local f, err = r.out:open(head .. (r.kind == "file" and M.TRAILER or ""))
   if not f then error(err, 0) end
   f:setvbuf("full")

@@ -37,7 +37,7 @@ local invalid_cases = {
   { "site_id not a number", function() return easyio.remove_site("17abc") end, "site_id: must be a positive integer" },
   { "site_id a fraction", function() return easyio.revert_cname(1.5) end, "site_id: must be a positive integer" },
   { "unknown config field", function() return easyio.update_site_config(17, { webpp = 1 }) end, "unknown field 'webpp'" },
-  { "bad flag value", function() return easyio.update_site_config(17, { webp = "yes" }) end, "config.webp: must be true/false" },
+  { "bad flag value", function() return easyio.update_site_config(17, { webp = "maybe" }) end, "config.webp: must be true/false" },
   { "unknown key field", function() return easyio.change_key("abcdef", { labels = "x" }) end, "unknown field 'labels'" },
   { "site_url with a space", function() return easyio.create_site("https://exa mple.com/") end, "site_url: contains a space" },
 }

@@ -22,8 +22,19 @@ is taken from another source. A per-row key column of the CSV is that row's.]]
 -- The most an input file may hold (docs/scripts.md): 64 MiB.
 M.INPUT_CAP = 64 * 1024 * 1024
 
+-- "unknown option 'NAME'" with the closest of the script's own options.
+local function unknown_option(name, spec)
+  local names = { "--help", "-h" }
+  for k in pairs(spec) do names[#names + 1] = k end
+  table.sort(names)
+  return "unknown option '" .. name .. "'" .. require("cdnctl.suggest").hint(name, names)
+end
+
 -- M.args(argv, spec, usage) -> options, positional | exits 2 with a message.
 -- spec: {["--out"] = "value", ["--dry-run"] = "flag", ["--concurrency"] = "integer"}
+-- A word starting with - and a letter, or with --, is an option (an unknown
+-- one is refused with the closest of spec's); "-" is a positional (standard
+-- input); "--" ends the options: the words after it are positional.
 function M.args(argv, spec, usage)
   local opts, pos = {}, {}
   local i = 1
@@ -38,9 +49,12 @@ function M.args(argv, spec, usage)
     if a == "--help" or a == "-h" then
       io.stdout:write(usage, "\n")
       cdnctl.exit(0)
-    elseif a:sub(1, 2) == "--" and a ~= "--" then
+    elseif a == "--" then
+      table.move(argv, i + 1, #argv, #pos + 1, pos)
+      break
+    elseif a:sub(1, 2) == "--" or a:match("^%-%a") then
       local kind = spec[name]
-      if not kind then die("unknown option '" .. name .. "'") end
+      if not kind then die(unknown_option(name, spec)) end
       local key = name:sub(3):gsub("-", "_")
       if kind == "flag" then
         if inline then die(name .. " takes no value") end

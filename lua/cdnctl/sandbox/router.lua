@@ -28,14 +28,15 @@ local M = {}
 
 local JSON_HEADERS = { ["Content-Type"] = "application/json" } -- shared: server.c only reads it
 
--- An answer as server.c takes it: {status, body, headers}.
+-- An answer as server.c takes it: {status, body, headers}; a table body
+-- in PHP's style (json.encode_php: '/' escaped), as the services write it.
 function M.answer(status, body, extra)
   local h = JSON_HEADERS
   if extra then
     h = { ["Content-Type"] = "application/json" }
     for k, v in pairs(extra) do h[k] = v end
   end
-  return { status = status, body = type(body) == "string" and body or json.encode(body), headers = h }
+  return { status = status, body = type(body) == "string" and body or json.encode_php(body), headers = h }
 end
 
 -- Messages of refusals outside any service, and a service's defaults.
