@@ -15,7 +15,7 @@ local function refuse(message) return { error = message } end
 
 -- GET /_sandbox/state: the whole state, every key masked.
 local function show_state(sb)
-  return sb:mask(json.encode(sb.state))
+  return sb:mask(json.encode(sb:plain(sb.state)))
 end
 
 -- POST /_sandbox/reset: back to the configured accounts and nothing else.

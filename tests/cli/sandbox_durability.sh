@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The sandbox keeps exactly what it acknowledged (docs/sandbox.md, "The
+# state file"): a change that cannot be saved is answered 503 and undone, so
+# that its retry meets the state as it was before it.
+. "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
+
+has() { sed 's#\\/#/#g' <<<"$1" | grep -q -- "$2"; }
+SPK=spDemoAgency00000001 EZK=ez-demo-account-0001
+
+# --- a change that cannot be saved is undone before its 503 goes
+# (ulimit -f: writes past 12 KiB fail with EFBIG, as on a full disk; SIGXFSZ
+# ignored; stderr through a pipe, which the limit does not apply to)
+(trap '' XFSZ; ulimit -f 12; exec "$BIN" sandbox --state "$T/full.json") >"$T/full.url" 2> >(cat >"$T/full.err") &
+FULL=$!; cleanup_pid $FULL
+wait_file "$T/full.url" || { bad "the sandbox with a small file limit did not start" "$(cat "$T/full.err")"; finish; }
+URL=$(head -1 "$T/full.url")
+long=$(printf 'x%.0s' $(seq 60))
+for i in $(seq 400); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/add-domain/$long$i.example.com/$SPK")
+  [ "$code" = 503 ] && break
+done
+for j in $(seq 400); do # then shorter ones, so that no change of the tests below fits
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/add-domain/s$j.example.com/$SPK")
+  [ "$code" = 503 ] && break
+done
+[ "$code" = 503 ] && ok "the journal is full after $i + $j changes (503)" || bad "no 503 after $i + $j changes ($code)"
+code=$(curl -s -o "$T/out" -w '%{http_code}' -A t --data "api_key=$EZK&site_url=https://undo.example.com/" "$URL/exactdn/create.php")
+first=$(cat "$T/out")
+code2=$(curl -s -o "$T/out" -w '%{http_code}' -A t --data "api_key=$EZK&site_url=https://undo.example.com/" "$URL/exactdn/create.php")
+again=$(cat "$T/out")
+[ "$code" = 503 ] && [ "$code2" = 503 ] && has "$again" "could not be saved" && ! has "$again" duplicate \
+  && ok "a create that cannot be saved is undone: its retry is 503 again, not 'duplicate site url'" \
+  || bad "the refused create was kept ($code, $code2)" "$first / $again"
+state=$(curl -s "$URL/_sandbox/state")
+! has "$state" "undo.example.com" && ! has "$state" "${long}$i.example.com" \
+  && ok "/_sandbox/state holds none of the changes answered 503" || bad "a change answered 503 is in the state" "$(sed 's#\\/#/#g' <<<"$state" | grep -o 'undo.example.com' | head -1)"
+has "$first" "not done" && ok "the 503 says the change was not done" || bad "the 503's words" "$first"
+# a group: 8 creates in flight at once against the full journal, none kept
+seq 8 | sed "s#.*#url = \"$URL/exactdn/create.php\"\ndata = \"api_key=$EZK\&site_url=https://g&.example.com/\"\nuser-agent = t\nwrite-out = \"%{http_code}\\\\n\"\noutput = /dev/null#" >"$T/group.cfg"
+curl -s --parallel --parallel-max 8 -K "$T/group.cfg" >"$T/group.codes" 2>/dev/null
+state=$(curl -s "$URL/_sandbox/state")
+[ "$(grep -c '^503$' "$T/group.codes")" = 8 ] && ! has "$state" "g[1-8].example.com" \
+  && ok "8 creates in flight against a full journal: 8 × 503, none in the state" \
+  || bad "a group that could not be saved" "$(sort "$T/group.codes" | uniq -c) / $(sed 's#\\/#/#g' <<<"$state" | grep -o 'g[1-8].example.com' | head -3)"
+kill -TERM $FULL; wait $FULL
+finish
