@@ -43,4 +43,21 @@ state=$(curl -s "$URL/_sandbox/state")
   && ok "8 creates in flight against a full journal: 8 × 503, none in the state" \
   || bad "a group that could not be saved" "$(sort "$T/group.codes" | uniq -c) / $(sed 's#\\/#/#g' <<<"$state" | grep -o 'g[1-8].example.com' | head -3)"
 kill -TERM $FULL; wait $FULL
+
+# --- two sandboxes on one state file: the second exits 2 at once, naming
+# the file and the holder's pid; the first goes on and keeps what it had
+start_sandbox one --state "$T/one.json"
+curl -s -o /dev/null "$SURL/add-domain/one.example.com/$SPK"
+timeout 10 "$BIN" sandbox --state "$T/one.json" >"$T/two.out" 2>"$T/two.err"; st=$?
+[ $st = 2 ] && [ ! -s "$T/two.out" ] && grep -q "$T/one.json" "$T/two.err" && grep -q "pid $one_PID" "$T/two.err" \
+  && ok "a second sandbox on the same --state exits 2 at once, naming the file and the holder's pid" \
+  || bad "a second sandbox on one state file ($st)" "$(cat "$T/two.out" "$T/two.err")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$SURL/add-domain/one2.example.com/$SPK")
+kill -TERM $one_PID; wait $one_PID; st=$?
+start_sandbox three --state "$T/one.json"
+state=$(curl -s "$SURL/_sandbox/state")
+[ "$code" = 200 ] && [ $st = 0 ] && has "$state" one.example.com && has "$state" one2.example.com \
+  && ok "the holder goes on; once it stops, the next sandbox takes the file with both changes" \
+  || bad "after a refused second sandbox ($code, $st)" "$state"
+kill -TERM $three_PID; wait $three_PID
 finish

@@ -1,7 +1,8 @@
 -- cdnctl.sandbox.cli: `cdnctl sandbox [options]`, the emulator as a server of
 -- its own. Prints the base URL on the first line of standard output, serves
 -- until SIGINT or SIGTERM, then saves the state and stops (exit status 1
--- when it could not be saved).
+-- when it could not be saved or could not start, 2 for a usage error or a
+-- --state another sandbox holds).
 
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
@@ -23,7 +24,8 @@ local function usage()
     "  --listen HOST:PORT     address (default 127.0.0.1:0, a free port)",
     "  --account shortpixel:KEY[:EMAIL]   add a ShortPixel user (repeatable)",
     "  --account easyio:KEY[:SITES]  add an Easy IO account, licensed for SITES sites",
-    "  --state FILE           keep the state in FILE (and FILE.journal): each change is saved before it is answered",
+    "  --state FILE           keep the state in FILE (and FILE.journal): each change is saved before it is answered;",
+    "                         one sandbox at a time per FILE (another exits 2)",
     "  --latency MS|MIN-MAX   delay every API answer (milliseconds)",
     "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01",
     "                         (lost: carried out, then the connection is dropped)",
@@ -197,7 +199,7 @@ function M.main(argv, first)
   local srv, err = server.start { host = host, port = port, config = json.encode(cfg) }
   if not srv then
     io.stderr:write("cdnctl sandbox: ", (tostring(err):gsub("^sandbox: ", "")), "\n")
-    return 1
+    return tostring(err):find(require("cdnctl.sandbox.store").IN_USE, 1, true) and 2 or 1
   end
   local shown = host:find(":", 1, true) and ("[" .. host .. "]") or host
   local url = "http://" .. shown .. ":" .. srv:port()

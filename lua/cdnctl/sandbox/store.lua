@@ -7,7 +7,8 @@
 --                 journal entry it holds (journal_seq)
 --   FILE.journal  one JSON line per request that changed the state (with
 --                 the time and the names it drew), appended and synced
---                 before the change is answered
+--                 before the change is answered; locked (flock) for the
+--                 life of the process, the holder's pid in FILE.journal.pid
 -- Start: the snapshot, the journal's entries past journal_seq carried out
 -- again (replay), a new snapshot and an empty journal (compaction). Stop: a
 -- new snapshot, the journal removed. A crash between the two steps of a
@@ -30,11 +31,14 @@
 
 local json = require "cdnctl.json"
 local fs = require "cdnctl.fs"
+local lockfile = require "cdnctl.lockfile"
 
 local M = {}
 M.__index = M
 
 local MODE = tonumber("600", 8)
+-- What the refusal to open a state file another sandbox holds says.
+M.IN_USE = "is in use by another sandbox"
 
 -- Strings that are not UTF-8 (JSON cannot carry them) travel as hex.
 function M.pack(s)
@@ -150,20 +154,32 @@ local function read_snapshot(path, check)
   return loaded, seq
 end
 
+-- FILE.journal opened under its lock (cdnctl.lockfile: the holder's pid in
+-- FILE.journal.pid). -> journal | nil, message
+local function lock(jpath)
+  local j, err, kind = lockfile.claim(jpath, fs.journal)
+  if j then return j end
+  if kind ~= "locked" then return nil, err end
+  return nil, ("the state file %s %s (pid %s); stop it, or use another --state"):format(jpath:sub(1, -9), M.IN_USE, err)
+end
+
 -- M.open(path, check) -> store, state or nil | nil, message
--- Opens the journal, reads the snapshot (check(state) -> true | nil, why)
--- and the journal's entries it does not hold (replayed by start).
+-- Takes the journal's lock, reads the snapshot (check(state) -> true | nil,
+-- why) and the journal's entries it does not hold (replayed by start).
 function M.open(path, check)
+  local info = fs.stat(path)
+  if info and info.type ~= "file" then return nil, select(2, read_whole(path)) end
   local jpath = path .. ".journal"
+  local j, lerr = lock(jpath)
+  if not j then return nil, lerr end
+  local self = setmetatable({ path = path, jpath = jpath, journal = j }, M)
   local st, seq = read_snapshot(path, check)
-  if not st and type(seq) == "string" then return nil, seq end
-  local jtext, err = read_whole(jpath)
-  if err then return nil, err end
-  local entries, last = entries_of(jpath, jtext, seq)
-  if not entries then return nil, last end
-  local j, jerr = fs.journal(jpath)
-  if not j then return nil, jerr end
-  return setmetatable({ path = path, jpath = jpath, journal = j, entries = entries, seq = last }, M), st
+  local err = not st and type(seq) == "string" and seq or nil
+  local jtext
+  if not err then jtext, err = read_whole(jpath) end
+  if not err then self.entries, self.seq = entries_of(jpath, jtext, seq); err = not self.entries and self.seq end
+  if err then self:close(); return nil, err end
+  return self, st
 end
 
 -- The snapshot's text: the state and the number of the last entry it holds.
@@ -276,10 +292,10 @@ function M:stop(sb)
   return ok, err
 end
 
--- store:close(): the journal closed.
+-- store:close(): the journal closed and its lock let go.
 function M:close()
   if not self.journal then return end
-  self.journal:close()
+  lockfile.release(self.jpath, self.journal)
   self.journal = nil
 end
 
