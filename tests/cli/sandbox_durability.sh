@@ -60,4 +60,41 @@ state=$(curl -s "$SURL/_sandbox/state")
   && ok "the holder goes on; once it stops, the next sandbox takes the file with both changes" \
   || bad "after a refused second sandbox ($code, $st)" "$state"
 kill -TERM $three_PID; wait $three_PID
+
+# --- faults that carry the request out and then fail, through the server
+start_sandbox lt --faults late:1 --late-ms 1500 --state "$T/lt.json" --log "$T/lt.log"
+curl -s -o /dev/null --max-time 0.3 -A t --data "api_key=$EZK&site_url=https://late.example.com/" "$SURL/exactdn/create.php"; st=$?
+for _ in $(seq 600); do has "$(curl -s "$SURL/_sandbox/state")" late.example.com && break; sleep 0.05; done
+state=$(curl -s "$SURL/_sandbox/state")
+[ $st = 28 ] && has "$state" late.example.com \
+  && ok "late: the client gave up (curl 28), the site is created afterwards" || bad "late after a timeout ($st)" "$state"
+out=$(curl -s --max-time 30 -A t --data "api_key=$EZK&site_url=https://late2.example.com/" "$SURL/exactdn/create.php")
+has "$out" '"status":"success"' && grep -q '"fault":"late"' "$T/lt.log" \
+  && ok "late: a client that waits gets the answer, logged with its fault" || bad "late answer" "$out"
+curl -s -o /dev/null -A t --data "api_key=$EZK&site_url=https://never.example.com/" "$SURL/exactdn/create.php" &
+CURL=$!
+for _ in $(seq 600); do grep -q 'never' "$T/lt.log" 2>/dev/null && break; [ "$(grep -c '"fault":"late"' "$T/lt.log")" -ge 2 ] && break; sleep 0.05; done
+kill -9 $lt_PID; wait $lt_PID 2>/dev/null; wait $CURL
+start_sandbox lt2 --state "$T/lt.json" --late-ms 600000 --faults late:1
+state=$(curl -s "$SURL/_sandbox/state")
+has "$state" late.example.com && has "$state" late2.example.com \
+  && ok "late: what was carried out is journaled (there after kill -9)" || bad "late changes lost" "$state"
+curl -s -o /dev/null -A t --data "api_key=$EZK&site_url=https://stopped.example.com/" "$SURL/exactdn/create.php" &
+CURL=$!
+port=${SURL##*:}
+for _ in $(seq 600); do [ -n "$(ss -Htn state established "( sport = :$port )")" ] && break; sleep 0.05; done # until it has arrived
+kill -TERM $lt2_PID; wait $lt2_PID; st=$?
+wait $CURL; cst=$?
+start_sandbox lt3 --state "$T/lt.json"
+state=$(curl -s "$SURL/_sandbox/state")
+[ $st = 0 ] && [ $cst != 0 ] && ! has "$state" stopped.example.com \
+  && ok "late: a stop closes what waits to be carried out, carries nothing out, and does not wait" \
+  || bad "late at stop ($st, curl $cst)" "$state"
+kill -TERM $lt3_PID; wait $lt3_PID
+
+start_sandbox d5 --faults done500:1
+code=$(curl -s -o /dev/null -w '%{http_code}' "$SURL/add-domain/d5.example.com/$SPK")
+state=$(curl -s "$SURL/_sandbox/state")
+[ "$code" = 500 ] && has "$state" d5.example.com && ok "done500: answered 500, carried out" || bad "done500 ($code)" "$state"
+kill -TERM $d5_PID; wait $d5_PID
 finish

@@ -8,6 +8,7 @@ local server = require "cdnctl.server"
 local json = require "cdnctl.json"
 local sandbox = require "cdnctl.sandbox"
 local accounts = require "cdnctl.sandbox.accounts"
+local faults = require "cdnctl.sandbox.faults"
 
 local M = {}
 
@@ -27,8 +28,11 @@ local function usage()
     "  --state FILE           keep the state in FILE (and FILE.journal): each change is saved before it is answered;",
     "                         one sandbox at a time per FILE (another exits 2)",
     "  --latency MS|MIN-MAX   delay every API answer (milliseconds)",
-    "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01",
-    "                         (lost: carried out, then the connection is dropped)",
+    "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01,done500:0.01,late:0.01",
+    "                         a status or reset: not carried out; lost: carried out, then the",
+    "                         connection is dropped; done500: carried out, then answered 500;",
+    "                         late: carried out --late-ms after it arrives, answered then",
+    "  --late-ms MS           when a late request is carried out (default " .. faults.LATE_MS .. ")",
     "  --seed N               make faults, latency and generated names repeatable",
     "  --log FILE             one JSON line per request, keys masked",
     "  --pending SECONDS      how long new Easy IO sites stay pending (default " .. sandbox.DEFAULT_PENDING .. ")",
@@ -111,6 +115,11 @@ OPTION["--faults"] = function(p, value)
   if not f then return err end
   p.cfg.faults = f
 end
+OPTION["--late-ms"] = function(p, value)
+  local n = math.tointeger(tonumber(value() or ""))
+  if not n or n < 0 or n > 600000 then return "--late-ms needs a whole number of milliseconds (0 to 600000)" end
+  p.cfg.late_ms = n
+end
 OPTION["--seed"] = function(p, value)
   local n = math.tointeger(tonumber(value() or ""))
   if not n then return "--seed needs a whole number" end
@@ -126,7 +135,7 @@ OPTION["--pending"] = function(p, value)
   p.cfg.pending = n
 end
 
-local KNOWN = { "--listen", "--account", "--state", "--latency", "--faults", "--seed", "--log", "--pending", "--env",
+local KNOWN = { "--listen", "--account", "--state", "--latency", "--faults", "--late-ms", "--seed", "--log", "--pending", "--env",
   "--compare", "--help" }
 
 -- M.parse(argv, first) -> cfg, host, port | "help" | nil, message

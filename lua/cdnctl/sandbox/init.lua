@@ -1,9 +1,12 @@
 -- cdnctl.sandbox: the offline emulator of both APIs. server.c calls
 -- new(config_json) once, on the server's own thread and Lua state, and then
 -- the returned handler once per complete request:
---   handler{method, uri, body, headers [, limit]} -> {status, body, headers, delay, drop, durable}
+--   handler{method, uri, body, headers [, limit] [, late]}
+--     -> {status, body, headers, delay, drop, durable} | {later = seconds}
 -- limit: server.c refused the request ("body": over 1 MiB, "head": over
 -- 8 KiB) and asks for the answer, in the shape of the path's service.
+-- later: not carried out yet (the late fault); server.c calls the handler
+-- again with the same request and late = true once the seconds have passed.
 -- The pieces, one file each:
 --   state.lua    the instance's state object (sb): data, clock, names, masking
 --   router.lua   one router over every route (the shape is described there)
@@ -84,7 +87,7 @@ function Sandbox:handle(req)
     resp = router.refusal(route, 500)
   end
   sb:finish()
-  if self.log then self.log:write(sb, log.record(req, route, resp, t0), resp.durable ~= nil) end
+  if self.log and not resp.later then self.log:write(sb, log.record(req, route, resp, t0), resp.durable ~= nil) end
   return resp
 end
 
@@ -133,7 +136,7 @@ function M.new(config_text)
     if not ok then saved:close(); error("sandbox: " .. err, 0) end
   end
   self.log = log.open(cfg.log)
-  self.pipeline = faults.wrap(cfg.faults, cfg.latency,
+  self.pipeline = faults.wrap(cfg.faults, cfg.latency, cfg.late_ms,
     function(req, route) return self:carry_out(req, route) end, router.answer)
   self.respond_to = function(req) return self:respond(req) end
   return function(req) return self:handle(req) end,

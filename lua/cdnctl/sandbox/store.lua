@@ -253,7 +253,7 @@ function M:carry(sb, req, respond)
     return nil, resp
   end
   if log.n > mark then self.pending[#self.pending + 1] = entry(self, sb, req) end
-  if #self.pending == 0 then return resp, route end
+  if #self.pending == 0 or resp.later then return resp, route end -- later: no answer yet
   self.last = self.last + 1
   self.held[self.last] = route or false
   resp.durable = self.last
