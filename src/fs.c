@@ -19,8 +19,8 @@
  * refused by its caller); reading it within a cap is Lua's (script.read).
  * Also: fsync of an open file, stat, mkdir -p, isatty, the check of
  * stdout, a file under a non-blocking flock (journals of the scripts), and
- * an append-only journal of whole, synced records (fs.journal: the
- * sandbox's --state). Writing a whole file is fs.check_output(path):replace(text).
+ * an append-only journal of whole, synced records under the same lock
+ * (fs.journal: the sandbox's --state). Writing a whole file is fs.check_output(path):replace(text).
  * The sandbox's --log is appended to with io.open and the prompt's history
  * written by readline: neither goes through these rules.
  */
@@ -103,6 +103,30 @@ static int fs_lua_mkdir_p(lua_State *L) {
   return 1;
 }
 
+/* Takes an exclusive flock on fd without waiting. -> 0, or the number of
+ * results pushed (fd closed): nil, "PATH is locked by another run",
+ * "locked" when another process holds it; nil, message otherwise. */
+static int fs_lock(lua_State *L, int fd, const char *path) {
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+  int e = errno;
+  close(fd);
+  if (e == EWOULDBLOCK) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is locked by another run", path);
+    lua_pushliteral(L, "locked");
+    return 3;
+  }
+  errno = e;
+  return fs_fail(L, "cannot lock", path);
+}
+
+/* Whether fd is still the file path names (not removed or replaced since
+ * it was opened: a lock on a removed file guards nothing). */
+static int fs_still_named(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* A journal: an append-only file of whole records, each made durable
  * (fdatasync) before append returns. A record that cannot be written whole
  * is cut off again (ftruncate to the last good length), so the file is
@@ -120,15 +144,23 @@ static fs_journal *fs_check_journal(lua_State *L) {
   return j;
 }
 
-/* fs.journal(path) -> Journal | nil, message: opens (creates, mode 0600)
- * an append-only regular file; anything else is refused. */
+/* fs.journal(path) -> Journal | nil, message [, "locked"]: opens (creates,
+ * mode 0600) an append-only regular file under an exclusive flock held
+ * while the Journal is open; anything else is refused, and so is a file
+ * another process holds ("locked"). */
 static int fs_lua_journal(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   fs_journal *j = lua_newuserdatauv(L, sizeof *j, 0);
   j->fd = -1;
   luaL_setmetatable(L, FS_JOURNAL_MT);
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-  if (fd < 0) return fs_fail(L, "cannot open", path);
+  int fd = -1;
+  for (int tries = 0; fd < 0; tries++) { /* the holder may remove the file as it lets go: lock the one named */
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0) return fs_fail(L, "cannot open", path);
+    int n = fs_lock(L, fd, path);
+    if (n) return n;
+    if (!fs_still_named(fd, path) && tries < 8) { close(fd); fd = -1; }
+  }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
@@ -514,18 +546,8 @@ static int fs_lua_open_locked(lua_State *L) {
   }
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot open", path); }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
-    close(fd);
-    if (e == EWOULDBLOCK) {
-      lua_pushnil(L);
-      lua_pushfstring(L, "%s is locked by another run", path);
-      lua_pushliteral(L, "locked");
-      return 3;
-    }
-    errno = e;
-    return fs_fail(L, "cannot lock", path);
-  }
+  int locked = fs_lock(L, fd, path);
+  if (locked) return locked;
   if (truncate && ftruncate(fd, 0) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot empty", path); }
   if (fs_adopt(p, fd, "a") != 0) return fs_fail(L, "cannot open", path);
   return 1;

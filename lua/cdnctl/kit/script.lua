@@ -5,6 +5,7 @@
 local json = require "cdnctl.json"
 local fs = require "cdnctl.fs"
 local host = require "cdnctl.host"
+local lockfile = require "cdnctl.lockfile"
 local client = require "cdnctl.client"
 
 local M = {}
@@ -127,13 +128,6 @@ function M.fingerprint(key)
   return require("cdnctl.codec").sha256_hex(key):sub(1, 16)
 end
 
-local function own_pid()
-  local f = io.open("/proc/self/stat", "rb")
-  local pid = f and f:read("n")
-  if f then f:close() end
-  return pid and math.tointeger(pid)
-end
-
 -- The target in words: "shortpixel https://..., easyio https://..."
 local function target_words(target)
   local names = {}
@@ -177,19 +171,14 @@ end
 function M.journal(path, opts)
   opts = opts or {}
   local target = opts.target or {}
-  local f, err, kind = fs.open_locked(path, opts.fresh)
+  local f, err, kind = lockfile.claim(path, function(p) return fs.open_locked(p, opts.fresh) end)
   if not f then
     if kind == "locked" then
-      local pf = io.open(path .. ".pid", "rb")
-      local pid = pf and pf:read("l")
-      if pf then pf:close() end
       return nil, string.format("the journal %s is in use by another run (pid %s); wait for it to end, or use another --journal",
-        path, pid and pid:match("^%d+$") or "unknown"), "locked"
+        path, err), "locked"
     end
     return nil, "the journal: " .. tostring(err), "io"
   end
-  local pid = own_pid()
-  if pid then M.write_file(path .. ".pid", pid .. "\n") end
   local j = setmetatable({ path = path, file = f }, Journal)
   local old, torn, any = read_entries(path, opts.on_entry or function() end)
   if any and not old then
@@ -220,8 +209,7 @@ end
 -- Closes the journal: the lock goes, and so does the pid file.
 function Journal:close()
   if self.file then
-    os.remove(self.path .. ".pid") -- first: once the lock goes, the file is the next holder's
-    self.file:close()
+    lockfile.release(self.path, self.file)
     self.file = nil
   end
 end

@@ -238,7 +238,6 @@ function H.create(sb, who, form)
   local s = st.sites[tostring(id)]
   index(sb).by_alias[s.alias] = s
   count_live(sb, s, 1)
-  sb:changed()
   return { id = id, site_url = url, dev = dev and 1 or 0, alias = zone .. ".exactdn.com", status = "success" }
 end
 
@@ -262,7 +261,6 @@ function H.config_update(sb, who, form)
     end
   end
   for k, v in pairs(new) do s.config[k] = v end
-  sb:changed()
   local out = { success = 1 }
   for k, v in pairs(s.config) do out[k] = v end
   return out
@@ -277,7 +275,6 @@ function H.cname(sb, who, form)
   if not h or h ~= form.custom_cname:lower() then return err(M.ERR.bad_cname) end
   s.alias, s.custom_cname = h, h
   index(sb).by_alias[h] = s
-  sb:changed()
   return { success = "Custom hostname successfully added.", alias = h }
 end
 
@@ -286,7 +283,6 @@ function H.cname_revert(sb, who, form)
   local s, e = find_site(sb, who, form)
   if not s then return e end
   s.alias, s.custom_cname = s.zone .. ".exactdn.com", nil
-  sb:changed()
   return { success = "Default hostname successfully restored: " .. s.alias, alias = s.alias }
 end
 
@@ -299,7 +295,6 @@ function H.remove(sb, who, form)
   sb.state.easyio.sites[tostring(s.site_id)] = nil
   local _, k = site_by_url(sb, s.site_url)
   sb.state.easyio.by_url[k] = nil
-  sb:changed()
   return { success = true }
 end
 
@@ -392,7 +387,6 @@ function H.key_create(sb, who)
   local sk = M.new_sub_key(who.account)
   sk.created = sb:now()
   sb.state.easyio.sub_keys[k] = sk
-  sb:changed()
   return { success = 1, sub_key = k }
 end
 
@@ -409,7 +403,6 @@ function H.key_remove(sb, who, form)
   local sk, e = own_sub_key(sb, who, form)
   if not sk then return e end
   sb.state.easyio.sub_keys[form.sub_key] = nil
-  sb:changed()
   return { success = 1, sub_key = form.sub_key }
 end
 
@@ -421,7 +414,6 @@ function H.key_change(sb, who, form)
   if not allowed then return err(M.ERR.bad_number, "allowed") end
   if not site_limit then return err(M.ERR.bad_number, "site_limit") end
   sk.label, sk.allowed, sk.site_limit = form.label or "", allowed, site_limit
-  sb:changed()
   return { success = 1, sub_key = form.sub_key, label = sk.label, allowed = allowed, site_limit = site_limit }
 end
 
@@ -483,7 +475,6 @@ function M.serve(sb, s, size, saved)
   s.bandwidth = s.bandwidth + (size - saved)
   s.original = s.original + size
   s.savings = s.savings + saved
-  sb:changed()
 end
 
 -- A site by its standard alias or its custom hostname, through the index.

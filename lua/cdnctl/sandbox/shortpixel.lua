@@ -2,7 +2,7 @@
 -- states them (../shared/api-docs/shortpixel-cdn-api.md) and as public client
 -- code shows the real service answers (../shared/api-evidence.md: where the
 -- two differ, the evidence wins). Each handler takes (sb, args...) — sb the
--- instance's state object (state.lua: data, clock, changed) and args the
+-- instance's state object (state.lua: data, clock, names) and args the
 -- decoded path segments after the route's own — and returns the answer's
 -- body as a Lua table (or a JSON text); routes are in router.lua's shape,
 -- at the end with how the service reads and refuses. Where both are
@@ -169,14 +169,12 @@ function H.add_domain(sb, name, key)
   if not d then
     d = { added = sb:today() }
     domains[dn] = d
-    sb:changed()
     if key == nil or key == "" then return done("Domain added, not associated with any user.") end
   end
   if key == nil or key == "" then return done("Domain already added.") end
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
-  sb:changed()
   return done("Domain added and associated with the API key.")
 end
 
@@ -187,7 +185,6 @@ function H.set_domain(sb, name, key)
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
-  sb:changed()
   return done("Domain associated with the API key.")
 end
 
@@ -198,7 +195,6 @@ function H.revoke_domain(sb, name, key)
   if not d.owner then return refuse("unassociated") end
   if d.owner ~= key then return refuse("not_owner") end
   d.owner = nil
-  sb:changed()
   return done("Domain association revoked.")
 end
 
@@ -316,7 +312,6 @@ local function purge(what)
     d.purges = d.purges or {}
     d.purges[what] = (d.purges[what] or 0) + 1
     d.cached = nil
-    sb:changed()
     return done(what == "storage" and "Storage purge started." or "CDN cache and storage purge started.")
   end
 end
@@ -458,7 +453,6 @@ function M.serve(sb, d, path, size, saves)
     credit = true
   end
   M.add_traffic(sb, d, size)
-  sb:changed()
   return credit
 end
 
