@@ -572,7 +572,7 @@ M.call = call
 -- succeeded and err.failed {[host] = message} (no cycle: safe to encode).
 local function call_both(s, op, values, opts)
   local hosts = check.hosts(values.domain)
-  local out, failed, first_err = {}, {}, nil
+  local out, failed, words, first_err = {}, {}, {}, nil
   for _, h in ipairs(hosts) do
     local r, err = call(s, op, { domain = h }, opts)
     if r then out[h] = r
@@ -580,6 +580,10 @@ local function call_both(s, op, values, opts)
       failed[h] = tostring(err)
       first_err = first_err or err
       first_err.host = first_err.host or h
+      -- each host's own words; its API code only where it differs from the
+      -- first failure's, which the line's suffix names once
+      words[h] = tostring(err.message) .. ((err.code ~= first_err.code and math.type(err.code) == "integer")
+        and (" (API code " .. err.code .. ")") or "")
     end
   end
   if first_err then
@@ -587,7 +591,7 @@ local function call_both(s, op, values, opts)
     -- one line naming every host: "www.x.com: Domain not found; x.com purged"
     local parts = {}
     for _, h in ipairs(hosts) do
-      if failed[h] then parts[#parts + 1] = h .. ": " .. tostring(first_err.host == h and first_err.message or failed[h]) end
+      if failed[h] then parts[#parts + 1] = h .. ": " .. words[h] end
     end
     for _, h in ipairs(hosts) do
       if not failed[h] then parts[#parts + 1] = h .. " " .. (op.done_word or "done") end
