@@ -508,7 +508,8 @@ local function attempts_of(run)
 end
 
 -- The failure of a create or remove whose read before failed: it is not
--- sent, and says why (the read's own failure, or interrupted before it).
+-- sent, and says why (the read's own failure, or interrupted before it);
+-- err.not_sent is true when the read failed.
 local function not_sent(op, rerr)
   if rerr.op == op.full then return rerr end -- the read answered already: a duplicate, not_found
   if rerr.kind == "api" then rerr.op = op.full; return rerr end -- the key is refused for the call as for its read
@@ -516,7 +517,7 @@ local function not_sent(op, rerr)
     rerr.op, rerr.message = op.full, "interrupted before anything was sent"
     return rerr
   end
-  return errors.new({ op = op.full, kind = rerr.kind, code = rerr.code, http_status = rerr.http_status,
+  return errors.new({ op = op.full, kind = rerr.kind, code = rerr.code, http_status = rerr.http_status, not_sent = true,
     message = "not sent: " .. rerr.op .. ", the read that tells afterwards whether it took effect, failed ("
       .. tostring(rerr.message) .. ")" })
 end
