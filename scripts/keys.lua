@@ -145,7 +145,9 @@ local function resolve(arg)
 end
 
 if cmd == "list" then
-  local r, err = easyio.show_keys()
+  -- a stop signal during the read: one stopping line (sched), exit 128 + it
+  local read, r, err = require("cdnctl.sched").unless_stopped(easyio.show_keys)
+  if not read then cdnctl.exit(script.EXIT_FAILED) end
   if not r then failed("cannot list the sub-keys: " .. tostring(err)) end
   local month = os.date("!%Y-%m")
   local function get(map, k)

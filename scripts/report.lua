@@ -24,6 +24,13 @@ local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
 local json = require "cdnctl.json"
 local codec = require "cdnctl.codec"
+local host = require "cdnctl.host"
+local sched = require "cdnctl.sched"
+
+-- A stop signal never cuts this script in the middle of its Lua code (the
+-- hook is off): it stops the reads (cdnctl.parallel's, or sched.unless_stopped's
+-- for a plain one), and the report of what was read is written as usual.
+host.arm(false)
 
 local USAGE = "usage: cdnctl scripts/report.lua DOMAINS.csv [--csv FILE] [--html FILE] [--json FILE] "
   .. "[--title TEXT] [--all-sites] [--concurrency N] [--profile NAME]"
@@ -239,9 +246,10 @@ end
 local function not_read(r) return r.error ~= nil end
 local _, herrs = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 8,
   label = "ShortPixel hosts", failed = not_read })
+local stopped = host.stop_signal() ~= 0 and ("stopped (" .. select(2, host.stop_signal()) .. ")") or nil
 for i, hr in ipairs(hosts) do
   if herrs[i] then hr.error = "not read: " .. herrs[i]:match("^[^\n]*") end
-  if not hr.error and not hr.days then hr.error = "not read (interrupted)" end
+  if not hr.error and not hr.days then hr.error = "not read (" .. (stopped or "interrupted") .. ")" end
 end
 
 -- Is a site of show_sites one of the client's (or --all-sites)?
@@ -255,8 +263,10 @@ end
 
 -- Easy IO: the client's sites, then each site's savings by alias.
 local ez = { sites = {} }
-local shown, ezerr = easyio.show_sites()
-if shown then
+local read, shown, ezerr = sched.unless_stopped(easyio.show_sites)
+if not read then
+  ez.error = "show_sites: not read: stopped (" .. shown .. ")"
+elseif shown then
   ez.quota, ez.licensed, ez.live_sites = int(shown.quota), int(shown.licensed), int(shown.live_sites)
   ez.others = 0
   for _, s in ipairs(type(shown.sites) == "table" and shown.sites or {}) do

@@ -191,7 +191,8 @@ local function check_parallel_args(items, fn, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 3) end
   local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function",
-                  max_host_connections = "number", failed = "function", label = "string", total = "number" }
+                  max_host_connections = "number", failed = "function", label = "string", total = "number",
+                  drain = "number" }
   for k, v in pairs(opts) do
     if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 3) end
     if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 3) end
@@ -215,6 +216,9 @@ local function check_parallel_args(items, fn, opts)
   end
   if total ~= nil and type(items) == "table" and total ~= #items then
     error("bad argument #3 to 'parallel' (total is " .. total .. " but the list has " .. #items .. " items)", 3)
+  end
+  if opts.drain ~= nil and not (opts.drain >= 0 and opts.drain <= 86400) then
+    error("bad argument #3 to 'parallel' (drain must be a number of seconds in [0, 86400])", 3)
   end
   if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 3) end
   return opts, conc
@@ -343,16 +347,46 @@ M.DRAIN = 8
 -- The line first_interrupt prints for n transfers in flight, the longest of
 -- which may run `longest` more seconds, after signal signame ("" or
 -- "SIGINT" for Ctrl-C) -> line, drain (seconds before abandoning, or nil).
-function M.stop_notice(n, longest, signame)
-  local drain
-  if signame == "SIGTERM" or signame == "SIGHUP" then
-    drain = M.DRAIN
-    longest = math.min(longest, M.DRAIN)
-  end
+-- opts.drain (the run's, or nil) replaces the default for every signal;
+-- 0 abandons what is in flight at once (a run of reads only, watch.lua).
+function M.stop_notice(n, longest, signame, opt_drain)
+  local drain = opt_drain
+  if drain == nil and (signame == "SIGTERM" or signame == "SIGHUP") then drain = M.DRAIN end
+  if drain then longest = math.min(longest, drain) end
   local other = signame ~= "" and signame ~= "SIGINT"
+  local named = other and (" (" .. signame .. ")") or ""
+  if drain == 0 then
+    return string.format("stopping%s: %d request%s in flight abandoned\n", named, n, n == 1 and "" or "s"), 0
+  end
   return string.format("stopping%s: waiting for %d request%s in flight (up to %d s); %s again to quit now\n",
-    other and (" (" .. signame .. ")") or "", n, n == 1 and "" or "s",
-    math.ceil(longest), other and signame or "Ctrl-C"), drain
+    named, n, n == 1 and "" or "s", math.ceil(longest), other and signame or "Ctrl-C"), drain
+end
+
+-- Whether e is the error a stop signal raises in a wait ("interrupted") or
+-- through the hook ("interrupted!", after the position it fired at).
+function M.is_interrupt(e)
+  return type(e) == "string" and (e == "interrupted" or e == "interrupted!"
+    or e:match("^[^\n]-:%d+: interrupted!$") ~= nil)
+end
+
+-- sched.unless_stopped(fn, ...) -> true, fn(...)'s results | false, signame
+-- For a script's plain calls (outside parallel): fn runs unless a stop
+-- signal came already (then false and its name, and nothing is sent); a
+-- stop signal during fn abandons its request (a binding then fails with
+-- "interrupted", or the hook raises), says so in one line on stderr, and
+-- returns false and the name, so that the script accounts for what it did
+-- not read instead of ending with a traceback. Any other error goes on up.
+function M.unless_stopped(fn, ...)
+  local sig, name = host.stop_signal()
+  if sig ~= 0 then return false, name end
+  local r = table.pack(pcall(fn, ...))
+  if not r[1] and not M.is_interrupt(r[2]) then error(r[2], 0) end
+  local after, signame = host.stop_signal()
+  if r[1] and after == 0 then return table.unpack(r, 1, r.n) end
+  io.stderr:write(string.format("stopping%s: the request in flight is abandoned\n",
+    signame ~= "SIGINT" and (" (" .. signame .. ")") or ""))
+  io.stderr:flush()
+  return false, signame
 end
 
 local function first_interrupt(s)
@@ -363,7 +397,7 @@ local function first_interrupt(s)
     longest = math.max(longest, t:remaining())
   end
   local _, signame = host.stop_signal()
-  local line, drain = M.stop_notice(n, longest, signame)
+  local line, drain = M.stop_notice(n, longest, signame, s.drain)
   if drain then s.drain_until = http.now() + drain end
   io.stderr:write(s.progress and "\n" or "", line)
   io.stderr:flush()
@@ -442,7 +476,9 @@ end
 -- once, so that a very wide run cannot hold more than a service allows;
 -- failed(result) -> boolean: which results count as failures too (progress
 -- line, summary.failed); label: the phase the progress line names; total:
--- the number of items an iterator gives (for done/total, percent and ETA).
+-- the number of items an iterator gives (for done/total, percent and ETA);
+-- drain: seconds what is in flight gets after the first stop signal before
+-- it is abandoned (default: Ctrl-C until it ends, SIGTERM/SIGHUP DRAIN).
 M.MAX_HOST_CONNECTIONS = 256
 function M.parallel(items, fn, opts)
   local conc
@@ -455,7 +491,7 @@ function M.parallel(items, fn, opts)
     results = {}, errs = {}, tracebacks = {},
     workers = {}, live = 0, waiting = {}, sleepers = {}, ended = {},
     total = iter and (opts.total or math.huge) or #items, done = 0, failed = 0, stop = false, next = 1,
-    is_failed = opts.failed, label = opts.label,
+    is_failed = opts.failed, label = opts.label, drain = opts.drain,
     rate = opts.rate, bucket = opts.rate and bucket.new(opts.rate, http.now()),
     started = http.now(), drawn = 0,
     progress = opts.progress ~= false and fs.isatty(2),

@@ -191,6 +191,8 @@ t.test("opts.failed counts results as failures; label and total are checked", fu
   t.raises(function() cdnctl.parallel(print, print, { total = -1 }) end, "total must be a whole number")
   t.raises(function() cdnctl.parallel(print, print, { total = 2.5 }) end, "total must be a whole number")
   t.raises(function() cdnctl.parallel({ 1, 2 }, print, { total = 3 }) end, "total is 3 but the list has 2 items")
+  t.raises(function() cdnctl.parallel({ 1 }, print, { drain = -1 }) end, "drain must be a number of seconds in")
+  t.raises(function() cdnctl.parallel({ 1 }, print, { drain = "0" }) end, "option 'drain' must be a number")
   local n = 0
   local _, _, s3 = cdnctl.parallel(function() n = n + 1; return n <= 3 and n or nil end, function(x) return x end, { total = 7 })
   t.eq(s3.total, 3, "summary.total is what the iterator gave, not what opts.total said")

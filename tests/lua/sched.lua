@@ -78,6 +78,26 @@ t.test("SIGTERM and SIGHUP: what is in flight gets DRAIN seconds at most", funct
   t.eq(hdrain, 8)
 end)
 
+t.test("a run's opts.drain replaces the default for every signal; 0 abandons at once", function()
+  local line, drain = sched.stop_notice(2, 60, "SIGINT", 0)
+  t.eq(line, "stopping: 2 requests in flight abandoned\n")
+  t.eq(drain, 0)
+  t.eq((sched.stop_notice(1, 60, "SIGTERM", 0)), "stopping (SIGTERM): 1 request in flight abandoned\n")
+  local hline, hdrain = sched.stop_notice(1, 60, "SIGHUP", 3)
+  t.eq(hline, "stopping (SIGHUP): waiting for 1 request in flight (up to 3 s); SIGHUP again to quit now\n")
+  t.eq(hdrain, 3)
+  t.eq(select(2, sched.stop_notice(1, 5, "SIGINT", 20)), 20, "a drain for Ctrl-C too")
+end)
+
+t.test("the errors a stop signal raises, and no other, are interrupts", function()
+  t.eq(sched.is_interrupt("interrupted"), true, "a wait's")
+  t.eq(sched.is_interrupt("lua/cdnctl/sched.lua:51: interrupted!"), true, "the hook's, where it fired")
+  t.eq(sched.is_interrupt("interrupted!"), true)
+  t.eq(sched.is_interrupt("x.lua:3: interrupted! or not\nstack traceback:"), false)
+  t.eq(sched.is_interrupt("stdin:1: oops"), false)
+  t.eq(sched.is_interrupt({ exit_status = 0 }), false, "cdnctl.exit's object")
+end)
+
 t.test("an ETA in words, from 0 to days: whole seconds, then m/s, h/m, d/h; never an error", function()
   local cases = {
     { 0, "0s" }, { 0.4, "0s" }, { 0.5, "1s" }, { 1.3, "1s" }, { 59.4, "59s" }, { 59.6, "1m00s" },
