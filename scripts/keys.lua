@@ -16,7 +16,8 @@
 -- omitted fields). remove asks first on a terminal, naming the key (masked)
 -- and its label; --yes skips the question; without a terminal and without
 -- --yes nothing is sent (exit 2). Exit: 0 done, 3 the API refused or
--- failed, 2 usage or not confirmed.
+-- failed, 2 usage or not confirmed, 1 a create not sent because the read
+-- that checks it (show_keys) failed.
 
 local script = require "cdnctl.kit.script"
 local check = require "cdnctl.check"
@@ -211,6 +212,10 @@ elseif cmd == "create" then
   -- the new sub-key still gets its label and limits (script.critical).
   script.critical(function()
     local r, err = easyio.create_key()
+    if not r and err.not_sent then -- the read its check needs failed: nothing was sent
+      io.stderr:write("cannot create a sub-key: ", tostring(err), "\n")
+      cdnctl.exit(1)
+    end
     if not r then failed(err.kind == "interrupted" and tostring(err) or ("cannot create a sub-key: " .. tostring(err))) end
     local key = r.sub_key
     if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end

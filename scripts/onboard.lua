@@ -352,12 +352,14 @@ end
 need_keys(select(2, input_rows()))
 header, next_row = input_rows()
 
--- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly.
-local done = {}
+-- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly;
+-- unsure["DOMAIN|STEP"] = true: a step whose outcome a run could not tell (unknown_outcome).
+local done, unsure = {}, {}
 local target = { shortpixel = config.url(cdnctl.settings, "sp"), easyio = config.url(cdnctl.settings, "ez") }
 local journal, jerr, jkind = script.journal(journal_path, {
   target = target, fresh = opts.fresh or in_process_sandbox,
   on_entry = function(e)
+    if e.unknown and type(e.domain) == "string" and type(e.step) == "string" then unsure[e.domain .. "|" .. e.step] = true end
     if e.ok and type(e.domain) == "string" and type(e.step) == "string" then
       done[e.domain .. "|" .. e.step] = table.concat({ tostring(e.key or "none"), tostring(e.site_id or ""),
         tostring(e.alias or ""), e.existing and "1" or "" }, "\t")
@@ -455,8 +457,15 @@ local owners = {}
 local function do_step(c, st, fp)
   local entry = journaled(c, st, fp)
   if entry then return entry end
+  if unsure[c.domain .. "|" .. st.id] then -- perform reads (find_site) before it acts
+    io.stderr:write(c.domain, " (line ", c.line, "): the outcome of ", st.id, " was unknown on an earlier run; checking first\n")
+  end
   local err
   entry, err = perform(c, st)
+  if not entry and type(err) == "table" and err.code == "unknown_outcome" then
+    -- recorded as unknown: the next run is told, and checks before it acts
+    journal:write { domain = c.domain, step = st.id, ok = false, unknown = true, key = fp, message = err.message }
+  end
   if not entry then return nil, err end
   return entry, not record(c, st, entry, fp)
 end

@@ -164,7 +164,7 @@ end
 -- Free text sent in a form field: any UTF-8 but control characters.
 function M.text(v, argname)
   if type(v) == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then return fail(argname, "is not a finite number (" .. tostring(v) .. ")") end
+    if v ~= v or v == math.huge or v == -math.huge then return fail(argname, "is not a finite number") end
     v = tostring(v)
   end
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end

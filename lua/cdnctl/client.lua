@@ -531,7 +531,8 @@ local function attempts_of(run)
 end
 
 -- The failure of a create or remove whose read before failed: it is not
--- sent, and says why (the read's own failure, or interrupted before it).
+-- sent, and says why (the read's own failure, or interrupted before it);
+-- err.not_sent is true when the read failed.
 local function not_sent(op, rerr)
   if rerr.op == op.full then return rerr end -- the read answered already: a duplicate, not_found
   if rerr.kind == "api" then rerr.op = op.full; return rerr end -- the key is refused for the call as for its read
@@ -539,7 +540,7 @@ local function not_sent(op, rerr)
     rerr.op, rerr.message = op.full, "interrupted before anything was sent"
     return rerr
   end
-  return errors.new({ op = op.full, kind = rerr.kind, code = rerr.code, http_status = rerr.http_status,
+  return errors.new({ op = op.full, kind = rerr.kind, code = rerr.code, http_status = rerr.http_status, not_sent = true,
     message = "not sent: " .. rerr.op .. ", the read that tells afterwards whether it took effect, failed ("
       .. tostring(rerr.message) .. ")" })
 end
@@ -595,7 +596,7 @@ M.call = call
 -- succeeded and err.failed {[host] = message} (no cycle: safe to encode).
 local function call_both(s, op, values, opts)
   local hosts = check.hosts(values.domain)
-  local out, failed, first_err = {}, {}, nil
+  local out, failed, words, first_err = {}, {}, {}, nil
   for _, h in ipairs(hosts) do
     local r, err = call(s, op, { domain = h }, opts)
     if r then out[h] = r
@@ -603,6 +604,10 @@ local function call_both(s, op, values, opts)
       failed[h] = tostring(err)
       first_err = first_err or err
       first_err.host = first_err.host or h
+      -- each host's own words; its API code only where it differs from the
+      -- first failure's, which the line's suffix names once
+      words[h] = tostring(err.message) .. ((err.code ~= first_err.code and math.type(err.code) == "integer")
+        and (" (API code " .. err.code .. ")") or "")
     end
   end
   if first_err then
@@ -610,7 +615,7 @@ local function call_both(s, op, values, opts)
     -- one line naming every host: "www.x.com: Domain not found; x.com purged"
     local parts = {}
     for _, h in ipairs(hosts) do
-      if failed[h] then parts[#parts + 1] = h .. ": " .. tostring(first_err.host == h and first_err.message or failed[h]) end
+      if failed[h] then parts[#parts + 1] = h .. ": " .. words[h] end
     end
     for _, h in ipairs(hosts) do
       if not failed[h] then parts[#parts + 1] = h .. " " .. (op.done_word or "done") end

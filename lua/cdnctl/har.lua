@@ -300,9 +300,23 @@ local function write_entry(r, text)
   r.n = r.n + 1
 end
 
+-- The sends of one attempt that libcurl made before its last (info.sends:
+-- the reused connection died without an answer, and libcurl sent the
+-- request again): an entry each, so that the record holds every request
+-- the server may have received.
+local RESENT = { message = "no answer: the reused connection died; libcurl sent it again" }
+local function record_resends(r, req, info)
+  for _ = 2, math.tointeger(info.sends) or 1 do
+    write_entry(r, json.encode { startedDateTime = iso(info.started_at or os.time()), time = 0,
+      request = har_request(req), response = har_response(nil, RESENT), cache = {},
+      timings = { send = 0, wait = 0, receive = 0 } })
+  end
+end
+
 local function record(r, req, resp, terr)
   learn(req, resp)
   local info = resp or terr or {}
+  record_resends(r, req, info)
   local timings, total = har_timings(info.timings)
   local entry = {
     startedDateTime = iso(info.started_at or os.time()), time = total,

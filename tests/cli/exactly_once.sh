@@ -11,7 +11,7 @@
 # immediate: nothing arrives late).
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 
-FAULTS=500:0.05,reset:0.05,lost:0.05
+FAULTS=500:0.05,done500:0.05,reset:0.05,lost:0.05
 ACCOUNTS=()
 for i in $(seq -w 1 16); do ACCOUNTS+=(--account "easyio:ez-stress-acct-k0$i:1000"); done
 start_sandbox sb --pending 0 --faults "$FAULTS" --latency 20-200 --seed 1 "${ACCOUNTS[@]}" --log "$T/log"

@@ -40,6 +40,10 @@ local invalid_cases = {
   { "bad flag value", function() return easyio.update_site_config(17, { webp = "maybe" }) end, "config.webp: must be true/false" },
   { "unknown key field", function() return easyio.change_key("abcdef", { labels = "x" }) end, "unknown field 'labels'" },
   { "site_url with a space", function() return easyio.create_site("https://exa mple.com/") end, "site_url: contains a space" },
+  { "a label that is NaN", function() return easyio.change_key("abcdef", { label = 0 / 0 }, { replace = true }) end,
+    "fields.label: is not a finite number" },
+  { "a label that is infinite", function() return easyio.change_key("abcdef", { label = -1 / 0 }, { replace = true }) end,
+    "fields.label: is not a finite number" },
 }
 -- Values that cannot be sent are refused at once, quoting at most a short prefix.
 local HUGE = ("a"):rep(100 * 1024 * 1024)

@@ -123,6 +123,19 @@ t.test("both = true with one host refused: nil, err naming it, err.results the o
   t.ok(json.encode(err.results), "no cycle")
 end)
 
+t.test("both = true with both hosts refused: the operation's name and the suffix once, each host's words", function()
+  local r, err = shortpixel.purge_storage_bulk("neither.example.org", { both = true })
+  t.eq(r, nil)
+  local text = tostring(err)
+  local _, names = text:gsub("purge_storage_bulk", "")
+  local _, codes = text:gsub("%(API code", "")
+  local _, keys = text:gsub("%(key ", "")
+  t.eq(names, 1, text)
+  t.eq(codes, 1, text)
+  t.eq(keys, 1, text)
+  t.match(text, "neither%.example%.org: .+; www%.neither%.example%.org: ")
+end)
+
 t.test("read-domain's statuses come from credits and reachability", function()
   t.ok(shortpixel.add_domain("status.example.com", { key = OTHER }))
   local function status() return shortpixel.read_domain("status.example.com") end
