@@ -1,5 +1,6 @@
--- examples/tour.lua: every one of the nineteen bindings once, in the order an
--- agency meets them. Run it against the sandbox:  cdnctl --sandbox examples/tour.lua
+-- examples/tour.lua: every one of the twenty bindings once, in the order an
+-- agency meets them (six of them destroy or cost: the purges, the revoke and
+-- the removals; a script's bindings never ask first, `cdnctl call` does). Run it against the sandbox:  cdnctl --sandbox examples/tour.lua
 -- (against production it would create and remove a real site and sub-key).
 local function show(what, r, err)
   print(("%-34s %s"):format(what, r and "ok" or ("failed: " .. tostring(err))))
@@ -18,6 +19,9 @@ show("shortpixel.api_status", shortpixel.api_status())
 show("shortpixel.read_domain_cdn_usage", shortpixel.read_domain_cdn_usage(domain))
 show("shortpixel.purge_storage_bulk", shortpixel.purge_storage_bulk(domain, { both = true }))
 show("shortpixel.purge_cdn_cache_bulk", shortpixel.purge_cdn_cache_bulk(domain, { both = true }))
+-- one image and its variants, by its CDN URL (sent as .../photo*)
+show("shortpixel.purge_cdn_cache", shortpixel.purge_cdn_cache("https://spcdn.shortpixel.ai/spio/ret_img,q_cdnize,to_auto,s_webp:avif/"
+  .. domain .. "/wp-content/uploads/photo.jpg"))
 show("shortpixel.revoke_domain", shortpixel.revoke_domain("free." .. domain))
 
 local site = show("easyio.create_site", easyio.create_site("https://www." .. domain .. "/"))

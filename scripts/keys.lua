@@ -16,7 +16,8 @@
 -- omitted fields). remove asks first on a terminal, naming the key (masked)
 -- and its label; --yes skips the question; without a terminal and without
 -- --yes nothing is sent (exit 2). Exit: 0 done, 3 the API refused or
--- failed, 2 usage or not confirmed.
+-- failed, 2 usage or not confirmed, 1 a create not sent because the read
+-- that checks it (show_keys) failed.
 
 local script = require "cdnctl.kit.script"
 local check = require "cdnctl.check"
@@ -32,8 +33,8 @@ local USAGE = [[usage: cdnctl scripts/keys.lua list [--show-keys] [--json]
 local HELP = USAGE .. [[
 
 
-Manages the Easy IO account's sub-keys (the account key: EASYIO_API_KEY or
-the profile; a sub-key cannot manage sub-keys).
+Manages the Easy IO account's sub-keys (with the account key, from the
+source below; a sub-key cannot manage sub-keys).
 
   list      each sub-key with its label, its monthly image limit (allowed),
             its site limit, its sites and this month's use (credits and bill);
@@ -51,7 +52,9 @@ the profile; a sub-key cannot manage sub-keys).
 SUBKEY is the full sub-key or its masked form as list shows it (****abcd),
 which keeps the key out of ps and the shell's history. Limits are whole
 numbers; 0 means no limit. Exit status: 0 done, 3 the API refused or failed,
-2 usage or not confirmed.]]
+2 usage or not confirmed.
+
+]] .. script.KEYS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do
@@ -74,7 +77,11 @@ end
 local COMMANDS = { list = 0, create = 0, change = 1, remove = 1 } -- arguments after the command
 local cmd = pos[1]
 if not cmd then usage_error("a command is needed: list, create, change or remove") end
-if COMMANDS[cmd] == nil then usage_error("unknown command '" .. cmd .. "' (list, create, change or remove)") end
+if COMMANDS[cmd] == nil then
+  local hint = require("cdnctl.suggest").closest(cmd, { "list", "create", "change", "remove" })
+  usage_error("unknown command '" .. cmd .. "'" .. (hint and ("; did you mean '" .. hint .. "'?") or "")
+    .. " (list, create, change or remove)")
+end
 if #pos - 1 ~= COMMANDS[cmd] then
   usage_error(COMMANDS[cmd] == 1 and (cmd .. " needs one SUBKEY") or (cmd .. " takes no arguments"))
 end
@@ -104,6 +111,11 @@ if cmd == "change" and next(fields) == nil then usage_error("change needs --labe
 
 local ok, perr = script.use_profile(opts.profile)
 if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+-- The outputs (--har) against standard output, before any request.
+do
+  local outs, oerr = script.outputs({}, {}, (opts.json or cmd == "create") and "the " .. cmd .. " output")
+  if not outs then script.refuse(oerr) end
+end
 
 local short = redact.short
 local function describe(r)
@@ -134,7 +146,9 @@ local function resolve(arg)
 end
 
 if cmd == "list" then
-  local r, err = easyio.show_keys()
+  -- a stop signal during the read: one stopping line (sched), exit 128 + it
+  local read, r, err = require("cdnctl.sched").unless_stopped(easyio.show_keys)
+  if not read then cdnctl.exit(script.EXIT_FAILED) end
   if not r then failed("cannot list the sub-keys: " .. tostring(err)) end
   local month = os.date("!%Y-%m")
   local function get(map, k)
@@ -198,6 +212,10 @@ elseif cmd == "create" then
   -- the new sub-key still gets its label and limits (script.critical).
   script.critical(function()
     local r, err = easyio.create_key()
+    if not r and err.not_sent then -- the read its check needs failed: nothing was sent
+      io.stderr:write("cannot create a sub-key: ", tostring(err), "\n")
+      cdnctl.exit(1)
+    end
     if not r then failed(err.kind == "interrupted" and tostring(err) or ("cannot create a sub-key: " .. tostring(err))) end
     local key = r.sub_key
     if type(key) ~= "string" or not check.key(key) then failed("create_key answered without a usable sub_key") end

@@ -29,6 +29,9 @@ local EXIT_ERROR = 1
 local COLUMNS = { "domain", "status", "shortpixel_apex", "shortpixel_www", "easyio_site", "easyio_site_id",
   "easyio_alias", "error" }
 
+for _, a in ipairs({ ... }) do
+  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n\n", script.KEYS_HELP, "\n"); cdnctl.exit(0) end
+end
 local opts, pos = script.args({ ... }, {
   ["--concurrency"] = "integer", ["--out"] = "value", ["--journal"] = "value",
   ["--dry-run"] = "flag", ["--profile"] = "value", ["--fresh"] = "flag", ["--json"] = "flag",
@@ -56,34 +59,69 @@ if not ok then die(script.EXIT_USAGE, perr) end
 -- A sandbox that lives as long as this process is a new target every run.
 local in_process_sandbox = config.resolve(cdnctl.settings, "shortpixel", true).kind == "sandbox"
 
--- Default names from the input: STEM.results.csv here, and the journal next
--- to the results with their stem (STEM.results.journal; .sandbox.journal
--- for an in-process sandbox).
--- The results are checked by the output rules before any request (fs.check_output:
--- a device or FIFO written in place, a directory or socket refused...); when
--- they are not a file (--out /dev/null), the journal takes the input's stem.
-local function default_names(input)
-  local stem = input:match("([^/]*)$"):gsub("%.[Cc][Ss][Vv]$", "")
-  stem = stem ~= "" and stem or "clients"
-  local out = opts.out or (stem .. ".results.csv")
-  local out_check, oerr = fs.check_output(out)
-  if not out_check then die(script.EXIT_USAGE, "--out: ", oerr) end
-  local is_file = out_check.kind == "new" or out_check.kind == "regular"
-  local jstem = is_file and out:gsub("%.[Cc][Ss][Vv]$", "") or (stem .. ".results")
-  return out, opts.journal or (jstem .. (in_process_sandbox and ".sandbox" or "") .. ".journal"), out_check
-end
-local out_path, journal_path, out_check = default_names(pos[1])
-
-local in_st = fs.stat(pos[1])
+-- Default names from the input: STEM.results.csv here (STEM.results.sandbox.csv
+-- for an in-process sandbox, so that a rehearsal never replaces the real
+-- results), and the journal next to the results with their stem
+-- (STEM.results.journal; .sandbox.journal for an in-process sandbox). An
+-- input that is not a regular file (a pipe, <(...)) has no name to derive
+-- them from: --out is needed. When the results are not a file (--out
+-- /dev/null), the journal takes the input's stem. `-` is standard input
+-- for the CSV, standard output for --out.
+local files = require "cdnctl.kit.files"
+local in_path = files.input_path(pos[1])
+local in_st = fs.stat(in_path)
 if in_st and (in_st.type == "dir" or in_st.device) then
   die(script.EXIT_USAGE, pos[1], ": ", in_st.type == "dir" and "is a directory" or "is a device", ", not a CSV file")
 end
-if in_st and in_st.id and out_check:identity() == in_st.id then
-  die(script.EXIT_USAGE, "--out ", out_path, " is the input file: the results would destroy it")
+local function default_names(input)
+  local regular = in_st and in_st.type == "file"
+  if not regular and not opts.out then
+    die(script.EXIT_USAGE, pos[1], " is not a regular file (a pipe, <(...)): there is no name to derive the results' ",
+      "from; give --out RESULTS.csv (the journal goes next to it)")
+  end
+  local stem = input:match("([^/]*)$"):gsub("%.[Cc][Ss][Vv]$", "")
+  stem = stem ~= "" and stem or "clients"
+  local sandbox = in_process_sandbox and ".sandbox" or ""
+  local out = files.output_path(opts.out or (stem .. ".results" .. sandbox .. ".csv"))
+  local out_check, oerr = fs.check_output(out)
+  if not out_check then die(script.EXIT_USAGE, "--out: ", oerr) end
+  local is_file = out_check.kind == "new" or out_check.kind == "regular"
+  out_check:close()
+  if not is_file and not regular and not opts.journal then
+    die(script.EXIT_USAGE, "neither the input nor --out ", out, " is a file to name the journal after: give --journal FILE")
+  end
+  if not opts.out then return out, opts.journal or (stem .. ".results" .. sandbox .. ".journal") end
+  local jstem = is_file and out:gsub("%.[Cc][Ss][Vv]$", "") or (stem .. ".results")
+  return out, opts.journal or (jstem .. sandbox .. ".journal")
 end
-local input, ierr = io.open(pos[1], "rb")
-if not input then die(script.EXIT_USAGE, "cannot read ", tostring(ierr)) end
-local header, next_row = csv.table_reader(csv.blocks_of(input))
+local out_path, journal_path = default_names(pos[1])
+-- Every output against the input and each other, before any request.
+local outs, oerr = files.check({ ["--out"] = out_path, ["--journal"] = { path = journal_path, journal = true, mode = 384 } },
+  { in_path }, opts.json and "--json")
+if not outs then die(script.EXIT_USAGE, oerr) end
+local out_check = outs["--out"]
+outs["--journal"]:close()
+local input, input_text
+-- The input's rows from its start: (header, next_row) | (nil, message). A
+-- regular file is read again from its start as a stream; anything else (a
+-- pipe, <(...)) is read once, whole, within the input cap, and kept.
+local function input_rows()
+  if input then input:close(); input = nil end
+  if input_text or not (in_st and in_st.type == "file") then
+    if not input_text then
+      local text, terr = script.read_input(pos[1])
+      if not text then die(script.EXIT_USAGE, terr) end
+      input_text = text
+    end
+    local given = false
+    return csv.table_reader(function() if given then return nil end; given = true; return input_text end)
+  end
+  local ierr
+  input, ierr = files.open_input(in_path)
+  if not input then die(script.EXIT_USAGE, "cannot read ", tostring(ierr)) end
+  return csv.table_reader(csv.blocks_of(input))
+end
+local header, next_row = input_rows()
 if not header then die(script.EXIT_USAGE, pos[1], ": ", next_row) end
 local has_domain = false
 for _, h in ipairs(header) do has_domain = has_domain or h == "domain" end
@@ -141,6 +179,21 @@ local function steps_of(c)
   if c.service ~= "shortpixel" then steps[#steps + 1] = { id = "easyio:" .. c.site_url, site = true } end
   return steps
 end
+
+-- How many rows the input has (the header aside), for the progress line's
+-- total and the summary: counted in a first pass over a regular file (the
+-- rows are still read as a stream); nil for a pipe, which cannot be read twice.
+local function count_rows(path)
+  local st = fs.stat(path)
+  if not st or st.type ~= "file" then return nil end
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local n = -1
+  for _ in csv.records(csv.blocks_of(f)) do n = n + 1 end
+  f:close()
+  return math.max(n, 0)
+end
+local ROWS = count_rows(pos[1])
 
 -- The rows, classified, one at a time (nil at the end, or once `stop` says so).
 local stop -- set when the journal cannot be written: no new work
@@ -256,7 +309,8 @@ local function dry_run()
       if unknown then nunknown = nunknown + 1 end
     end
     return text
-  end, { concurrency = opts.concurrency or 8, on_result = function(i, r, err) emit(i, r or tostring(err)) end })
+  end, { concurrency = opts.concurrency or 8, label = "plan", total = ROWS,
+          on_result = function(i, r, err) emit(i, r or tostring(err)) end })
   human:write(string.format("plan for %d clients (%d rows failed the checks); nothing was changed\n", nclients, nbad))
   json_doc { dry_run = true, clients = nclients, bad_rows = nbad, unknown = nunknown, plan = plan,
              problems = problems, planned = #problems == 0 and nunknown == 0 }
@@ -272,12 +326,40 @@ if opts.dry_run then dry_run() end
 
 -- The run ---------------------------------------------------------------------
 
--- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly.
-local done = {}
+-- The keys the rows need, had before any step (cdnctl.config: one source for
+-- every service; a row's key column is that row's): a key that cannot be had
+-- stops the run before any row starts, and the old results and journal stay
+-- as they are. Exit 1 when a key command fails, 2 when the source has none.
+local function need_keys(rows)
+  local need = {}
+  for row in rows do
+    local service = (row.service or ""):lower()
+    service = service == "" and "both" or service
+    if (service == "both" or service == "shortpixel") and (row.shortpixel_key or "") == "" then need.shortpixel = true end
+    if (service == "both" or service == "easyio") and (row.easyio_key or "") == "" then need.easyio = true end
+  end
+  for _, service in ipairs({ "shortpixel", "easyio" }) do
+    if need[service] then
+      local key, _, why, src = config.key(cdnctl.settings, service)
+      if why then die(EXIT_ERROR, "not started: ", why, "; nothing was done, and the old results are kept") end
+      if not key then
+        die(script.EXIT_USAGE, "not started: ", src.missing or ("no " .. service .. " key"),
+          "; nothing was done, and the old results are kept")
+      end
+    end
+  end
+end
+need_keys(select(2, input_rows()))
+header, next_row = input_rows()
+
+-- done["DOMAIN|STEP"] = "KEYFP\tSITE_ID\tALIAS\tEXISTING": the journal's steps, compactly;
+-- unsure["DOMAIN|STEP"] = true: a step whose outcome a run could not tell (unknown_outcome).
+local done, unsure = {}, {}
 local target = { shortpixel = config.url(cdnctl.settings, "sp"), easyio = config.url(cdnctl.settings, "ez") }
 local journal, jerr, jkind = script.journal(journal_path, {
   target = target, fresh = opts.fresh or in_process_sandbox,
   on_entry = function(e)
+    if e.unknown and type(e.domain) == "string" and type(e.step) == "string" then unsure[e.domain .. "|" .. e.step] = true end
     if e.ok and type(e.domain) == "string" and type(e.step) == "string" then
       done[e.domain .. "|" .. e.step] = table.concat({ tostring(e.key or "none"), tostring(e.site_id or ""),
         tostring(e.alias or ""), e.existing and "1" or "" }, "\t")
@@ -375,8 +457,15 @@ local owners = {}
 local function do_step(c, st, fp)
   local entry = journaled(c, st, fp)
   if entry then return entry end
+  if unsure[c.domain .. "|" .. st.id] then -- perform reads (find_site) before it acts
+    io.stderr:write(c.domain, " (line ", c.line, "): the outcome of ", st.id, " was unknown on an earlier run; checking first\n")
+  end
   local err
   entry, err = perform(c, st)
+  if not entry and type(err) == "table" and err.code == "unknown_outcome" then
+    -- recorded as unknown: the next run is told, and checks before it acts
+    journal:write { domain = c.domain, step = st.id, ok = false, unknown = true, key = fp, message = err.message }
+  end
   if not entry then return nil, err end
   return entry, not record(c, st, entry, fp)
 end
@@ -430,18 +519,11 @@ local function onboard(item)
   return res
 end
 
--- The results file, written as rows come, in input order: a temporary file
--- renamed over RESULTS.csv at the end (a device or FIFO is written in place).
-local function open_results(path)
-  if out_check.kind ~= "new" and out_check.kind ~= "regular" then
-    return out_check:open() -- a device, a FIFO with a reader, /dev/stdout: written in place
-  end
-  local tmp = string.format("%s.tmp.%d", path, math.random(1, 1e9))
-  local f, err = io.open(tmp, "wb")
-  return f, err, tmp
-end
-
-local results, rerr, results_tmp = open_results(out_path)
+-- The results, written as rows come, in input order, by the output rules:
+-- a file gets a temporary file next to its target (a symbolic link
+-- followed; the old file's mode kept), renamed over it at the end (out:commit);
+-- a device or a FIFO is written in place.
+local results, rerr = out_check:begin()
 if not results then journal:close(); die(EXIT_ERROR, "cannot write the results: ", tostring(rerr)) end
 local write_err
 local function put(text)
@@ -471,7 +553,8 @@ local _, _, summary = cdnctl.parallel(each_item, function(item, i)
   names[i] = item.domain
   return onboard(item)
 end, {
-  concurrency = opts.concurrency or 8,
+  concurrency = opts.concurrency or 8, label = "onboard", total = ROWS,
+  failed = function(r) return r.status == "failed" end,
   on_result = function(i, r, err)
     -- a raise is a failure of that client: its first line, no traceback
     emit(i, r or { domain = names[i], status = "failed", error = tostring(err):match("^[^\n]*") })
@@ -483,22 +566,13 @@ end, {
   end,
 })
 journal:close()
-input:close()
+if input then input:close() end
 
--- Closes the results: flushed, fsync'd and renamed into place.
+-- Closes the results: flushed, checked, fsync'd and renamed into place
+-- (the temporary removed when a write failed).
 local function finish_results()
-  if not write_err and results_tmp then
-    local okf, e = fs.fsync(results)
-    if not okf then write_err = e end
-  end
-  results:close()
-  if results_tmp then
-    if not write_err then
-      local okr, e = os.rename(results_tmp, out_path)
-      if not okr then write_err = e end
-    end
-    if write_err then os.remove(results_tmp) end
-  end
+  local okc, e = out_check:commit(results, write_err ~= nil)
+  if not okc then write_err = write_err or e end
 end
 finish_results()
 

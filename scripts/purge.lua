@@ -54,11 +54,13 @@ Options:
   --json           one JSON document on stdout (hosts with their state and
                    message, counts, bad inputs); the human lines go to stderr
 
-The key: SHORTPIXEL_API_KEY, else the profile. Each host's result is printed,
+Each host's result is printed,
 then the hosts that are not associated with the key. After Ctrl-C the hosts
 not tried are listed as "not tried" and counted apart from the failed. Exit
 status: 0 every host purged, 3 some failed, were not associated, were bad
-input or were not tried, 2 usage or not confirmed.]]
+input or were not tried, 2 usage or not confirmed.
+
+]] .. script.KEYS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do
@@ -94,6 +96,11 @@ if not opts.from and #pos == 0 then usage_error("no domain given") end
 if opts.yes and opts.dry_run then usage_error("--yes and --dry-run do not go together") end
 local ok, perr = script.use_profile(opts.profile)
 if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
+-- The outputs (--har) against the input and standard output, before any request.
+do
+  local outs, oerr = script.outputs({}, { opts.from }, opts.json and "--json")
+  if not outs then script.refuse(oerr) end
+end
 
 -- Inputs: {raw =, source =, key =}; problems found while reading: {source =, message =}.
 local inputs, bad, notes = {}, {}, {}
@@ -235,7 +242,7 @@ local _, errs = cdnctl.parallel(items, function(it)
   end
   return { state = "failed", message = tostring(err) }
 end, {
-  concurrency = opts.concurrency or 8,
+  concurrency = opts.concurrency or 8, label = "purge", failed = function(r) return r.state ~= "purged" end,
   on_result = function(i, r, err) results[i] = r or { state = "failed", message = tostring(err) } end,
 })
 

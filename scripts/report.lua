@@ -24,6 +24,13 @@ local check = require "cdnctl.check"
 local fs = require "cdnctl.fs"
 local json = require "cdnctl.json"
 local codec = require "cdnctl.codec"
+local host = require "cdnctl.host"
+local sched = require "cdnctl.sched"
+
+-- A stop signal never cuts this script in the middle of its Lua code (the
+-- hook is off): it stops the reads (cdnctl.parallel's, or sched.unless_stopped's
+-- for a plain one), and the report of what was read is written as usual.
+host.arm(false)
 
 local USAGE = "usage: cdnctl scripts/report.lua DOMAINS.csv [--csv FILE] [--html FILE] [--json FILE] "
   .. "[--title TEXT] [--all-sites] [--concurrency N] [--profile NAME]"
@@ -38,7 +45,8 @@ this month and per day and the credits used (read-domain-cdn-usage); each
 account's credits left, days to the monthly reset and CDN traffic quota. For
 Easy IO: the client's sites' bandwidth and savings (the CSV's 'site_url'
 column where a row has one, else the sites whose host is the row's domain or
-its www).
+its www). A host without an account: its free CDN pool (read-domain), in
+its note and in --json.
 
   --csv FILE       one row per host (record=host), per host and day
                    (record=day) and per Easy IO site (record=site); exact
@@ -51,12 +59,14 @@ its www).
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
 
-Keys: SHORTPIXEL_API_KEY and EASYIO_API_KEY, else the profile; without an
-Easy IO key the Easy IO part is skipped. Output files are checked before
+Without an Easy IO key (the source in use has none) the Easy IO part is
+skipped. Output files are checked before
 the first request and written atomically (a device or a FIFO in place). Units
 on the terminal and the page are decimal (1 GB = 10^9 bytes). NO_COLOR turns
 colours off. Exit status: 0 everything read, 3 some hosts, rows or sites could
-not be read (listed with the reason), 2 usage.]]
+not be read (listed with the reason), 2 usage.
+
+]] .. script.KEYS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do
@@ -197,6 +207,9 @@ end
 local function read_host(hr)
   local st, serr = shortpixel.read_domain(hr.host)
   if st then hr.status, hr.status_name = cdnctl.ops.status_code(st.Status), st.status_name end
+  if st and not st.HasAccount and cdnctl.number(st.CDNQuota) then -- a domain nobody owns: its free CDN pool
+    hr.free_pool, hr.free_used = int(st.CDNQuota), int(st.UsedCDN)
+  end
   local u, uerr = shortpixel.read_domain_cdn_usage(hr.host, { key = hr.key })
   local problems = {}
   if not st then problems[#problems + 1] = "status: " .. reason(serr) end
@@ -226,13 +239,17 @@ local function read_host(hr)
     problems[#problems + 1] = "usage: " .. why
   end
   if #problems > 0 then hr.error = table.concat(problems, "; ") end
-  return true
+  return hr
 end
 
-local _, herrs = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 8 })
+-- A host or site that could not be read wholly counts as failed on the progress line.
+local function not_read(r) return r.error ~= nil end
+local _, herrs = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 8,
+  label = "ShortPixel hosts", failed = not_read })
+local stopped = host.stop_signal() ~= 0 and ("stopped (" .. select(2, host.stop_signal()) .. ")") or nil
 for i, hr in ipairs(hosts) do
   if herrs[i] then hr.error = "not read: " .. herrs[i]:match("^[^\n]*") end
-  if not hr.error and not hr.days then hr.error = "not read (interrupted)" end
+  if not hr.error and not hr.days then hr.error = "not read (" .. (stopped or "interrupted") .. ")" end
 end
 
 -- Is a site of show_sites one of the client's (or --all-sites)?
@@ -246,8 +263,10 @@ end
 
 -- Easy IO: the client's sites, then each site's savings by alias.
 local ez = { sites = {} }
-local shown, ezerr = easyio.show_sites()
-if shown then
+local read, shown, ezerr = sched.unless_stopped(easyio.show_sites)
+if not read then
+  ez.error = "show_sites: not read: stopped (" .. shown .. ")"
+elseif shown then
   ez.quota, ez.licensed, ez.live_sites = int(shown.quota), int(shown.licensed), int(shown.live_sites)
   ez.others = 0
   for _, s in ipairs(type(shown.sites) == "table" and shown.sites or {}) do
@@ -260,11 +279,11 @@ if shown then
   end
   local _, serrs = cdnctl.parallel(ez.sites, function(s)
     local r, err = easyio.savings(s.alias)
-    if not r then s.error = "savings: " .. reason(err); return true end
+    if not r then s.error = "savings: " .. reason(err); return s end
     s.original, s.savings, s.delivered = int(r.original), int(r.savings), int(r.bandwidth)
     s.saved_percent = s.original > 0 and s.savings * 100 / s.original or nil
-    return true
-  end, { concurrency = opts.concurrency or 8 })
+    return s
+  end, { concurrency = opts.concurrency or 8, label = "Easy IO sites", failed = not_read })
   for i, s in ipairs(ez.sites) do
     if serrs[i] then s.error = "not read: " .. serrs[i]:match("^[^\n]*") end
     if not s.error and not s.original then s.error = "not read (interrupted)" end
@@ -375,7 +394,9 @@ for _, d in ipairs(domains) do
     for i, hr in ipairs(d.hosts) do
       local shown = d.domain_unicode ~= d.domain and (d.domain_unicode .. " (" .. d.domain .. ")") or d.domain
       trows[#trows + 1] = { i == 1 and shown or "", hr.host_unicode, status_words(hr), human_bytes(hr.traffic_month),
-        human_int(hr.credits_paid_month), human_int(hr.credits_free_month), hr.error or "" }
+        human_int(hr.credits_paid_month), human_int(hr.credits_free_month),
+        (hr.free_pool and ("free CDN pool: " .. human_bytes(hr.free_used) .. " of " .. human_bytes(hr.free_pool)
+          .. " used" .. (hr.error and "; " or "")) or "") .. (hr.error or "") }
       tstatus[#trows] = hr.status
     end
   end
@@ -480,7 +501,8 @@ local function json_text()
       end
       jd.hosts[#jd.hosts + 1] = { host = hr.host, host_unicode = hr.host_unicode, account = hr.account, status = hr.status, status_name = hr.status and status_words(hr) or nil,
         traffic_month_bytes = hr.traffic_month, credits_paid_month = hr.credits_paid_month,
-        credits_free_month = hr.credits_free_month, days = hr.days and array(days) or nil, error = hr.error }
+        credits_free_month = hr.credits_free_month, days = hr.days and array(days) or nil, error = hr.error,
+        free_cdn_pool_bytes = hr.free_pool, free_cdn_used_bytes = hr.free_pool and hr.free_used }
     end
     jd.hosts = array(jd.hosts)
     doc.domains[#doc.domains + 1] = jd

@@ -13,19 +13,48 @@
 -- table): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; the worst state wins, in
 -- the order CRITICAL, UNKNOWN, WARNING. The first line on stdout is the
 -- plugin's one-line summary; with --json, stdout is one JSON document and
--- the summary goes to stderr.
+-- the summary goes to stderr. --timeout SECONDS (default 50) bounds the whole
+-- check: what is not read by then is UNKNOWN. A stop signal (SIGTERM, SIGHUP,
+-- the first Ctrl-C) abandons the reads at once; the check is then UNKNOWN
+-- (cdnctl_watch_success 0), with one status line, and exits 143, 129 or 130.
 
 local script = require "cdnctl.kit.script"
 local csv = require "cdnctl.kit.csv"
 local check = require "cdnctl.check"
 local json = require "cdnctl.json"
+local host = require "cdnctl.host"
+local http = require "cdnctl.http"
+local sched = require "cdnctl.sched"
+
+-- A stop signal never cuts this script in the middle of its Lua code (the
+-- hook is off): it ends the read it comes in (sched), and the script then
+-- writes its status line and its Prometheus file as on any other end.
+host.arm(false)
 
 local OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 local NAMES = { [OK] = "OK", [WARNING] = "WARNING", [CRITICAL] = "CRITICAL", [UNKNOWN] = "UNKNOWN" }
 local RANK = { [OK] = 0, [WARNING] = 1, [UNKNOWN] = 2, [CRITICAL] = 3 } -- the worst wins
 
 local USAGE = "usage: cdnctl scripts/watch.lua DOMAINS.csv [--profile NAME ... | --all-profiles] "
-  .. "[--warn PERCENT] [--critical PERCENT] [--prometheus FILE] [--json] [--concurrency N]"
+  .. "[--warn PERCENT] [--critical PERCENT] [--prometheus FILE] [--json] [--concurrency N] [--timeout SECONDS]"
+
+local HELP = USAGE .. [[
+
+
+A monitoring check (Nagios/Icinga plugin, cron, Prometheus textfile): exit 0
+OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; the first line on stdout is the summary.
+
+  --timeout SECONDS  the whole check's time (default 50, under Nagios' 60):
+                     what is not read by then is UNKNOWN, said as "no answer
+                     within --timeout". A binding's `timeout` bounds one
+                     attempt and its `deadline` one call, retries included;
+                     this bounds every call of the check together.
+  --prometheus FILE  node_exporter's textfile, written atomically (0644);
+                     cdnctl_watch_success is 0 when the check is UNKNOWN
+  --warn, --critical percent left of credits and bandwidth (10 and 0)
+
+SIGTERM, SIGHUP and the first Ctrl-C abandon the reads: one status line (CDN
+UNKNOWN - stopped ...), cdnctl_watch_success 0, exit 143, 129 or 130.]]
 
 -- Usage errors are UNKNOWN (3) here, as monitoring plugins report them.
 local function unknown(msg)
@@ -36,7 +65,11 @@ end
 
 local argv = { ... }
 for _, a in ipairs(argv) do
-  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n"); cdnctl.exit(0) end
+  if a == "--help" or a == "-h" then
+    io.stdout:write(HELP, "\n\n", script.KEYS_HELP, "\n",
+      "--profile selects the rows of its profile (the CSV's 'profile' column): each row's calls run under it.\n")
+    cdnctl.exit(0)
+  end
 end
 -- script.args ends a bad command line with exit 2 (after its message on
 -- stderr); a monitoring plugin says UNKNOWN (3) instead.
@@ -44,7 +77,8 @@ local opts, pos
 do
   local ok, err = pcall(function()
     opts, pos = script.args(argv, { ["--profile"] = "list", ["--all-profiles"] = "flag", ["--warn"] = "value",
-      ["--critical"] = "value", ["--prometheus"] = "value", ["--json"] = "flag", ["--concurrency"] = "integer" }, USAGE)
+      ["--critical"] = "value", ["--prometheus"] = "value", ["--json"] = "flag", ["--concurrency"] = "integer",
+      ["--timeout"] = "value" }, USAGE)
   end)
   if not ok then
     if type(err) == "table" and err.exit_status == script.EXIT_USAGE then
@@ -63,6 +97,18 @@ local function percent(name, v, default)
   end
   return n
 end
+-- --timeout: seconds for the whole check, in (0, 86400]; its end, on http.now()'s clock.
+local function check_timeout(v)
+  if v == nil then return 50 end
+  local n = tostring(v):match("^%d+%.?%d*$") and tonumber(v)
+  if not n or not (n > 0 and n <= 86400) then
+    unknown("--timeout must be a number of seconds in (0, 86400], not '" .. tostring(v) .. "'")
+  end
+  return n
+end
+local TIMEOUT = check_timeout(opts.timeout)
+local ENDS = http.now() + TIMEOUT
+local TIMED_OUT = string.format("no answer within --timeout (%g s)", TIMEOUT)
 local WARN = percent("--warn", opts.warn, 10)
 local CRIT = percent("--critical", opts.critical, 0)
 if CRIT > WARN then unknown("--critical (" .. CRIT .. ") must not be above --warn (" .. WARN .. ")") end
@@ -88,6 +134,14 @@ local IS_SELECTED = {}
 for _, p in ipairs(PROFILES) do if p then IS_SELECTED[p] = true end end
 
 -- Reading the CSV: groups of rows by profile ------------------------------------
+
+-- The outputs (--prometheus, --har) against the input, each other and
+-- standard output, before any request; --prometheus is written at the end.
+do
+  local outs, oerr = script.outputs({ ["--prometheus"] = opts.prometheus }, { pos[1] }, opts.json and "--json")
+  if not outs then unknown(oerr) end
+  if outs["--prometheus"] then outs["--prometheus"]:close() end
+end
 
 local text, rerr = script.read_file(pos[1])
 if not text then unknown("cannot read " .. pos[1] .. ": " .. tostring(rerr)) end
@@ -136,16 +190,31 @@ end
 
 local function worse(a, b) return RANK[b] > RANK[a] and b or a end
 
+-- read(fn, ...) -> fn(..., {deadline = what is left of --timeout}) | nil, err
+-- Past the check's end nothing is sent; a read the end cut short says so.
+local function read(fn, ...)
+  local left = ENDS - http.now()
+  if left < 0.001 then return nil, { message = TIMED_OUT } end
+  local args = table.pack(...)
+  args[args.n + 1] = { deadline = left }
+  local r, err = fn(table.unpack(args, 1, args.n + 1))
+  if not r and type(err) == "table" and (err.code == "deadline" or err.code == "timeout")
+    and ENDS - http.now() < 0.5 then
+    return nil, { message = TIMED_OUT }
+  end
+  return r, err
+end
+
 -- One host: its status (read_domain) and whether the account's key owns it.
 local function check_host(h)
-  local r, err = shortpixel.read_domain(h.host)
+  local r, err = read(shortpixel.read_domain, h.host)
   if not r then h.state, h.reason = UNKNOWN, "status not read: " .. tostring(err.message); return true end
   h.status, h.status_name = cdnctl.ops.status_code(r.Status), r.status_name
   if h.status == -1 or h.status == -2 or h.status == -3 then h.state, h.reason = CRITICAL, r.status_name
   elseif h.status == 1 or h.status == 0 then h.state, h.reason = WARNING, r.status_name
   elseif h.status ~= 2 then h.state, h.reason = WARNING, r.status_name
   else h.state = OK end
-  local u, uerr = shortpixel.read_domain_cdn_usage(h.host)
+  local u, uerr = read(shortpixel.read_domain_cdn_usage, h.host)
   if not u and uerr.code == "not_owner" then
     h.state, h.reason = worse(h.state, WARNING), h.state == OK and "not associated with the account" or h.reason
     h.not_associated = true
@@ -157,7 +226,7 @@ end
 
 -- The account's credits: remaining = quota (monthly + one-time) - used.
 local function check_credits(g)
-  local r, err = shortpixel.api_status()
+  local r, err = read(shortpixel.api_status)
   if not r then
     g.problems[#g.problems + 1] = { state = UNKNOWN, text = "credits not read: " .. tostring(err.message) }
     return
@@ -178,7 +247,7 @@ end
 -- The CSV's Easy IO sites on the account: pending, and bandwidth against the quota.
 local function check_sites(g)
   if #g.sites == 0 then return end
-  local r, err = easyio.show_sites()
+  local r, err = read(easyio.show_sites)
   if not r then
     g.problems[#g.problems + 1] = { state = UNKNOWN, text = "Easy IO sites not read: " .. tostring(err.message) }
     return
@@ -208,19 +277,49 @@ local function check_sites(g)
   end
 end
 
+-- One account's reads: its hosts (in parallel), its credits, its sites.
+-- A stop signal abandons the reads in flight at once (drain 0: they are
+-- reads) and starts no other -> nil | the signal's name.
+local function check_group(g)
+  if #g.hosts > 0 then
+    local _, errs, run = cdnctl.parallel(g.hosts, check_host, { concurrency = opts.concurrency or 8, progress = false,
+      drain = 0 })
+    local stop = run.interrupted and select(2, host.stop_signal()) or nil
+    for i, h in ipairs(g.hosts) do
+      if errs[i] or not h.state then
+        h.state, h.reason = UNKNOWN, "not checked: " .. tostring(errs[i] or (stop and ("stopped (" .. stop .. ")"))
+          or "interrupted"):match("^[^\n]*")
+      end
+    end
+    if stop then return stop end
+    local ok, signame = sched.unless_stopped(check_credits, g)
+    if not ok then
+      g.problems[#g.problems + 1] = { state = UNKNOWN, text = "credits not read: stopped (" .. signame .. ")" }
+      return signame
+    end
+  end
+  local ok, signame = sched.unless_stopped(check_sites, g)
+  if not ok then return signame end
+end
+
+-- After a stop: what a group did not read is UNKNOWN, "not checked".
+local function not_checked(g, signame)
+  for _, h in ipairs(g.hosts) do
+    if not h.state then h.state, h.reason = UNKNOWN, "not checked: stopped (" .. signame .. ")" end
+  end
+  for _, site in ipairs(g.sites) do
+    if not site.state then site.state, site.reason = UNKNOWN, "not checked: stopped (" .. signame .. ")" end
+  end
+end
+
+local stopped -- the name of the stop signal that ended the reads, or nil
 for _, g in ipairs(groups) do
-  if g.profile then
-    local ok, perr = script.use_profile(g.profile)
+  if g.profile and not stopped then
+    local ok, perr = script.use_profile(g.profile, true)
     if not ok then unknown(perr) end
   end
-  if #g.hosts > 0 then
-    local _, errs = cdnctl.parallel(g.hosts, check_host, { concurrency = opts.concurrency or 8, progress = false })
-    for i, h in ipairs(g.hosts) do
-      if errs[i] or not h.state then h.state, h.reason = UNKNOWN, "not checked: " .. tostring(errs[i] or "interrupted"):match("^[^\n]*") end
-    end
-    check_credits(g)
-  end
-  check_sites(g)
+  stopped = stopped or check_group(g)
+  if stopped then not_checked(g, stopped) end
 end
 
 -- The verdict ---------------------------------------------------------------------
@@ -248,6 +347,7 @@ for _, g in ipairs(groups) do
   for _, p in ipairs(g.problems) do note(p.state, p.text .. (g.profile and (" (" .. g.profile .. ")") or "")) end
 end
 if #bad_rows > 0 then note(UNKNOWN, #bad_rows .. " bad rows in " .. pos[1]) end
+if stopped then state = UNKNOWN end -- what was read is not the whole check
 
 -- "CDN WARNING - 3 of 120 hosts credits almost exhausted | ok=117 warn=3 crit=0", worst first.
 local function summary_text()
@@ -262,6 +362,7 @@ local function summary_text()
     parts[#parts + 1] = f.host and string.format("%d of %d hosts %s", f.n, nhosts, f.what) or f.what
   end
   if #parts == 0 then parts[1] = string.format("%d hosts ok", nhosts) end
+  if stopped then table.insert(parts, 1, "stopped (" .. stopped .. ") before the check ended") end
   return string.format("CDN %s - %s | ok=%d warn=%d crit=%d unknown=%d", NAMES[state], table.concat(parts, "; "),
     counts[OK], counts[WARNING], counts[CRITICAL], counts[UNKNOWN])
 end
@@ -340,6 +441,8 @@ end
 if opts.json then
   io.stderr:write(summary, "\n")
   io.stdout:write(json_text(summary))
+elseif stopped then
+  io.stdout:write(summary, "\n") -- stopped: the one status line, nothing after it
 else
   io.stdout:write(summary, "\n")
   for _, g in ipairs(groups) do

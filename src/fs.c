@@ -19,12 +19,13 @@
  * refused by its caller); reading it within a cap is Lua's (script.read).
  * Also: fsync of an open file, stat, mkdir -p, isatty, the check of
  * stdout, a file under a non-blocking flock (journals of the scripts), and
- * an append-only journal of whole, synced records (fs.journal: the
- * sandbox's --state). Writing a whole file is fs.check_output(path):replace(text).
+ * an append-only journal of whole, synced records under the same lock
+ * (fs.journal: the sandbox's --state). Writing a whole file is fs.check_output(path):replace(text).
  * The sandbox's --log is appended to with io.open and the prompt's history
  * written by readline: neither goes through these rules.
  */
 #define _XOPEN_SOURCE 700 /* realpath, fchown, S_ISSOCK */
+#define _DEFAULT_SOURCE    /* FIONREAD, gethostname */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -33,7 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +103,30 @@ static int fs_lua_mkdir_p(lua_State *L) {
   return 1;
 }
 
+/* Takes an exclusive flock on fd without waiting. -> 0, or the number of
+ * results pushed (fd closed): nil, "PATH is locked by another run",
+ * "locked" when another process holds it; nil, message otherwise. */
+static int fs_lock(lua_State *L, int fd, const char *path) {
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+  int e = errno;
+  close(fd);
+  if (e == EWOULDBLOCK) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is locked by another run", path);
+    lua_pushliteral(L, "locked");
+    return 3;
+  }
+  errno = e;
+  return fs_fail(L, "cannot lock", path);
+}
+
+/* Whether fd is still the file path names (not removed or replaced since
+ * it was opened: a lock on a removed file guards nothing). */
+static int fs_still_named(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* A journal: an append-only file of whole records, each made durable
  * (fdatasync) before append returns. A record that cannot be written whole
  * is cut off again (ftruncate to the last good length), so the file is
@@ -116,15 +144,23 @@ static fs_journal *fs_check_journal(lua_State *L) {
   return j;
 }
 
-/* fs.journal(path) -> Journal | nil, message: opens (creates, mode 0600)
- * an append-only regular file; anything else is refused. */
+/* fs.journal(path) -> Journal | nil, message [, "locked"]: opens (creates,
+ * mode 0600) an append-only regular file under an exclusive flock held
+ * while the Journal is open; anything else is refused, and so is a file
+ * another process holds ("locked"). */
 static int fs_lua_journal(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   fs_journal *j = lua_newuserdatauv(L, sizeof *j, 0);
   j->fd = -1;
   luaL_setmetatable(L, FS_JOURNAL_MT);
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-  if (fd < 0) return fs_fail(L, "cannot open", path);
+  int fd = -1;
+  for (int tries = 0; fd < 0; tries++) { /* the holder may remove the file as it lets go: lock the one named */
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0) return fs_fail(L, "cannot open", path);
+    int n = fs_lock(L, fd, path);
+    if (n) return n;
+    if (!fs_still_named(fd, path) && tries < 8) { close(fd); fd = -1; }
+  }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
@@ -194,7 +230,8 @@ static const char *const out_kinds[] = {"new", "regular", "device", "fifo", "des
  * stream kind, the descriptor opened by the check and held until written
  * (so a FIFO's reader is not lost in between), closed by :close()/__gc;
  * -1 otherwise. User value 1: the path as given; 2: the target, where a
- * file kind's write lands once links are followed. */
+ * file kind's write lands once links are followed; 3: the temporary file
+ * out:begin writes into until out:commit renames it onto the target. */
 typedef struct {
   int fd;
   int kind;
@@ -358,7 +395,7 @@ static int fs_lua_check_output(lua_State *L) {
   if (stat(path, &st) == 0) kind = fs_kind_of(path, &st, &why);
   else if (errno != ENOENT) return fs_fail(L, "cannot write", path);
   if (kind < 0) return fs_refuse(L, "%s is %s, not a file", path, why);
-  fs_Output *o = lua_newuserdatauv(L, sizeof *o, 2);
+  fs_Output *o = lua_newuserdatauv(L, sizeof *o, 3);
   o->fd = -1;
   o->kind = kind;
   o->mode = mode;
@@ -367,6 +404,41 @@ static int fs_lua_check_output(lua_State *L) {
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   return OUT_STREAM(kind) ? fs_output_hold(L, o, path, &st) : fs_output_target(L, path);
+}
+
+/* This host's name, for the names of temporaries: a '/' (or nothing)
+ * becomes something a file name can hold. */
+static void fs_hostname(char *buf, size_t size) {
+  if (gethostname(buf, size) != 0 || buf[0] == '\0') snprintf(buf, size, "localhost");
+  buf[size - 1] = '\0';
+  for (char *c = buf; *c; c++)
+    if (*c == '/') *c = '_';
+}
+
+/* Removes the stale temporaries of target a killed run left next to it:
+ * TARGET.tmp.HOST.PID.XXXXXX with HOST this host and PID a process that is
+ * gone. Another host's, and a live process's, are left alone. */
+static void fs_sweep_stale(const char *target, const char *hostname) {
+  char dir[PATH_MAX], base[PATH_MAX], prefix[PATH_MAX], victim[PATH_MAX];
+  memcpy(dir, target, strlen(target) + 1); /* target came from fs_resolve: < PATH_MAX */
+  memcpy(base, target, strlen(target) + 1);
+  const char *folder = dirname(dir), *name = basename(base);
+  if (snprintf(prefix, sizeof prefix, "%s.tmp.%s.", name, hostname) >= (int)sizeof prefix) return;
+  DIR *d = opendir(folder);
+  if (!d) return;
+  size_t plen = strlen(prefix);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (strncmp(e->d_name, prefix, plen) != 0) continue;
+    char *end;
+    long pid = strtol(e->d_name + plen, &end, 10);
+    if (end == e->d_name + plen || *end != '.' || strlen(end + 1) != 6 || pid <= 0 || pid == (long)getpid()) continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    struct stat st;
+    if (snprintf(victim, sizeof victim, "%s/%s", folder, e->d_name) < (int)sizeof victim && lstat(victim, &st) == 0
+        && S_ISREG(st.st_mode))
+      unlink(victim);
+  }
+  closedir(d);
 }
 
 /* Writes data into a new temporary file next to target (its name into tmp,
@@ -381,7 +453,10 @@ static int fs_atomic_begin(lua_State *L, const fs_Output *o, const char *target,
     fs_refuse(L, "%s is no longer a regular file: not replaced", target);
     return -1;
   }
-  if (snprintf(tmp, PATH_MAX, "%s.tmp.XXXXXX", target) >= PATH_MAX) {
+  char hostname[256];
+  fs_hostname(hostname, sizeof hostname);
+  fs_sweep_stale(target, hostname);
+  if (snprintf(tmp, PATH_MAX, "%s.tmp.%s.%ld.XXXXXX", target, hostname, (long)getpid()) >= PATH_MAX) {
     errno = ENAMETOOLONG;
     fs_fail(L, "cannot write", target);
     return -1;
@@ -452,7 +527,8 @@ static int fs_adopt(luaL_Stream *p, int fd, const char *how) {
 }
 
 /* fs.open_locked(path [, truncate]) -> file | nil, message, "locked"
- * Opens path for appending (created with mode 0600) and takes an exclusive
+ * Opens path for appending (created with mode 0600; anything but a regular
+ * file refused, without blocking on a FIFO) and takes an exclusive
  * flock on it without waiting: the lock lasts while the returned Lua file
  * is open (closing it, or the process ending, releases it). Another holder
  * gives nil, a message and "locked", so a second run can stop at once.
@@ -461,20 +537,17 @@ static int fs_lua_open_locked(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   int truncate = lua_toboolean(L, 2);
   luaL_Stream *p = fs_newfile(L);
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
   if (fd < 0) return fs_fail(L, "cannot open", path);
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    if (e == EWOULDBLOCK) {
-      lua_pushnil(L);
-      lua_pushfstring(L, "%s is locked by another run", path);
-      lua_pushliteral(L, "locked");
-      return 3;
-    }
-    errno = e;
-    return fs_fail(L, "cannot lock", path);
+    return fs_refuse(L, "%s is not a regular file (a journal is one)", path);
   }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot open", path); }
+  int locked = fs_lock(L, fd, path);
+  if (locked) return locked;
   if (truncate && ftruncate(fd, 0) != 0) { int e = errno; close(fd); errno = e; return fs_fail(L, "cannot empty", path); }
   if (fs_adopt(p, fd, "a") != 0) return fs_fail(L, "cannot open", path);
   return 1;
@@ -507,6 +580,70 @@ static int fs_output_open(lua_State *L) {
   }
   if (fs_adopt(p, fd, "w") != 0) return fs_fail(L, "cannot open", path);
   lua_settop(L, 5);
+  return 1;
+}
+
+/* out:begin() -> file | nil, message. For an output written as it goes and
+ * put in place at the end (onboard's results): a file kind gets a temporary
+ * file next to its target (the target's mode and owner, else the Output's
+ * mode; this host's name and this pid in its name), which out:commit renames
+ * onto the target; a stream is written in place. */
+static int fs_output_begin(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  lua_settop(L, 1);
+  if (OUT_STREAM(o->kind)) {
+    lua_pushnil(L);
+    return fs_output_open(L);
+  }
+  lua_getiuservalue(L, 1, 2); /* 2: target */
+  luaL_Stream *p = fs_newfile(L); /* 3 */
+  char tmp[PATH_MAX];
+  int fd = fs_atomic_begin(L, o, lua_tostring(L, 2), "", 0, tmp);
+  if (fd < 0) return 2;
+  lua_pushstring(L, tmp);
+  lua_setiuservalue(L, 1, 3);
+  if (fs_adopt(p, fd, "w") != 0) { int e = errno; unlink(tmp); errno = e; return fs_fail(L, "cannot open", tmp); }
+  lua_settop(L, 3);
+  return 1;
+}
+
+/* out:commit(file [, abandon]) -> true | nil, message. Ends what out:begin
+ * started: file flushed, checked for any failed write, fsync'd and closed;
+ * a file kind's temporary then renamed onto the target (removed instead on
+ * any failure, or with abandon). A write that failed (a full disk,
+ * /dev/full) is the message. */
+static int fs_output_commit(lua_State *L) {
+  fs_Output *o = luaL_checkudata(L, 1, OUTPUT_MT);
+  luaL_Stream *p = luaL_checkudata(L, 2, LUA_FILEHANDLE);
+  int abandon = lua_toboolean(L, 3);
+  lua_settop(L, 2);
+  lua_getiuservalue(L, 1, 1); /* 3: path */
+  lua_getiuservalue(L, 1, 3); /* 4: the temporary, or nil */
+  lua_getiuservalue(L, 1, 2); /* 5: the target, or nil */
+  const char *path = lua_tostring(L, 3), *tmp = lua_tostring(L, 4);
+  if (p->closef == NULL) return luaL_argerror(L, 2, "file is closed");
+  errno = 0;
+  int ok = fflush(p->f) == 0 && !ferror(p->f) && (OUT_STREAM(o->kind) || fsync(fileno(p->f)) == 0);
+  int e = errno ? errno : EIO;
+  ok = fclose(p->f) == 0 && ok;
+  if (!ok && !errno) errno = e;
+  e = errno;
+  p->closef = NULL;
+  if (!tmp) {
+    if (!ok) { errno = e; return fs_fail(L, "cannot write", path); }
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 3);
+  if (!ok || abandon) {
+    unlink(tmp);
+    if (abandon) { lua_pushboolean(L, 1); return 1; }
+    errno = e;
+    return fs_fail(L, "cannot write", path);
+  }
+  if (fs_atomic_commit(L, tmp, lua_tostring(L, 5)) != 0) return 2;
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -559,16 +696,53 @@ static int fs_output_index(lua_State *L) {
   return 1;
 }
 
-/* fs.open_read(path) -> file, "file"|"dir"|"other", size | nil, "PATH: why"
- * Opens an input for reading (never as a controlling terminal) and says
- * what it is, from the descriptor itself; reading it within a cap is Lua's
- * (script.read in lua/cdnctl/kit/script.lua). */
+/* Waits up to grace_ms for a writer of the FIFO open (O_NONBLOCK) on fd:
+ * bytes to read, or a writer holding it open (a read would block). A byte
+ * the probe reads goes into *byte (-1: none). A stop signal ends the wait.
+ * -> 0 a writer, 1 none within grace_ms, 2 a stop signal. */
+static int fs_fifo_wait(int fd, long grace_ms, int *byte) {
+  *byte = -1;
+  for (long waited = 0;; waited += 10) {
+    int avail = 0;
+    unsigned char c;
+    if (ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) return 0;
+    ssize_t n = read(fd, &c, 1);
+    if (n == 1) { *byte = c; return 0; }
+    if (n < 0 && errno != EINTR) return 0; /* EAGAIN: a writer, nothing written yet; else the reader sees it */
+    if (host_interrupt_take()) return 2;
+    if (waited >= grace_ms) return 1;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* fs.open_read(path [, grace_ms]) -> file, "file"|"dir"|"other", size
+ *   | nil, "PATH: why" [, "nowriter"|"interrupted"]
+ * Opens an input for reading (never as a controlling terminal, never
+ * blocking in open) and says what it is, from the descriptor itself. A
+ * FIFO (a named one, a pipe reopened through /dev/fd/N) needs a writer
+ * within grace_ms (default 0: a first look only); a stop signal while
+ * waiting gives "interrupted" (the caller disarms the Lua hook first).
+ * Reading within a cap is Lua's (script.read in lua/cdnctl/kit/script.lua). */
 static int fs_lua_open_read(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  long grace = (long)luaL_optinteger(L, 2, 0);
   luaL_Stream *p = fs_newfile(L); /* owns the descriptor */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   struct stat st;
-  if (fd < 0 || fs_adopt(p, fd, "rb") != 0 || fstat(fd, &st) != 0) {
+  int byte = -1, waited = 0, flags = -1;
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) waited = fs_fifo_wait(fd, grace, &byte);
+  if (fd >= 0 && waited) {
+    close(fd);
+    lua_pushnil(L);
+    lua_pushfstring(L, waited == 2 ? "%s: stopped while waiting for a writer of this FIFO"
+                                   : "%s: a FIFO with no writer (nothing to read within %d s)", path, (int)(grace / 1000));
+    lua_pushstring(L, waited == 2 ? "interrupted" : "nowriter");
+    return 3;
+  }
+  if (fd >= 0) flags = fcntl(fd, F_GETFL);
+  if (fd >= 0 && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)) { int e = errno; close(fd); errno = e; fd = -1; }
+  if (fd < 0 || fs_adopt(p, fd, "rb") != 0 || fstat(fd, &st) != 0 || (byte >= 0 && ungetc(byte, p->f) == EOF)) {
     int e = errno;
     if (p->closef) { fclose(p->f); p->closef = NULL; }
     lua_pushnil(L);
@@ -602,6 +776,7 @@ int luaopen_cdnctl_fs(lua_State *L) {
     {"open_locked", fs_lua_open_locked}, {"journal", fs_lua_journal}, {NULL, NULL}};
   static const luaL_Reg methods[] = {
     {"replace", fs_output_replace}, {"open", fs_output_open}, {"identity", fs_output_identity},
+    {"begin", fs_output_begin}, {"commit", fs_output_commit},
     {"close", fs_output_close}, {NULL, NULL}};
   static const luaL_Reg jmeth[] = {
     {"append", fs_journal_append}, {"truncate", fs_journal_truncate}, {"close", fs_journal_close},

@@ -61,6 +61,8 @@ typedef struct http_transfer {
   curl_off_t tm[6];                        /* curl's timings in microseconds, see HTTP_TIMINGS */
   long http_version;                       /* CURL_HTTP_VERSION_* of the answer */
   long connects;                           /* connections curl opened for it */
+  int sends;                               /* times the request went out (libcurl resends one
+                                            * whose reused connection died before an answer) */
 } http_transfer;
 
 /* What http.start reads from its request table (strings live in it). */
@@ -198,12 +200,30 @@ static int http_on_debug(CURL *e, curl_infotype type, char *data, size_t size, v
   return 0;
 }
 
+/* CURLOPT_PREREQFUNCTION: the request is about to go out on a connection,
+ * once per send; a second call is libcurl's own resend. */
+static int http_on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                          int conn_local_port) {
+  (void)conn_primary_ip; (void)conn_local_ip; (void)conn_primary_port; (void)conn_local_port;
+  ((http_transfer *)ud)->sends++;
+  return CURL_PREREQFUNC_OK;
+}
+
+/* A trace line for each send libcurl made beyond the first (their answers
+ * never came: the reused connection died), so that the trace shows every
+ * request the server may have received. */
+static void http_trace_resends(http_transfer *t, const char *url) {
+  for (int i = 1; i < t->sends; i++)
+    fprintf(stderr, "cdnctl: %s %s -> no answer: the reused connection died; libcurl sent it again\n", t->method, url);
+}
+
 /* Print one trace line (CDNCTL_DEBUG): method, masked URL, status, time.
  * The URL and curl's message are masked before they are put together, so
  * no cut of a long line can leave part of a key behind. */
 static void http_trace(http_transfer *t) {
   char *url = redact_mask_dup(t->url, t->secret);
   char *msg = redact_mask_dup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result), t->secret);
+  if (url && msg) http_trace_resends(t, url);
   if (!url || !msg)
     fprintf(stderr, "cdnctl: (trace line lost: out of memory)\n");
   else if (t->interrupted)
@@ -305,6 +325,8 @@ static void http_push_timing(lua_State *L, http_transfer *t) {
   lua_setfield(L, -2, "http_version");
   lua_pushinteger(L, t->connects);
   lua_setfield(L, -2, "connects");
+  lua_pushinteger(L, t->sends);
+  lua_setfield(L, -2, "sends");
 }
 
 /* Push the headers of the last response as a table, names in lower case. */
@@ -331,7 +353,7 @@ static void http_push_headers(lua_State *L, http_transfer *t) {
 }
 
 /* Push nil, {kind="transport", message, code, curl_code, started_at,
- * timings, http_version, connects} for a failed or cancelled transfer. */
+ * timings, http_version, connects, sends} for a failed or cancelled transfer. */
 static int http_push_error(lua_State *L, http_transfer *t) {
   char msg[CURL_ERROR_SIZE + 64];
   const char *code = "transport";
@@ -361,7 +383,7 @@ static int http_push_error(lua_State *L, http_transfer *t) {
   return 2;
 }
 
-/* t:result() -> {status, body, headers, time, started_at, timings, http_version, connects}
+/* t:result() -> {status, body, headers, time, started_at, timings, http_version, connects, sends}
  *             | nil, err (see http_push_error). Raises while t still runs. */
 static int http_lua_result(lua_State *L) {
   http_transfer *t = luaL_checkudata(L, 1, HTTP_TRANSFER_MT);
@@ -511,6 +533,8 @@ static void http_setopts(http_transfer *t, const http_req *r, int debug) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "cdnctl/" CDNCTL_VERSION);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, http_on_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
   if (t->req_headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
   if (debug > 1) {
     curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, http_on_debug);

@@ -213,23 +213,28 @@ static int json_lua_decode(lua_State *L) {
   return 2;
 }
 
-/* Push the number at idx as a marked string: an integer as its digits, a
- * float in the shortest form that reads back exactly (with ".0" when that
- * form looks like an integer); raises on NaN or infinity. */
+/* The number at idx as JSON text into num (at least 40 bytes): an integer
+ * as its digits, a float in the shortest form that reads back exactly
+ * (with ".0" when that form looks like an integer); raises on NaN or
+ * infinity. -> its length */
+static size_t json_format_number(lua_State *L, int idx, char *num, size_t size) {
+  if (lua_isinteger(L, idx)) return (size_t)snprintf(num, size, "%lld", (long long)lua_tointeger(L, idx));
+  double d = lua_tonumber(L, idx);
+  if (!isfinite(d)) luaL_error(L, "json.encode: cannot encode NaN or infinity");
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) { /* the shortest form that reads back exactly */
+    n = snprintf(num, size, "%.*g", prec, d);
+    if (strtod(num, NULL) == d) break;
+  }
+  if (!strpbrk(num, ".eE") && (size_t)n + 3 <= size) { strcat(num, ".0"); n += 2; }
+  return (size_t)n;
+}
+
+/* Push the number at idx as a marked string (the marker, then its JSON text). */
 static void json_push_marked_number(lua_State *L, int idx) {
   char num[64];
-  if (lua_isinteger(L, idx)) {
-    snprintf(num, sizeof num, "%c%lld", JSON_MARK, (long long)lua_tointeger(L, idx));
-  } else {
-    double d = lua_tonumber(L, idx);
-    if (!isfinite(d)) luaL_error(L, "json.encode: cannot encode NaN or infinity");
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) { /* the shortest form that reads back exactly */
-      n = snprintf(num, sizeof num, "%c%.*g", JSON_MARK, prec, d);
-      if (strtod(num + 1, NULL) == d) break;
-    }
-    if (!strpbrk(num + 1, ".eE") && n + 2 < (int)sizeof num) strcat(num, ".0");
-  }
+  num[0] = JSON_MARK;
+  json_format_number(L, idx, num + 1, sizeof num - 1);
   lua_pushstring(L, num);
 }
 
@@ -325,8 +330,10 @@ static int json_plain(lua_State *L, int idx, int depth) {
   }
 }
 
-/* json.encode(value) -> text; raises on values JSON cannot hold */
-static int json_lua_encode(lua_State *L) {
+/* json.encode_php(value) -> text as PHP's json_encode writes it ('/' as
+ * an escaped slash), keys in no set order: the sandbox's answers. Raises on
+ * values JSON cannot hold. */
+static int json_lua_encode_php(lua_State *L) {
   luaL_checkany(L, 1);
   lua_settop(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));   /* v encode */
@@ -352,6 +359,230 @@ static int json_lua_encode(lua_State *L) {
     }
   }
   luaL_pushresult(&b);
+  return 1;
+}
+
+/*
+ * The stable encoder (json.encode): what cdnctl writes itself. Object keys
+ * are sorted bytewise at every depth and '/' stays '/', so the same value
+ * gives the same text on every run (outputs diff and commit cleanly).
+ * Tables are read raw, as cjson reads them: keys 1..n are an array (nil
+ * holes as null, no sparser than cjson allows), an empty table is {}, any
+ * other table an object whose keys are strings or numbers.
+ */
+
+/* The text being written: a growable buffer in a userdata at stack slot
+ * `slot`, replaced by a larger one as it grows, so an error half-way
+ * leaves nothing to free (the state collects it). */
+struct json_out {
+  lua_State *L;
+  int slot;
+  char *p;
+  size_t len, cap;
+};
+
+static void json_out_reserve(struct json_out *o, size_t more) {
+  if (o->cap - o->len >= more) return;
+  size_t cap = o->cap ? o->cap : 256;
+  while (cap - o->len < more) {
+    if (cap > ((size_t)-1) / 4) luaL_error(o->L, "json.encode: the text is too large");
+    cap *= 2;
+  }
+  char *p = lua_newuserdatauv(o->L, cap, 0);
+  if (o->len) memcpy(p, o->p, o->len);
+  lua_replace(o->L, o->slot);
+  o->p = p;
+  o->cap = cap;
+}
+
+static void json_out_add(struct json_out *o, const char *s, size_t n) {
+  json_out_reserve(o, n);
+  memcpy(o->p + o->len, s, n);
+  o->len += n;
+}
+
+/* A string, quoted and escaped: ", \ and control characters (as cjson does:
+ * \b \f \n \r \t, the rest and DEL as \u00XX), never '/'. Raises on the
+ * byte 0xFF, which no UTF-8 text holds (what: "string" or "key"). */
+static void json_out_string(struct json_out *o, const char *s, size_t n, const char *what) {
+  if (memchr(s, (unsigned char)JSON_MARK, n))
+    luaL_error(o->L, "json.encode: %s is not valid UTF-8 (byte 0xFF)", what);
+  json_out_reserve(o, n + 2);
+  o->p[o->len++] = '"';
+  size_t run = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+    json_out_add(o, s + run, i - run);
+    run = i + 1;
+    char esc[8];
+    const char *short_esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
+                          : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+    if (!short_esc) snprintf(esc, sizeof esc, "\\u%04x", c);
+    json_out_add(o, short_esc ? short_esc : esc, strlen(short_esc ? short_esc : esc));
+  }
+  json_out_add(o, s + run, n - run);
+  json_out_add(o, "\"", 1);
+}
+
+/* One key of an object, for sorting: a string key points into the table's
+ * own string; a number key is written into num (a struct moves when it is
+ * sorted, so text() finds num afresh). */
+struct json_key {
+  const char *s;
+  size_t len;
+  int type;            /* LUA_TSTRING or LUA_TNUMBER */
+  int is_int;
+  lua_Integer i;
+  lua_Number d;
+  char num[40];
+};
+
+static const char *json_key_text(const struct json_key *k) { return k->s ? k->s : k->num; }
+
+static int json_key_cmp(const void *a, const void *b) {
+  const struct json_key *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(json_key_text(x), json_key_text(y), n);
+  if (c) return c;
+  return (x->len > y->len) - (x->len < y->len);
+}
+
+/* The key at the top of the stack into k; raises on a key JSON cannot hold. */
+static void json_key_read(lua_State *L, struct json_key *k) {
+  memset(k, 0, sizeof *k);
+  k->type = lua_type(L, -1);
+  if (k->type == LUA_TSTRING) {
+    k->s = lua_tolstring(L, -1, &k->len);
+  } else if (k->type == LUA_TNUMBER) {
+    k->is_int = lua_isinteger(L, -1);
+    if (k->is_int) k->i = lua_tointeger(L, -1); else k->d = lua_tonumber(L, -1);
+    k->len = json_format_number(L, -1, k->num, sizeof k->num);
+  } else {
+    luaL_error(L, "json.encode: a table key must be a number or a string, not a %s", luaL_typename(L, -1));
+  }
+}
+
+/* The table at idx: its number of keys into *count, and its array length
+ * (keys 1..n, n at most twice the count or at most 10, as cjson allows),
+ * or -1 when it is an object; raises on an array sparser than that. */
+static lua_Integer json_array_length(lua_State *L, int idx, size_t *count) {
+  lua_Integer max = 0;
+  int object = 0;
+  *count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {               /* k v */
+    lua_pop(L, 1);
+    (*count)++;
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+      if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
+    } else {
+      object = 1;
+    }
+  }
+  if (object || *count == 0) return -1;
+  if (max > 10 && (lua_Unsigned)max > 2 * (lua_Unsigned)*count) luaL_error(L, "json.encode: excessively sparse array");
+  return max;
+}
+
+static void json_write(struct json_out *o, int idx, int depth);
+
+/* The object at idx, its count keys sorted. */
+static void json_write_object(struct json_out *o, int idx, size_t count, int depth) {
+  lua_State *L = o->L;
+  if (count > ((size_t)-1) / sizeof(struct json_key)) luaL_error(L, "json.encode: too many keys");
+  struct json_key *keys = lua_newuserdatauv(L, count * sizeof *keys, 0); /* keys: the state owns them */
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {               /* keys k v */
+    lua_pop(L, 1);
+    if (n < count) json_key_read(L, &keys[n++]);
+  }
+  qsort(keys, n, sizeof *keys, json_key_cmp);
+  json_out_add(o, "{", 1);
+  for (size_t i = 0; i < n; i++) {
+    if (i) json_out_add(o, ",", 1);
+    if (keys[i].type == LUA_TSTRING) {
+      json_out_string(o, keys[i].s, keys[i].len, "key");
+      lua_pushlstring(L, keys[i].s, keys[i].len);
+    } else {
+      json_out_add(o, "\"", 1);
+      json_out_add(o, keys[i].num, keys[i].len);
+      json_out_add(o, "\"", 1);
+      if (keys[i].is_int) lua_pushinteger(L, keys[i].i); else lua_pushnumber(L, keys[i].d);
+    }
+    json_out_add(o, ":", 1);
+    lua_rawget(L, idx);                    /* keys v */
+    json_write(o, -1, depth + 1);
+    lua_pop(L, 1);                         /* keys */
+  }
+  json_out_add(o, "}", 1);
+  lua_pop(L, 1);
+}
+
+/* The table at idx (absolute) as an array or an object. */
+static void json_write_table(struct json_out *o, int idx, int depth) {
+  lua_State *L = o->L;
+  if (depth >= JSON_MAX_DEPTH)
+    luaL_error(L, "json.encode: tables nested deeper than %d (a cycle?)", JSON_MAX_DEPTH);
+  luaL_checkstack(L, 6, "json.encode");
+  size_t count;
+  lua_Integer n = json_array_length(L, idx, &count);
+  if (n < 0) {
+    if (count == 0) json_out_add(o, "{}", 2);
+    else json_write_object(o, idx, count, depth);
+    return;
+  }
+  json_out_add(o, "[", 1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (i > 1) json_out_add(o, ",", 1);
+    lua_rawgeti(L, idx, i);
+    json_write(o, -1, depth + 1);
+    lua_pop(L, 1);
+  }
+  json_out_add(o, "]", 1);
+}
+
+/* The value at idx as JSON text into o; raises on a value JSON cannot hold. */
+static void json_write(struct json_out *o, int idx, int depth) {
+  lua_State *L = o->L;
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL: json_out_add(o, "null", 4); return;
+  case LUA_TBOOLEAN:
+    if (lua_toboolean(L, idx)) json_out_add(o, "true", 4); else json_out_add(o, "false", 5);
+    return;
+  case LUA_TNUMBER: {
+    char num[40];
+    size_t n = json_format_number(L, idx, num, sizeof num);
+    json_out_add(o, num, n);
+    return;
+  }
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    json_out_string(o, s, n, "string");
+    return;
+  }
+  case LUA_TTABLE: json_write_table(o, idx, depth); return;
+  case LUA_TLIGHTUSERDATA:
+    if (lua_touserdata(L, idx) == NULL) { json_out_add(o, "null", 4); return; }        /* json.null */
+    if (lua_touserdata(L, idx) == (void *)&json_empty_array) { json_out_add(o, "[]", 2); return; }
+    /* fall through */
+  default:
+    luaL_error(L, "json.encode: cannot encode a %s", luaL_typename(L, idx));
+  }
+}
+
+/* json.encode(value) -> text, keys sorted and '/' unescaped; raises on
+ * values JSON cannot hold */
+static int json_lua_encode(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  lua_pushnil(L);                          /* v buffer */
+  struct json_out o = { L, 2, NULL, 0, 0 };
+  json_write(&o, 1, 0);
+  lua_pushlstring(L, o.p ? o.p : "", o.len);
   return 1;
 }
 
@@ -385,7 +616,9 @@ int luaopen_cdnctl_json(lua_State *L) {
   lua_pushcfunction(L, json_lua_decode);
   lua_setfield(L, -2, "decode");
   lua_getfield(L, inst, "encode");
-  lua_pushcclosure(L, json_lua_encode, 1);
+  lua_pushcclosure(L, json_lua_encode_php, 1);
+  lua_setfield(L, -2, "encode_php");
+  lua_pushcfunction(L, json_lua_encode);
   lua_setfield(L, -2, "encode");
   lua_getfield(L, inst, "null");
   lua_setfield(L, -2, "null");

@@ -62,6 +62,7 @@ typedef struct srv_req {
   int started, answered, drop;
   int over;                        /* the body passed SRV_MAX_BODY: dropped, len only counts */
   lua_Integer durable;             /* a change (its number, 0: none): answered once flush() has saved it */
+  int recall;                      /* the rules asked to be called again (later) at the due time */
   unsigned status;
   struct MHD_Response *resp;       /* answer held back while suspended */
   double due;
@@ -90,6 +91,7 @@ typedef struct server {
   srv_conn *conns;                 /* open connections (owned: freed when MHD closes them) */
   unsigned nconns, nshort;         /* open, and of those with the short timeout */
   int pressed;                     /* 1 while idle connections get SRV_BUSY_TIMEOUT */
+  int stopping;                    /* the loop has ended: requests waiting for a recall are closed */
 } server;
 
 static double srv_now(void) {
@@ -198,9 +200,16 @@ static enum MHD_Result srv_queue(struct MHD_Connection *c, unsigned status, stru
 }
 
 /* Turn the answer at the top of L's stack, {status, body, headers,
- * delay, drop, durable}, into r's response (r->resp replaced); the table
- * stays on the stack. A delay moves r's due time; none leaves it. */
+ * delay, drop, durable, later}, into r's response (r->resp replaced); the
+ * table stays on the stack. A delay moves r's due time; none leaves it.
+ * later (seconds): not an answer yet; the handler is called again with
+ * the same request (req.late = true) once they have passed. */
 static void srv_take_answer(lua_State *L, srv_req *r) {
+  lua_getfield(L, -1, "later");
+  double later = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  r->recall = later > 0;
+  if (r->recall) r->due = srv_now() + later;
   lua_getfield(L, -1, "durable");
   r->durable = lua_tointeger(L, -1);
   lua_getfield(L, -2, "drop");
@@ -236,7 +245,12 @@ static void srv_handle(server *s, struct MHD_Connection *c, srv_req *r, const ch
   int top = lua_gettop(L);
   lua_pushcfunction(L, host_msghandler);
   lua_rawgeti(L, LUA_REGISTRYINDEX, s->handler_ref);
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 6);
+  if (r->recall) {                             /* called again, as the answer's later asked */
+    r->recall = 0, r->due = 0;
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "late");
+  }
   lua_pushstring(L, method);
   lua_setfield(L, -2, "method");
   lua_pushstring(L, r->uri);
@@ -380,6 +394,10 @@ static int srv_take_upload(srv_req *r, const char *data, size_t n) {
 /* r has its answer: send it now, or hold it back (a change until the
  * round's flush, a delayed one until it is due); a drop closes. */
 static enum MHD_Result srv_answer(server *s, struct MHD_Connection *c, srv_req *r) {
+  if (r->recall) {                            /* no answer yet: the handler again at the due time */
+    srv_suspend(s, r);
+    return MHD_YES;
+  }
   r->answered = 1;
   if (r->durable) {
     srv_wait_commit(s, r);
@@ -404,6 +422,11 @@ static enum MHD_Result srv_access(void *cls, struct MHD_Connection *c, const cha
   server *s = cls;
   srv_req *r = *req_cls;
   if (!r) return MHD_NO;
+  if (r->recall) {                            /* resumed at the time its handler asked for */
+    if (s->stopping) return MHD_NO;           /* stopping: closed, never carried out */
+    srv_handle(s, c, r, method, NULL);
+    return srv_answer(s, c, r);
+  }
   if (r->answered) {                          /* resumed after its delay or its flush */
     if (r->drop) return MHD_NO;
     struct MHD_Response *resp = r->resp;
@@ -549,6 +572,7 @@ static void *srv_thread(void *arg) {
   const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
   srv_ready(s, 1, NULL);
   srv_loop(s, ei ? ei->epoll_fd : -1);
+  s->stopping = 1;
   if (s->commits) srv_flush_commits(s);
   while (s->timers) {                         /* answer what is held back, then stop */
     srv_req *r = s->timers;

@@ -163,7 +163,10 @@ end
 
 -- Free text sent in a form field: any UTF-8 but control characters.
 function M.text(v, argname)
-  if type(v) == "number" then v = tostring(v) end
+  if type(v) == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return fail(argname, "is not a finite number") end
+    v = tostring(v)
+  end
   if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
   if #v > 1024 then return too_long(v, argname, 1024, "text:") end
   local bad = v:match("[%c]")
@@ -216,6 +219,30 @@ function M.site_url(v, argname)
   if path:find("%.%./") or path:find("//", 1, true) then return fail(argname, "path has '..' or an empty segment") end
   if path:find("%%") and not path:gsub("%%%x%x", ""):find("^[^%%]*$") then return fail(argname, "path has a stray '%'") end
   return scheme:lower() .. "://" .. h .. (port and (":" .. port) or "") .. path
+end
+
+-- An image's https URL that travels unencoded as the rest of a path
+-- (shortpixel.purge_cdn_cache): https, a host (lower-cased, checked as
+-- M.domain checks it; a port may follow), a path with more than "/"; no
+-- space, '?', '#', '%', control character, non-ASCII byte or any of
+-- "<>\^`{|}, which a path cannot carry as they are. The path is kept as given.
+function M.https_url(v, argname)
+  argname = argname or "url"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  if #v > 2048 then return too_long(v, argname, 2048, "a URL:") end
+  local bad = v:match("[%s%c\"<>\\^`{|}?#%%]")
+  if bad then return fail(argname, "contains " .. describe_char(bad) .. " (the URL travels unencoded in the path)") end
+  if v:find("[\128-\255]") then return fail(argname, "contains a non-ASCII byte (the URL travels unencoded in the path)") end
+  local hostport, path = v:match("^[Hh][Tt][Tt][Pp][Ss]://([^/]*)(.*)$")
+  if not hostport then return fail(argname, "must be an https:// URL, not " .. quote(v)) end
+  local host, port = hostport:match("^(.-)(:%d+)$")
+  host = host or hostport
+  if host == "" then return fail(argname, "has no host: " .. quote(v)) end
+  local h, err = M.domain(host, argname)
+  if not h then return nil, err end
+  if path == "" or path == "/" then return fail(argname, "has no path (an image's URL is needed): " .. quote(v)) end
+  return "https://" .. h .. (port or "") .. path
 end
 
 -- When two site URLs are the same site: the one rule that the bindings, the
@@ -303,6 +330,8 @@ function M.option(op, k, v)
     if not (type(v) == "string" or (v == false and op.key_optional)) then
       return "option 'key' must be a string" .. (op.key_optional and " or false" or "")
     end
+  elseif k == "settle" then
+    if not (type(v) == "number" and v >= 0 and v <= 600) then return "option 'settle' must be a number of seconds in [0, 600]" end
   elseif want == "boolean" and type(v) ~= "boolean" then return "option '" .. k .. "' must be true or false"
   elseif k == "timeout" and (type(v) ~= "number" or not (v >= 0.001 and v <= 86400)) then
     return "option 'timeout' must be a number of seconds in [0.001, 86400]"

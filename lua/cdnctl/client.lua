@@ -14,12 +14,13 @@ local sched = require "cdnctl.sched"
 local retry = require "cdnctl.retry"
 local har = require "cdnctl.har"
 local host = require "cdnctl.host"
+local lock = require "cdnctl.lock"
 
 local M = {}
 
 -- A path template, read once per template text ("{sp}/add-domain/{domain}/{key}"):
 -- {base = the leading "{name}"'s name, parts = literal strings and {name}
--- placeholders in order}. Read per call, it was a gsub with a closure; the
+-- placeholders in order ({name*}: rest = true, cdnctl.ops)}. Read per call, it was a gsub with a closure; the
 -- parts are what that gsub scanned, in the same order, so a URL built from
 -- them is the same. Keyed by the text, not the operation, so that a
 -- template is never read stale.
@@ -30,10 +31,10 @@ local function template(path)
   t = { base = path:match("^{(%w+)}"), parts = {} }
   local at = 1
   while true do
-    local first, last, name = path:find("{(%w+)}", at)
+    local first, last, name, star = path:find("{(%w+)(%*?)}", at)
     if not first then break end
     if first > at then t.parts[#t.parts + 1] = path:sub(at, first - 1) end
-    t.parts[#t.parts + 1] = { name = name }
+    t.parts[#t.parts + 1] = { name = name, rest = star == "*" or nil }
     at = last + 1
   end
   if at <= #path then t.parts[#t.parts + 1] = path:sub(at) end
@@ -140,7 +141,8 @@ local function sorted_keys(t)
 end
 
 -- The URL of op's request: its path template filled (the base URL, the
--- checked values and the key percent-encoded), then its path options.
+-- checked values and the key percent-encoded; a {name*} value as it is,
+-- through op.rest[name]), then its path options.
 local function url_of(s, op, values, key, opts)
   local parts, url = template(op.path).parts, ""
   for i = 1, #parts do
@@ -149,6 +151,7 @@ local function url_of(s, op, values, key, opts)
     if not name then url = url .. part
     elseif ops.base_urls[name] then url = url .. config.url(s, name)
     elseif name == "key" then url = url .. (key and percent.escape(key) or "")
+    elseif part.rest then url = url .. (op.rest and op.rest[name] or tostring)(values[name], opts)
     else url = url .. percent.escape(tostring(values[name])) end
   end
   if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
@@ -241,29 +244,52 @@ local function transport_error(op, req, terr, key)
   return nil, err, retryable, not NOT_SENT_CURL[terr.curl_code]
 end
 
--- Read one answer: result | nil, err, retryable, ambiguous (whether the
--- request may have taken effect). A plain function of the answer (resp:
+-- An operation that takes any 2xx answer (op.any_answer, cdnctl.ops): its
+-- reading of the decoded object (nil when the answer is not a JSON object).
+local function any_answer(op, values, opts, resp, body, key)
+  local is_object = type(body) == "table" and resp.body:find("^%s*{") ~= nil
+  local result, msg, code = op.any_answer(is_object and body or nil, values, opts or {})
+  if result then return result end
+  return nil, errors.new({ op = op.full, kind = "api", http_status = resp.status, message = msg, code = code,
+                           body = body }, key), false
+end
+
+-- What came back, for cdnctl.meta of an any_answer result: the decoded
+-- JSON, or the text when it is not JSON.
+local function answer_kept(resp)
+  local v = json.decode(resp.body)
+  if v == nil then return resp.body end
+  return v
+end
+
+-- Read one answer: result | nil, err, retryable, maybe_done (the answer
+-- does not prove that the request did not take effect: anything but a 4xx,
+-- a refusal in the service's words, or a connection never made). A plain function of the answer (resp:
 -- status, headers, body) or the transport failure (terr), so that its
 -- rules are tested as units (tests/lua/classify.lua).
-local function classify(op, values, req, resp, terr, key)
+local function classify(op, values, req, resp, terr, key, opts)
   if not resp then return transport_error(op, req, terr, key) end
   local body, derr = json.decode(resp.body)
   local status = resp.status
   if status < 200 or status >= 300 then
-    local msg = ops.http_error_message(body) or ("HTTP " .. status)
-    local err = errors.new({ op = op.full, kind = "http", http_status = status, message = msg,
+    local said = ops.http_error_message(body)
+    local err = errors.new({ op = op.full, kind = "http", http_status = status,
+                             message = "HTTP " .. status .. (said and ("; the answer says: " .. said) or ""),
                              retry_after = resp.headers["retry-after"] }, key)
-    return nil, err, RETRY_STATUS[status] or false, status ~= 429 and status ~= 503
+    -- a 4xx (429 included) is the server refusing: not done; anything else may be
+    return nil, err, RETRY_STATUS[status] or false, not (status >= 400 and status < 500)
   end
+  if op.any_answer then return any_answer(op, values, opts, resp, body, key) end
   local is_object = type(body) == "table" and resp.body:find("^%s*{") ~= nil
   if not is_object and op.bare and op.bare(body) then body, is_object = op.bare(body), true end
   if not is_object then
+    -- a 2xx that is not the JSON object expected proves nothing about the work: maybe done
     if body == nil and not resp.body:find("^%s*$") and not op.not_object then
       return nil, errors.new({ op = op.full, kind = "decode", http_status = status,
                                message = "the answer is not JSON (" .. tostring(derr):gsub(" at character %d+", "")
-                                 .. "): " .. what_came_back(resp) }, key), false
+                                 .. "): " .. what_came_back(resp) }, key), false, true
     end
-    return nil, not_object(op, values, resp, key), false
+    return nil, not_object(op, values, resp, key), false, op.not_object == nil
   end
   if op.lists then
     for _, field in ipairs(op.lists) do body[field] = as_list(body[field]) end
@@ -275,7 +301,7 @@ local function classify(op, values, req, resp, terr, key)
       if low:find(text, 1, true) then code = name end
     end
     return nil, errors.new({ op = op.full, kind = "api", http_status = status, message = msg, code = code,
-                             body = body }, key), false
+                             body = body }, key), false, false
   end
   if op.finish then op.finish(body) end
   return body
@@ -314,7 +340,7 @@ local function with_key_source(key, from, r, err, ...)
   return r, err, ...
 end
 
--- The context through which an operation's reconcile, snapshot, prepare
+-- The context through which an operation's snapshot, reconcile, prepare
 -- and on_refusal (cdnctl.ops) read other operations for one call: the same
 -- key, the per-attempt timeout and what is left of the deadline (deadline_at,
 -- a time of http.now(), or nil).
@@ -324,7 +350,9 @@ local function context(s, op, key, opts, deadline_at)
     return call(s, ops.by_name[name], values or {}, { key = key, timeout = opts.timeout,
       deadline = deadline_at and math.max(0.001, deadline_at - http.now()) or nil })
   end
-  function ctx.fail(message) return errors.new({ op = op.full, kind = "api", message = message }, key) end
+  function ctx.fail(message, code)
+    return errors.new({ op = op.full, kind = "api", message = message, code = code }, key)
+  end
   function ctx.log(fmt, ...) debug_log("%s: " .. fmt, op.full, ...) end
   return ctx
 end
@@ -335,50 +363,10 @@ local function ctx_of(run)
   return run.ctx
 end
 
--- The metadata of a result that a check found (cdnctl.meta).
-local function reconciled_meta(run, attempt, interrupted)
-  return { op = run.op.full, attempts = attempt, retries = attempt - 1, reconciled = true, interrupted = interrupted,
-           time = http.now() - run.started }
-end
-
--- After a failed attempt that may have taken effect: did it? -> result (it
--- did), nil (it did not: go on), or false (cannot tell: the error is final).
-local function reconcile(run, attempt, err)
-  local op = run.op
-  local found, rerr = op.reconcile(ctx_of(run), run.values, run.before)
-  if found then
-    debug_log("%s: reconciled after a lost answer: it took effect", op.full)
-    run.s.meta[found] = reconciled_meta(run, attempt)
-    return found
-  elseif found == false then
-    err.message = err.message .. "; the call may have taken effect and checking failed"
-      .. (rerr and (": " .. rerr.message) or "") .. ", so it was not retried"
-    return false
-  end
-  debug_log("%s: reconciled after a lost answer: it did not take effect", op.full)
-  return nil
-end
-
--- A call with a reconciler (a create, a remove) stopped by a signal while
--- in flight is a lost answer: check whether it took effect, and return what
--- it made. A second signal stops the check; the error then says what may
--- be left and how to remove it (op.unchecked). -> result | nil, err
-local function after_interrupt(run, attempt, err)
-  local op = run.op
-  local found, rerr = op.reconcile(ctx_of(run), run.values, run.before)
-  if found then
-    debug_log("%s: interrupted in flight; checked: it took effect", op.full)
-    run.s.meta[found] = reconciled_meta(run, attempt, true)
-    return found
-  elseif found == nil then
-    err.message = "interrupted before it took effect (checked)"
-    return nil, err
-  end
-  local left = op.unchecked and op.unchecked:gsub("{([%w_]+)}", function(n) return tostring(run.values[n]) end)
-    or "it may have taken effect"
-  err.message = "interrupted: " .. left .. ((rerr and rerr.kind == "interrupted" or not rerr)
-    and " (not checked: a second signal came)" or (" (checking failed: " .. tostring(rerr.message) .. ")"))
-  return nil, err
+-- The metadata of a result (cdnctl.meta): reconciled when a check found it.
+local function meta_of(run, attempt, reconciled, interrupted)
+  return { op = run.op.full, attempts = attempt, retries = attempt - 1, reconciled = reconciled, interrupted = interrupted,
+           time = http.now() - run.started, answer = run.answer, http_status = run.http_status }
 end
 
 -- One request. A signal while a plain script waits makes sched.request raise
@@ -407,11 +395,68 @@ local function uninterrupted(fn, ...)
 end
 M.uninterrupted = uninterrupted
 
+-- sched.sleep(seconds) -> true | false when a stop signal ended it (outside
+-- parallel the wait raises "interrupted"; inside, it ends early).
+local function pause(seconds)
+  local ok, e = pcall(sched.sleep, seconds)
+  if not ok and not (type(e) == "string" and e:find("interrupted$")) then error(e, 0) end
+  return ok and not sched.stopping()
+end
+
+-- What an operation's check sees now: "made", result | "not_made" | "unknown", why.
+local function look_now(run)
+  return run.op.reconcile(ctx_of(run), run.values, run.before)
+end
+
+-- After an answer that does not prove the work not done (err), did this
+-- call do it? -> "made", result | "not_made" | "unknown", why. The check's
+-- "not seen" proves nothing while the request may still be in the server's
+-- hands: after a signal only "made" counts; an operation with a guard (a
+-- refusal a resend meets when the first try did the work) may send again
+-- when it will (resend); any other looks again after the settle time
+-- (opts.settle, within the deadline; a stop signal ends the wait), and what
+-- it still cannot see is unknown.
+local function look(run, err, resend)
+  local outcome, v = look_now(run)
+  if outcome ~= "not_made" then return outcome, v end
+  if err.kind == "interrupted" then return "unknown", "not seen yet" end
+  if resend and run.op.guard then return "not_made" end
+  local wait = run.opts.settle or run.s.policy.settle
+  if run.deadline then wait = math.min(wait, run.deadline - http.now()) end
+  if wait <= 0 then return "unknown", "not seen, and the deadline leaves no time to look again" end
+  debug_log("%s: not seen yet; looking again in %g s", run.op.full, wait)
+  local calm = pause(wait)
+  outcome, v = look_now(run)
+  if outcome ~= "not_made" then return outcome, v end
+  return "unknown", calm and string.format("not seen after waiting %g s", wait)
+    or "not seen, and a stop signal ended the wait before it could settle"
+end
+
+-- The failure of a call whose outcome is unknown (err: what happened; why:
+-- the check's words, an error or {message, appeared}): it names what may
+-- be left and how to see it (op.unchecked), every time.
+local function unknown_outcome(run, err, why)
+  local op = run.op
+  local hint = (op.unchecked or "it may have taken effect"):gsub("{([%w_]+)}", function(n) return tostring(run.values[n]) end)
+  local reason = why
+  if type(why) == "table" then
+    reason = why.kind == "interrupted" and "not checked: a second signal came"
+      or why.op and ("checking failed: " .. tostring(why.message)) or tostring(why.message)
+  end
+  local interrupted = err.kind == "interrupted"
+  return errors.new({ op = op.full, kind = "unknown", code = "unknown_outcome", http_status = err.http_status,
+    attempts = err.attempts, interrupted = interrupted or nil, appeared = type(why) == "table" and why.appeared or nil,
+    message = (interrupted and "interrupted" or err.message) .. "; the outcome is unknown (" .. reason .. "): " .. hint },
+    run.key)
+end
+
 -- The wait before the next attempt, or nil when there is to be none (the
--- reason is added to err's message): Retry-After past its cap, a deadline
--- that would pass, an empty retry budget.
-local function next_wait(run, attempt, err)
+-- reason is added to err's message): no attempt left, stopping,
+-- Retry-After past its cap, a deadline that would pass, an empty retry budget.
+local function next_wait(run, attempt, attempts, err)
   local p = run.s.policy
+  if attempt >= attempts then return nil end
+  if sched.stopping() then err.message = err.message .. "; not retried: stopping (Ctrl-C)"; return nil end
   local delay, why = retry.delay(p, attempt, err.retry_after, os.time(), math.random)
   if not delay then err.message = err.message .. "; " .. why; return nil end
   if run.deadline and http.now() + delay >= run.deadline then
@@ -426,57 +471,98 @@ local function next_wait(run, attempt, err)
   return delay
 end
 
--- A refusal the operation reads (op.on_refusal): a result it finds (after a
--- lost answer: the first try took effect) or the error, completed.
-local function refused(run, attempt, refusal, err, after_lost)
-  local found, ferr = refusal(ctx_of(run), run.values, err, after_lost)
-  if not found then return nil, ferr end
-  run.s.meta[found] = reconciled_meta(run, attempt)
-  return found
+-- One attempt: sent (within the deadline), recorded, read.
+-- -> result | nil, err, retryable, maybe_done | nil, nil (the deadline passed first)
+local function attempt_once(run)
+  local req, s = run.req, run.s
+  if run.deadline then
+    local left = run.deadline - http.now()
+    if left <= 0 then return nil, nil end
+    req.timeout = math.max(0.001, math.min(run.opts.timeout or s.policy.timeout, left))
+  end
+  local resp, transport_err = send(req)
+  if s.har then har.record(s.har, req, resp, transport_err) end -- (no recorder: har.record does nothing)
+  local result, err, retryable, maybe_done = classify(run.op, run.values, req, resp, transport_err, run.key, run.opts)
+  if result and run.op.any_answer then run.answer, run.http_status = answer_kept(resp), resp.status end
+  return result, err, retryable, maybe_done
 end
 
--- The attempts of one call. -> result | nil, err
+-- The attempts of one call, with one exit per outcome: answered; made
+-- (found by the check); unknown; refused (the operation reads the
+-- refusal); not made (a failure that proves it, or the check saw nothing
+-- and nothing more is sent); the deadline passed before an attempt.
+-- -> result | nil, err
 local function attempts_of(run)
-  local op, req = run.op, run.req
-  local s = run.s
+  local op, s = run.op, run.s
   local attempts = run.opts.attempts or s.policy.attempts
-  local err, retryable, ambiguous, result
+  local after_lost = false
   for attempt = 1, attempts do
-    if run.deadline then
-      local left = run.deadline - http.now()
-      if left <= 0 then break end
-      req.timeout = math.max(0.001, math.min(run.opts.timeout or s.policy.timeout, left))
-    end
-    local resp, transport_err = send(req)
-    if s.har then har.record(s.har, req, resp, transport_err) end -- (no recorder: har.record does nothing)
-    local after_lost = attempt > 1 and ambiguous
-    result, err, retryable, ambiguous = classify(op, run.values, req, resp, transport_err, run.key)
+    local result, err, retryable, maybe_done = attempt_once(run)
     if result then
       if attempt == 1 then retry.refund(run.budget, s.policy) end
-      s.meta[result] = { op = op.full, attempts = attempt, retries = attempt - 1, time = http.now() - run.started }
+      s.meta[result] = meta_of(run, attempt)
       return result
     end
+    if not err then break end
     err.attempts = attempt
-    if err.kind == "interrupted" and op.reconcile then return after_interrupt(run, attempt, err) end
-    local refusal = err.code and op.on_refusal and op.on_refusal[err.code]
-    if refusal then return refused(run, attempt, refusal, err, after_lost) end
-    if not retryable or attempt == attempts or sched.stopping() then break end
-    if op.reconcile and ambiguous then
-      local found = reconcile(run, attempt, err)
-      if found then return found end
-      if found == false then return nil, err end
+    local delay = retryable and next_wait(run, attempt, attempts, err)
+    if op.reconcile and maybe_done then
+      local outcome, v = look(run, err, delay ~= nil)
+      if outcome == "made" then
+        debug_log("%s: %s; checked: it took effect", op.full, err.message)
+        s.meta[v] = meta_of(run, attempt, true, err.kind == "interrupted" or nil)
+        return v
+      end
+      if outcome == "unknown" then return nil, unknown_outcome(run, err, v) end
+      after_lost = true
     end
-    local delay = next_wait(run, attempt, err)
-    if not delay then break end
+    local refusal = err.code and op.on_refusal and op.on_refusal[err.code]
+    if refusal then
+      local found, ferr = refusal(ctx_of(run), run.values, err, after_lost)
+      if found then s.meta[found] = meta_of(run, attempt, true) end
+      return found, ferr
+    end
+    if not delay then return nil, err end
     debug_log("%s: attempt %d of %d failed (%s); retrying in %.2f s", op.full, attempt, attempts, err.message, delay)
-    sched.sleep(delay)
-    if sched.stopping() then err.message = err.message .. "; not retried: stopping (Ctrl-C)"; break end
+    if not pause(delay) then err.message = err.message .. "; not retried: stopping (Ctrl-C)"; return nil, err end
   end
-  if not err then
-    err = errors.new({ op = op.full, kind = "transport", code = "deadline", http_status = 0,
-                       message = string.format("the deadline of %g s passed", run.opts.deadline) }, run.key)
+  return nil, errors.new({ op = op.full, kind = "transport", code = "deadline", http_status = 0,
+                           message = string.format("the deadline of %g s passed", run.opts.deadline) }, run.key)
+end
+
+-- The failure of a create or remove whose read before failed: it is not
+-- sent, and says why (the read's own failure, or interrupted before it);
+-- err.not_sent is true when the read failed.
+local function not_sent(op, rerr)
+  if rerr.op == op.full then return rerr end -- the read answered already: a duplicate, not_found
+  if rerr.kind == "api" then rerr.op = op.full; return rerr end -- the key is refused for the call as for its read
+  if rerr.kind == "interrupted" then
+    rerr.op, rerr.message = op.full, "interrupted before anything was sent"
+    return rerr
   end
-  return nil, err
+  return errors.new({ op = op.full, kind = rerr.kind, code = rerr.code, http_status = rerr.http_status, not_sent = true,
+    message = "not sent: " .. rerr.op .. ", the read that tells afterwards whether it took effect, failed ("
+      .. tostring(rerr.message) .. ")" })
+end
+
+-- A create or remove: its turn (op.serial), the read before (op.snapshot),
+-- then the attempts. The turn is given on however the call ends.
+local function checked_call(run)
+  local op = run.op
+  local turn
+  if op.serial then
+    local why, kind
+    turn, why, kind = lock.acquire(run.s.locks, op.serial(run.values, run.key), run.deadline)
+    if not turn then
+      return nil, errors.new({ op = op.full, kind = kind == "deadline" and "transport" or kind,
+        code = kind == "deadline" and "deadline" or nil, http_status = 0, message = "not sent: " .. why }, run.key)
+    end
+  end
+  local _ <close> = turn
+  local before, rerr = op.snapshot(ctx_of(run), run.values)
+  if not before then return nil, not_sent(op, rerr) end
+  run.before = before
+  return attempts_of(run)
 end
 
 -- One operation, with retries. values are checked; opts validated.
@@ -500,16 +586,7 @@ function call_keyed(s, op, values, opts, key)
   local run = { s = s, op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
                 deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, base) }
   if not op.reconcile then return attempts_of(run) end
-  return uninterrupted(function()
-    if op.snapshot then -- what reconcile compares with (create_key: the sub-keys before)
-      local before, rerr = op.snapshot(ctx_of(run), values)
-      if before then run.before = before
-      elseif rerr and rerr.kind == "interrupted" then
-        rerr.op = op.full; rerr.message = "interrupted before anything was sent"; return nil, rerr
-      end
-    end
-    return attempts_of(run)
-  end)
+  return uninterrupted(checked_call, run)
 end
 M.call = call
 
@@ -519,7 +596,7 @@ M.call = call
 -- succeeded and err.failed {[host] = message} (no cycle: safe to encode).
 local function call_both(s, op, values, opts)
   local hosts = check.hosts(values.domain)
-  local out, failed, first_err = {}, {}, nil
+  local out, failed, words, first_err = {}, {}, {}, nil
   for _, h in ipairs(hosts) do
     local r, err = call(s, op, { domain = h }, opts)
     if r then out[h] = r
@@ -527,6 +604,10 @@ local function call_both(s, op, values, opts)
       failed[h] = tostring(err)
       first_err = first_err or err
       first_err.host = first_err.host or h
+      -- each host's own words; its API code only where it differs from the
+      -- first failure's, which the line's suffix names once
+      words[h] = tostring(err.message) .. ((err.code ~= first_err.code and math.type(err.code) == "integer")
+        and (" (API code " .. err.code .. ")") or "")
     end
   end
   if first_err then
@@ -534,7 +615,7 @@ local function call_both(s, op, values, opts)
     -- one line naming every host: "www.x.com: Domain not found; x.com purged"
     local parts = {}
     for _, h in ipairs(hosts) do
-      if failed[h] then parts[#parts + 1] = h .. ": " .. tostring(first_err.host == h and first_err.message or failed[h]) end
+      if failed[h] then parts[#parts + 1] = h .. ": " .. words[h] end
     end
     for _, h in ipairs(hosts) do
       if not failed[h] then parts[#parts + 1] = h .. " " .. (op.done_word or "done") end

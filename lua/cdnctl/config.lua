@@ -1,16 +1,27 @@
 -- cdnctl.config: where base URLs and keys come from, in one place.
--- A service's key and base URLs come together from one source, never mixed,
--- the first set of: --sandbox (settings.sandbox); an explicit profile (--profile
--- NAME or CDNCTL_PROFILE); the environment (SHORTPIXEL_API_KEY /
--- EASYIO_API_KEY and the CDNCTL_*_URL variables); the config's
--- default_profile. A source is set for a service when it gives anything for
--- it (a key, a key command, a URL); URLs it does not give are the built-in
--- defaults. opts.key in a call replaces the key only: the URLs stay those of
--- the source that would otherwise apply. M.resolve is the one function that
--- decides, for the bindings, `cdnctl whoami`, `cdnctl profiles` and the prompt.
+-- One source gives every service's key and base URLs for a call, never
+-- mixed: the first set of
+--   1. --sandbox (settings.sandbox);
+--   2. the profile the call runs under: --profile NAME or CDNCTL_PROFILE,
+--      or a ready script's --profile (a row's profile);
+--   3. the environment, when it sets any of its variables (SHORTPIXEL_API_KEY,
+--      EASYIO_API_KEY, the CDNCTL_*_URL variables);
+--   4. the config's default_profile.
+-- A service that source does not configure has no key: its calls fail
+-- naming the source ("profile 'shoponly' has no Easy IO key"), and nothing
+-- is taken from a lower source; a source that sets a service's URLs without
+-- its key is an error the same way. URLs a source does not give are the
+-- built-in defaults. opts.key in a call replaces the key only: the URLs stay
+-- the source's. Stderr says once per run and source, in one line, which
+-- lower sources were set and ignored, and once, as a migration note, when
+-- the per-service rule of earlier versions would have taken a service from
+-- a lower source. M.resolve is the one function that decides, for the
+-- bindings, `cdnctl whoami`, `cdnctl profiles` and the prompt.
 -- Every function takes the settings value (cdnctl.settings) first: the
 -- sandbox's URLs and keys, the environment read at start, the profile, and
--- what a run remembers (key commands run, notes said, keys warned about).
+-- what a run remembers (key commands run, notes said, keys warned about,
+-- and in s.resolved the source chosen and each service's view of it, which
+-- settings.change empties when the profile changes).
 -- The services' names, variables and defaults are cdnctl.ops.services'.
 
 local redact = require "cdnctl.redact"
@@ -21,106 +32,185 @@ local M = {}
 
 local SERVICES = ops.services
 
--- The sandbox (settings.sandbox) as a source for service, or nil.
-local function sandbox_source(s, service)
+-- A source: {kind, name (for people: "profile 'x' (--profile)"), view =
+-- function(service) -> the service's part, or nil when the source does not
+-- configure it: {key_source, key, key_cmd, urls = {sp=...}, url_label, profile}.
+
+-- The sandbox (settings.sandbox), or nil.
+local function sandbox_source(s)
   local o = s.sandbox
-  local urls, any = {}, o.keys[service] ~= nil
-  for _, u in ipairs(SERVICES[service].urls) do
-    urls[u.name] = o.urls[u.name]
-    any = any or o.urls[u.name] ~= nil
-  end
-  if not any then return nil end
-  return { kind = "sandbox", name = "--sandbox", key_source = "--sandbox", key = o.keys[service],
-           urls = urls, url_label = "--sandbox" }
+  if next(o.keys) == nil and next(o.urls) == nil then return nil end
+  return { kind = "sandbox", name = "--sandbox", view = function(service)
+    local urls, any = {}, o.keys[service] ~= nil
+    for _, u in ipairs(SERVICES[service].urls) do
+      urls[u.name] = o.urls[u.name]
+      any = any or o.urls[u.name] ~= nil
+    end
+    if not any then return nil end
+    return { key_source = "--sandbox", key = o.keys[service], urls = urls, url_label = "--sandbox" }
+  end }
 end
 
--- The environment (settings.env, read once at start) as a source for
--- service, or nil; name lists what is set.
-local function env_source(s, service)
-  local svc = SERVICES[service]
-  local set, urls, labels = {}, {}, {}
-  local key = s.env[svc.key_env]
-  if key then set[#set + 1] = svc.key_env end
-  for _, u in ipairs(svc.urls) do
-    urls[u.name], labels[u.name] = s.env[u.env], u.env
-    if urls[u.name] then set[#set + 1] = u.env end
+-- The environment (settings.env, read once at start), or nil when it sets
+-- none of its variables; its name lists what is set.
+local function env_source(s)
+  local set = {}
+  for _, service in ipairs(ops.service_order) do
+    local svc = SERVICES[service]
+    if s.env[svc.key_env] then set[#set + 1] = svc.key_env end
+    for _, u in ipairs(svc.urls) do if s.env[u.env] then set[#set + 1] = u.env end end
   end
   if #set == 0 then return nil end
-  local src = { kind = "environment", name = "the environment (" .. table.concat(set, ", ") .. ")",
-                key_source = svc.key_env, key = key, urls = urls, url_label = labels }
-  if not key then
-    src.missing = string.format("the environment sets %s but not %s (a key and its URLs come from one source)",
-      table.concat(set, ", "), svc.key_env)
-  end
-  return src
+  return { kind = "environment", name = "the environment (" .. table.concat(set, ", ") .. ")", view = function(service)
+    local svc = SERVICES[service]
+    local urls, labels, any = {}, {}, s.env[svc.key_env] ~= nil
+    for _, u in ipairs(svc.urls) do
+      urls[u.name], labels[u.name] = s.env[u.env], u.env
+      any = any or urls[u.name] ~= nil
+    end
+    if not any then return nil end
+    return { key_source = svc.key_env, key = s.env[svc.key_env], urls = urls, url_label = labels }
+  end }
 end
 
--- The profile p as a source for service, or nil when it gives nothing for it.
-local function profile_source(p, service)
-  local svc = SERVICES[service]
-  local urls, any = {}, p[svc.key_field] or p[svc.key_cmd_field]
-  for _, u in ipairs(svc.urls) do
-    urls[u.name] = p[u.field]
-    any = any or urls[u.name]
-  end
-  if not any then return nil end
+-- The profile p, or nil.
+local function profile_source(p)
+  if not p then return nil end
   local label = "profile '" .. p.name .. "'"
-  local src = { kind = "profile", profile = p, name = label .. " (" .. tostring(p.via or "profile") .. ")",
-                key_source = label, key = p[svc.key_field], key_cmd = p[svc.key_cmd_field] and svc.key_cmd_field,
-                urls = urls, url_label = label }
-  if not src.key and not src.key_cmd then
-    src.missing = string.format("%s sets URLs for %s but no %s or %s", label, svc.label, svc.key_field,
-      svc.key_cmd_field)
-  end
-  return src
+  return { kind = "profile", profile = p, name = label .. " (" .. tostring(p.via or "profile") .. ")", view = function(service)
+    local svc = SERVICES[service]
+    local urls, any = {}, p[svc.key_field] or p[svc.key_cmd_field]
+    for _, u in ipairs(svc.urls) do
+      urls[u.name] = p[u.field]
+      any = any or urls[u.name]
+    end
+    if not any then return nil end
+    return { key_source = label, key = p[svc.key_field], key_cmd = p[svc.key_cmd_field] and svc.key_cmd_field,
+             urls = urls, url_label = label, profile = p }
+  end }
 end
 
--- Every source set for service, first (the one used) first.
-local function candidates(s, service)
+-- Every source set, first (the one used) first.
+local function candidates(s)
   local list = {}
   local function add(src) if src then list[#list + 1] = src end end
   local p = s.profile
-  add(sandbox_source(s, service))
-  if p and p.via ~= "default_profile" then add(profile_source(p, service)) end
-  add(env_source(s, service))
-  if p and p.via == "default_profile" then add(profile_source(p, service)) end
+  add(sandbox_source(s))
+  if p and p.via ~= "default_profile" then add(profile_source(p)) end
+  add(env_source(s))
+  if p and p.via == "default_profile" then add(profile_source(p)) end
   return list
 end
 
--- Say once per run (settings value) and service which of two (or more)
--- set sources is used.
-local function note_choice(s, service, list)
-  if #list < 2 or s.noted[service] then return end
-  s.noted[service] = true
-  local others = {}
-  for i = 2, #list do others[#others + 1] = list[i].name end
-  io.stderr:write(string.format("cdnctl: %s: using the key and URLs of %s, not those of %s\n",
-    SERVICES[service].label, list[1].name, table.concat(others, " or ")))
+-- Why source src has no key for service (nil when it has one).
+local function missing(src, service, part)
+  local svc = SERVICES[service]
+  if part and (part.key or part.key_cmd) then return nil end
+  if src.kind == "profile" then
+    local label = "profile '" .. src.profile.name .. "'"
+    if part then return string.format("%s sets URLs for %s but no %s or %s", label, svc.label, svc.key_field, svc.key_cmd_field) end
+    return string.format("%s has no %s key (no %s or %s; keys never come from another source)", label, svc.label,
+      svc.key_field, svc.key_cmd_field)
+  elseif src.kind == "environment" then
+    if part then
+      local set = {}
+      for _, u in ipairs(svc.urls) do if part.urls[u.name] then set[#set + 1] = u.env end end
+      return string.format("the environment sets %s but not %s (a key and its URLs come from one source)",
+        table.concat(set, ", "), svc.key_env)
+    end
+    return string.format("the environment has no %s key (%s is not set; keys never come from another source)",
+      svc.label, svc.key_env)
+  elseif src.kind == "sandbox" then
+    return "--sandbox has no " .. svc.label .. " key"
+  end
+  return nil
 end
 
--- M.resolve(s, service [, quiet]) -> source: {kind, name, key_source, key,
--- key_cmd, missing, urls = {sp=, api=} (all filled), url_sources = {sp=...}}.
--- s: the settings value. The key of a key command is not run for here:
--- M.key does it. quiet: no note on stderr (cdnctl profiles).
-function M.resolve(s, service, quiet)
-  local memo = s.resolved[service] -- what a run remembers: cleared when its sources change
-  if not memo then
-    local list = candidates(s, service)
-    local src = list[1] or { kind = "none", name = "no source", urls = {}, url_label = "built-in default" }
-    src.url_sources = {}
-    for _, u in ipairs(SERVICES[service].urls) do
-      local w, label = u.name, src.url_label
-      if type(label) == "table" then label = label[w] end
-      if src.urls[w] then src.url_sources[w] = label
-      else src.urls[w], src.url_sources[w] = u.default, "built-in default" end
-      src.urls[w] = src.urls[w]:gsub("/+$", "")
+-- Say once per run (settings value) and source which lower sources were
+-- set and ignored, in one line.
+local function note_ignored(s, choice)
+  local list = choice.list
+  if #list < 2 or s.noted[list[1].name] then return end
+  s.noted[list[1].name] = true
+  local others = {}
+  for i = 2, #list do others[#others + 1] = list[i].name end
+  io.stderr:write(string.format("cdnctl: keys and URLs from %s; set and ignored: %s\n", list[1].name,
+    table.concat(others, ", ")))
+end
+
+-- Say once per run when the rule of earlier versions (the first source
+-- that configures a service, per service) would have taken service's key
+-- from a lower source than the one used.
+local function note_migration(s, choice, service, view)
+  if view.key or view.key_cmd or s.noted.migration then return end
+  for i = 2, #choice.list do
+    local part = choice.list[i].view(service)
+    if part and (part.key or part.key_cmd) then
+      s.noted.migration = true
+      io.stderr:write(string.format("cdnctl: note: %s; earlier versions took its %s key from %s: every service's "
+        .. "key and URLs now come from one source (README, \"Which account\")\n", view.missing,
+        SERVICES[service].label, part.key_source))
+      return
     end
-    memo = { src = src, list = list }
+  end
+end
+
+-- Where a key of service would come from in src when src has none.
+local function key_label(src, service)
+  if src.kind == "profile" then return "profile '" .. src.profile.name .. "'" end
+  if src.kind == "environment" then return SERVICES[service].key_env end
+  return src.name
+end
+
+-- The source of every service for calls under s (memo in s.resolved).
+local function choose(s)
+  local choice = s.resolved.choice
+  if not choice then
+    local list = candidates(s)
+    choice = { list = list, src = list[1] or { kind = "none", name = "no source", view = function() return nil end } }
+    s.resolved.choice = choice
+  end
+  return choice
+end
+
+-- M.source(s) -> the source every call under s uses: {kind = "sandbox" |
+-- "profile" | "environment" | "none", name, profile}.
+function M.source(s)
+  return choose(s).src
+end
+
+-- M.resolve(s, service [, quiet]) -> service's view of the source:
+-- {kind, name, key_source, key, key_cmd, missing, urls = {sp=, api=} (all
+-- filled), url_sources = {sp=...}, profile}. s: the settings value. The key
+-- of a key command is not run for here: M.key does it. quiet: no note on
+-- stderr (cdnctl profiles).
+function M.resolve(s, service, quiet)
+  local choice = choose(s)
+  local memo = s.resolved[service] -- cleared with s.resolved when the profile changes
+  if not memo then
+    local src = choice.src
+    local part = src.view(service)
+    local view = { kind = src.kind, name = src.name, profile = src.profile, urls = {}, url_sources = {},
+                   key_source = part and part.key_source or key_label(src, service), key = part and part.key,
+                   key_cmd = part and part.key_cmd, missing = missing(src, service, part) }
+    for _, u in ipairs(SERVICES[service].urls) do
+      local w, label = u.name, part and part.url_label
+      if type(label) == "table" then label = label[w] end
+      local url = part and part.urls[w]
+      if url then view.urls[w], view.url_sources[w] = url, label
+      else view.urls[w], view.url_sources[w] = u.default, "built-in default" end
+      view.urls[w] = view.urls[w]:gsub("/+$", "")
+    end
+    memo = { src = view }
     s.resolved[service] = memo
   end
-  -- once note_choice has run for this memo it has nothing more to say (it
-  -- said its note, or there was none to say): memo.said skips the call
-  if not quiet and not memo.said then note_choice(s, service, memo.list); memo.said = true end
+  -- once the notes have run for this memo they have nothing more to say
+  -- (said, or nothing to say): memo.said skips the calls
+  if not quiet and not memo.said then
+    memo.said = true
+    note_ignored(s, choice)
+    note_migration(s, choice, service, memo.src)
+  end
   return memo.src
 end
 

@@ -4,6 +4,8 @@
 --     shortpixel_key = "...", easyio_key = "...",            -- or:
 --     shortpixel_key_cmd = "pass show shortpixel/clientA",   -- first line of its output
 --     easyio_key_cmd = "...", shortpixel_url = ..., shortpixel_api_url = ..., easyio_url = ... } } }
+-- A profile gives a service's key or its key command, not both. Every
+-- service's key comes from the one profile in use (cdnctl.config).
 -- The file runs in an empty environment (no os, io, require). A file that
 -- others can read while it holds a key gets a warning, as ssh does.
 
@@ -13,6 +15,9 @@ local redact = require "cdnctl.redact"
 local M = {}
 
 local ops = require "cdnctl.ops"
+
+-- The most a config file may hold: 1 MiB (it is read whole).
+M.CAP = 1 << 20
 
 -- A profile's fields, all strings: per service (cdnctl.ops.services) its
 -- key, its key command and each of its base URLs.
@@ -34,10 +39,12 @@ end
 -- M.load([path]) -> config table | nil (no file) | false, message
 function M.load(path)
   path = path or M.path()
-  local f = io.open(path, "r")
+  local f, kind = fs.open_read(path)
   if not f then return nil end
-  local text = f:read("a")
+  if kind ~= "file" then f:close(); return false, path .. ": not a regular file" end
+  local text = f:read(M.CAP + 1) or ""
   f:close()
+  if #text > M.CAP then return false, string.format("%s: longer than %d KiB, the limit on a config file", path, M.CAP >> 10) end
   local chunk, err = load(text, "@" .. path, "t", {})
   if not chunk then return false, err end
   local ok, cfg = pcall(chunk)
@@ -63,6 +70,10 @@ function M.load(path)
     end
     for _, k in ipairs(KEY_FIELDS) do
       if p[k] then holds_key = true; redact.add(p[k]) end
+      if p[k] and p[k .. "_cmd"] then
+        return false, string.format("%s: profile '%s' has both %s and %s: keep one (which one cdnctl should use is yours to say)",
+          path, name, k, k .. "_cmd")
+      end
     end
   end
   local st = fs.stat(path)

@@ -3,7 +3,9 @@
 -- tostring is one readable line. Kinds: "api" (the service said no),
 -- "http" (an HTTP error status), "transport" (no usable answer: refused,
 -- reset, timeout), "invalid" (refused before sending), "decode" (the body
--- is not the JSON we expected), "interrupted" (Ctrl-C). A failure of a
+-- is not the JSON we expected), "interrupted" (Ctrl-C), "unknown" (a
+-- create or remove that may or may not have taken effect: code
+-- "unknown_outcome", with what may be left and how to see it). A failure of a
 -- call that carried a key also has key_source ("profile 'old'",
 -- "SHORTPIXEL_API_KEY", "opts.key", "--sandbox") and key_masked (****9999).
 
@@ -19,7 +21,7 @@ function Error.__tostring(e)
   local s = (e.op or "cdnctl") .. ": " .. tostring(e.message)
   local extra = {}
   if math.type(e.code) == "integer" and e.kind == "api" then extra[#extra + 1] = "API code " .. tostring(e.code) end
-  if e.http_status and e.http_status ~= 200 and e.http_status ~= 0 then
+  if e.http_status and e.http_status ~= 200 and e.http_status ~= 0 and e.kind ~= "http" then -- (http: its message starts with it)
     extra[#extra + 1] = "HTTP " .. e.http_status
   end
   if e.kind ~= "api" then extra[#extra + 1] = e.kind end
@@ -29,7 +31,8 @@ function Error.__tostring(e)
   return s
 end
 
-M.KINDS = { api = true, http = true, transport = true, invalid = true, decode = true, interrupted = true }
+M.KINDS = { api = true, http = true, transport = true, invalid = true, decode = true, interrupted = true,
+            unknown = true }
 
 -- M.new{op=, kind=, message=, ...} with the message masked of `secret`
 -- (the call's key) and of every registered secret.

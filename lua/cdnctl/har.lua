@@ -25,7 +25,7 @@ local host = require "cdnctl.host"
 
 local M = {}
 
-M.TRAILER = "\n]}}\n"
+M.TRAILER = '\n],"pages":[],"version":"1.2"}}\n'
 -- Fields (form or query) that carry a key, whatever their value looks like.
 M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 
@@ -41,6 +41,7 @@ M.KEY_FIELDS = { api_key = true, key = true, sub_key = true }
 -- the scripts can first refuse a --har that is their input or one of their
 -- outputs (script.outputs asks M.output()).
 function M.open(path)
+  if path == "-" then path = "/dev/stdout" end -- `-` is standard output, as for every output
   local out, err = fs.check_output(path, 384, true) -- 0600
   if not out then return nil, err end
   local stream = out.kind ~= "new" and out.kind ~= "regular"
@@ -56,9 +57,10 @@ function M.output(r)
 end
 
 -- Starts the file: an empty HAR (and for a file, the trailer) replaces it.
+-- Its keys are sorted as json.encode sorts them (creator, entries, pages,
+-- version), so the trailer holds what follows the entries.
 local function start(r)
-  local head = '{"log":{"version":"1.2","creator":{"name":"cdnctl","version":'
-    .. json.encode(host.version) .. '},"pages":[],"entries":['
+  local head = '{"log":{"creator":' .. json.encode { name = "cdnctl", version = host.version } .. ',"entries":['
   local f, err = r.out:open(head .. (r.kind == "file" and M.TRAILER or ""))
   if not f then error(err, 0) end
   f:setvbuf("full")
@@ -298,9 +300,23 @@ local function write_entry(r, text)
   r.n = r.n + 1
 end
 
+-- The sends of one attempt that libcurl made before its last (info.sends:
+-- the reused connection died without an answer, and libcurl sent the
+-- request again): an entry each, so that the record holds every request
+-- the server may have received.
+local RESENT = { message = "no answer: the reused connection died; libcurl sent it again" }
+local function record_resends(r, req, info)
+  for _ = 2, math.tointeger(info.sends) or 1 do
+    write_entry(r, json.encode { startedDateTime = iso(info.started_at or os.time()), time = 0,
+      request = har_request(req), response = har_response(nil, RESENT), cache = {},
+      timings = { send = 0, wait = 0, receive = 0 } })
+  end
+end
+
 local function record(r, req, resp, terr)
   learn(req, resp)
   local info = resp or terr or {}
+  record_resends(r, req, info)
   local timings, total = har_timings(info.timings)
   local entry = {
     startedDateTime = iso(info.started_at or os.time()), time = total,

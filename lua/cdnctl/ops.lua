@@ -14,7 +14,10 @@
 -- from a script never ask.
 --
 -- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
--- argument, already validated, percent-encoded when substituted.
+-- argument, already validated, percent-encoded when substituted; {name*}
+-- takes the rest of the path: the argument (checked to hold nothing a path
+-- cannot carry as it is), not percent-encoded, after the operation's
+-- rest[name](value, opts) when it has one (purge_cdn_cache: an image's URL).
 
 local M = {}
 
@@ -160,23 +163,77 @@ local function ez_accept(body)
   return true
 end
 
+-- purge-cdn-cache: what SPIO sends after an optimisation or a restore, the
+-- image's full CDN URL "WITHOUT_EXTENSION*" (CDNController 174-180,
+-- 604-622, 787-850): the last path segment's extension (from its last '.')
+-- becomes '*', a last segment without '.' gets '*' appended, a path that
+-- already ends in '*' is a prefix, sent as it is; opts.exact sends the URL
+-- unchanged. -> the text that follows KEY/ in the path
+function M.purge_target(url, opts)
+  if (opts and opts.exact) or url:sub(-1) == "*" then return url end
+  local dir, last = url:match("^(.*/)([^/]*)$")
+  local stem = last:match("^(.*)%.[^.]*$")
+  return dir .. (stem or last) .. "*"
+end
+
+-- The client's host in an image URL as ShortPixel's CDN serves it: for
+-- https://CDNHOST/spio/OPTIONS/HOST/... the segment after the options; for
+-- https://CDNHOST/spai/OPTIONS/https://HOST/... the inner URL's host; for
+-- any other https://HOST/..., HOST. -> host (lower-cased) | nil
+function M.image_host(url)
+  local host, path = url:match("^[Hh][Tt][Tt][Pp][Ss]://([^/:]+)[^/]*(/.*)$")
+  if not host then return nil end
+  local kind, rest = path:match("^/(sp[ia][oi])/[^/]*/(.*)$")
+  if kind == "spio" then host = rest:match("^([^/]+)")
+  elseif kind == "spai" then host = rest:match("^[Hh][Tt][Tt][Pp][Ss]?://([^/:]+)") end
+  return host and host:lower() or nil
+end
+
+-- purge-cdn-cache's answer is read by nobody (SPIO sends it and goes on), so
+-- its shape is unknown: an object with a Status is read as the domain
+-- actions are; any other 2xx answer is success. The result is a fresh table
+-- naming what was purged (what came back is in cdnctl.meta(result).answer).
+-- (value: the decoded answer when it is a JSON object, else nil)
+-- -> result | false, message, code
+local function purge_answer(value, values, opts)
+  if value ~= nil and value.Status ~= nil then
+    local ok, msg, code = sp_action(value)
+    if not ok then return false, msg, code end
+  end
+  return { purged = M.purge_target(values.url, opts) }
+end
+
 -- Checking and preparing: calls that read other operations -----------------
 -- Some calls read another operation on their own behalf, through `ctx`,
 -- which client.lua builds for one call:
 --   ctx.call(name [, values]) -> the result of operation `name` ("easyio.show_keys")
 --     with the same key, the same timeout and what is left of the deadline | nil, err
---   ctx.fail(message) -> an "api" error of this call; ctx.log(fmt, ...) a debug line
+--   ctx.fail(message [, code]) -> an "api" error of this call; ctx.log(fmt, ...) a debug line
 -- An operation may carry:
---   reconcile(ctx, values, before) -> result | nil | false, err: after a lost
---     answer (or a signal while in flight), did the call take effect? The
---     result (it did, marked reconciled), nil (it did not), false (cannot tell).
---   snapshot(ctx, values) -> before | nil, err: read before the first attempt,
---     what reconcile compares with.
+--   snapshot(ctx, values) -> before | nil, err: read before the first attempt
+--     (a create's or a remove's "was it there?"), what reconcile compares
+--     with. nil, err means the call is not sent: its read failed (err is the
+--     read's), or the read already answers (ctx.fail: the site existed before
+--     this call, the sub-key never did).
+--   reconcile(ctx, values, before) -> "made", result | "not_made" | "unknown", why:
+--     after an answer that does not prove the work not done (lost, 5xx, a
+--     timeout, a 2xx that is not JSON, a signal), what the service shows:
+--     this call's own work (made: the result, marked reconciled), none of it
+--     (not_made: "not seen", which client.lua weighs), or no telling
+--     (unknown: why, the read's error or {message, appeared}).
+--   guard = code: the refusal (a code of `refusals`) that a resend meets when
+--     an earlier attempt did the work, so that a check that sees nothing may
+--     send again; without one (create_key) nothing is sent twice in one call.
+--   serial(values, key) -> name: calls of the same name never overlap in one
+--     process (client.lua queues them), so that a check is never confused by
+--     a twin of the same process.
 --   prepare(ctx, values, opts) -> true | nil, err: complete values before the
 --     first attempt.
 --   on_refusal = {[code] = function(ctx, values, err, after_lost) -> result | nil, err}:
 --     what a refusal (its code, from `refusals`) means, after_lost true when
---     an earlier attempt's answer was lost.
+--     an earlier attempt may have done the work.
+--   unchecked: what may be left when the outcome is unknown, and how to see
+--     and undo it ({arg} filled in).
 --   reads_first = {name, note, unless = option, fills = argument}: what
 --     --dry-run shows for the read snapshot or prepare sends first (skipped
 --     under opts[unless]; the fields of argument `fills` it supplies).
@@ -211,28 +268,65 @@ local function created_site(s)
            dev = (tostring(s.live) == "0") and 1 or 0, status = "success", reconciled = true }
 end
 
--- create_site: the site is on show_sites.
+-- The words of a duplicate refusal for a site this account lists.
+local function registered_as(site_url, site)
+  return string.format("%s is already registered as site %s (%s)", site_url, tostring(site.site_id), tostring(site.alias))
+end
+
+-- create_site, before: the site must not be listed yet; if it is, it
+-- existed before this call (a duplicate naming it, nothing sent).
+local function site_absent(ctx, values)
+  local r, err = ctx.call("easyio.show_sites", { site_url = values.site_url })
+  if not r then return nil, err end
+  local site = M.find_site(r, values.site_url)
+  if not site then return true end
+  local e = ctx.fail(registered_as(values.site_url, site), "duplicate")
+  e.site = site
+  return nil, e
+end
+
+-- create_site: the site is on show_sites (it was not before: site_absent).
 local function site_created(ctx, values)
   local r, err = ctx.call("easyio.show_sites", { site_url = values.site_url })
-  if not r then return false, err end
+  if not r then return "unknown", err end
   local site = M.find_site(r, values.site_url)
-  return site and created_site(site) or nil
+  if site then return "made", created_site(site) end
+  return "not_made"
 end
 
--- remove_site: the site is no longer on show_sites.
-local function site_removed(ctx, values)
+-- Whether show_sites lists the site id -> true | false | nil, err
+local function site_listed(ctx, site_id)
   local r, err = ctx.call("easyio.show_sites")
-  if not r then return false, err end
+  if not r then return nil, err end
   for _, site in ipairs(type(r.sites) == "table" and M.as_list(r.sites) or {}) do
-    if tostring(site.site_id) == tostring(values.site_id) then return nil end
+    if type(site) == "table" and tostring(site.site_id) == tostring(site_id) then return true end
   end
-  return { success = true, reconciled = true }
+  return false
 end
 
--- create_site refused with "duplicate site url". After a lost answer, that
--- is the first try having taken effect: the site is returned. Otherwise the
--- error names the existing site (err.site) when this account's show_sites
--- lists it.
+-- remove_site, before: the site must be listed; one that is not was never
+-- there (or is another account's): not_found, nothing sent.
+local function site_present(ctx, values)
+  local listed, err = site_listed(ctx, values.site_id)
+  if listed == nil then return nil, err end
+  if listed then return true end
+  return nil, ctx.fail("site " .. tostring(values.site_id) .. " is not on this account (show_sites does not list it)",
+    "not_found")
+end
+
+-- remove_site: the site is no longer on show_sites (it was before: site_present).
+local function site_removed(ctx, values)
+  local listed, err = site_listed(ctx, values.site_id)
+  if listed == nil then return "unknown", err end
+  if listed then return "not_made" end
+  return "made", { success = true, reconciled = true }
+end
+
+-- create_site refused with "duplicate site url". The read before did not
+-- list the site, so after an attempt that may have done the work, that is
+-- the first try having taken effect: the site is returned. Otherwise the
+-- site was registered meanwhile by someone else: the error names it
+-- (err.site) when this account's show_sites lists it.
 local function duplicate_site(ctx, values, err, after_lost)
   local r = ctx.call("easyio.show_sites", { site_url = values.site_url })
   local site = r and M.find_site(r, values.site_url)
@@ -242,14 +336,27 @@ local function duplicate_site(ctx, values, err, after_lost)
   end
   err.site = site
   if site then
-    err.message = string.format("%s is already registered as site %s (%s)", values.site_url, tostring(site.site_id),
-      tostring(site.alias))
+    err.message = registered_as(values.site_url, site)
   elseif r then
     err.message = values.site_url .. " is already registered, but not on this account (show_sites does not list it)"
   else
     err.message = values.site_url .. " is already registered (" .. err.message .. "); looking it up failed"
   end
   return nil, err
+end
+
+-- A remove refused as "not found". The read before listed it, so after an
+-- attempt that may have done the work, that attempt removed it; otherwise
+-- it was removed meanwhile by someone else.
+local function removed_meanwhile(done)
+  return function(ctx, values, err, after_lost)
+    if after_lost then
+      ctx.log("reconciled after a lost answer: the retry found it gone")
+      return done(values)
+    end
+    err.message = err.message .. " (it was listed just before: removed meanwhile by another call)"
+    return nil, err
+  end
 end
 
 -- The sub-keys of a show_keys answer, as a set.
@@ -266,23 +373,39 @@ local function sub_keys(ctx)
   return key_set(r)
 end
 
--- create_key: a sub-key that was not there before.
+-- create_key: the one sub-key that was not there before. More than one
+-- (another process, the web interface) cannot be told apart: unknown,
+-- naming them masked.
 local function key_created(ctx, _, before)
-  if not before then return false, nil end
   local now, err = sub_keys(ctx)
-  if not now then return false, err end
+  if not now then return "unknown", err end
+  local new = {}
   for k in pairs(now) do
-    if not before[k] then return { success = 1, sub_key = k, reconciled = true } end
+    if not before[k] then new[#new + 1] = k end
   end
-  return nil
+  if #new == 0 then return "not_made" end
+  if #new == 1 then return "made", { success = 1, sub_key = new[1], reconciled = true } end
+  local short = require("cdnctl.redact").short
+  for i, k in ipairs(new) do new[i] = short(k) end
+  table.sort(new)
+  return "unknown", { appeared = new, message = #new .. " sub-keys appeared while it ran (" .. table.concat(new, ", ")
+    .. "), so which one it made cannot be told" }
+end
+
+-- remove_key, before: the sub-key must be on show_keys.
+local function key_present(ctx, values)
+  local now, err = sub_keys(ctx)
+  if not now then return nil, err end
+  if now[values.sub_key] then return true end
+  return nil, ctx.fail("sub-key not found on this account (show_keys does not list it)", "not_found")
 end
 
 -- remove_key: the sub-key is no longer on show_keys.
 local function key_removed(ctx, values)
   local now, err = sub_keys(ctx)
-  if not now then return false, err end
-  if now[values.sub_key] then return nil end
-  return { success = 1, sub_key = values.sub_key, reconciled = true }
+  if not now then return "unknown", err end
+  if now[values.sub_key] then return "not_made" end
+  return "made", { success = 1, sub_key = values.sub_key, reconciled = true }
 end
 
 -- change_key: the API blanks omitted fields, so the current ones (show_keys)
@@ -335,11 +458,13 @@ M.list = {
     path_options = { refresh = "/refresh" },
     accept = sp_read, idempotent = true, bare = sp_bare_status, finish = sp_name_status,
     doc = "Read a domain's status and account state ({refresh = true}: ask for fresh data).",
-    returns = "{Status = n, status_name, HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin, timestamp, Message}: "
+    returns = "{Status = n, status_name, HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin, timestamp, Message, CDNQuota, UsedCDN, Unlimited}: "
       .. "2 ok, 1 credits almost exhausted, 0 credits near limit, -1 credits exhausted, -2 exhausted some time ago, -3 domain not reachable",
     rules = { "Every status describes the domain; it is an answer, not a failure (an unknown one is named 'unknown (N)').",
               "HasAccount is true when the domain is associated with a user; a domain nobody added reads Status 2 too.",
               "Counters may come as numbers or decimal strings: read them with cdnctl.number().",
+              "CDNQuota and UsedCDN are bytes (UsedCDN a number here, a {date = {Traf}} map in read_domain_cdn_usage); "
+                .. "for a domain without an account they are its free CDN pool. Unlimited is the string 'true' or 'false'.",
               SP_RULE_WWW },
   },
   {
@@ -404,6 +529,22 @@ M.list = {
     returns = "{Status = 2, Message = ...}; with opts.both, {[apex] = result, [www] = result}",
     rules = { "The domain must be associated with the key's user.", SP_RULE_WWW .. " opts.both = true purges both." },
   },
+  {
+    service = "shortpixel", name = "purge_cdn_cache", method = "GET",
+    path = "{sp}/purge-cdn-cache/{key}/{url*}", key_in = "path", rest = { url = M.purge_target },
+    destructive = "costly", confirm = "purge {url} (and its variants) from ShortPixel's CDN cache",
+    args = { { name = "url", check = "https_url" } }, options = { exact = "boolean" },
+    any_answer = purge_answer, idempotent = true, done_word = "purged",
+    doc = "Purge one image and its variants from the CDN cache, by its full https URL (as ShortPixel Image Optimizer does).",
+    returns = "{purged = the URL as sent (extension replaced by '*')}; what came back: cdnctl.meta(result).answer",
+    rules = { "The URL travels as the rest of the path, not encoded: the last segment's extension becomes '*' "
+              .. "(photo.jpg -> photo*), a last segment without '.' gets '*', a URL ending in '*' is a prefix; "
+              .. "opts.exact = true sends it unchanged.",
+              "A URL with a space, '?', '#' or '%', or that is not https with a host and a path, is refused: nothing is sent.",
+              "The client's host (spio: the segment after the options; spai: the inner URL's host; else the URL's host) "
+              .. "must be associated with the key's user.",
+              "Nobody reads the answer: a Status other than 1 or 2 is a refusal, any other 2xx answer is success." },
+  },
 
   -- Easy IO Admin API: every call is a POST with api_key and a user-agent.
   {
@@ -417,9 +558,12 @@ M.list = {
   {
     service = "easyio", name = "create_site", method = "POST", path = "{ez}/exactdn/create.php",
     args = { { name = "site_url", check = "site_url" } },
-    accept = ez_accept, idempotent = false, reconcile = site_created,
+    options = { settle = "number" },
+    accept = ez_accept, idempotent = false, snapshot = site_absent, reconcile = site_created, guard = "duplicate",
+    serial = function(values) return "create_site\0" .. (check().site_key(values.site_url) or values.site_url) end,
     on_refusal = { duplicate = duplicate_site },
-    -- what may be left when a second signal stops the check ({site_url} filled in)
+    reads_first = { name = "easyio.show_sites",
+      note = "read first: the site, to tell a site that existed before this call from one it made" },
     unchecked = "the site {site_url} may have been created: see it with `cdnctl call easyio.show_sites {site_url}` "
       .. "and remove it with `cdnctl call easyio.remove_site SITE_ID`",
     refusals = { ["duplicate site url"] = "duplicate" },
@@ -429,8 +573,11 @@ M.list = {
       "The service adds a trailing slash to site_url.",
       "A URL already registered is refused: err.code = 'duplicate', err.site = the existing site when show_sites lists it.",
       "Staging-looking URLs are dev = 1 and do not count against the site limit.",
-      "Not safe to retry blindly: after a lost answer cdnctl looks the site up (show_sites) before retrying.",
-      "Interrupted (Ctrl-C, SIGTERM, SIGHUP) while in flight, it looks the site up the same way and returns it; a second signal stops the check.",
+      "Reads show_sites(site_url) first: a site listed before the call is a duplicate, and nothing is sent.",
+      "Not safe to retry blindly: after an answer that does not prove it was not done (lost, 5xx, a timeout, not JSON) "
+        .. "cdnctl looks the site up before sending again; what it cannot tell fails with err.code = 'unknown_outcome'.",
+      "Interrupted (Ctrl-C, SIGTERM, SIGHUP) while in flight, it looks the site up and returns it; not seen, it may still be made: unknown_outcome.",
+      "opts.settle (seconds, default 5): how long to wait before the last look.",
     },
   },
   {
@@ -462,11 +609,16 @@ M.list = {
   {
     service = "easyio", name = "remove_site", method = "POST", path = "{ez}/exactdn/remove.php",
     destructive = "irreversible", confirm = "remove the Easy IO site {site_id}",
-    args = { { name = "site_id", check = "site_id" } },
-    accept = ez_accept, idempotent = true, reconcile = site_removed,
+    args = { { name = "site_id", check = "site_id" } }, options = { settle = "number" },
+    accept = ez_accept, idempotent = true, snapshot = site_present, reconcile = site_removed, guard = "not_found",
+    refusals = { ["site not found"] = "not_found" },
+    on_refusal = { not_found = removed_meanwhile(function() return { success = true, reconciled = true } end) },
+    reads_first = { name = "easyio.show_sites", note = "read first: the sites, to tell a site that never was from one removed" },
+    unchecked = "site {site_id} may have been removed: see the sites with `cdnctl call easyio.show_sites`",
     doc = "Remove a CDN site.",
     returns = "{success = true}",
-    rules = { "Pending (new) sites cannot be removed." },
+    rules = { "Pending (new) sites cannot be removed.",
+              "Reads show_sites first: a site it does not list fails with err.code = 'not_found', and nothing is sent." },
   },
   {
     service = "easyio", name = "savings", method = "POST", path = "{ez}/exactdn/savings.php", key_in = "form_optional",
@@ -485,7 +637,9 @@ M.list = {
   {
     service = "easyio", name = "create_key", method = "POST", path = "{ez}/api_key/create.php",
     args = {},
+    options = { settle = "number" },
     accept = ez_accept, idempotent = false, reconcile = key_created, snapshot = sub_keys,
+    serial = function(_, key) return "create_key\0" .. tostring(key) end,
     reads_first = { name = "easyio.show_keys",
       note = "read first: the sub-keys, to tell after a lost answer or a Ctrl-C whether the key was made" },
     unchecked = "a sub-key may have been created: see the sub-keys with `cdnctl scripts/keys.lua list --show-keys` "
@@ -493,14 +647,23 @@ M.list = {
     doc = "Create a sub-key.",
     returns = "{success = 1, sub_key}",
     rules = { "Sub-keys cannot create sub-keys.",
-              "Not safe to retry blindly: after a lost answer cdnctl compares show_keys before and after.",
-              "Interrupted (Ctrl-C, SIGTERM, SIGHUP) while in flight, it checks the same way and returns the new sub-key; a second signal stops the check." },
+              "Never sent twice in one call: after an answer that does not prove it was not done (lost, 5xx, a timeout, "
+                .. "not JSON) cdnctl compares show_keys before and after, looks again after opts.settle seconds (default 5), "
+                .. "and fails with err.code = 'unknown_outcome' when it cannot see its one new sub-key.",
+              "Calls on one account key wait for each other inside one process, so that one's sub-key is never taken for another's.",
+              "Interrupted (Ctrl-C, SIGTERM, SIGHUP) while in flight, it checks the same way and returns the new sub-key; not seen: unknown_outcome." },
   },
   {
     service = "easyio", name = "remove_key", method = "POST", path = "{ez}/api_key/remove.php",
     destructive = "irreversible", confirm = "remove the Easy IO sub-key {sub_key}",
-    args = { { name = "sub_key", check = "key" } },
-    accept = ez_accept, idempotent = true, reconcile = key_removed,
+    args = { { name = "sub_key", check = "key" } }, options = { settle = "number" },
+    accept = ez_accept, idempotent = true, snapshot = key_present, reconcile = key_removed, guard = "not_found",
+    refusals = { ["sub-key not found"] = "not_found" },
+    on_refusal = { not_found = removed_meanwhile(function(values)
+      return { success = 1, sub_key = values.sub_key, reconciled = true } end) },
+    reads_first = { name = "easyio.show_keys", note = "read first: the sub-keys, to tell a sub-key that never was from one removed" },
+    unchecked = "the sub-key may have been removed: see the sub-keys with `cdnctl scripts/keys.lua list`",
+    rules = { "Reads show_keys first: a sub-key it does not list fails with err.code = 'not_found', and nothing is sent." },
     doc = "Remove a sub-key.",
     returns = "{success = 1, sub_key}",
   },

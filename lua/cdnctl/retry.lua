@@ -12,9 +12,10 @@ local M = {}
 -- The defaults (README, "Retries"): 3 attempts in all; backoff base 0.5 s,
 -- cap 20 s; a Retry-After honoured up to 60 s; 60 s a request; a budget of
 -- 500 tokens per base URL, 5 a retry, 10 a retry after a timeout, 1 back
--- for each first-try success.
+-- for each first-try success; 5 s of settling before a create's last look
+-- (client.lua: what a request still in the server's hands may yet do).
 M.DEFAULTS = { attempts = 3, base = 0.5, cap = 20, retry_after_cap = 60, timeout = 60,
-               budget = 500, retry_cost = 5, timeout_cost = 10, refund = 1 }
+               budget = 500, retry_cost = 5, timeout_cost = 10, refund = 1, settle = 5 }
 
 local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
                  Nov = 11, Dec = 12 }

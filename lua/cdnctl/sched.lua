@@ -81,6 +81,12 @@ function M.sleep(seconds)
   pause(seconds)
 end
 
+-- True when a wait here yields to the running parallel (the caller is one
+-- of its workers), so that other workers run meanwhile (cdnctl.lock).
+function M.yields()
+  return M.mode(current, coroutine.running()) == "yield"
+end
+
 -- True once Ctrl-C asked the running parallel to stop.
 function M.stopping()
   return current ~= nil and current.stop
@@ -105,24 +111,55 @@ function M.request(req)
   return t:result()
 end
 
-local function fmt_eta(sec)
-  if sec ~= sec or sec == math.huge then return "?" end
-  if sec >= 3600 then return string.format("%dh%02dm", sec // 3600, (sec % 3600) // 60) end
-  if sec >= 60 then return string.format("%dm%02ds", sec // 60, sec % 60) end
-  return string.format("%ds", math.floor(sec + 0.5))
+-- An ETA of sec seconds in words: "?" when it is not known (no rate yet,
+-- NaN, negative, infinite), else rounded to the second: "45s", "1m05s",
+-- "2h03m", "3d04h", and ">999d" past 999 days. Every branch formats an
+-- integer, whatever float it is given.
+function M.eta_text(sec)
+  if type(sec) ~= "number" or sec ~= sec or sec < 0 or sec == math.huge then return "?" end
+  if sec >= 1000 * 86400 then return ">999d" end
+  local n = math.floor(sec + 0.5) -- an integer: sec is below 2^53 here
+  if n < 60 then return string.format("%ds", n) end
+  if n < 3600 then return string.format("%dm%02ds", n // 60, n % 60) end
+  if n < 86400 then return string.format("%dh%02dm", n // 3600, n % 3600 // 60) end
+  return string.format("%dd%02dh", n // 86400, n % 86400 // 3600)
 end
 
+-- The progress line's text at time now (no carriage return, no erase):
+-- p = {label, done, total (nil: not known), failed, started, stop}.
+--   "purge: 35/70 (50%) 2.1/s ETA 17s, 3 failed"
+--   "onboard: 12 done 3.0/s, 1 failed"        (an iterator without a total)
+-- A total below done (an iterator that gave more than it said) shows as done.
+function M.progress_line(p, now)
+  local elapsed = math.max(now - p.started, 1e-6)
+  local rate = p.done / elapsed
+  local parts = { p.label and (p.label .. ":") or nil }
+  if p.total then
+    local total = math.max(p.total, p.done)
+    local eta = total == p.done and 0 or rate > 0 and (total - p.done) / rate or nil
+    parts[#parts + 1] = string.format("%d/%d (%d%%) %.1f/s ETA %s,", p.done, total,
+      total > 0 and p.done * 100 // total or 100, rate, M.eta_text(eta))
+  else
+    parts[#parts + 1] = string.format("%d done %.1f/s,", p.done, rate)
+  end
+  parts[#parts + 1] = string.format("%d failed%s", p.failed, p.stop and " (stopping: finishing what is in flight)" or "")
+  return table.concat(parts, " ")
+end
+
+-- Draw the progress line (at most every 0.1 s) over the last one; `final`
+-- erases it, so that what the script prints next starts on a clean line.
 local function draw_progress(s, final)
+  if final then
+    io.stderr:write("\r\027[K")
+    io.stderr:flush()
+    return
+  end
   local now = http.now()
-  if not final and now - s.drawn < 0.1 then return end
+  if now - s.drawn < 0.1 then return end
   s.drawn = now
-  local elapsed = math.max(now - s.started, 1e-6)
-  local rate = s.done / elapsed
-  local eta = (rate > 0 and s.total ~= math.huge) and (s.total - s.done) / rate or math.huge
-  local line = string.format("\r[%d/%s] %.1f/s ETA %s failures %d%s", s.done,
-    s.total == math.huge and "?" or tostring(s.total), rate,
-    fmt_eta(eta), s.failed, s.stop and " (stopping: finishing what is in flight)" or "")
-  io.stderr:write(line, "\027[K", final and "\n" or "")
+  local line = M.progress_line({ label = s.label, done = s.done, failed = s.failed, started = s.started,
+    stop = s.stop, total = s.total ~= math.huge and s.total or nil }, now)
+  io.stderr:write("\r", line, "\027[K")
   io.stderr:flush()
 end
 
@@ -154,7 +191,8 @@ local function check_parallel_args(items, fn, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #3 to 'parallel' (table expected, got " .. type(opts) .. ")", 3) end
   local known = { concurrency = "number", rate = "number", progress = "boolean", on_result = "function",
-                  max_host_connections = "number" }
+                  max_host_connections = "number", failed = "function", label = "string", total = "number",
+                  drain = "number" }
   for k, v in pairs(opts) do
     if not known[k] then error("bad argument #3 to 'parallel' (unknown option '" .. tostring(k) .. "')", 3) end
     if type(v) ~= known[k] then error("bad argument #3 to 'parallel' (option '" .. k .. "' must be a " .. known[k] .. ")", 3) end
@@ -167,6 +205,20 @@ local function check_parallel_args(items, fn, opts)
   local mhc = opts.max_host_connections
   if mhc ~= nil and not (math.tointeger(mhc) and mhc >= 1 and mhc <= 65536) then
     error("bad argument #3 to 'parallel' (max_host_connections must be an integer in [1, 65536])", 3)
+  end
+  local label = opts.label
+  if label ~= nil and (label == "" or #label > 40 or label:find("%c")) then
+    error("bad argument #3 to 'parallel' (label must be 1 to 40 bytes without control characters)", 3)
+  end
+  local total = opts.total
+  if total ~= nil and not (math.tointeger(total) and total >= 0) then
+    error("bad argument #3 to 'parallel' (total must be a whole number of items, 0 or more)", 3)
+  end
+  if total ~= nil and type(items) == "table" and total ~= #items then
+    error("bad argument #3 to 'parallel' (total is " .. total .. " but the list has " .. #items .. " items)", 3)
+  end
+  if opts.drain ~= nil and not (opts.drain >= 0 and opts.drain <= 86400) then
+    error("bad argument #3 to 'parallel' (drain must be a number of seconds in [0, 86400])", 3)
   end
   if current then error("cdnctl.parallel cannot be nested: call the bindings directly inside fn", 3) end
   return opts, conc
@@ -184,6 +236,15 @@ local function record(s, i, ok, r, e)
   elseif r == nil and e ~= nil then
     s.errs[i] = e
     s.failed = s.failed + 1
+  elseif r ~= nil and s.is_failed then -- a result that the script counts as a failure (a "failed" row)
+    local fok, verdict = xpcall(s.is_failed, host.traceback, r)
+    if not fok then
+      if is_exit(verdict) then error(verdict, 0) end
+      s.stop = true
+      s.callback_error = s.callback_error or verdict
+    elseif verdict then
+      s.failed = s.failed + 1
+    end
   end
   s.done = s.done + 1
   if s.on_result then
@@ -286,16 +347,46 @@ M.DRAIN = 8
 -- The line first_interrupt prints for n transfers in flight, the longest of
 -- which may run `longest` more seconds, after signal signame ("" or
 -- "SIGINT" for Ctrl-C) -> line, drain (seconds before abandoning, or nil).
-function M.stop_notice(n, longest, signame)
-  local drain
-  if signame == "SIGTERM" or signame == "SIGHUP" then
-    drain = M.DRAIN
-    longest = math.min(longest, M.DRAIN)
-  end
+-- opts.drain (the run's, or nil) replaces the default for every signal;
+-- 0 abandons what is in flight at once (a run of reads only, watch.lua).
+function M.stop_notice(n, longest, signame, opt_drain)
+  local drain = opt_drain
+  if drain == nil and (signame == "SIGTERM" or signame == "SIGHUP") then drain = M.DRAIN end
+  if drain then longest = math.min(longest, drain) end
   local other = signame ~= "" and signame ~= "SIGINT"
+  local named = other and (" (" .. signame .. ")") or ""
+  if drain == 0 then
+    return string.format("stopping%s: %d request%s in flight abandoned\n", named, n, n == 1 and "" or "s"), 0
+  end
   return string.format("stopping%s: waiting for %d request%s in flight (up to %d s); %s again to quit now\n",
-    other and (" (" .. signame .. ")") or "", n, n == 1 and "" or "s",
-    math.ceil(longest), other and signame or "Ctrl-C"), drain
+    named, n, n == 1 and "" or "s", math.ceil(longest), other and signame or "Ctrl-C"), drain
+end
+
+-- Whether e is the error a stop signal raises in a wait ("interrupted") or
+-- through the hook ("interrupted!", after the position it fired at).
+function M.is_interrupt(e)
+  return type(e) == "string" and (e == "interrupted" or e == "interrupted!"
+    or e:match("^[^\n]-:%d+: interrupted!$") ~= nil)
+end
+
+-- sched.unless_stopped(fn, ...) -> true, fn(...)'s results | false, signame
+-- For a script's plain calls (outside parallel): fn runs unless a stop
+-- signal came already (then false and its name, and nothing is sent); a
+-- stop signal during fn abandons its request (a binding then fails with
+-- "interrupted", or the hook raises), says so in one line on stderr, and
+-- returns false and the name, so that the script accounts for what it did
+-- not read instead of ending with a traceback. Any other error goes on up.
+function M.unless_stopped(fn, ...)
+  local sig, name = host.stop_signal()
+  if sig ~= 0 then return false, name end
+  local r = table.pack(pcall(fn, ...))
+  if not r[1] and not M.is_interrupt(r[2]) then error(r[2], 0) end
+  local after, signame = host.stop_signal()
+  if r[1] and after == 0 then return table.unpack(r, 1, r.n) end
+  io.stderr:write(string.format("stopping%s: the request in flight is abandoned\n",
+    signame ~= "SIGINT" and (" (" .. signame .. ")") or ""))
+  io.stderr:flush()
+  return false, signame
 end
 
 local function first_interrupt(s)
@@ -306,7 +397,7 @@ local function first_interrupt(s)
     longest = math.max(longest, t:remaining())
   end
   local _, signame = host.stop_signal()
-  local line, drain = M.stop_notice(n, longest, signame)
+  local line, drain = M.stop_notice(n, longest, signame, s.drain)
   if drain then s.drain_until = http.now() + drain end
   io.stderr:write(s.progress and "\n" or "", line)
   io.stderr:flush()
@@ -382,7 +473,12 @@ end
 -- cdnctl.parallel(items, fn [, opts]) -> results, errors, summary
 -- opts: concurrency (8), rate (requests/s), progress (bool), on_result(i, result, err),
 -- max_host_connections (MAX_HOST_CONNECTIONS): connections to one host at
--- once, so that a very wide run cannot hold more than a service allows.
+-- once, so that a very wide run cannot hold more than a service allows;
+-- failed(result) -> boolean: which results count as failures too (progress
+-- line, summary.failed); label: the phase the progress line names; total:
+-- the number of items an iterator gives (for done/total, percent and ETA);
+-- drain: seconds what is in flight gets after the first stop signal before
+-- it is abandoned (default: Ctrl-C until it ends, SIGTERM/SIGHUP DRAIN).
 M.MAX_HOST_CONNECTIONS = 256
 function M.parallel(items, fn, opts)
   local conc
@@ -394,7 +490,8 @@ function M.parallel(items, fn, opts)
     items = items, fn = fn, on_result = opts.on_result, conc = conc,
     results = {}, errs = {}, tracebacks = {},
     workers = {}, live = 0, waiting = {}, sleepers = {}, ended = {},
-    total = iter and math.huge or #items, done = 0, failed = 0, stop = false, next = 1,
+    total = iter and (opts.total or math.huge) or #items, done = 0, failed = 0, stop = false, next = 1,
+    is_failed = opts.failed, label = opts.label, drain = opts.drain,
     rate = opts.rate, bucket = opts.rate and bucket.new(opts.rate, http.now()),
     started = http.now(), drawn = 0,
     progress = opts.progress ~= false and fs.isatty(2),

@@ -22,7 +22,8 @@
 -- shape_warned (keys warned about), budgets (a retry budget per base URL),
 -- resolved (config.resolve's source per service and its checked key, and
 -- config.transport_ok_on's base URLs found allowed: emptied when the
--- profile or the sandbox changes), meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
+-- profile or the sandbox changes), locks (cdnctl.lock's queues: the
+-- creates that must not overlap in this process), meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
 
 local retry = require "cdnctl.retry"
 local ops = require "cdnctl.ops"
@@ -33,7 +34,7 @@ local M = {}
 local POLICY_RANGES = { base = { 0, 3600, "seconds" }, cap = { 0, 3600, "seconds" },
   retry_after_cap = { 0, 3600, "seconds" }, timeout = { 0.001, 86400, "seconds" },
   budget = { 0, 1e6, "tokens" }, retry_cost = { 0, 1e4, "tokens" }, timeout_cost = { 0, 1e4, "tokens" },
-  refund = { 0, 1e4, "tokens" } }
+  refund = { 0, 1e4, "tokens" }, settle = { 0, 600, "seconds" } }
 
 -- M.check_policy(t) -> true | nil, message: every value of t a known policy
 -- number, finite and in its range.
@@ -73,7 +74,7 @@ function M.new(t)
     env = nonempty(t.env), profile = t.profile, allow_http = t.allow_http or false,
     quiet = t.quiet or false, debug = t.debug or 0, har = t.har,
     policy = copy(retry.DEFAULTS),
-    key_cmds = {}, noted = {}, shape_warned = {}, budgets = {}, resolved = {},
+    key_cmds = {}, noted = {}, shape_warned = {}, budgets = {}, resolved = {}, locks = {},
     meta = setmetatable({}, { __mode = "k" }),
   }
   local ok, err = M.check_policy(t.policy or {})

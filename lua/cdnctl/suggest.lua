@@ -3,6 +3,7 @@
 --   suggest.closest("add_domian", {"add_domain", "read_domain"}) -> "add_domain"
 --   suggest.explain(message) -> the message with a hint for a call of a
 --     misspelt binding ("attempt to call a nil value (field 'add_domian')")
+--     or a misspelt global ("attempt to index a nil value (global 'shortpxel')")
 
 local M = {}
 
@@ -58,12 +59,29 @@ local function callables()
   return out
 end
 
+-- A message about a nil global (shortpxel.add_domain(...), hlep()) gets a
+-- hint when a global of that name's spelling exists: "did you mean
+-- shortpixel?". -> the message, the hint after its first line
+local function explain_global(msg, name)
+  local names = {}
+  for k in pairs(_G) do
+    if type(k) == "string" then names[#names + 1] = k end
+  end
+  table.sort(names)
+  local c = M.closest(name, names)
+  if not c then return msg end
+  local first, rest = msg:match("^([^\n]*)(.*)$")
+  return first .. " (did you mean " .. c .. "?)" .. rest
+end
+
 -- A message about calling a nil field gets a hint when the field is close
 -- to a binding's name: shortpixel.add_domian(...) -> "did you mean
 -- shortpixel.add_domain?". The tables themselves stay plain: `if easyio.x`
 -- keeps working.
 function M.explain(msg)
   if type(msg) ~= "string" then return msg end
+  local global = msg:match("attempt to %a+ a nil value %(global '([%w_]+)'%)")
+  if global then return explain_global(msg, global) end
   local field = msg:match("attempt to call a nil value %(field '([%w_]+)'%)")
             or msg:match("attempt to call a nil value %(method '([%w_]+)'%)")
   if not field then return msg end

@@ -57,16 +57,16 @@ go "${ENV_ALL[@]}" --profile bistro -e "$TWO" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && grep -q "^cdnctl: GET $B_URL/set-domain/a.example/\*\*\*\*1111 -> 200" "$T/err" \
   && grep -q "^cdnctl: POST $B_URL/exactdn/show.php -> 200" "$T/err" && ! grep -q "$C_URL" "$T/err" \
   && ok "--profile wins over the environment: its key goes to its URLs" || bad "--profile over env ($st)" "$(cat "$T/err")"
-[ "$(grep -c "ShortPixel: using the key and URLs of profile 'bistro' (--profile), not those of the environment (SHORTPIXEL_API_KEY" "$T/err")" = 1 ] \
-  && [ "$(grep -c "Easy IO: using the key and URLs of profile 'bistro' (--profile)" "$T/err")" = 1 ] \
-  && ok "two sources set: stderr says once per service which one is used" || bad "note once" "$(cat "$T/err")"
+[ "$(grep -c "keys and URLs from profile 'bistro' (--profile); set and ignored: the environment (SHORTPIXEL_API_KEY" "$T/err")" = 1 ] \
+  && [ "$(grep -c "ignored" "$T/err")" = 1 ] \
+  && ok "two sources set: stderr says once, in one line, which one is used" || bad "note once" "$(cat "$T/err")"
 go "${ENV_ALL[@]}" CDNCTL_PROFILE=bistro -e "$TWO" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && grep -q "^cdnctl: GET $B_URL/set-domain/a.example/\*\*\*\*1111 -> 200" "$T/err" \
   && grep -q "profile 'bistro' (CDNCTL_PROFILE)" "$T/err" \
   && ok "CDNCTL_PROFILE wins over the environment too" || bad "CDNCTL_PROFILE over env ($st)" "$(cat "$T/err")"
 go "${ENV_ALL[@]}" -e "$TWO" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && grep -q "^cdnctl: GET $C_URL/set-domain/a.example/\*\*\*\*3333 -> 200" "$T/err" \
-  && [ "$(grep -c "ShortPixel: using the key and URLs of the environment (SHORTPIXEL_API_KEY.*), not those of profile 'old' (default_profile)" "$T/err")" = 1 ] \
+  && [ "$(grep -c "keys and URLs from the environment (SHORTPIXEL_API_KEY.*); set and ignored: profile 'old' (default_profile)" "$T/err")" = 1 ] \
   && ok "the environment wins over default_profile, and says so once" || bad "env over default ($st)" "$(cat "$T/err")"
 go CDNCTL_SHORTPIXEL_URL=$C_URL -e 'print(shortpixel.set_domain("a.example"))' >"$T/out" 2>"$T/err"; st=$?
 ! grep -q "$C_URL/set-domain" "$T/err" && ! grep -q "$A_URL/set-domain" "$T/err" \
@@ -79,7 +79,7 @@ go "${ENV_ALL[@]}" "$SRC/scripts/keys.lua" list --profile bistro >"$T/out" 2>"$T
 [ $st = 0 ] && grep -q "^cdnctl: POST $B_URL/api_key/show.php -> 200" "$T/err" && ! grep -q "$C_URL" "$T/err" \
   && ok "a ready script's --profile wins over the environment too" || bad "script --profile ($st)" "$(cat "$T/err")"
 go "${ENV_ALL[@]}" --sandbox -e 'assert(shortpixel.api_status())' >"$T/out" 2>"$T/err"; st=$?
-[ $st = 0 ] && [ "$(grep -c "ShortPixel: using the key and URLs of --sandbox, not those of the environment" "$T/err")" = 1 ] \
+[ $st = 0 ] && [ "$(grep -c "keys and URLs from --sandbox; set and ignored: the environment" "$T/err")" = 1 ] \
   && ok "--sandbox wins over the environment, and says so" || bad "sandbox note ($st)" "$(cat "$T/err")"
 
 # --- 2. failures name where the key came from, masked
@@ -152,9 +152,9 @@ COMPOUT=$(bash -c 'source "$1"; COMP_WORDS=(cdnctl whoami --o); COMP_CWORD=2; _c
 [ "$COMPOUT" = --offline ] && ok "bash completion completes whoami --offline" || bad "completion --offline" "$COMPOUT"
 go "${ENV_ALL[@]}" profiles >"$T/out" 2>"$T/err"
 go "${ENV_ALL[@]}" --profile bistro profiles >"$T/out2" 2>"$T/err2"
-grep -q "^in use: ShortPixel from profile 'bistro' (--profile), Easy IO from profile 'bistro' (--profile)" "$T/out2" \
+grep -q "^in use: profile 'bistro' (--profile) for every service: ShortPixel key, Easy IO key" "$T/out2" \
   && ok "cdnctl --profile X profiles: X is in use" || bad "profiles --profile" "$(cat "$T/out2" "$T/err2")"
-grep -q "^in use: ShortPixel from the environment (SHORTPIXEL_API_KEY.*), Easy IO from the environment (EASYIO_API_KEY.*)" "$T/out" \
+grep -q "^in use: the environment (SHORTPIXEL_API_KEY.*EASYIO_API_KEY.*) for every service: ShortPixel key, Easy IO key" "$T/out" \
   && grep -qE "^ +old .*\(default\)" "$T/out" \
   && ok "cdnctl profiles says which source each service uses" || bad "profiles in use" "$(cat "$T/out" "$T/err")"
 no_key_in "$T/out" "$T/err" && ok "whoami and profiles print no key" || bad "key leaked in whoami"

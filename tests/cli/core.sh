@@ -78,7 +78,7 @@ grep -q '"Status":2' "$T/out" && ok "call's JSON is compact when not on a termin
 expect_status "call with a bad domain exits 2" 2 "$BIN" call read_domain "bad domain"
 expect_status "call with an unknown operation exits 2" 2 "$BIN" call shortpixel.nope
 expect_status "call refuses key= on the command line" 2 "$BIN" call read_domain example.com key=abc
-"$BIN" call --list >"$T/out"; [ "$(wc -l <"$T/out")" -eq 19 ] && ok "call --list lists the nineteen operations" || bad "call --list" "$(wc -l <"$T/out")"
+"$BIN" call --list >"$T/out"; [ "$(wc -l <"$T/out")" -eq 20 ] && ok "call --list lists the twenty operations" || bad "call --list" "$(wc -l <"$T/out")"
 
 # plain http to a real host is refused unless --allow-http
 CDNCTL_SHORTPIXEL_URL=http://192.0.2.1 "$BIN" -e 'local r, e = shortpixel.set_domain("example.com"); print(e.kind, e.message)' >"$T/out" 2>&1

@@ -117,6 +117,24 @@ grep -q "the file version ran" "$T/out" && ok "./version is the file" || bad "./
 "$BIN" -V >"$T/out" 2>&1; st=$?
 [ $st = 2 ] && grep -q "did you mean '-v'" "$T/out" && ok "-V: did you mean -v" || bad "-V ($st)" "$(cat "$T/out")"
 
+# --- did-you-mean everywhere: each command's own options and names
+"$BIN" run report --htm x.html >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '--htm' (did you mean '--html'?)" "$T/out" && ok "a script's option: --htm, did you mean --html" || bad "--htm ($st)" "$(cat "$T/out")"
+"$BIN" run keys lst >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown command 'lst'; did you mean 'list'?" "$T/out" && ok "a script's subcommand: keys lst, did you mean list" || bad "keys lst ($st)" "$(cat "$T/out")"
+"$BIN" run purge -V >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '-V'" "$T/out" && ! grep -q "did you mean '-[ev]'" "$T/out" && ! grep -q "has no dot" "$T/out" \
+  && ok "a script's -V: an unknown option, never a domain, no suggestion from cdnctl's options" || bad "purge -V ($st)" "$(cat "$T/out")"
+"$BIN" run report -- --odd.csv >"$T/out" 2>&1; st=$?
+grep -q "cannot read --odd.csv" "$T/out" && ok "a script's -- ends its options" || bad "report -- ($st)" "$(cat "$T/out")"
+"$BIN" whoami -V >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '-V' (did you mean '-v'?)" "$T/out" && ok "whoami -V: did you mean -v" || bad "whoami -V ($st)" "$(cat "$T/out")"
+"$BIN" whoami --oflfine >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '--oflfine' (did you mean '--offline'?)" "$T/out" && ok "whoami --oflfine: did you mean --offline" || bad "whoami --oflfine ($st)" "$(cat "$T/out")"
+"$BIN" profiles --jsno >"$T/out" 2>&1; st=$?
+[ $st = 2 ] && grep -q "unknown option '--jsno' (did you mean '--json'?)" "$T/out" && ok "profiles --jsno: did you mean --json" || bad "profiles --jsno ($st)" "$(cat "$T/out")"
+echo 'shortpxel.add_domain("x.com")' | "$BIN" >"$T/out" 2>&1; st=$?
+[ $st = 1 ] && grep -q "global 'shortpxel') (did you mean shortpixel?)" "$T/out" && ok "a misspelt global: did you mean shortpixel" || bad "shortpxel ($st)" "$(cat "$T/out")"
 # --- version
 for v in version --version; do
   "$BIN" $v >"$T/out" 2>&1; st=$?

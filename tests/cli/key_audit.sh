@@ -138,7 +138,7 @@ for fmt in json table csv; do
   check_clean "cdnctl call --output $fmt: no key" "$T/out" "$T/err"
 done
 CDNCTL_EASYIO_URL=$HBASE/redirect307 "$BIN" call easyio.show_sites >"$T/out" 2>"$T/err"
-[ $? = 1 ] && grep -q '^cdnctl: easyio.show_sites: moved to http://127.0.0.2:.*(HTTP 307, http)' "$T/err" && ok "cdnctl call reports an HTTP error" || bad "call http error" "$(cat "$T/err")"
+[ $? = 1 ] && grep -q '^cdnctl: easyio.show_sites: HTTP 307; the answer says: moved to http://127.0.0.2:.* (http)' "$T/err" && ok "cdnctl call reports an HTTP error" || bad "call http error" "$(cat "$T/err")"
 check_clean "cdnctl call's error names no key" "$T/out" "$T/err"
 
 # a key on the command line warns (ps shows it) and is refused by call

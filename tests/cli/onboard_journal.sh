@@ -18,8 +18,8 @@ printf 'domain,service\nalpha.example.com,both\nbeta.example.com,both\n' >client
 
 # --- a rehearsal, then the real run with the same command
 run --sandbox "$ONBOARD" clients.csv >out 2>err; st=$?
-[ $st = 0 ] && [ -s clients.results.csv ] && [ -e clients.results.sandbox.journal ] && [ ! -e clients.results.journal ] \
-  && ok "defaults from the input: clients.results.csv here, the sandbox's journal named .sandbox." || bad "rehearsal names ($st)" "$(ls; cat out err)"
+[ $st = 0 ] && [ -s clients.results.sandbox.csv ] && [ ! -e clients.results.csv ] && [ -e clients.results.sandbox.journal ] && [ ! -e clients.results.journal ] \
+  && ok "defaults from the input: the sandbox's results and journal named .sandbox. (clients.results.sandbox.csv)" || bad "rehearsal names ($st)" "$(ls; cat out err)"
 grep -q "sandbox.*clients.results.sandbox.journal.*never resumed" err && ok "the rehearsal says its journal is never resumed" || bad "sandbox note" "$(cat err)"
 run --sandbox "$ONBOARD" clients.csv >out 2>err; st=$?
 [ $st = 0 ] && ! grep -q resumed out && ok "a second --sandbox run resumes nothing (a new sandbox is a new target)" || bad "second rehearsal ($st)" "$(cat out err)"

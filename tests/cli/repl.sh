@@ -51,7 +51,12 @@ wait_for '^2$' && ok "the prompt goes on after Ctrl-C" || bad "prompt after Ctrl
 type_line 'print("loop" .. "ing") while true do end'
 wait_for '^looping$' # the loop runs: Ctrl-C now interrupts it, not the line being typed
 tmux send-keys -t $S C-c
-wait_for 'interrupted!' && ok "Ctrl-C during a running call cancels it" || bad "Ctrl-C during a call"
+wait_for '(^|\^C)interrupted$' && ok "Ctrl-C during a running call cancels it: 'interrupted'" || bad "Ctrl-C during a call"
+type_line 'print("sleep" .. "ing") cdnctl.sleep(30)'
+wait_for '^sleeping$'
+tmux send-keys -t $S C-c
+wait_for '(^|\^C)interrupted$' && ! screen | grep -q 'sched\.lua' \
+  && ok "Ctrl-C during cdnctl.sleep(30) says 'interrupted', no internal path" || bad "Ctrl-C during cdnctl.sleep"
 type_line 'error("oops " .. 3)'
 wait_for 'stdin:1: oops 3' && ok "an error prints its message" || bad "error message"
 type_line '"still here"'

@@ -96,7 +96,7 @@ has "$out" '"Status":-10' && ok "purge-cdn-cache-bulk of www when only the apex 
 out=$(curl -s $SP/revoke-domain/example.com/APIkey)
 has "$out" '"Status":2' && ok "revoke-domain example" || bad "revoke" "$out"
 grep -q 'abc123\|APIkey\|spDemo\|ez-demo' "$T/doc.log" && bad "the log never holds a key" "$(grep -m3 'abc123\|APIkey' "$T/doc.log")" || ok "the log never holds a key"
-grep -q '"path":"\\/add-domain\\/example.com\\/\*\*\*\*"' "$T/doc.log" && grep -q '"api_key":"\*\*\*\*"' "$T/doc.log" && ok "the log shows keys masked, one JSON line per request" || bad "log masking" "$(head -3 "$T/doc.log")"
+grep -q '"path":"/add-domain/example.com/\*\*\*\*"' "$T/doc.log" && grep -q '"api_key":"\*\*\*\*"' "$T/doc.log" && ok "the log shows keys masked, one JSON line per request" || bad "log masking" "$(head -3 "$T/doc.log")"
 [ "$(wc -l <"$T/doc.log")" -ge 25 ] && ok "every request is logged" || bad "log lines: $(wc -l <"$T/doc.log")"
 
 # --- malformed traffic: 4xx or a closed connection, and the server stays up

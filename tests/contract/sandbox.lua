@@ -69,7 +69,10 @@ for _, f in ipairs(contract.load()) do
       local lines = {}
       for _, d in ipairs(diffs) do lines[#lines + 1] = shape.describe(d) end
       t.eq(table.concat(lines, "; "), "", "shape differences")
-      for path, v in pairs(f.sandbox.expect or {}) do t.eq(contract.get(got, path), v, path) end
+      for path, v in pairs(contract.fill(f.sandbox.expect or {}, vars)) do t.eq(contract.get(got, path), v, path) end
+      for _, text in ipairs(f.sandbox.text_lacks or {}) do
+        t.ok(not resp.body:find(text, 1, true), "the answer's text has no '" .. text .. "': " .. resp.body)
+      end
       for path, p in pairs(f.sandbox.match or {}) do t.match(contract.get(got, path), p, path) end
       compared = compared + 1
     end)

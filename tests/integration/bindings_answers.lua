@@ -163,7 +163,8 @@ end)
 -- Duplicate sites --------------------------------------------------------------
 
 t.test("create_site of a registered URL fails with code 'duplicate' and the existing site", function()
-  fx:queue(answer { error = "duplicate site url" },
+  fx:queue(answer { sites = {} },                                -- the read before: not there
+    answer { error = "duplicate site url" },                     -- registered meanwhile
     answer('{"sites":{"0":{"site_id":"17","site_url":"https://www.shop.com/","alias":"eabcdefghij.exactdn.com"}}}'))
   local r, err = easyio.create_site("https://WWW.Shop.com")
   t.eq(r, nil)
@@ -176,7 +177,7 @@ t.test("create_site of a registered URL fails with code 'duplicate' and the exis
 end)
 
 t.test("create_site duplicate on another account: err.site is nil and the message says so", function()
-  fx:queue(answer { error = "duplicate site url" }, answer { sites = {} })
+  fx:queue(answer { sites = {} }, answer { error = "duplicate site url" }, answer { sites = {} })
   local r, err = easyio.create_site("https://www.shop.com/")
   t.eq(r, nil)
   t.eq(err.code, "duplicate")
@@ -185,7 +186,8 @@ t.test("create_site duplicate on another account: err.site is nil and the messag
 end)
 
 t.test("create_site: a retry after a lost answer that meets 'duplicate site url' returns the site", function()
-  fx:queue({ drop = true },                                     -- the create took effect, its answer is lost
+  fx:queue(answer { sites = {} },                                -- the read before: not there
+    { drop = true },                                             -- the create took effect, its answer is lost
     answer { sites = {} },                                       -- the check does not see it yet
     answer { error = "duplicate site url" },                     -- the retry meets it
     answer('{"sites":[{"site_id":"21","site_url":"https://new.com/","alias":"eqwertyuiop.exactdn.com","live":"1"}]}'))
@@ -197,12 +199,24 @@ t.test("create_site: a retry after a lost answer that meets 'duplicate site url'
 end)
 
 t.test("create_site's check after a lost answer reads PHP object-lists and the site URL rule", function()
-  fx:queue({ drop = true },
+  fx:queue(answer { sites = {} }, { drop = true },
     answer('{"sites":{"0":{"site_id":"22","site_url":"https://found.com/","alias":"ezxcvbnmasd.exactdn.com","live":"1"}}}'))
   local r, err = easyio.create_site("https://FOUND.com")
   t.ok(r, tostring(err))
   t.eq(r.id, 22)
   t.eq(fx:count() > 0, true)
+end)
+
+t.test("create_site of a URL the read before lists: a duplicate naming the site, and no create sent", function()
+  fx:queue(answer('{"sites":[{"site_id":"23","site_url":"https://had.com/","alias":"ehadhadhadh.exactdn.com","live":"1"}]}'))
+  local before = fx:count()
+  local r, err = easyio.create_site("https://had.com")
+  t.eq(r, nil, "it existed before this call: never reported as created")
+  t.eq(err.code, "duplicate")
+  t.eq(err.message, "https://had.com/ is already registered as site 23 (ehadhadhadh.exactdn.com)")
+  t.eq(err.site.site_id, "23")
+  t.eq(fx:count() - before, 1, "one read, no create")
+  t.eq(fx:last().uri, "/exactdn/show.php")
 end)
 
 fx:stop()

@@ -63,16 +63,18 @@ local ez_cases = {
     "/exactdn/config-update.php", { api_key = EZ, site_id = "17", webp = "1", avif = "0", asset_domains = "images.third-party.net" } },
   { "set_cname", { 16, "cdn.example.net" }, "/exactdn/cname.php", { api_key = EZ, site_id = "16", custom_cname = "cdn.example.net" } },
   { "revert_cname", { 16 }, "/exactdn/cname-revert.php", { api_key = EZ, site_id = "16" } },
-  { "remove_site", { "18" }, "/exactdn/remove.php", { api_key = EZ, site_id = "18" } },
+  { "remove_site", { "18" }, "/exactdn/remove.php", { api_key = EZ, site_id = "18" },
+    { status = 200, body = '{"sites": [{"site_id": "18", "site_url": "https://x.com/"}]}' } }, -- the read before lists it
   { "savings", { "example.exactdn.com" }, "/exactdn/savings.php", { api_key = EZ, alias = "example.exactdn.com" } },
   { "show_keys", {}, "/api_key/show.php", { api_key = EZ } },
   { "create_key", { { attempts = 1 } }, "/api_key/create.php", { api_key = EZ } },
-  { "remove_key", { "xyz456" }, "/api_key/remove.php", { api_key = EZ, sub_key = "xyz456" } },
+  { "remove_key", { "sub-key-000000000001" }, "/api_key/remove.php", { api_key = EZ, sub_key = "sub-key-000000000001" } },
   { "change_key", { "sub-key-000000000001", { label = "forfun", allowed = 5000, site_limit = 10 } },
     "/api_key/change.php", { api_key = EZ, sub_key = "sub-key-000000000001", label = "forfun", allowed = "5000", site_limit = "10" } },
 }
 for _, c in ipairs(ez_cases) do
   t.test("easyio." .. c[1] .. " POSTs a form to " .. c[3], function()
+    if c[5] then fx:queue(c[5]) end
     local r, err = easyio[c[1]](table.unpack(c[2]))
     t.ok(r, "call succeeds: " .. tostring(err))
     local req = fx:last()

@@ -74,7 +74,7 @@ end)
 
 t.test("the check of a create after a lost answer is retried like any read", function()
   reset_policy()
-  fx:queue({ drop = true },
+  fx:queue(answer { sites = {} }, { drop = true },
     answer({ error = "internal" }, 500),
     answer { sites = { { site_id = "31", site_url = "https://lost.example.com/", alias = "eabcdefghij.exactdn.com", live = "1" } } })
   local r, err = easyio.create_site("https://lost.example.com/")
@@ -86,7 +86,7 @@ end)
 
 t.test("an empty budget never refuses the first check of a create that may have taken effect", function()
   reset_policy { budget = 0 }
-  fx:queue({ drop = true },
+  fx:queue(answer { sites = {} }, { drop = true },
     answer { sites = { { site_id = "32", site_url = "https://nobudget.example.com/", alias = "eabcdefghik.exactdn.com", live = "1" } } })
   local r, err = easyio.create_site("https://nobudget.example.com/")
   t.ok(r, tostring(err))

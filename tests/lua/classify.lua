@@ -22,18 +22,20 @@ t.test("read_domain's Status gets its name; a bare integer answer is a Status", 
   t.same(classify("shortpixel.read_domain", resp(200, '2')), { Status = 2, status_name = "ok" })
 end)
 
--- {status, retryable, ambiguous}: 429 and 503 say the request was not run
+-- {status, retryable, maybe done}: a 4xx (429 included) is the server
+-- refusing, so not done; a 5xx (503 included) or any other status proves nothing
 local HTTP = {
-  { 400, false, true }, { 401, false, true }, { 404, false, true },
-  { 429, true, false }, { 500, true, true }, { 502, true, true }, { 503, true, false }, { 504, true, true },
+  { 400, false, false }, { 401, false, false }, { 404, false, false }, { 429, true, false },
+  { 500, true, true }, { 502, true, true }, { 503, true, true }, { 504, true, true }, { 999, false, true },
+  { 302, false, true },
 }
 for _, c in ipairs(HTTP) do
-  t.test(("HTTP %d: a failure of kind http, retryable %s, ambiguous %s"):format(c[1], c[2], c[3]), function()
+  t.test(("HTTP %d: a failure of kind http, retryable %s, maybe done %s"):format(c[1], c[2], c[3]), function()
     local r, err, retryable, ambiguous = classify("easyio.remove_site", resp(c[1], '{"error": "no"}', { ["retry-after"] = "7" }))
     t.eq(r, nil)
     t.eq(err.kind, "http")
     t.eq(err.http_status, c[1])
-    t.eq(err.message, "no")
+    t.eq(err.message, "HTTP " .. c[1] .. "; the answer says: no")
     t.eq(err.retry_after, "7")
     t.eq(retryable, c[2])
     t.eq(ambiguous, c[3])
@@ -43,6 +45,23 @@ end
 t.test("an HTTP failure without a message in its body is named by its status", function()
   local _, err = classify("easyio.remove_site", resp(502, "<html>bad gateway</html>"))
   t.eq(err.message, "HTTP 502")
+end)
+
+t.test("an HTTP failure says its status first, then what the body said, and once", function()
+  local _, err = classify("shortpixel.add_domain", resp(999, '{"Status": 2, "Message": "ok"}'))
+  t.eq(tostring(err), "shortpixel.add_domain: HTTP 999; the answer says: ok (http)")
+end)
+
+t.test("a 2xx that is not the JSON object a create expects may have done the work", function()
+  local _, err, retryable, maybe = classify("easyio.create_key", resp(200, "<br>Notice: x<br>{\"success\":1}"))
+  t.eq(err.kind, "decode")
+  t.eq(retryable, false)
+  t.eq(maybe, true)
+  local _, e2, _, m2 = classify("easyio.create_site", resp(200, "[]"))
+  t.eq(e2.kind, "decode")
+  t.eq(m2, true)
+  local _, _, _, m3 = classify("easyio.create_site", resp(200, '{"error": "duplicate site url"}'))
+  t.eq(m3, false, "a refusal in the service's words proves it was not done")
 end)
 
 t.test("a 2xx answer the reader refuses is kind api, never retried; a known refusal gets its code", function()

@@ -6,7 +6,7 @@ local ops = require "cdnctl.ops"
 local script = require "cdnctl.kit.script"
 local dryrun = require "cdnctl.front.dryrun"
 
-t.test("the table marks exactly the five operations that destroy or cost, each with a word and a question", function()
+t.test("the table marks exactly the six operations that destroy or cost, each with a word and a question", function()
   local marked = {}
   for _, op in ipairs(ops.list) do
     if op.destructive then
@@ -18,7 +18,7 @@ t.test("the table marks exactly the five operations that destroy or cost, each w
   end
   table.sort(marked)
   t.same(marked, { "easyio.remove_key=irreversible", "easyio.remove_site=irreversible",
-    "shortpixel.purge_cdn_cache_bulk=costly", "shortpixel.purge_storage_bulk=costly",
+    "shortpixel.purge_cdn_cache=costly", "shortpixel.purge_cdn_cache_bulk=costly", "shortpixel.purge_storage_bulk=costly",
     "shortpixel.revoke_domain=irreversible" })
 end)
 

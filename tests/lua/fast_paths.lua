@@ -132,9 +132,10 @@ end)
 
 -- The URL as the path template's gsub built it before (client.lua).
 local function reference_url(s, op, values, key, opts)
-  local url = op.path:gsub("{(%w+)}", function(name)
+  local url = op.path:gsub("{(%w+)(%*?)}", function(name, star)
     if ops.base_urls[name] then return config.url(s, name) end
     if name == "key" then return key and percent.escape(key) or "" end
+    if star == "*" then return op.rest[name](values[name], opts) end -- the rest of the path, as it is
     return percent.escape(tostring(values[name]))
   end)
   if op.key_in == "path" and not key then url = url:gsub("/$", "") end
@@ -149,7 +150,8 @@ end
 
 t.test("client.build_request's URL is the template's gsub, for every operation", function()
   local s = settings.new { sandbox = { urls = { sp = "http://127.0.0.1:9/sp", api = "https://api.example", ez = "http://[::1]:7" } } }
-  local values = { domain = "x-1.example.com", site_id = 17, sub_key = "ab~c", site_url = "https://x.com/a b/" }
+  local values = { domain = "x-1.example.com", site_id = 17, sub_key = "ab~c", site_url = "https://x.com/a b/",
+                   url = "https://img.example.com/a,b:c/photo.jpg" }
   for _, op in ipairs(ops.list) do
     for _, key in ipairs { "spDemoAgency00000001", "a.b-c_d~e", false } do
       for _, opts in ipairs { {}, { refresh = true } } do

@@ -15,7 +15,7 @@ local function fake_ctx(answers)
     if a.err then return nil, a.err end
     return a
   end
-  function ctx.fail(message) return { kind = "api", message = message } end
+  function ctx.fail(message, code) return { kind = "api", message = message, code = code } end
   function ctx.log(fmt, ...) ctx.logged[#ctx.logged + 1] = string.format(fmt, ...) end
   return ctx
 end
@@ -24,42 +24,82 @@ local op = ops.by_name
 local SITES = { sites = { ["0"] = { site_id = "16", site_url = "https://a.com/", alias = "e1.exactdn.com", live = "1" },
                           ["1"] = { site_id = "17", site_url = "https://B.com", alias = "e2.exactdn.com", live = "0" } } }
 
-t.test("create_site: found on show_sites (PHP object-list, same-site rule) it is create.php's answer, reconciled", function()
+t.test("create_site: found on show_sites (PHP object-list, same-site rule) it is made, as create.php's answer", function()
   local ctx = fake_ctx { ["easyio.show_sites"] = SITES }
-  local r = op["easyio.create_site"].reconcile(ctx, { site_url = "https://b.com/" })
+  local outcome, r = op["easyio.create_site"].reconcile(ctx, { site_url = "https://b.com/" })
+  t.eq(outcome, "made")
   t.same(r, { id = 17, site_url = "https://B.com", alias = "e2.exactdn.com", dev = 1, status = "success", reconciled = true })
   t.same(ctx.calls[1], { name = "easyio.show_sites", values = { site_url = "https://b.com/" } })
 end)
 
-t.test("create_site: not listed means it did not take effect; a failed read means cannot tell", function()
-  t.eq(op["easyio.create_site"].reconcile(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://c.com/" }), nil)
-  local found, err = op["easyio.create_site"].reconcile(fake_ctx { ["easyio.show_sites"] = { err = { message = "down" } } },
+t.test("create_site: not listed is not seen; a failed read is unknown", function()
+  t.eq(op["easyio.create_site"].reconcile(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://c.com/" }), "not_made")
+  local outcome, err = op["easyio.create_site"].reconcile(fake_ctx { ["easyio.show_sites"] = { err = { message = "down" } } },
     { site_url = "https://c.com/" })
-  t.eq(found, false)
+  t.eq(outcome, "unknown")
   t.eq(err.message, "down")
 end)
 
-t.test("remove_site: gone from show_sites is done; still listed is not", function()
-  local rec = op["easyio.remove_site"].reconcile
-  t.same(rec(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 18 }), { success = true, reconciled = true })
-  t.eq(rec(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 16 }), nil)
+t.test("create_site, before: a site listed already existed before the call: a duplicate naming it, nothing to send", function()
+  local e = op["easyio.create_site"]
+  t.eq(e.snapshot(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://c.com/" }), true)
+  local before, err = e.snapshot(fake_ctx { ["easyio.show_sites"] = SITES }, { site_url = "https://a.com" })
+  t.eq(before, nil)
+  t.eq(err.code, "duplicate")
+  t.eq(err.message, "https://a.com is already registered as site 16 (e1.exactdn.com)")
+  t.eq(err.site.site_id, "16")
+  local _, rerr = e.snapshot(fake_ctx { ["easyio.show_sites"] = { err = { message = "down" } } }, { site_url = "https://c.com/" })
+  t.eq(rerr.message, "down")
 end)
 
-t.test("create_key: the snapshot is the sub-keys before; a new one after is the key made", function()
+t.test("remove_site: gone from show_sites is made; still listed is not; before, a site not listed is not_found", function()
+  local e = op["easyio.remove_site"]
+  local outcome, r = e.reconcile(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 18 })
+  t.eq(outcome, "made")
+  t.same(r, { success = true, reconciled = true })
+  t.eq(e.reconcile(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 16 }), "not_made")
+  t.eq(e.snapshot(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 16 }), true)
+  local _, err = e.snapshot(fake_ctx { ["easyio.show_sites"] = SITES }, { site_id = 999999 })
+  t.eq(err.code, "not_found")
+  t.eq(err.message, "site 999999 is not on this account (show_sites does not list it)")
+end)
+
+t.test("create_key: the snapshot is the sub-keys before; the one new after is the key made", function()
   local e = op["easyio.create_key"]
   local before = e.snapshot(fake_ctx { ["easyio.show_keys"] = { keys = { "k1", "k2" } } }, {})
   t.same(before, { k1 = true, k2 = true })
   local ctx = fake_ctx { ["easyio.show_keys"] = { keys = { ["0"] = "k1", ["1"] = "k2", ["2"] = "k3" } } }
-  t.same(e.reconcile(ctx, {}, before), { success = 1, sub_key = "k3", reconciled = true })
-  t.eq(e.reconcile(fake_ctx { ["easyio.show_keys"] = { keys = { "k1", "k2" } } }, {}, before), nil)
-  t.eq(e.reconcile(fake_ctx {}, {}, nil), false, "no snapshot: cannot tell")
+  local outcome, r = e.reconcile(ctx, {}, before)
+  t.eq(outcome, "made")
+  t.same(r, { success = 1, sub_key = "k3", reconciled = true })
+  t.eq(e.reconcile(fake_ctx { ["easyio.show_keys"] = { keys = { "k1", "k2" } } }, {}, before), "not_made")
 end)
 
-t.test("remove_key: gone from show_keys is done", function()
-  local rec = op["easyio.remove_key"].reconcile
-  t.same(rec(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k2" }),
-    { success = 1, sub_key = "k2", reconciled = true })
-  t.eq(rec(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k1" }), nil)
+t.test("create_key: two new sub-keys cannot be told apart: unknown, naming them masked", function()
+  local e = op["easyio.create_key"]
+  local ctx = fake_ctx { ["easyio.show_keys"] = { keys = { "k1", "newsubkey0000000aaaa", "newsubkey0000000bbbb" } } }
+  local outcome, why = e.reconcile(ctx, {}, { k1 = true })
+  t.eq(outcome, "unknown")
+  t.same(why.appeared, { "****aaaa", "****bbbb" })
+  t.eq(why.message, "2 sub-keys appeared while it ran (****aaaa, ****bbbb), so which one it made cannot be told")
+end)
+
+t.test("remove_key: gone from show_keys is made; before, a sub-key not listed is not_found", function()
+  local e = op["easyio.remove_key"]
+  local outcome, r = e.reconcile(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k2" })
+  t.eq(outcome, "made")
+  t.same(r, { success = 1, sub_key = "k2", reconciled = true })
+  t.eq(e.reconcile(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k1" }), "not_made")
+  local _, err = e.snapshot(fake_ctx { ["easyio.show_keys"] = { keys = { "k1" } } }, { sub_key = "k9" })
+  t.eq(err.code, "not_found")
+end)
+
+t.test("a remove refused as not found: after a lost answer the first try did it; else it went meanwhile", function()
+  local nf = op["easyio.remove_key"].on_refusal.not_found
+  local r = nf(fake_ctx {}, { sub_key = "k2" }, { message = "sub-key not found" }, true)
+  t.same(r, { success = 1, sub_key = "k2", reconciled = true })
+  local _, err = nf(fake_ctx {}, { sub_key = "k2" }, { message = "sub-key not found" }, false)
+  t.eq(err.message, "sub-key not found (it was listed just before: removed meanwhile by another call)")
 end)
 
 t.test("change_key: prepare sends the current fields with the new ones, or nothing read under opts.replace", function()

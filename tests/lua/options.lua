@@ -74,13 +74,22 @@ end
 
 t.test("a subcommand: its place in argv and the words after it that are not global options", function()
   for _, c in ipairs(options.COMMANDS) do
-    if c.name ~= "run" then
+    if c.name ~= "run" and not c.closed then
       local o = assert(p("--profile", "x", c.name, "--json", "-o"))
       t.eq(o.sub, c.name)
       t.eq(o.sub_index, 3)
       t.same(o.args, { "--json", "-o" }, c.name)
     end
   end
+end)
+
+t.test("a closed subcommand refuses an option it lacks, with the closest of its own and the globals", function()
+  t.same({ p("whoami", "-V") }, { nil, "whoami: unknown option '-V' (did you mean '-v'?)" })
+  t.same({ p("whoami", "--oflfine") }, { nil, "whoami: unknown option '--oflfine' (did you mean '--offline'?)" })
+  t.same({ p("profiles", "--jsno=1") }, { nil, "profiles: unknown option '--jsno=1' (did you mean '--json'?)" })
+  t.same({ p("version", "--zzzzzz") }, { nil, "version: unknown option '--zzzzzz'" })
+  t.same(assert(p("profiles", "--names", "--json")).args, { "--names", "--json" })
+  t.same(assert(p("whoami", "--offline", "-v")).args, { "--offline" })
 end)
 
 t.test("global options after a built-in subcommand are cdnctl's, in any order among its words", function()

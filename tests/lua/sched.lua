@@ -78,4 +78,59 @@ t.test("SIGTERM and SIGHUP: what is in flight gets DRAIN seconds at most", funct
   t.eq(hdrain, 8)
 end)
 
+t.test("a run's opts.drain replaces the default for every signal; 0 abandons at once", function()
+  local line, drain = sched.stop_notice(2, 60, "SIGINT", 0)
+  t.eq(line, "stopping: 2 requests in flight abandoned\n")
+  t.eq(drain, 0)
+  t.eq((sched.stop_notice(1, 60, "SIGTERM", 0)), "stopping (SIGTERM): 1 request in flight abandoned\n")
+  local hline, hdrain = sched.stop_notice(1, 60, "SIGHUP", 3)
+  t.eq(hline, "stopping (SIGHUP): waiting for 1 request in flight (up to 3 s); SIGHUP again to quit now\n")
+  t.eq(hdrain, 3)
+  t.eq(select(2, sched.stop_notice(1, 5, "SIGINT", 20)), 20, "a drain for Ctrl-C too")
+end)
+
+t.test("the errors a stop signal raises, and no other, are interrupts", function()
+  t.eq(sched.is_interrupt("interrupted"), true, "a wait's")
+  t.eq(sched.is_interrupt("lua/cdnctl/sched.lua:51: interrupted!"), true, "the hook's, where it fired")
+  t.eq(sched.is_interrupt("interrupted!"), true)
+  t.eq(sched.is_interrupt("x.lua:3: interrupted! or not\nstack traceback:"), false)
+  t.eq(sched.is_interrupt("stdin:1: oops"), false)
+  t.eq(sched.is_interrupt({ exit_status = 0 }), false, "cdnctl.exit's object")
+end)
+
+t.test("an ETA in words, from 0 to days: whole seconds, then m/s, h/m, d/h; never an error", function()
+  local cases = {
+    { 0, "0s" }, { 0.4, "0s" }, { 0.5, "1s" }, { 1.3, "1s" }, { 59.4, "59s" }, { 59.6, "1m00s" },
+    { 60, "1m00s" }, { 61.7, "1m02s" }, { 89.7, "1m30s" }, { 3599.4, "59m59s" }, { 3599.5, "1h00m" },
+    { 3600, "1h00m" }, { 7384.9, "2h03m" }, { 86399, "23h59m" }, { 86400, "1d00h" },
+    { 3 * 86400 + 4 * 3600 + 59, "3d04h" }, { 999 * 86400, "999d00h" }, { 1000 * 86400, ">999d" },
+    { 1e300, ">999d" }, { math.huge, "?" }, { 0 / 0, "?" }, { -1, "?" },
+  }
+  for _, c in ipairs(cases) do t.eq(sched.eta_text(c[1]), c[2], "ETA of " .. tostring(c[1]) .. " s") end
+end)
+
+t.test("the progress line: label, done/total and percent, rate, ETA and failures, clock given", function()
+  local p = { label = "purge", done = 1, total = 70, failed = 0, started = 100 }
+  t.eq(sched.progress_line(p, 101.3), "purge: 1/70 (1%) 0.8/s ETA 1m30s, 0 failed")
+  p.done, p.failed = 35, 3
+  t.eq(sched.progress_line(p, 100 + 35 * 3600), "purge: 35/70 (50%) 0.0/s ETA 1d11h, 3 failed")
+  p.done, p.failed = 70, 70
+  t.eq(sched.progress_line(p, 107), "purge: 70/70 (100%) 10.0/s ETA 0s, 70 failed")
+end)
+
+t.test("the progress line before the first item ends: no rate yet, so the ETA is ?", function()
+  t.eq(sched.progress_line({ done = 0, total = 2000, failed = 0, started = 5 }, 5), "0/2000 (0%) 0.0/s ETA ?, 0 failed")
+  t.eq(sched.progress_line({ done = 0, total = 0, failed = 0, started = 5 }, 6), "0/0 (100%) 0.0/s ETA 0s, 0 failed")
+end)
+
+t.test("the progress line of an iterator with no total: the count done, no percent and no ETA", function()
+  t.eq(sched.progress_line({ label = "onboard", done = 12, failed = 1, started = 0 }, 4),
+    "onboard: 12 done 3.0/s, 1 failed")
+end)
+
+t.test("the progress line while stopping says so; a total passed is never below done", function()
+  t.eq(sched.progress_line({ label = "report", done = 9, total = 8, failed = 0, started = 0, stop = true }, 3),
+    "report: 9/9 (100%) 3.0/s ETA 0s, 0 failed (stopping: finishing what is in flight)")
+end)
+
 t.done()

@@ -42,7 +42,26 @@ t.test("the environment of a settings value is the table it was given; empty val
   t.eq(src.urls.sp, "https://sp.test", "trailing slash dropped")
   t.eq(src.url_sources.sp, "CDNCTL_SHORTPIXEL_URL")
   t.eq(src.urls.api, "https://api.shortpixel.com")
-  t.eq(config.resolve(s, "easyio", true).kind, "none")
+  local ez = config.resolve(s, "easyio", true)
+  t.eq(ez.kind, "environment", "one source for every service")
+  t.eq(ez.key, nil)
+  t.eq(ez.missing, "the environment has no Easy IO key (EASYIO_API_KEY is not set; keys never come from another source)")
+end)
+
+t.test("one source for every service: a service the source lacks has no key, whatever a lower source sets", function()
+  local env = { SHORTPIXEL_API_KEY = SP, EASYIO_API_KEY = EZ }
+  local s = settings.new { env = env, profile = profile("--profile", { shortpixel_key = "SPkeyFromProfile0001" }) }
+  t.eq(config.key(s, "shortpixel"), "SPkeyFromProfile0001")
+  local key, from, why, src = config.key(s, "easyio")
+  t.eq(key, nil, "not the environment's")
+  t.eq(from, "profile 'acme'")
+  t.eq(why, nil)
+  t.eq(src.missing, "profile 'acme' has no Easy IO key (no easyio_key or easyio_key_cmd; keys never come from another source)")
+  t.eq(src.urls.ez, ops.services.easyio.urls[1].default)
+  t.eq(config.source(s).name, "profile 'acme' (--profile)")
+  s = settings.new { env = { EASYIO_API_KEY = EZ }, profile = profile("default_profile", { shortpixel_key = SP }) }
+  t.eq(config.source(s).kind, "environment", "the environment before default_profile")
+  t.eq(config.key(s, "shortpixel"), nil, "the default profile's key is not taken")
 end)
 
 t.test("env_names lists each service's key and URL variables from the services table", function()

@@ -18,7 +18,7 @@ M.signature = signature
 
 local function endpoint(op)
   local p = op.path:gsub("{sp}", "https://no-cdn.shortpixel.ai"):gsub("{api}", "https://api.shortpixel.com")
-    :gsub("{ez}", "https://optimize.exactlywww.com"):gsub("{(%w+)}", string.upper)
+    :gsub("{ez}", "https://optimize.exactlywww.com"):gsub("{(%w+)%*?}", string.upper)
   return op.method .. " " .. p
 end
 M.endpoint = endpoint

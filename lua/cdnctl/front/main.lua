@@ -47,10 +47,13 @@ options:
   --version        print the version and the commit, and exit
   -h, --help       print this help and exit
 
-a service's key and base URLs come together from the first source set for it:
---sandbox; --profile NAME or CDNCTL_PROFILE; the environment (SHORTPIXEL_API_KEY,
-EASYIO_API_KEY, CDNCTL_*_URL); the config's default_profile. opts.key in a call
-replaces the key only. Two sources set: stderr says once which one is used.
+every service's key and base URLs come from one source, the first set of:
+--sandbox; --profile NAME or CDNCTL_PROFILE (or a ready script's --profile);
+the environment, when it sets any of SHORTPIXEL_API_KEY, EASYIO_API_KEY,
+CDNCTL_*_URL; the config's default_profile. A service that source does not
+configure has no key: its calls fail naming the source, and nothing is taken
+from a lower source. opts.key in a call replaces the key only. Lower sources
+set and ignored: stderr names them once, in one line.
 
 environment:
 {services}
@@ -164,6 +167,10 @@ local function prepare_keys(o, s, argv)
     local rec, herr = require("cdnctl.har").open(har_file)
     if not rec then io.stderr:write("cdnctl: --har: ", herr, "\n"); return 2 end
     s.har = rec -- start-up: nothing has used s yet
+    -- the recording is an output: never the script or the config file
+    local script_path = o.script_index and argv[o.script_index] ~= "-" and argv[o.script_index] or nil
+    local _, ferr = require("cdnctl.kit.files").check({}, { script_path, require("cdnctl.config_file").path() }, nil, s)
+    if ferr then io.stderr:write("cdnctl: ", ferr, "\n"); return 2 end
   end
   local ops = require "cdnctl.ops"
   for _, service in ipairs(ops.service_order) do

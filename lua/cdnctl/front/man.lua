@@ -59,12 +59,22 @@ local function options(w)
   for _, o in ipairs(list) do w(".TP"); w("\\fB" .. o[1]:gsub("\\fR", "\\fR\\fB", 0) .. "\\fR"); w(o[2]) end
 end
 
+-- A count in words, as the page's sentences say it ("twenty").
+local WORDS = { "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+  "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "twenty-one",
+  "twenty-two", "twenty-three", "twenty-four", "twenty-five" }
+local function number_word(n) return WORDS[n] or tostring(n) end
+
 -- OPERATIONS: one entry per operation of the table, with its rules.
 local function operations(w)
   w(".SH OPERATIONS")
   local common = {}
   for _, o in ipairs(ops.common_option_list) do common[#common + 1] = "\\fB" .. o.name .. "\\fR (" .. esc(o.doc) .. ")" end
-  w("Each operation is a Lua function and a \\fBcall\\fR verb. Every binding takes an optional last table of options: "
+  local costly = 0
+  for _, op in ipairs(ops.list) do if op.destructive then costly = costly + 1 end end
+  w(string.format("The %s bindings below are the operations of both APIs, %s of which destroy or cost (marked destructive). ",
+    number_word(#ops.list), number_word(costly))
+    .. "Each operation is a Lua function and a \\fBcall\\fR verb. Every binding takes an optional last table of options: "
     .. table.concat(common, ", ") .. ".")
   for _, op in ipairs(ops.list) do
     w(".TP")
@@ -109,7 +119,7 @@ local function environment(w)
   } do list[#list + 1] = e end
   for _, e in ipairs(list) do w(".TP"); w("\\fB" .. e[1] .. "\\fR"); w(e[2]) end
   w(".PP")
-  w("A service's key and base URLs come together from one source, never mixed: the first set for it of \\fB\\-\\-sandbox\\fR, an explicit profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR), the environment (the key and URL variables above), the configuration's \\fBdefault_profile\\fR. A source is set for a service when it gives a key, a key command or a URL for it; URLs it does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. When two sources are set, standard error says once which one is used. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
+  w("Every service's key and base URLs come from one source per call, never mixed: the first set of \\fB\\-\\-sandbox\\fR, the run's profile (\\fB\\-\\-profile\\fR or \\fBCDNCTL_PROFILE\\fR, or a ready script's \\fB\\-\\-profile\\fR), the environment when it sets any of the key and URL variables above, the configuration's \\fBdefault_profile\\fR. A service that source does not configure has no key: its calls fail naming the source, and nothing is taken from a lower source. URLs the source does not give are the built\\-in defaults. The \\fBkey\\fR option of a call replaces the key only. Standard error names once, in one line, the lower sources set and ignored. A failure that involves a key names it, masked, and its source: (key ****9999 from profile 'old').")
 end
 
 -- FILES and EXIT STATUS.
@@ -136,6 +146,7 @@ local function examples(w)
   w("cdnctl \\-\\-profile clientA call \\-\\-output table easyio.show_sites")
   w("cdnctl \\-\\-profile clientA whoami")
   w("cdnctl \\-e 'for _, h in ipairs(shortpixel.hosts(\"example.com\")) do print(h, shortpixel.purge_cdn_cache_bulk(h)) end'")
+  w("cdnctl call \\-\\-yes shortpixel.purge_cdn_cache https://example.com/wp\\-content/uploads/photo.jpg")
   w(".fi")
   w(".SH SEE ALSO")
   w("\\fBlua5.4\\fR(1), \\fBcurl\\fR(1)")

@@ -14,18 +14,22 @@ local M = {}
 -- the settings (main(cfg, args, s)), "library" with the library
 -- (main(args, lib)), "script" for run (NAME is a ready script, then as
 -- if its path had been given), "help" for help. options: the command's own
--- options, for did-you-mean, help and completion. mode: how main's caller
--- treats a signal ("server": cdnctl sandbox stops on one).
+-- options, for did-you-mean, help and completion; closed: those are all
+-- its options and none takes a value, so any other word starting with -
+-- is refused here with the closest of them and of the global options
+-- (internal: options for completion scripts, accepted, never suggested).
+-- mode: how main's caller treats a signal ("server": cdnctl sandbox stops
+-- on one).
 M.COMMANDS = {
   { name = "call", phase = "library", module = "cdnctl.front.call",
     synopsis = "call OP [ARG...] [name=value...]", summary = "call one binding and print its result",
     options = { "--output", "-o", "--json", "--yes", "--dry-run", "--list", "--help", "-h" } },
   { name = "whoami", phase = "library", module = "cdnctl.front.whoami",
     synopsis = "whoami [--offline]", summary = "per service: base URLs, key (masked), where each came from",
-    options = { "--offline", "--help", "-h" } },
+    options = { "--offline", "--help", "-h" }, closed = true },
   { name = "profiles", phase = "config", module = "cdnctl.front.profiles",
     synopsis = "profiles [--json]", summary = "the profiles of the config file",
-    options = { "--json", "--help", "-h" } },
+    options = { "--json", "--help", "-h" }, closed = true, internal = { "--names" } },
   { name = "run", phase = "script",
     synopsis = "run NAME [ARGS...]", summary = "a ready script by name (purge, report, watch...)",
     options = { "--help", "-h" } },
@@ -35,7 +39,7 @@ M.COMMANDS = {
                 "--env", "--compare", "--help", "-h" } },
   { name = "version", phase = "start", module = "cdnctl.front.help", fn = "version",
     synopsis = "version", summary = "the version and the commit it was built from",
-    options = { "--help", "-h" } },
+    options = { "--help", "-h" }, closed = true },
   { name = "help", phase = "help",
     synopsis = "help [COMMAND | BINDING]", summary = "a command's or a binding's help",
     options = { "--help", "-h" } },
@@ -134,6 +138,23 @@ local function is_script(word, is_file)
   return word:find("/", 1, true) ~= nil or word:match("%.lua$") ~= nil or (is_file ~= nil and is_file(word))
 end
 
+-- An option of the closed subcommand c, or a global one that may follow
+-- it? nil | "unknown option 'a'" with the closest of those.
+local function closed_unknown(c, a)
+  local names = {}
+  for _, opt in ipairs(c.internal or {}) do
+    if opt == a then return nil end
+  end
+  for _, opt in ipairs(c.options) do
+    if opt == a then return nil end
+    names[#names + 1] = opt
+  end
+  for _, g in ipairs(M.GLOBALS) do
+    if not g.before then names[#names + 1] = g.name end
+  end
+  return "unknown option '" .. a .. "'" .. suggest.hint(a:match("^[^=]*"), names)
+end
+
 local function unknown_command(word)
   local names = {}
   for _, c in ipairs(M.COMMANDS) do names[#names + 1] = c.name end
@@ -163,6 +184,8 @@ local function sub_words(o, argv, first)
       table.move(argv, i, #argv, #o.args + 1, o.args)
       break
     else
+      local unknown = M.command(o.sub).closed and a:match("^%-.") and closed_unknown(M.command(o.sub), a)
+      if unknown then return nil, o.sub .. ": " .. unknown end
       o.args[#o.args + 1] = a
       i = i + 1
     end

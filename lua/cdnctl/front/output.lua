@@ -23,8 +23,10 @@ local function sorted_keys(t)
   return ks
 end
 
--- M.json(v [, indent]) -> text with sorted keys; indent "  " for people.
+-- M.json(v [, indent]) -> text with sorted keys and '/' unescaped (as
+-- json.encode writes it); indent "  " for people.
 function M.json(v, indent)
+  if not indent then return json.encode(v) end
   local out = {}
   local nl = indent and "\n" or ""
   local colon = indent and ": " or ":"

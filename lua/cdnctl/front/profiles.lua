@@ -1,9 +1,11 @@
 -- cdnctl.front.profiles: `cdnctl profiles [--json]` lists the config file's
 -- profiles: keys masked (key commands named, not run), each profile's base
--- URLs (its own or the built-in defaults), the active one marked: the one
--- keys come from now (--profile or CDNCTL_PROFILE; else the environment's
--- keys, if set, come before default_profile). The last line says which
--- source each service uses (config.resolve), as `cdnctl whoami` does in full.
+-- URLs (its own or the built-in defaults; "none" for a service it does not
+-- name), the active one marked: the one every service's key and URLs come
+-- from now (--profile or CDNCTL_PROFILE; else the environment, when it sets
+-- any key or URL, comes before default_profile). The last line says which
+-- source is in use and which services it has a key for (config.source,
+-- config.resolve), as `cdnctl whoami` does in full.
 
 local redact = require "cdnctl.redact"
 local profiles = require "cdnctl.config_file"
@@ -16,11 +18,14 @@ local M = {}
 local USAGE = [[usage: cdnctl [--profile NAME] profiles [--json]
 
 Lists the profiles of ]] .. "%s" .. [[ with their keys masked (a
-key command is named, not run), their base URLs, and the active profile
-marked with *: the one keys come from now (--profile or CDNCTL_PROFILE;
-else the environment's keys, when set, come before the config's
-default_profile). --json prints one JSON document instead. The last line
-says where each service's key comes from now (details: cdnctl whoami).]]
+key command is named, not run), their base URLs ("none" for a service a
+profile does not name: it has no key for it), and the active profile
+marked with *. Every service's key and URLs come from one source: the
+first of --sandbox; --profile or CDNCTL_PROFILE; the environment, when it
+sets any key or URL; the config's default_profile. A service that source
+does not configure has no key (none is taken from another source).
+--json prints one JSON document instead. The last line says which source
+is in use and which services it has a key for (details: cdnctl whoami).]]
 
 local function key_shown(p, service)
   if p[service .. "_key"] then return redact.short(p[service .. "_key"]) end
@@ -28,25 +33,39 @@ local function key_shown(p, service)
   return nil
 end
 
--- A profile's base URLs, its own or the built-in defaults (ops.services):
--- {{json = "shortpixel_api", label = "api", url}...}, in the services' order;
--- a service's first URL is labelled with the service's name.
+-- Whether profile p names service at all (a key, a key command or a URL).
+local function names_service(p, service)
+  local svc = ops.services[service]
+  if p[svc.key_field] or p[svc.key_cmd_field] then return true end
+  for _, u in ipairs(svc.urls) do if p[u.field] then return true end end
+  return false
+end
+
+-- A profile's base URLs, its own or the built-in defaults (ops.services),
+-- for each service it names: {{json = "shortpixel_api", label = "api",
+-- url}...}, in the services' order; a service's first URL is labelled with
+-- the service's name. A service the profile does not name has one entry
+-- with url = nil: it has none (keys never come from another source).
 local function urls_of(p)
   local list = {}
   for _, service in ipairs(ops.service_order) do
+    local named = names_service(p, service)
     for i, u in ipairs(ops.services[service].urls) do
-      list[#list + 1] = { json = u.field:gsub("_url$", ""), label = i == 1 and service or u.name,
-                          url = p[u.field] or u.default }
+      if named or i == 1 then
+        list[#list + 1] = { json = u.field:gsub("_url$", ""), label = i == 1 and service or u.name,
+                            url = named and (p[u.field] or u.default) or nil }
+      end
     end
   end
   return list
 end
 
+-- Per service, the source its key comes from now, or "no key".
 local function in_use(s)
   local used = {}
   for _, service in ipairs(ops.service_order) do
     local src = config.resolve(s, service, true)
-    used[service] = src.kind == "none" and "no key" or src.name
+    used[service] = (src.key or src.key_cmd) and src.name or "no key"
   end
   return used
 end
@@ -62,7 +81,7 @@ local function print_json(cfg, active, s)
   local list = {}
   for _, n in ipairs(sorted_names(cfg)) do
     local p, urls = cfg.profiles[n], {}
-    for _, u in ipairs(urls_of(p)) do urls[u.json] = u.url end
+    for _, u in ipairs(urls_of(p)) do urls[u.json] = u.url or json.null end
     list[#list + 1] = { name = n, active = n == active, default = n == cfg.default_profile,
       shortpixel_key = key_shown(p, "shortpixel") or json.null, easyio_key = key_shown(p, "easyio") or json.null,
       urls = urls }
@@ -77,7 +96,7 @@ local function print_table(cfg, active, s)
   local rows = { { "", "PROFILE", "SHORTPIXEL KEY", "EASYIO KEY", "URLS" } }
   for _, n in ipairs(sorted_names(cfg)) do
     local p, urls = cfg.profiles[n], {}
-    for _, u in ipairs(urls_of(p)) do urls[#urls + 1] = u.label .. " " .. u.url end
+    for _, u in ipairs(urls_of(p)) do urls[#urls + 1] = u.label .. " " .. (u.url or "none") end
     rows[#rows + 1] = { n == active and "*" or "", n, key_shown(p, "shortpixel") or "-", key_shown(p, "easyio") or "-",
       table.concat(urls, ", ") .. (n == cfg.default_profile and "  (default)" or "") }
   end
@@ -88,8 +107,9 @@ local function print_table(cfg, active, s)
       r[1], r[2], r[3], r[4], r[5]))
   end
   local used = in_use(s)
-  io.stdout:write(string.format("in use: ShortPixel from %s, Easy IO from %s (details: cdnctl whoami)\n",
-    used.shortpixel, used.easyio))
+  io.stdout:write(string.format("in use: %s for every service: ShortPixel %s, Easy IO %s (details: cdnctl whoami)\n",
+    config.source(s).name, used.shortpixel == "no key" and "no key" or "key",
+    used.easyio == "no key" and "no key" or "key"))
   return 0
 end
 
@@ -118,11 +138,8 @@ function M.main(cfg, args, s)
   end
   -- active: the profile a service's key and URLs come from now (an explicit
   -- --profile wins over the environment; default_profile comes after it)
-  local active
-  for _, service in ipairs(ops.service_order) do
-    local src = config.resolve(s, service, true)
-    if src.kind == "profile" then active = active or src.profile.name end
-  end
+  local source = config.source(s)
+  local active = source.kind == "profile" and source.profile.name or nil
   if as_json then return print_json(cfg, active, s) end
   return print_table(cfg, active, s)
 end

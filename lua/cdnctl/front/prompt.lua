@@ -251,6 +251,19 @@ function M.banner(opts)
   return table.concat(parts, "  ") .. "\nhelp() lists the bindings; Tab completes; Ctrl-D quits."
 end
 
+-- What the prompt prints for an error of a line (msg: message and
+-- traceback): the message, with its traceback only when debugging. A
+-- Ctrl-C that stopped the line (the hook's "interrupted!", wherever it
+-- fired, or a wait's "interrupted") is just "interrupted": where it fired
+-- is the library's business, not the user's.
+function M.error_text(msg, debugging)
+  local first = msg:match("^[^\n]*")
+  if first:match("^interrupted!?$") or first:match("^[^\n]-:%d+: interrupted!$") then return "interrupted" end
+  msg = require("cdnctl.suggest").explain(msg)
+  if not debugging then msg = msg:gsub("\nstack traceback:.*$", "") end
+  return msg
+end
+
 function M.run(opts)
   opts = opts or {}
   rl.set_completer(function(text, line, start) return M.complete(text, line, start) end)
@@ -283,9 +296,7 @@ function M.run(opts)
             res.n = res.n - 1
             print_results(res)
           else
-            local msg = require("cdnctl.suggest").explain(tostring(res[2]))
-            if not require("cdnctl.http").debug() then msg = msg:gsub("\nstack traceback:.*$", "") end
-            io.stderr:write(msg, "\n")
+            io.stderr:write(M.error_text(tostring(res[2]), require("cdnctl.http").debug()), "\n")
           end
         end
         M.remember_keys(src)

@@ -1,6 +1,6 @@
--- cdnctl.front.whoami: `cdnctl whoami [--offline]`. Per service, the base
--- URLs, the key (masked) and where each came from, as config.resolve
--- decides for the bindings; then, unless --offline, the key is checked
+-- cdnctl.front.whoami: `cdnctl whoami [--offline]`. The one source in use
+-- (config.source), then per service the base URLs, the key (masked) and
+-- where each came from, as config.resolve decides for the bindings; then, unless --offline, the key is checked
 -- with the service's cheapest read (api_status, show_keys). Exit: 0 ok,
 -- 1 a key the check finds refused (or unusable), 2 usage.
 
@@ -12,9 +12,12 @@ local M = {}
 
 M.USAGE = [[
 usage: cdnctl [--sandbox] [--profile NAME] whoami [--offline]
-  per service: the base URLs, the key (masked) and where each came from;
-  then each key is checked with the cheapest read (shortpixel.api_status,
-  easyio.show_keys) unless --offline.
+  the one source every service's key and URLs come from (the first of
+  --sandbox; --profile NAME or CDNCTL_PROFILE; the environment, when it sets
+  any key or URL; the config's default_profile), then per service: the base
+  URLs, the key (masked) and where each came from, or why that source has
+  none (no other source is used); then each key is checked with the
+  cheapest read (shortpixel.api_status, easyio.show_keys) unless --offline.
 exit status: 0 ok, 1 a key was refused, 2 usage error]]
 
 
@@ -22,6 +25,21 @@ exit status: 0 ok, 1 a key was refused, 2 usage error]]
 local function key_label(src)
   if src.kind == "profile" then return src.name end
   return src.key_source
+end
+
+-- Why there is no key for service svc from src: the profile or the
+-- environment in use lacks it (no other source is looked at), or there is
+-- no source at all.
+local function no_key(src, svc)
+  if src.kind == "profile" and not src.key_cmd then
+    local p = src.profile
+    local has_url = false
+    for _, u in ipairs(svc.urls) do has_url = has_url or p[u.field] ~= nil end
+    return string.format("profile '%s' has no %s%s", p.name, svc.key_field,
+      has_url and " (it sets URLs only)" or "")
+  end
+  if src.missing then return src.missing end
+  return "set " .. svc.key_env .. ", or select a profile (cdnctl profiles)"
 end
 
 -- Check one service's key. -> status (0 or 1), the line to print.
@@ -49,8 +67,7 @@ local function show(lib, service, offline)
   end
   local key, _, why = config.key(s, service)
   if not key then
-    out:write("  key   none  ", why or src.missing or ("set " .. svc.key_env
-      .. ", or select a profile (cdnctl profiles)"), "\n")
+    out:write("  key   none  ", why or no_key(src, svc), "\n")
     return why and 1 or 0
   end
   out:write(string.format("  key   %s  from %s\n", redact.short(key), key_label(src)))
@@ -72,6 +89,7 @@ function M.main(args, lib)
     end
   end
   local status = 0
+  io.stdout:write("source: ", config.source(lib.settings).name, "\n")
   for _, service in ipairs(ops.service_order) do
     status = math.max(status, show(lib, service, offline))
   end

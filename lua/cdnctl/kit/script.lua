@@ -5,16 +5,37 @@
 local json = require "cdnctl.json"
 local fs = require "cdnctl.fs"
 local host = require "cdnctl.host"
+local lockfile = require "cdnctl.lockfile"
 local client = require "cdnctl.client"
 
 local M = {}
 
 M.EXIT_OK, M.EXIT_USAGE, M.EXIT_FAILED = 0, 2, 3
+
+-- The key precedence, as cdnctl.config applies it, for every script's --help.
+M.KEYS_HELP = [[
+Keys: every service's key and base URLs come from one source, the first of:
+cdnctl --sandbox; the run's profile (--profile NAME here or before the
+script, or CDNCTL_PROFILE); the environment (SHORTPIXEL_API_KEY,
+EASYIO_API_KEY, CDNCTL_*_URL), when it sets any of them; the config's
+default_profile. A service that source does not configure has no key: none
+is taken from another source. A per-row key column of the CSV is that row's.]]
 -- The most an input file may hold (docs/scripts.md): 64 MiB.
 M.INPUT_CAP = 64 * 1024 * 1024
 
+-- "unknown option 'NAME'" with the closest of the script's own options.
+local function unknown_option(name, spec)
+  local names = { "--help", "-h" }
+  for k in pairs(spec) do names[#names + 1] = k end
+  table.sort(names)
+  return "unknown option '" .. name .. "'" .. require("cdnctl.suggest").hint(name, names)
+end
+
 -- M.args(argv, spec, usage) -> options, positional | exits 2 with a message.
 -- spec: {["--out"] = "value", ["--dry-run"] = "flag", ["--concurrency"] = "integer"}
+-- A word starting with - and a letter, or with --, is an option (an unknown
+-- one is refused with the closest of spec's); "-" is a positional (standard
+-- input); "--" ends the options: the words after it are positional.
 function M.args(argv, spec, usage)
   local opts, pos = {}, {}
   local i = 1
@@ -29,9 +50,12 @@ function M.args(argv, spec, usage)
     if a == "--help" or a == "-h" then
       io.stdout:write(usage, "\n")
       cdnctl.exit(0)
-    elseif a:sub(1, 2) == "--" and a ~= "--" then
+    elseif a == "--" then
+      table.move(argv, i + 1, #argv, #pos + 1, pos)
+      break
+    elseif a:sub(1, 2) == "--" or a:match("^%-%a") then
       local kind = spec[name]
-      if not kind then die("unknown option '" .. name .. "'") end
+      if not kind then die(unknown_option(name, spec)) end
       local key = name:sub(3):gsub("-", "_")
       if kind == "flag" then
         if inline then die(name .. " takes no value") end
@@ -60,9 +84,19 @@ function M.args(argv, spec, usage)
   return opts, pos
 end
 
--- Select a profile by name for this script (as --profile does for cdnctl).
-function M.use_profile(name)
+-- M.use_profile(name [, row]) -> true | nil, message: selects the profile
+-- every call of this script runs under (cdnctl.config: one source for
+-- every service), as `cdnctl --profile` does. A run has one run profile: a
+-- script's --profile that names another profile than cdnctl's --profile is
+-- refused (it would be a silent choice). row: the profile of a group of
+-- rows (watch.lua's --profile selects rows): it replaces the run profile
+-- for the calls of those rows.
+function M.use_profile(name, row)
   if not name then return true end
+  local run = cdnctl.settings.profile
+  if not row and run and run.via == "--profile" and run.name ~= name then
+    return nil, string.format("two profiles: cdnctl --profile %s and the script's --profile %s; give one", run.name, name)
+  end
   local profiles = require "cdnctl.config_file"
   local cfg, err = profiles.load()
   if cfg == false then return nil, err end
@@ -92,13 +126,6 @@ Journal.__index = Journal
 function M.fingerprint(key)
   if type(key) ~= "string" or key == "" then return "none" end
   return require("cdnctl.codec").sha256_hex(key):sub(1, 16)
-end
-
-local function own_pid()
-  local f = io.open("/proc/self/stat", "rb")
-  local pid = f and f:read("n")
-  if f then f:close() end
-  return pid and math.tointeger(pid)
 end
 
 -- The target in words: "shortpixel https://..., easyio https://..."
@@ -144,19 +171,14 @@ end
 function M.journal(path, opts)
   opts = opts or {}
   local target = opts.target or {}
-  local f, err, kind = fs.open_locked(path, opts.fresh)
+  local f, err, kind = lockfile.claim(path, function(p) return fs.open_locked(p, opts.fresh) end)
   if not f then
     if kind == "locked" then
-      local pf = io.open(path .. ".pid", "rb")
-      local pid = pf and pf:read("l")
-      if pf then pf:close() end
       return nil, string.format("the journal %s is in use by another run (pid %s); wait for it to end, or use another --journal",
-        path, pid and pid:match("^%d+$") or "unknown"), "locked"
+        path, err), "locked"
     end
     return nil, "the journal: " .. tostring(err), "io"
   end
-  local pid = own_pid()
-  if pid then M.write_file(path .. ".pid", pid .. "\n") end
   local j = setmetatable({ path = path, file = f }, Journal)
   local old, torn, any = read_entries(path, opts.on_entry or function() end)
   if any and not old then
@@ -187,8 +209,7 @@ end
 -- Closes the journal: the lock goes, and so does the pid file.
 function Journal:close()
   if self.file then
-    os.remove(self.path .. ".pid") -- first: once the lock goes, the file is the next holder's
-    self.file:close()
+    lockfile.release(self.path, self.file)
     self.file = nil
   end
 end
@@ -307,7 +328,7 @@ end
 -- atomically by the output rules; mode, when given, is the file's even if
 -- it exists (a new file's is 0644 otherwise, an old one keeps its own).
 function M.write_file(path, text, mode)
-  local out, err = fs.check_output(path, mode, mode ~= nil)
+  local out, err = fs.check_output(require("cdnctl.kit.files").output_path(path), mode, mode ~= nil)
   if not out then return nil, err end
   return out:replace(text)
 end
@@ -326,7 +347,7 @@ end
 -- found (/dev/zero: the first read). Messages start with the path.
 function M.read(path, cap, text)
   if cap < 0 then error("bad argument #2 to 'read' (the cap must not be negative)", 2) end
-  local f, kind, size = fs.open_read(path)
+  local f, kind, size = require("cdnctl.kit.files").open_input(path)
   if not f then return nil, kind end
   local function fail(message)
     f:close()
@@ -357,57 +378,15 @@ function M.read_input(path)
   return M.read(path, M.INPUT_CAP, true)
 end
 
--- The name a check message gives an owner of a file.
-local function owner_text(o)
-  return o.input and ("the input " .. o.input) or o.name
-end
-
--- M.outputs(outputs [, inputs]) -> {[name] = out} | nil, message
--- Checks every output of a run up front, before any request. outputs maps
--- a name (the option: "--csv") to a path, or to {path =, mode =} (mode: a
--- new file's, default 0644, e.g. 384 = 0600 for a journal); a nil path is
--- no output. inputs lists the paths the run reads. Refused, besides what
--- fs.check_output refuses: two outputs that are one file (through links and
--- hard links, or one new path), an output that is an input, and an output
--- or input that is the --har recording. Outputs may share a character
--- device (/dev/null). Each out is a cdnctl.Output: out:replace(text) writes
--- a result (atomically for a file), out:open(text) starts a file written
--- as it goes.
-function M.outputs(outputs, inputs)
-  local owners = {} -- identity -> {name =} | {input =}
-  for _, path in ipairs(inputs or {}) do
-    local st = fs.stat(path)
-    if st and not st.device then owners[st.id] = owners[st.id] or { input = path } end
-  end
-  local checked, names = {}, {}
-  local har = require("cdnctl.har").output(cdnctl.settings.har)
-  if har then checked[#checked + 1] = { name = "--har", out = har } end
-  for name in pairs(outputs) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local spec = outputs[name]
-    local path, mode = spec, nil
-    if type(spec) == "table" then path, mode = spec.path, spec.mode end
-    if path then
-      local out, err = fs.check_output(path, mode)
-      if not out then return nil, name .. ": " .. err end
-      checked[#checked + 1] = { name = name, out = out }
-    end
-  end
-  local result = {}
-  for _, c in ipairs(checked) do
-    local id = c.out:identity()
-    local o = id and owners[id]
-    if o and (o.name == "--har" or c.name == "--har") then require("cdnctl.har").abandon(cdnctl.settings.har) end
-    if o and o.input then
-      return nil, string.format("%s %s is the input %s: refused, it would be overwritten", c.name, c.out.path, o.input)
-    elseif o then
-      return nil, string.format("%s and %s are the same file (%s): refused", owner_text(o), c.name, c.out.path)
-    end
-    if id then owners[id] = { name = c.name } end
-    if c.name ~= "--har" then result[c.name] = c.out end
-  end
-  return result
+-- M.outputs(outputs [, inputs [, stdout]]) -> {[name] = out} | nil, message:
+-- every output of a run checked up front, before any request, against
+-- every input and every other output (cdnctl.kit.files.check, the one
+-- function that decides). Each out is a cdnctl.Output: out:replace(text)
+-- writes a result (atomically for a file), out:open(text) starts a file
+-- written as it goes, out:begin() and out:commit(file) one put in place at
+-- the end.
+function M.outputs(outputs, inputs, stdout)
+  return require("cdnctl.kit.files").check(outputs, inputs, stdout)
 end
 
 -- M.write_stdout(...) -> true | nil, message: io.stdout:write(...) (masked

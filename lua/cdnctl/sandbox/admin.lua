@@ -15,7 +15,7 @@ local function refuse(message) return { error = message } end
 
 -- GET /_sandbox/state: the whole state, every key masked.
 local function show_state(sb)
-  return sb:mask(json.encode(sb.state))
+  return sb:mask(json.encode(sb:plain(sb.state)))
 end
 
 -- POST /_sandbox/reset: back to the configured accounts and nothing else.
@@ -34,7 +34,6 @@ local function clock(sb, body)
     return refuse("advance: the clock must stay between 1970 and 9999"), 400
   end
   sb.state.clock_offset = offset
-  sb:changed()
   return { now = os.date("!%Y-%m-%dT%H:%M:%SZ", sb:now()) }
 end
 
@@ -80,7 +79,6 @@ local function domain(sb, body)
     local rec = u or d
     rec.exhausted_at = sb:now() - (v.exhausted_days or 0) * 86400
   end
-  sb:changed()
   return { domain = body.domain, Status = sp.status_of(sb, d) }
 end
 

@@ -1,12 +1,14 @@
 -- cdnctl.sandbox.cli: `cdnctl sandbox [options]`, the emulator as a server of
 -- its own. Prints the base URL on the first line of standard output, serves
 -- until SIGINT or SIGTERM, then saves the state and stops (exit status 1
--- when it could not be saved).
+-- when it could not be saved or could not start, 2 for a usage error or a
+-- --state another sandbox holds).
 
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
 local sandbox = require "cdnctl.sandbox"
 local accounts = require "cdnctl.sandbox.accounts"
+local faults = require "cdnctl.sandbox.faults"
 
 local M = {}
 
@@ -23,10 +25,14 @@ local function usage()
     "  --listen HOST:PORT     address (default 127.0.0.1:0, a free port)",
     "  --account shortpixel:KEY[:EMAIL]   add a ShortPixel user (repeatable)",
     "  --account easyio:KEY[:SITES]  add an Easy IO account, licensed for SITES sites",
-    "  --state FILE           keep the state in FILE (and FILE.journal): each change is saved before it is answered",
+    "  --state FILE           keep the state in FILE (and FILE.journal): each change is saved before it is answered;",
+    "                         one sandbox at a time per FILE (another exits 2)",
     "  --latency MS|MIN-MAX   delay every API answer (milliseconds)",
-    "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01",
-    "                         (lost: carried out, then the connection is dropped)",
+    "  --faults SPEC          e.g. 500:0.05,429:0.02,reset:0.01,lost:0.01,done500:0.01,late:0.01",
+    "                         a status or reset: not carried out; lost: carried out, then the",
+    "                         connection is dropped; done500: carried out, then answered 500;",
+    "                         late: carried out --late-ms after it arrives, answered then",
+    "  --late-ms MS           when a late request is carried out (default " .. faults.LATE_MS .. ")",
     "  --seed N               make faults, latency and generated names repeatable",
     "  --log FILE             one JSON line per request, keys masked",
     "  --pending SECONDS      how long new Easy IO sites stay pending (default " .. sandbox.DEFAULT_PENDING .. ")",
@@ -109,6 +115,11 @@ OPTION["--faults"] = function(p, value)
   if not f then return err end
   p.cfg.faults = f
 end
+OPTION["--late-ms"] = function(p, value)
+  local n = math.tointeger(tonumber(value() or ""))
+  if not n or n < 0 or n > 600000 then return "--late-ms needs a whole number of milliseconds (0 to 600000)" end
+  p.cfg.late_ms = n
+end
 OPTION["--seed"] = function(p, value)
   local n = math.tointeger(tonumber(value() or ""))
   if not n then return "--seed needs a whole number" end
@@ -124,7 +135,7 @@ OPTION["--pending"] = function(p, value)
   p.cfg.pending = n
 end
 
-local KNOWN = { "--listen", "--account", "--state", "--latency", "--faults", "--seed", "--log", "--pending", "--env",
+local KNOWN = { "--listen", "--account", "--state", "--latency", "--faults", "--late-ms", "--seed", "--log", "--pending", "--env",
   "--compare", "--help" }
 
 -- M.parse(argv, first) -> cfg, host, port | "help" | nil, message
@@ -197,7 +208,7 @@ function M.main(argv, first)
   local srv, err = server.start { host = host, port = port, config = json.encode(cfg) }
   if not srv then
     io.stderr:write("cdnctl sandbox: ", (tostring(err):gsub("^sandbox: ", "")), "\n")
-    return 1
+    return tostring(err):find(require("cdnctl.sandbox.store").IN_USE, 1, true) and 2 or 1
   end
   local shown = host:find(":", 1, true) and ("[" .. host .. "]") or host
   local url = "http://" .. shown .. ":" .. srv:port()

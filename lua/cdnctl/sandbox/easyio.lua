@@ -29,6 +29,11 @@ M.ERR = {
   bad_cname = "invalid custom hostname",
   no_alias = "alias not provided",
   bad_alias = "invalid alias",
+  not_registered = "site URL not registered: create the site first",
+  activate_pending = "site is still pending: activate it in a few minutes",
+  alias_not_found = "alias not found",
+  origin_mismatch = "the alias belongs to another origin",
+  verify_pending = "site is still pending: verify it in a few minutes",
   subkey_keys = "sub-keys cannot create or manage sub-keys",
   no_sub_key = "sub-key not provided",
   bad_sub_key = "sub-key not found",
@@ -233,7 +238,6 @@ function H.create(sb, who, form)
   local s = st.sites[tostring(id)]
   index(sb).by_alias[s.alias] = s
   count_live(sb, s, 1)
-  sb:changed()
   return { id = id, site_url = url, dev = dev and 1 or 0, alias = zone .. ".exactdn.com", status = "success" }
 end
 
@@ -257,7 +261,6 @@ function H.config_update(sb, who, form)
     end
   end
   for k, v in pairs(new) do s.config[k] = v end
-  sb:changed()
   local out = { success = 1 }
   for k, v in pairs(s.config) do out[k] = v end
   return out
@@ -272,7 +275,6 @@ function H.cname(sb, who, form)
   if not h or h ~= form.custom_cname:lower() then return err(M.ERR.bad_cname) end
   s.alias, s.custom_cname = h, h
   index(sb).by_alias[h] = s
-  sb:changed()
   return { success = "Custom hostname successfully added.", alias = h }
 end
 
@@ -281,7 +283,6 @@ function H.cname_revert(sb, who, form)
   local s, e = find_site(sb, who, form)
   if not s then return e end
   s.alias, s.custom_cname = s.zone .. ".exactdn.com", nil
-  sb:changed()
   return { success = "Default hostname successfully restored: " .. s.alias, alias = s.alias }
 end
 
@@ -294,7 +295,6 @@ function H.remove(sb, who, form)
   sb.state.easyio.sites[tostring(s.site_id)] = nil
   local _, k = site_by_url(sb, s.site_url)
   sb.state.easyio.by_url[k] = nil
-  sb:changed()
   return { success = true }
 end
 
@@ -305,6 +305,45 @@ function H.savings(sb, _, form)
   if not s then return err(M.ERR.bad_alias) end
   local acct = sb.state.easyio.accounts[s.account]
   return { original = s.original, savings = s.savings, quota = acct and acct.quota or 0, bandwidth = s.bandwidth }
+end
+
+-- activate.php's plan_id (a choice: the plugin reads it with (int), and
+-- the sandbox has one plan).
+M.PLAN_ID = 1
+
+-- activate.php, from the client's WordPress (EWWW's Activate button, after
+-- create.php): site_url and home_url, no key (EWWW class-exactdn.php
+-- 583-650). The site whose URL is site_url, else home_url (the site URL
+-- rule), no longer pending (choices: the plugin tells users to wait), is
+-- recorded as activated and answers {"domain": ALIAS, "plan_id": N}, the
+-- alias the plugin rewrites to.
+function H.activate(sb, _, form)
+  if (form.site_url or "") == "" and (form.home_url or "") == "" then return err(M.ERR.no_site_url) end
+  local s = (form.site_url or "") ~= "" and site_by_url(sb, form.site_url) or nil
+  if not s and (form.home_url or "") ~= "" then s = site_by_url(sb, form.home_url) end
+  if not s then return err(M.ERR.not_registered) end
+  if sb:now() - s.created < sb.pending then return err(M.ERR.activate_pending) end
+  if not s.activated then s.activated = true; sb:changed() end
+  return { domain = s.alias, plan_id = M.PLAN_ID }
+end
+
+-- verify.php, after activation: alias, origin and, on the first
+-- verification, url (a test image on the alias: accepted, not fetched)
+-- (EWWW class-exactdn.php 666-790). {"success": true} with the site's
+-- asset_domains when it has them, for a site of that origin (the site URL
+-- rule) no longer pending, live or dev; an unknown alias is an error
+-- containing "not found", which makes the plugin forget the alias, so no
+-- other refusal says it. The plugin takes any body containing "error" as an
+-- error: the sandbox's successes contain it only where the site's own
+-- asset_domains do, as production's would.
+function H.verify(sb, _, form)
+  if form.alias == nil or form.alias == "" then return err(M.ERR.no_alias) end
+  local s = M.site_by_alias(sb, form.alias:lower())
+  if not s then return err(M.ERR.alias_not_found) end
+  if not check.same_site(s.site_url, form.origin or "") then return err(M.ERR.origin_mismatch) end
+  if sb:now() - s.created < sb.pending then return err(M.ERR.verify_pending) end
+  local domains = s.config.asset_domains
+  return { success = true, asset_domains = (domains ~= nil and domains ~= "") and tostring(domains) or nil }
 end
 
 local function keys_of(sb, who)
@@ -348,7 +387,6 @@ function H.key_create(sb, who)
   local sk = M.new_sub_key(who.account)
   sk.created = sb:now()
   sb.state.easyio.sub_keys[k] = sk
-  sb:changed()
   return { success = 1, sub_key = k }
 end
 
@@ -365,7 +403,6 @@ function H.key_remove(sb, who, form)
   local sk, e = own_sub_key(sb, who, form)
   if not sk then return e end
   sb.state.easyio.sub_keys[form.sub_key] = nil
-  sb:changed()
   return { success = 1, sub_key = form.sub_key }
 end
 
@@ -377,7 +414,6 @@ function H.key_change(sb, who, form)
   if not allowed then return err(M.ERR.bad_number, "allowed") end
   if not site_limit then return err(M.ERR.bad_number, "site_limit") end
   sk.label, sk.allowed, sk.site_limit = form.label or "", allowed, site_limit
-  sb:changed()
   return { success = 1, sub_key = form.sub_key, label = sk.label, allowed = allowed, site_limit = site_limit }
 end
 
@@ -415,7 +451,7 @@ M.service = {
 }
 
 -- Routes (router.lua's shape) by path. key = false: the api_key is not
--- required (savings.php).
+-- required (savings.php, activate.php, verify.php).
 local S = M.service
 M.routes = {
   ["/exactdn/show.php"] = { service = S, handler = H.show },
@@ -425,6 +461,9 @@ M.routes = {
   ["/exactdn/cname-revert.php"] = { service = S, handler = H.cname_revert },
   ["/exactdn/remove.php"] = { service = S, handler = H.remove },
   ["/exactdn/savings.php"] = { service = S, handler = H.savings, key = false },
+  -- the plugin's own calls from a client's WordPress: no key, no binding
+  ["/exactdn/activate.php"] = { service = S, handler = H.activate, key = false },
+  ["/exactdn/verify.php"] = { service = S, handler = H.verify, key = false },
   ["/api_key/show.php"] = { service = S, handler = H.key_show },
   ["/api_key/create.php"] = { service = S, handler = H.key_create },
   ["/api_key/remove.php"] = { service = S, handler = H.key_remove },
@@ -436,7 +475,6 @@ function M.serve(sb, s, size, saved)
   s.bandwidth = s.bandwidth + (size - saved)
   s.original = s.original + size
   s.savings = s.savings + saved
-  sb:changed()
 end
 
 -- A site by its standard alias or its custom hostname, through the index.

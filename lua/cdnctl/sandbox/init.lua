@@ -1,18 +1,20 @@
 -- cdnctl.sandbox: the offline emulator of both APIs. server.c calls
 -- new(config_json) once, on the server's own thread and Lua state, and then
 -- the returned handler once per complete request:
---   handler{method, uri, body, headers [, limit]} -> {status, body, headers, delay, drop, durable}
+--   handler{method, uri, body, headers [, limit] [, late]}
+--     -> {status, body, headers, delay, drop, durable} | {later = seconds}
 -- limit: server.c refused the request ("body": over 1 MiB, "head": over
 -- 8 KiB) and asks for the answer, in the shape of the path's service.
+-- later: not carried out yet (the late fault); server.c calls the handler
+-- again with the same request and late = true once the seconds have passed.
 -- The pieces, one file each:
 --   state.lua    the instance's state object (sb): data, clock, names, masking
 --   router.lua   one router over every route (the shape is described there)
 --   shortpixel.lua, easyio.lua, admin.lua   the routes and their handlers
 --   faults.lua   --faults and --latency, a wrapper around the handler
 --   log.lua      --log
---   store.lua    --state: the snapshot and the journal
--- This file puts them together: the pipeline, the journal's commits and
--- replay, stop and flush.
+--   store.lua    --state: the snapshot, the journal, the one commit
+-- This file puts them together: the pipeline, stop and flush.
 
 local json = require "cdnctl.json"
 local accounts = require "cdnctl.sandbox.accounts"
@@ -51,33 +53,11 @@ end
 local Sandbox = {}
 Sandbox.__index = Sandbox
 
--- A change is answered only once the journal holds it: its entry is
--- queued and its answer marked durable (a number that flush's failure
--- answers are indexed by); server.c holds the answer back until flush()
--- has written the queue (several changes, one sync). failed: the request
--- raised half-way (answered 500); its entry is kept so that a replay
--- changes what it changed, and replay ignores its error.
-function Sandbox:commit(req, route, resp, failed)
-  local sb = self.sb
-  if not sb.dirty then return resp end
-  sb.dirty = false
-  if not self.store then return resp end
-  self.store:queue {
-    t = sb.wall, m = req.method, u = store.pack(req.uri), b = store.pack(req.body),
-    h = { ["content-type"] = req.headers["content-type"], ["user-agent"] = req.headers["user-agent"] },
-    r = sb.drawn[1] and sb.drawn or nil, x = failed or nil,
-  }
-  self.last = self.last + 1
-  self.unsaved[self.last] = route or false
-  resp.durable = self.last
-  return resp
-end
-
--- The route's answer, committed; a path no route takes is a 404 (in the
--- shape of its service when the path is one of a service's).
+-- The route's answer; a path no route takes is a 404 (in the shape of its
+-- service when the path is one of a service's).
 function Sandbox:carry_out(req, route)
   if not route or not route.handler then return router.refusal(route, 404) end
-  return self:commit(req, route, router.run(self.sb, req, route))
+  return router.run(self.sb, req, route)
 end
 
 -- One request, from server.c's table to its answer. -> answer, route
@@ -93,70 +73,48 @@ function Sandbox:respond(req)
   return self.pipeline(req, route), route
 end
 
--- The handler: a request answered, logged, and any error turned into a
--- 500 in the shape of its service (committed: what it changed is kept).
+-- The handler: a request carried out under the store's one commit
+-- (store:carry: journaled when it wrote, undone when it raised), logged;
+-- an error becomes a 500 in the shape of its service.
 function Sandbox:handle(req)
   local t0, sb = self.log and os.clock(), self.sb
-  sb:begin(os.time(), nil, self.store and {})
-  local ok, resp, route = pcall(self.respond, self, req)
-  if not ok then
-    io.stderr:write("cdnctl sandbox: ", sb:mask(tostring(resp)), "\n")
+  sb:begin(os.time(), nil, {})
+  local resp, route = self.store:carry(sb, req, self.respond_to)
+  if not resp then
+    io.stderr:write("cdnctl sandbox: ", sb:mask(tostring(route)), "\n")
     local found, service = router.find { uri = req.uri }
     route = found or (service and { service = service })
-    resp = self:commit(req, found, router.refusal(route, 500), true)
+    resp = router.refusal(route, 500)
   end
   sb:finish()
-  if self.log then self.log:write(sb, log.record(req, route, resp, t0), resp.durable ~= nil) end
+  if self.log and not resp.later then self.log:write(sb, log.record(req, route, resp, t0), resp.durable ~= nil) end
   return resp
 end
 
--- The journal's entries since the snapshot, carried out again in order
--- with their recorded time and names; then the state is compacted. Any
--- failure refuses to start: what was acknowledged must be there.
-function Sandbox:replay(entries)
-  local sb = self.sb
-  for i, e in ipairs(entries) do
-    local req = { method = e.m, uri = store.unpack(e.u) or "", body = store.unpack(e.b) or "",
-                  headers = type(e.h) == "table" and e.h or {} }
-    sb:begin(math.tointeger(e.t), type(e.r) == "table" and e.r or {}, nil)
-    local ok, err = pcall(function()
-      local route = router.find(req)
-      if route then router.run(sb, req, route) end
-    end)
-    sb:finish()
-    if not ok and not e.x then
-      error("sandbox: state journal " .. self.store.jpath .. ": entry " .. i .. " cannot be replayed: "
-        .. sb:mask(tostring(err)), 0)
-    end
-  end
-  local ok, err = self.store:start(sb.state)
-  if not ok then error("sandbox: cannot write the state: " .. err, 0) end
+-- A journal's request carried out again (store:start's replay).
+local function replay_one(sb, req)
+  local route = router.find(req)
+  if route and route.handler then router.run(sb, req, route) end
 end
 
 -- Saves the whole state (when there is a file) and closes the log.
 -- -> true | nil, message
 function Sandbox:stop()
   if self.log then self.log:close(); self.log = nil end
-  if not self.store then return true end
-  local ok, err = self.store:stop(self.sb.state)
+  local ok, err = self.store:stop(self.sb)
   if not ok then return nil, "cannot save the state: " .. err end
   return true
 end
 
--- Writes the changes queued since the last call (server.c calls it after
--- each round of requests, before their answers go out). -> true | false,
--- {[durable] = the 503 that replaces that answer, in its service's shape}
+-- Makes the changes carried out since the last call durable (server.c
+-- calls it after each round of requests, before their answers go out).
+-- -> true | false, {[durable] = the 503 that replaces that answer}
 function Sandbox:flush()
-  local ok, err = true, nil
-  if self.store then ok, err = self.store:flush() end
+  local ok, err, answers = self.store:flush(self.sb, router.refusal)
   local n = self.log and self.log:release(self.sb, not ok) or 0
-  local unsaved = self.unsaved
-  self.unsaved = {}
   if ok then return true end
   io.stderr:write("cdnctl sandbox: cannot save the state (", err, "): ", n > 0 and n or "the",
-    " changes answered 503\n")
-  local answers, message = {}, "sandbox: the change could not be saved: " .. err
-  for id, route in pairs(unsaved) do answers[id] = router.refusal(route or nil, 503, message) end
+    " changes answered 503 and undone\n")
   return false, answers
 end
 
@@ -167,16 +125,20 @@ function M.new(config_text)
   local cfg = configure(config_text)
   collectgarbage("generational") -- every request makes short-lived tables only
   math.randomseed(math.tointeger(cfg.seed) or os.time())
-  local saved, loaded, entries
+  local saved, loaded = store.memory(), nil
   if cfg.state then
-    saved, loaded, entries = store.open(cfg.state, state.valid)
+    saved, loaded = store.open(cfg.state, state.valid)
     if not saved then error("sandbox: " .. loaded, 0) end
   end
-  local self = setmetatable({ sb = state.new(cfg, loaded), store = saved, log = log.open(cfg.log),
-                              unsaved = {}, last = 0 }, Sandbox)
-  self.pipeline = faults.wrap(cfg.faults, cfg.latency,
+  local self = setmetatable({ sb = state.new(cfg, loaded), store = saved }, Sandbox)
+  if cfg.state then
+    local ok, err = saved:start(self.sb, function(req) replay_one(self.sb, req) end)
+    if not ok then saved:close(); error("sandbox: " .. err, 0) end
+  end
+  self.log = log.open(cfg.log)
+  self.pipeline = faults.wrap(cfg.faults, cfg.latency, cfg.late_ms,
     function(req, route) return self:carry_out(req, route) end, router.answer)
-  if saved then self:replay(entries) end
+  self.respond_to = function(req) return self:respond(req) end
   return function(req) return self:handle(req) end,
          function() return self:stop() end,
          function() return self:flush() end,

@@ -28,14 +28,15 @@ local M = {}
 
 local JSON_HEADERS = { ["Content-Type"] = "application/json" } -- shared: server.c only reads it
 
--- An answer as server.c takes it: {status, body, headers}.
+-- An answer as server.c takes it: {status, body, headers}; a table body
+-- in PHP's style (json.encode_php: '/' escaped), as the services write it.
 function M.answer(status, body, extra)
   local h = JSON_HEADERS
   if extra then
     h = { ["Content-Type"] = "application/json" }
     for k, v in pairs(extra) do h[k] = v end
   end
-  return { status = status, body = type(body) == "string" and body or json.encode(body), headers = h }
+  return { status = status, body = type(body) == "string" and body or json.encode_php(body), headers = h }
 end
 
 -- Messages of refusals outside any service, and a service's defaults.
@@ -110,7 +111,8 @@ end
 local NO_ARGS = { 0, 0 }
 
 -- Carries a request out on its route: method, arguments, the service's (or
--- the route's) reading, the handler. -> answer
+-- the route's) reading, the handler; the body it returns may hold the
+-- state's own tables (sb:plain copies them out). -> answer
 function M.run(sb, req, route)
   local svc = route.service
   if not (route.methods or svc.methods)[req.method] then return M.refusal(route, 405) end
@@ -120,7 +122,7 @@ function M.run(sb, req, route)
   if not args then return M.refusal(route, status, message) end
   local body, code = route.handler(sb, table.unpack(args, 1, args.n or #args))
   if body == nil then return M.refusal(route, 404) end
-  return M.answer(code or 200, body)
+  return M.answer(code or 200, type(body) == "table" and sb:plain(body) or body)
 end
 
 return M

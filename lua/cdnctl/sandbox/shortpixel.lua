@@ -2,7 +2,7 @@
 -- states them (../shared/api-docs/shortpixel-cdn-api.md) and as public client
 -- code shows the real service answers (../shared/api-evidence.md: where the
 -- two differ, the evidence wins). Each handler takes (sb, args...) — sb the
--- instance's state object (state.lua: data, clock, changed) and args the
+-- instance's state object (state.lua: data, clock, names) and args the
 -- decoded path segments after the route's own — and returns the answer's
 -- body as a Lua table (or a JSON text); routes are in router.lua's shape,
 -- at the end with how the service reads and refuses. Where both are
@@ -169,14 +169,12 @@ function H.add_domain(sb, name, key)
   if not d then
     d = { added = sb:today() }
     domains[dn] = d
-    sb:changed()
     if key == nil or key == "" then return done("Domain added, not associated with any user.") end
   end
   if key == nil or key == "" then return done("Domain already added.") end
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
-  sb:changed()
   return done("Domain added and associated with the API key.")
 end
 
@@ -187,7 +185,6 @@ function H.set_domain(sb, name, key)
   if d.owner == key then return done("Domain already associated with this API key.") end
   if d.owner then return refuse("other_owner") end
   d.owner = key
-  sb:changed()
   return done("Domain associated with the API key.")
 end
 
@@ -198,16 +195,39 @@ function H.revoke_domain(sb, name, key)
   if not d.owner then return refuse("unassociated") end
   if d.owner ~= key then return refuse("not_owner") end
   d.owner = nil
-  sb:changed()
   return done("Domain association revoked.")
+end
+
+-- CDN traffic a credit pays for: "1 credit = 5 MiB of CDN traffic" (SPAI
+-- short-pixel-ai.class 18). A domain nobody owns has a free CDN pool of its
+-- free credits' worth (a choice: production's value is not known).
+M.CREDIT_BYTES = 5 * 1024 * 1024
+
+-- read-domain's CDN traffic members: CDNQuota and UsedCDN (bytes) and
+-- Unlimited ("true"/"false"), sent always (evidence: SPAI settings.tpl
+-- 218-230 reads the first two for a domain without an account and divides
+-- by CDNQuota, 125 the third once associated). Values (choices): the
+-- owner's CDN quota, traffic this month and plan; without an owner, the free
+-- pool (M.CREDIT_BYTES per free credit) and every byte the domain served.
+local function cdn_members(sb, d, u, out)
+  if u then
+    local month = sb:today():sub(1, 7)
+    out.CDNQuota, out.UsedCDN = u.cdn_quota, u.traffic_month == month and u.traffic or 0
+    out.Unlimited = u.unlimited and "true" or "false"
+    return out
+  end
+  local used = 0
+  for _, bytes in pairs(d and d.traffic or {}) do used = used + bytes end
+  out.CDNQuota, out.UsedCDN, out.Unlimited = M.FREE_CREDITS * M.CREDIT_BYTES, used, "false"
+  return out
 end
 
 -- read-domain/DOMAIN[/refresh]: the status from the credit and
 -- reachability state, with the fields real clients read (SPAI, AO):
 -- HasAccount, Email, FreeCredits, UsedFreeCredits, TemporaryRedirectOrigin
--- ("true"/"false" since 2023), timestamp. "2 OK (credits available, this is
--- also for not associated domains)": a domain never added reads Status 2,
--- HasAccount false.
+-- ("true"/"false" since 2023), timestamp, and the CDN traffic members
+-- (cdn_members). "2 OK (credits available, this is also for not associated
+-- domains)": a domain never added reads Status 2, HasAccount false.
 function H.read_domain(sb, name, refresh)
   if refresh ~= nil and refresh ~= "refresh" then return nil end
   local dn = domain_name(sb, name)
@@ -215,9 +235,10 @@ function H.read_domain(sb, name, refresh)
   local d = sb.state.shortpixel.domains[dn]
   local st = d and M.status_of(sb, d) or 2
   local u = d and d.owner and sb.state.shortpixel.users[d.owner]
-  return { Status = st, Message = STATUS_TEXT[st], HasAccount = u ~= nil, Email = u and u.email or "",
-           FreeCredits = M.FREE_CREDITS, UsedFreeCredits = d and d.free_used or 0,
-           TemporaryRedirectOrigin = "false", timestamp = sb:now() }
+  return cdn_members(sb, d, u, {
+    Status = st, Message = STATUS_TEXT[st], HasAccount = u ~= nil, Email = u and u.email or "",
+    FreeCredits = M.FREE_CREDITS, UsedFreeCredits = d and d.free_used or 0,
+    TemporaryRedirectOrigin = "false", timestamp = sb:now() })
 end
 
 local function decimal(n) return string.format("%.11f", n) end
@@ -291,12 +312,63 @@ local function purge(what)
     d.purges = d.purges or {}
     d.purges[what] = (d.purges[what] or 0) + 1
     d.cached = nil
-    sb:changed()
     return done(what == "storage" and "Storage purge started." or "CDN cache and storage purge started.")
   end
 end
 H.purge_storage_bulk = purge("storage")
 H.purge_cdn_cache_bulk = purge("cdn")
+
+-- The client's host and the image's path on it in an image URL as
+-- ShortPixel's CDN serves it: https://CDNHOST/spio/OPTIONS/HOST/PATH,
+-- https://CDNHOST/spai/OPTIONS/https://HOST/PATH, or any other
+-- https://HOST/PATH. -> host, path (no leading "/") | nil
+local function image_path(url)
+  local host, path = url:match("^[Hh][Tt][Tt][Pp][Ss]://([^/:]+)[^/]*/(.*)$")
+  if not host then return nil end
+  local kind, rest = path:match("^(sp[ia][oi])/[^/]*/(.*)$")
+  if kind == "spio" then host, path = rest:match("^([^/]+)/?(.*)$")
+  elseif kind == "spai" then host, path = rest:match("^[Hh][Tt][Tt][Pp][Ss]?://([^/:]+)[^/]*/?(.*)$") end
+  return host, path
+end
+
+-- purge-cdn-cache/KEY/URL: one image and its variants (evidence: SPIO
+-- sends it after every optimisation or restore, CDNController 174-180,
+-- 604-622, 787-850), the client's host found in the URL (image_path), for a
+-- domain associated with the key, as the bulk purge. A URL ending in '*'
+-- is a prefix, any other one path: what /_sandbox/cdn/ has cached there
+-- is fetched again as a first fetch. The count of such purges is kept per
+-- domain, not the URLs, so the state does not grow with every purge. The
+-- answer is a choice (SPIO does not read it).
+function H.purge_cdn_cache(sb, key, url)
+  local host, path = image_path(url)
+  if not host then return refuse("bad_domain") end
+  local dn, d = lookup(sb, host, key, true)
+  if not dn then return d end
+  if d.owner ~= key then return refuse("not_yours") end
+  d.purges = d.purges or {}
+  d.purges.image = (d.purges.image or 0) + 1
+  local prefix = path:match("^(.*)%*$")
+  for cached in pairs(prefix and d.cached or {}) do
+    if cached:sub(1, #prefix) == prefix then d.cached[cached] = nil end
+  end
+  if not prefix and d.cached then d.cached[path] = nil end
+  sb:changed()
+  return done("CDN cache purge of the image started.")
+end
+
+-- purge-cdn-cache's arguments: the key (a segment) and the image's URL,
+-- the rest of the path as sent (SPIO does not encode it; an encoded one is
+-- decoded). -> {key, url} | nil, 404
+local function read_purge_url(_, req)
+  local rest = req.path:match("^/purge%-cdn%-cache/[^/]+/(.+)$")
+  if not rest then return nil, 404 end
+  if rest:find("%", 1, true) then
+    local decoded = percent.unescape(rest)
+    if not decoded then return nil, 400, "bad percent-encoding in the image's URL" end
+    rest = decoded
+  end
+  return { req.args[1], rest }
+end
 
 -- How ShortPixel reads a request and refuses one (router.lua's service
 -- shape): GET, POST or HEAD; the path segments after the route's own are
@@ -361,6 +433,9 @@ M.routes = {
   ["/read-domain-cdn-usage"] = { service = S, handler = H.read_domain_cdn_usage, args = { 1, 2 }, key_at = 2 },
   ["/purge-storage-bulk"] = { service = S, handler = H.purge_storage_bulk, args = { 1, 2 }, key_at = 1 },
   ["/purge-cdn-cache-bulk"] = { service = S, handler = H.purge_cdn_cache_bulk, args = { 1, 3 }, key_at = 1 },
+  -- the rest of the path is an image's URL (its own slashes included)
+  ["/purge-cdn-cache"] = { service = S, handler = H.purge_cdn_cache, args = { 2, math.huge }, key_at = 1,
+    read = read_purge_url },
   -- the key in the body or the query; refusals are {"Status": {"Code", "Message"}}
   ["/v2/api-status.php"] = { service = S, handler = H.api_status, read = read_status_key,
     refuse = function(status, message) return { Status = { Code = tostring(-status), Message = message } } end },
@@ -378,7 +453,6 @@ function M.serve(sb, d, path, size, saves)
     credit = true
   end
   M.add_traffic(sb, d, size)
-  sb:changed()
   return credit
 end
 

@@ -8,10 +8,14 @@
 --                plus the state's clock_offset, or a replayed request's time)
 --   sb:random_name(n)   names drawn from the seeded generator (recorded
 --                while a request runs, so that a replay draws the same)
---   sb:changed()  a handler changed the state: the request is journaled
+--   sb:plain(v)   v with the state's tables in it copied out as plain
+--                tables (with --state they are proxies that json.encode and
+--                next see empty: store.lua); what router.run encodes
 --   sb:known_name(s), sb:remember_name(s, name)   the memo of hostnames
 --   sb:mask(text) every key the sandbox knows, masked
--- plus the per-instance indexes the rule modules keep (sb.easyio_index).
+-- plus the per-instance indexes the rule modules keep, each named
+-- sb.NAME_index (sb.easyio_index): derived from sb.state and dropped
+-- (rebuilt on first use) whenever writes to it are undone.
 
 local redact = require "cdnctl.redact"
 local shortpixel = require "cdnctl.sandbox.shortpixel"
@@ -80,13 +84,33 @@ function M.new(cfg, loaded)
   local st = loaded or M.fresh(cfg.accounts)
   ensure_accounts(st, cfg.accounts)
   return setmetatable({ state = st, pending = cfg.pending, accounts = cfg.accounts,
-                        dirty = false, names = {}, names_count = 0 }, State)
+                        names = {}, names_count = 0 }, State)
 end
 
--- Back to the configured accounts and nothing else (/_sandbox/reset).
+-- Back to the configured accounts and nothing else (/_sandbox/reset): the
+-- state's own table keeps its identity, so that its writes are tracked.
 function State:reset()
-  self.state = M.fresh(self.accounts)
-  self:changed()
+  local st, fresh = self.state, M.fresh(self.accounts)
+  for k in pairs(st) do if fresh[k] == nil then st[k] = nil end end
+  for k, v in pairs(fresh) do st[k] = v end
+end
+
+-- sb:track(plain): the state's tables are proxies from now on, plain(v)
+-- copies them out (store.lua's start).
+function State:track(plain) self.plain_of = plain end
+
+function State:plain(v)
+  local plain = self.plain_of
+  if plain then return plain(v) end
+  return v
+end
+
+-- The indexes kept on sb (sb.NAME_index) dropped: the state under them was
+-- undone.
+function State:drop_indexes()
+  for k in pairs(self) do
+    if type(k) == "string" and k:sub(-6) == "_index" then self[k] = nil end
+  end
 end
 
 function State:now() return (self.wall or os.time()) + (self.state.clock_offset or 0) end
@@ -95,19 +119,19 @@ function State:today(delta_days)
   return os.date("!%Y-%m-%d", self:now() + (delta_days or 0) * 86400)
 end
 
-function State:changed() self.dirty = true end
+-- Rule modules may still say sb:changed(): it does nothing (store.lua sees
+-- every write).
+function State:changed() end
 
 -- A request starts: its wall time, and either the names a replayed one drew
 -- (replaying) or a list that records the names this one draws (recording).
 function State:begin(wall, replaying, recording)
-  self.wall, self.replaying, self.drawn, self.dirty = wall, replaying, recording, false
+  self.wall, self.replaying, self.drawn = wall, replaying, recording
 end
 
--- The request is over. -> whether it changed the state, the names it drew
+-- The request is over.
 function State:finish()
-  local dirty, drawn = self.dirty, self.drawn
-  self.wall, self.replaying, self.drawn, self.dirty = nil, nil, nil, false
-  return dirty, drawn
+  self.wall, self.replaying, self.drawn = nil, nil, nil
 end
 
 local ABC = "abcdefghijklmnopqrstuvwxyz0123456789"
