@@ -281,11 +281,13 @@ function M.read(inv, opts)
   return world
 end
 
--- M.make(inv, world) -> {actions, findings, notes, summary}
-function M.make(inv, world)
+-- M.make(inv, world [, opts]) -> {actions, findings, notes, summary}
+-- opts.all: the whole inventory when inv holds the targeted clients only
+-- (a site a row names is managed whether or not that row is targeted).
+function M.make(inv, world, opts)
   local st = new_plan(world)
   for _, c in ipairs(inv.clients) do plan_client(st, c) end
-  plan_unmanaged(st, inv)
+  plan_unmanaged(st, opts and opts.all or inv)
   note_once(st, "ShortPixel cannot list an account's domains: domains no row names cannot be found")
   return st.p
 end
