@@ -210,13 +210,45 @@ end
 
 -- One host as this profile's key sees it: owned (read_domain_cdn_usage
 -- answers an object), or not, with whether it has an account at all.
-local function read_host(h)
+function M.read_host(h)
   local u, uerr = shortpixel.read_domain_cdn_usage(h)
   if u then return { owned = true } end
   if uerr.code ~= "not_owner" then return { err = "read_domain_cdn_usage: " .. tostring(uerr.message) } end
   local r, rerr = shortpixel.read_domain(h)
   if not r then return { err = "read_domain: " .. tostring(rerr.message) } end
   return { owned = false, has_account = truthy(r.HasAccount) }
+end
+
+-- Staleness ---------------------------------------------------------------
+
+-- M.stale(a, now) -> nil | why: whether what a saved plan's action depends
+-- on (a.read) still holds. now.host: M.read_host's answer for the action's
+-- host; now.site: the site the action names as show_sites lists it now
+-- (false: not listed). An action on a site this plan creates reads nothing.
+function M.stale(a, now)
+  local r = a.read or {}
+  if r.site == "created by this plan" then return nil end
+  if r.owner then
+    local h = now.host
+    if not h or h.err then return "its host could not be read again: " .. tostring(h and h.err) end
+    local owner = h.owned and "this account" or (h.has_account and "another account" or "none")
+    if owner ~= r.owner then return "the host's owner was " .. r.owner .. " when planned and is " .. owner .. " now" end
+    return nil
+  end
+  if now.site == nil then return "its site could not be read again" end
+  if r.site == "missing" then
+    return now.site and ("the site exists now (site " .. tostring(now.site.site_id) .. ")") or nil
+  end
+  if not now.site then return "the site " .. tostring(r.site_id) .. " is no longer listed" end
+  local cfg = type(now.site.config) == "table" and now.site.config or {}
+  for f, old in pairs(type(r.config) == "table" and r.config or {}) do
+    local cur = normal(inventory.settings[f], cfg[f])
+    if cur ~= old then return string.format("%s was %s when planned and is %s now", f, tostring(old), tostring(cur)) end
+  end
+  if r.alias ~= nil and now.site.alias ~= r.alias then
+    return "its alias was " .. tostring(r.alias) .. " when planned and is " .. tostring(now.site.alias) .. " now"
+  end
+  return nil
 end
 
 -- The clients of the inventory by profile -> {profile key, clients}... (sorted)
@@ -232,7 +264,7 @@ local function groups_of(inv)
 end
 
 -- The run's source for a group: its profile, or the run's own (saved).
-local function use_source(g, own)
+function M.use_source(g, own)
   local settings = require "cdnctl.settings"
   if not g.profile then return settings.change(cdnctl.settings, { profile = own or false }) end
   local cfg_file = require "cdnctl.config_file"
@@ -253,7 +285,7 @@ local function read_group(g, opts)
     need_sites = need_sites or c.easyio
   end
   local label = "reading " .. (g.profile and ("profile " .. g.profile) or "the run's source")
-  local results = cdnctl.parallel(hosts, read_host, { concurrency = opts.concurrency or 16, label = label })
+  local results = cdnctl.parallel(hosts, M.read_host, { concurrency = opts.concurrency or 16, label = label })
   for i, h in ipairs(hosts) do w.hosts[h] = results[i] or { err = "not read" } end
   local r, err = easyio.show_sites()
   if r then w.sites, w.easyio = require("cdnctl.ops").as_list(r.sites), r
@@ -273,7 +305,7 @@ function M.read(inv, opts)
   local own = cdnctl.settings.profile
   local world = {}
   for _, g in ipairs(groups_of(inv)) do
-    local ok, err = use_source(g, own)
+    local ok, err = M.use_source(g, own)
     if ok then world[g.key] = read_group(g, opts)
     else world[g.key] = { hosts = {}, sites_err = err, source_err = err } end
   end

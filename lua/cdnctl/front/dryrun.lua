@@ -110,9 +110,9 @@ local function format(req)
   end))
 end
 
--- M.run(op, raw, opts, s) -> exit status: 0 shown, 2 the call would be
--- refused. s: the settings value (cdnctl.settings).
-function M.run(op, raw, opts, s)
+-- M.text(op, raw, opts, s) -> the requests as text, keys masked | nil, err
+-- (the call would be refused). s: the settings value (cdnctl.settings).
+function M.text(op, raw, opts, s)
   local values, err = M.check(op, raw, opts)
   local key, steps
   if values then
@@ -120,14 +120,21 @@ function M.run(op, raw, opts, s)
     key, err = key_for(s, op)
   end
   if not err then steps, err = plan(s, op, values, key, opts) end
-  if err then io.stderr:write("cdnctl: ", tostring(err), "\n"); return 2 end
+  if err then return nil, err end
   local out = {}
   for i, step in ipairs(steps) do
     if #steps > 1 then out[#out + 1] = string.format("# %d of %d%s", i, #steps, step.note and (": " .. step.note) or "") end
     out[#out + 1] = format(step.req)
     out[#out + 1] = ""
   end
-  io.stdout:write(redact.mask(table.concat(out, "\n")))
+  return redact.mask(table.concat(out, "\n"))
+end
+
+-- M.run(op, raw, opts, s) -> exit status: 0 shown, 2 the call would be refused.
+function M.run(op, raw, opts, s)
+  local text, err = M.text(op, raw, opts, s)
+  if not text then io.stderr:write("cdnctl: ", tostring(err), "\n"); return 2 end
+  io.stdout:write(text)
   io.stderr:write("cdnctl call: dry run: nothing was sent\n")
   return 0
 end

@@ -120,10 +120,15 @@ local function arg_text(v)
   return tostring(v)
 end
 
+-- An action's arguments as people read them.
+function M.args_text(args)
+  local words = {}
+  for i, v in ipairs(args) do words[i] = arg_text(v) end
+  return table.concat(words, ", ")
+end
+
 local function action_line(a)
-  local args = {}
-  for i, v in ipairs(a.args) do args[i] = arg_text(v) end
-  return string.format("  %s %s(%s)   %s\n", SIGN[plan.KIND[a.op]], a.op, table.concat(args, ", "), a.why or "")
+  return string.format("  %s %s(%s)   %s\n", SIGN[plan.KIND[a.op]], a.op, M.args_text(a.args), a.why or "")
 end
 
 -- The plan for people: notes, then per client its actions and findings, the summary last.
@@ -171,7 +176,7 @@ function M.json(p, inv_path)
     findings[i] = { client = f.client or json.null, profile = f.profile or json.null, line = f.line or json.null,
                     kind = f.kind, service = f.service, target = f.target, message = f.message }
   end
-  return json.encode({ inventory = inv_path, made = p.made, actions = list(actions), findings = list(findings),
+  return json.encode({ inventory = inv_path, made = p.made, id = p.id, actions = list(actions), findings = list(findings),
                        notes = list(p.notes), summary = p.summary }) .. "\n"
 end
 
@@ -187,6 +192,9 @@ function M.compute(path, opts)
   local world = plan.read(sub, { concurrency = tonumber(opts.concurrency), account = opts.account })
   local p = plan.make(sub, world, { all = inv })
   p.made = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  -- the plan's name in apply's journal: its steps are this plan's
+  p.id = require("cdnctl.codec").sha256_hex(table.concat({ p.made, require("cdnctl.host").pid(),
+    tostring(os.clock()), tostring(p) }, "\0")):sub(1, 16)
   p.problems, p.world, p.inventory = inv.problems, world, inv
   return p, inv
 end

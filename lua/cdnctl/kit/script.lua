@@ -138,6 +138,14 @@ local function target_words(target)
   return table.concat(words, ", ")
 end
 
+-- a copy of old with the names of over replaced
+local function merged(old, over)
+  local t = {}
+  for k, v in pairs(old) do t[k] = v end
+  for k, v in pairs(over) do t[k] = v end
+  return t
+end
+
 local function same_target(a, b)
   for k, v in pairs(a) do if b[k] ~= v then return false end end
   for k in pairs(b) do if a[k] == nil then return false end end
@@ -145,7 +153,8 @@ local function same_target(a, b)
 end
 
 -- Reads the entries of a locked journal, calling on_entry(e) for each step;
--- returns the target it records (nil when empty), whether the last line is torn.
+-- returns the target it records (its target lines together: a later one
+-- adds names, never changes one; nil when empty), whether the last line is torn.
 local function read_entries(path, on_entry)
   local f = io.open(path, "rb")
   if not f then return nil, false end
@@ -155,7 +164,9 @@ local function read_entries(path, on_entry)
     torn = line:sub(-1) ~= "\n"
     local e = json.decode((line:gsub("\n$", "")))
     if type(e) == "table" then
-      if type(e.target) == "table" and not target then target = e.target
+      if type(e.target) == "table" then
+        target = target or {}
+        for k, v in pairs(e.target) do if target[k] == nil then target[k] = v end end
       elseif e.step then on_entry(e) end
     end
   end
@@ -166,7 +177,9 @@ end
 -- M.journal(path, opts) -> journal | nil, message, kind
 -- opts.target: {service = base URL}, recorded in a new journal and checked in
 -- an old one (kind "target" when it differs); opts.fresh: start it over;
--- opts.on_entry(e): called with each step entry read back. kind "locked":
+-- opts.on_entry(e): called with each step entry read back; opts.open_target:
+-- the target is a set of names (a run may use some of them), and names the
+-- journal does not record yet are added to it. kind "locked":
 -- another run holds it; "io": it cannot be opened.
 function M.journal(path, opts)
   opts = opts or {}
@@ -185,14 +198,23 @@ function M.journal(path, opts)
     j:close()
     return nil, string.format("the journal %s records no target (written by an older cdnctl); use another --journal, or --fresh to start it over", path), "target"
   end
-  if old and not same_target(old, target) then
+  local extra, agrees = nil, not old or same_target(old, target)
+  if old and opts.open_target then
+    -- a set of names: a name the journal has must agree; one it lacks is added
+    local known = {}
+    for k, v in pairs(target) do
+      if old[k] == nil then extra = extra or {}; extra[k] = v else known[k] = v end
+    end
+    agrees = same_target(old, merged(old, known))
+  end
+  if not agrees then
     j:close()
     return nil, string.format("the journal %s was written for another target (%s), not this one (%s); use another --journal, or --fresh to start it over",
       path, target_words(old), target_words(target)), "target"
   end
   if torn then f:write("\n") end -- a torn last line: the next entry starts on a line of its own
-  if not old then
-    local ok, werr = j:write({ target = target })
+  if not old or extra then
+    local ok, werr = j:write({ target = extra or target })
     if not ok then j:close(); return nil, werr, "io" end
   end
   return j
