@@ -14,8 +14,10 @@
 --
 -- The world, per profile ("" is the run's own source):
 --   world[p].hosts[host] = {owned = true} | {owned = false, has_account = B} | {err = "why"}
+--     (status reads: also status = read_domain's Status as a number, status_name)
 --   world[p].sites = show_sites' list | nil, world[p].sites_err = "why" | nil
---   world[p].account = api_status and show_sites' account figures (for status)
+--   world[p].easyio = show_sites' answer (its account figures)
+--   world[p].credits = api_status' answer | nil, world[p].credits_err (status reads)
 
 local check = require "cdnctl.check"
 local inventory = require "cdnctl.inventory"
@@ -209,16 +211,17 @@ end
 -- Reading ---------------------------------------------------------------------
 
 -- One host as this profile's key sees it: owned (read_domain_cdn_usage
--- answers an object), or not, with whether it has an account at all.
-function M.read_host(h)
+-- answers an object), or not, with whether it has an account at all
+-- (read_domain); full (status): read_domain's status too, always.
+function M.read_host(h, full)
   local u, uerr = shortpixel.read_domain_cdn_usage(h)
-  if u then return { owned = true } end
-  if uerr.code ~= "not_owner" then return { err = "read_domain_cdn_usage: " .. tostring(uerr.message) } end
+  if not u and uerr.code ~= "not_owner" then return { err = "read_domain_cdn_usage: " .. tostring(uerr.message) } end
+  if u and not full then return { owned = true } end
   local r, rerr = shortpixel.read_domain(h)
-  if not r then return { err = "read_domain: " .. tostring(rerr.message) } end
-  return { owned = false, has_account = truthy(r.HasAccount) }
+  if not r then return { err = "read_domain: " .. tostring(rerr.message), owned = u and true or nil } end
+  return { owned = u and true or false, has_account = truthy(r.HasAccount),
+           status = require("cdnctl.ops").status_code(r.Status), status_name = r.status_name }
 end
-
 -- Staleness ---------------------------------------------------------------
 
 -- M.stale(a, now) -> nil | why: whether what a saved plan's action depends
@@ -285,7 +288,8 @@ local function read_group(g, opts)
     need_sites = need_sites or c.easyio
   end
   local label = "reading " .. (g.profile and ("profile " .. g.profile) or "the run's source")
-  local results = cdnctl.parallel(hosts, M.read_host, { concurrency = opts.concurrency or 16, label = label })
+  local results = cdnctl.parallel(hosts, function(h) return M.read_host(h, opts.account) end,
+    { concurrency = opts.concurrency or 16, label = label, progress = opts.progress })
   for i, h in ipairs(hosts) do w.hosts[h] = results[i] or { err = "not read" } end
   local r, err = easyio.show_sites()
   if r then w.sites, w.easyio = require("cdnctl.ops").as_list(r.sites), r

@@ -112,6 +112,23 @@ go apply clients.csv --yes >apply5.txt 2>&1; st=$?
 go plan clients.csv --detailed-exitcode >/dev/null 2>&1; st=$?
 [ $st = 0 ] && ok "plan after offboarding: no changes" || bad "plan after offboarding" "exit $st"
 
+# --- status: every client in one table, worst first
+printf 'client,profile,domain,service,state\nShop,three,shop.example,both,\nBistro,other,bistro.example,both,absent\nGone,other,gone.example,easyio,\nTaken,three,agency.example,shortpixel,\n' >status.csv
+go status status.csv >status.txt 2>status.err; st=$?
+[ $st = 0 ] && head -1 status.txt | grep -q '^STATE  *CLIENT  *PROFILE  *HOSTS  *CREDITS  *SITE  *BANDWIDTH  *DRIFT$' \
+  && sed -n 2p status.txt | grep -q '^CRITICAL  *Gone  *other  .*missing  .* 1$' \
+  && sed -n 3p status.txt | grep -q '^WARNING  *Taken  *three  *0/2 ok (agency.example: associated with another account)' \
+  && grep -q '^OK  *Shop  *three  *2/2 ok  *100 %  *live  *0 B  *0$' status.txt \
+  && grep -q '^OK  *Bistro  *other  *2/2 offboarded .*absent' status.txt \
+  && ok "status: one row per client over the profiles, worst first, the worst host named" || bad "status" "exit $st; $(cat status.txt status.err)"
+go status status.csv --json | jq -e '.clients | map(.client) == ["Gone", "Taken", "Bistro", "Shop"] or map(.client) == ["Gone", "Taken", "Shop", "Bistro"]' >/dev/null \
+  && go status status.csv --json | jq -e '.clients[] | select(.client == "Shop") | .hosts_ok == 2 and .site == "live" and .credits_left_percent == 100 and .drift == 0' >/dev/null \
+  && ok "status --json: the same rows as data" || bad "status --json" "$(go status status.csv --json)"
+go status status.csv --csv --sort client | sed -n 2p | grep -q '^OK,Bistro,other,' \
+  && ok "status --csv --sort client" || bad "status --csv" "$(go status status.csv --csv --sort client)"
+go status status.csv --sort clint >sort.out 2>&1; st=$?
+[ $st = 2 ] && grep -q "did you mean client" sort.out && ok "status --sort of an unknown column: did you mean, exit 2" || bad "sort" "exit $st; $(cat sort.out)"
+
 # --- conflicts, unmanaged sites, refusals
 printf 'client,profile,domain,service\nTaken,three,agency.example,shortpixel\n' >taken.csv
 go plan taken.csv --json >taken.json 2>/dev/null; st=$?

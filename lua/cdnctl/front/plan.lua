@@ -195,7 +195,7 @@ function M.compute(path, opts)
   -- the plan's name in apply's journal: its steps are this plan's
   p.id = require("cdnctl.codec").sha256_hex(table.concat({ p.made, require("cdnctl.host").pid(),
     tostring(os.clock()), tostring(p) }, "\0")):sub(1, 16)
-  p.problems, p.world, p.inventory = inv.problems, world, inv
+  p.problems, p.world, p.inventory, p.clients = inv.problems, world, inv, clients
   return p, inv
 end
 
