@@ -75,6 +75,20 @@ go plan clients.csv --detailed-exitcode >plan2.txt 2>&1; st=$?
 [ $st = 0 ] && grep -q '^Plan: 0 to add, 0 to change, 0 to remove' plan2.txt \
   && ok "plan after apply: no changes (exit 0 with --detailed-exitcode)" || bad "plan after apply" "exit $st; $(cat plan2.txt)"
 
+# --- import: an inventory of what the accounts hold; its plan shows no changes
+printf 'domain\nbistro.example\nshop.example\nagency.example\nnobody.example\n' >domains.csv
+go import --profile agency --profile other --profile three --domains domains.csv --out imported.csv >import.out 2>import.err; st=$?
+[ $st = 0 ] && grep -q '^Bistro\|^bistro.example,other,bistro.example,both,https://www.bistro.example/,-,' imported.csv \
+  && grep -q '^shop.example,three,shop.example,shortpixel,' imported.csv \
+  && grep -q '^agency.example,agency,agency.example,both,https://www.agency.example/,cdn.agency.example,' imported.csv \
+  && ! grep -q nobody imported.csv && grep -q 'nobody.example: no profile given owns it' import.err \
+  && ok "import: a row per site and per owned domain, each with its profile; an unowned domain said, not written" \
+  || bad "import" "exit $st; $(cat imported.csv import.err)"
+go plan imported.csv --detailed-exitcode >plan_imported.txt 2>&1; st=$?
+[ $st = 0 ] && ok "plan of the imported inventory: no changes" || bad "plan of imported" "exit $st; $(cat plan_imported.txt)"
+go import --profile agency --profile nosuch >imp2.out 2>&1; st=$?
+[ $st = 1 ] && grep -q "nosuch" imp2.out && ok "import with a profile that does not exist: exit 1, nothing written" || bad "import bad profile" "exit $st; $(cat imp2.out)"
+
 # --- a saved plan, one of its sites changed meanwhile: that action is stale
 sed -i 's/^Bistro,other,bistro.example,both,TRUE,,,$/Bistro,other,bistro.example,both,TRUE,1,,/; s/^Shop,three,shop.example,shortpixel,,,,$/Shop,three,shop.example,both,,,,/' clients.csv
 go plan clients.csv --out saved.json >plan3.txt 2>&1; st=$?

@@ -19,7 +19,8 @@ local M = {}
 -- is refused here with the closest of them and of the global options
 -- (internal: options for completion scripts, accepted, never suggested).
 -- mode: how main's caller treats a signal ("server": cdnctl sandbox stops
--- on one).
+-- on one). own: global options this command reads as its own after it
+-- (import's --profile is repeatable and names the accounts to read).
 M.COMMANDS = {
   { name = "call", phase = "library", module = "cdnctl.front.call",
     synopsis = "call OP [ARG...] [name=value...]", summary = "call one binding and print its result",
@@ -42,6 +43,10 @@ M.COMMANDS = {
     synopsis = "status INVENTORY.csv [--json | --csv] [--sort COLUMN] [--target KIND:NAME...]",
     summary = "every client of the inventory in one table, worst first",
     options = { "--json", "--csv", "--sort", "--target", "--concurrency", "--help", "-h" } },
+  { name = "import", phase = "library", module = "cdnctl.front.import", own = { "--profile" },
+    synopsis = "import [--profile NAME ...] [--domains FILE] [--out INVENTORY.csv]",
+    summary = "write an inventory of what the accounts hold today",
+    options = { "--profile", "--domains", "--out", "--concurrency", "--help", "-h" } },
   { name = "run", phase = "script",
     synopsis = "run NAME [ARGS...]", summary = "a ready script by name (purge, report, watch...)",
     options = { "--help", "-h" } },
@@ -175,6 +180,16 @@ local function unknown_command(word)
   return "unknown command '" .. word .. "' (cdnctl --help lists the commands)"
 end
 
+-- How many words an option the command c reads as its own takes (its value
+-- too, unless given as --opt=VALUE) -> 1 | 2 | nil (not its own)
+local function owned(c, a)
+  local name, inline = a:match("^(%-%-[^=]+)(=?)")
+  for _, own in ipairs(c and c.own or {}) do
+    if own == name then return inline == "=" and 1 or 2 end
+  end
+  return nil
+end
+
 -- The words after the subcommand at argv[first - 1] into o.args, the global
 -- options among them into o; `--` ends those (it and the rest are the
 -- subcommand's). run's end at NAME (o.script_index) or at an option of
@@ -187,8 +202,11 @@ local function sub_words(o, argv, first)
       table.move(argv, i, #argv, #o.args + 1, o.args)
       break
     end
-    local after, err = option(o, argv, i, true)
+    local own = owned(M.command(o.sub), a)
+    local after, err
+    if own then after = i + own else after, err = option(o, argv, i, true) end
     if err then return nil, err end
+    if own then table.move(argv, i, after - 1, #o.args + 1, o.args) end
     if after then
       i = after
     elseif o.sub == "run" then -- NAME, or run's own option (--help): the rest is NAME's

@@ -55,7 +55,7 @@ function M.parse(args, usage, spec)
       local v = value()
       if not v then return nil, name .. " needs a value" end
       local field = name:sub(3):gsub("-", "_")
-      if kind == "list" then table.insert(opts[field], v)
+      if kind == "list" then opts[field] = opts[field] or {}; table.insert(opts[field], v)
       elseif opts[field] ~= nil and opts[field] ~= v then return nil, name .. " given twice"
       else opts[field] = v end
     elseif a == "--" then
