@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's new-user path ("An agency's first hour") run as written:
-# install, profiles, whoami, a first call, a first report, the cron check.
+# install, profiles, whoami, a first call, plan, apply and status of the
+# inventory, a first report, the cron check.
 # The profiles point at a sandbox; the install goes to a prefix in $T.
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 BUILD=$(dirname "$BIN")
@@ -41,6 +42,9 @@ while IFS= read -r line; do
     *run\ report*) [ $st = 0 ] && grep -q '<title>Bistro: CDN report</title>' "$T/bistro.html" ;;
     *run\ watch*) [ $st = 0 ] && grep -q '^CDN OK - 4 hosts ok' "$T/out.$n" && grep -q 'profile="bistro"' "$T/cdn.prom" ;;
     *profiles*) [ $st = 0 ] && grep -qE '^\* +agency' "$T/out.$n" ;;
+    *plan\ clients*) [ $st = 0 ] && grep -q '^Plan: 2 to add, 0 to change, 0 to remove; 0 conflicts' "$T/out.$n" ;;
+    *apply\ clients*) [ $st = 0 ] && grep -q '^Apply: 2 made, 0 failed' "$T/out.$n" ;;
+    *status\ clients*) [ $st = 0 ] && [ "$(grep -cE '^OK +(bistro|agency).example +(bistro|agency) +2/2 ok +[0-9]+ % +live' "$T/out.$n")" = 2 ] ;;
     *) [ $st = 0 ] ;;
   esac && ok "line $n runs as written: ${line%%  *}" || bad "line $n ($st): $line" "$(cat "$T/out.$n")"
 done <"$T/path.sh"
