@@ -31,6 +31,11 @@ M.KIND = { ["shortpixel.add_domain"] = "add", ["easyio.create_site"] = "add",
 
 local function pkey(profile) return profile or "" end
 
+-- The reads most actions depend on, one table each (shared, never changed):
+-- a plan of thousands of clients holds one of each.
+local READ = { owned = { owner = "this account" }, nobody = { owner = "none" }, missing = { site = "missing" },
+               created = { site = "created by this plan" } }
+
 -- A setting as show.php gives it, in the form the inventory holds (as sent).
 local function normal(kind, v)
   if v == nil then return nil end
@@ -95,12 +100,12 @@ local function plan_hosts(st, c, w)
     elseif r.err then
       finding(st, c, "unreadable", "shortpixel", h, r.err)
     elseif c.state == "absent" then
-      if r.owned then action(st, c, "shortpixel.revoke_domain", { h }, "state = absent", { owner = "this account" }) end
+      if r.owned then action(st, c, "shortpixel.revoke_domain", { h }, "state = absent", READ.owned) end
     elseif not r.owned and r.has_account then
       finding(st, c, "conflict", "shortpixel", h, "associated with another account (not the key of "
         .. (c.profile and ("profile '" .. c.profile .. "'") or "the run's source") .. ")")
     elseif not r.owned then
-      action(st, c, "shortpixel.add_domain", { h }, "not associated", { owner = "none" })
+      action(st, c, "shortpixel.add_domain", { h }, "not associated", READ.nobody)
     end
   end
 end
@@ -169,12 +174,12 @@ local function plan_site(st, c, w)
   local site = st.idx[pkey(c.profile)][check.site_key(c.site_url)]
   if site then return plan_existing(st, c, site) end
   if c.state == "absent" then return end
-  local n = action(st, c, "easyio.create_site", { c.site_url }, "no such site", { site = "missing" })
+  local n = action(st, c, "easyio.create_site", { c.site_url }, "no such site", READ.missing)
   local changes, _, why = setting_changes(st, c, nil)
   local id = { known_after = n, field = "id" }
-  if changes then action(st, c, "easyio.update_site_config", { id, changes }, why, { site = "created by this plan" }) end
+  if changes then action(st, c, "easyio.update_site_config", { id, changes }, why, READ.created) end
   if c.cname then
-    action(st, c, "easyio.set_cname", { id, c.cname }, "cname: none -> " .. c.cname, { site = "created by this plan" })
+    action(st, c, "easyio.set_cname", { id, c.cname }, "cname: none -> " .. c.cname, READ.created)
   end
 end
 
@@ -288,9 +293,16 @@ local function read_group(g, opts)
     need_sites = need_sites or c.easyio
   end
   local label = "reading " .. (g.profile and ("profile " .. g.profile) or "the run's source")
-  local results = cdnctl.parallel(hosts, function(h) return M.read_host(h, opts.account) end,
-    { concurrency = opts.concurrency or 16, label = label, progress = opts.progress })
-  for i, h in ipairs(hosts) do w.hosts[h] = results[i] or { err = "not read" } end
+  -- each answer kept as it comes (on_result), and the collector run now and
+  -- then: the transfers' handles live outside Lua's heap, where it does not
+  -- see their weight, so memory stays flat however long the list is
+  cdnctl.parallel(hosts, function(h) return M.read_host(h, opts.account) end,
+    { concurrency = opts.concurrency or 16, label = label, progress = opts.progress,
+      on_result = function(i, r, err)
+        w.hosts[hosts[i]] = r or { err = tostring(err):match("^[^\n]*") }
+        if i % 64 == 0 then collectgarbage() end
+      end })
+  for _, h in ipairs(hosts) do if w.hosts[h] == true then w.hosts[h] = { err = "not read" } end end
   local r, err = easyio.show_sites()
   if r then w.sites, w.easyio = require("cdnctl.ops").as_list(r.sites), r
   elseif need_sites or err.kind ~= "invalid" then w.sites_err = "show_sites: " .. tostring(err.message) end

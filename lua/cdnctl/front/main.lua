@@ -19,6 +19,15 @@ usage: cdnctl [options] [script.lua [args...]]
        cdnctl [options] call --list
        cdnctl profiles [--json]        the profiles of the config file: keys masked, URLs,
                                        the active one marked
+       cdnctl [options] plan INVENTORY.csv [--json] [--out PLAN.json] [--detailed-exitcode]
+                                       what apply would do to bring the accounts to the
+                                       client list (docs/inventory.md); changes nothing
+       cdnctl [options] apply INVENTORY.csv|PLAN.json [--yes] [--dry-run]
+                                       make those calls, each row under its profile
+       cdnctl [options] status INVENTORY.csv [--json|--csv]
+                                       every client in one table, worst first
+       cdnctl [options] import [--profile NAME...] [--domains FILE] [--out FILE]
+                                       an inventory of what the accounts hold today
        cdnctl [options] run NAME [ARGS...]
                                        a ready script by name (purge, report, watch...)
        cdnctl [options] whoami [--offline]

@@ -131,32 +131,39 @@ local function action_line(a)
   return string.format("  %s %s(%s)   %s\n", SIGN[plan.KIND[a.op]], a.op, M.args_text(a.args), a.why or "")
 end
 
--- The plan for people: notes, then per client its actions and findings, the summary last.
-function M.text(p, inv_path)
-  local out = { "Plan for " .. inv_path .. " (read " .. p.made .. ")\n" }
-  for _, n in ipairs(p.notes) do out[#out + 1] = "note: " .. n .. "\n" end
+-- The plan for people: notes, then per client its actions and findings,
+-- the summary last. emit(text) is called a client at a time (a plan of
+-- thousands of clients is never one string); without it, the text is returned.
+function M.text(p, inv_path, emit)
+  local out = {}
+  emit = emit or function(t) out[#out + 1] = t end
+  emit("Plan for " .. inv_path .. " (read " .. p.made .. ")\n")
+  for _, n in ipairs(p.notes) do emit("note: " .. n .. "\n") end
   local order, by = {}, {}
   local function group(name, profile, line)
     local k = (name or "") .. "\0" .. (profile or "")
     if not by[k] then
-      by[k] = { head = string.format("%s (%s, line %s)", name or "(no client)",
-        profile and ("profile " .. profile) or "the run's source", tostring(line or "-")), lines = {} }
+      by[k] = { name = name or "(no client)", profile = profile, line = line }
       order[#order + 1] = by[k]
     end
-    return by[k].lines
+    return by[k]
   end
-  for _, a in ipairs(p.actions) do table.insert(group(a.client, a.profile, a.line), action_line(a)) end
+  for _, a in ipairs(p.actions) do table.insert(group(a.client, a.profile, a.line), a) end
   for _, f in ipairs(p.findings) do
-    local lines = f.client and group(f.client, f.profile, f.line) or group("unmanaged", f.profile, nil)
-    lines[#lines + 1] = string.format("  %s %s %s: %s\n", FSIGN[f.kind], f.kind, f.target, f.message)
+    table.insert(f.client and group(f.client, f.profile, f.line) or group("unmanaged", f.profile, nil), f)
   end
   for _, g in ipairs(order) do
-    out[#out + 1] = "\n" .. g.head .. "\n"
-    for _, l in ipairs(g.lines) do out[#out + 1] = l end
+    local lines = { string.format("\n%s (%s, line %s)\n", g.name,
+      g.profile and ("profile " .. g.profile) or "the run's source", tostring(g.line or "-")) }
+    for _, x in ipairs(g) do
+      lines[#lines + 1] = x.op and action_line(x)
+        or string.format("  %s %s %s: %s\n", FSIGN[x.kind], x.kind, x.target, x.message)
+    end
+    emit(table.concat(lines))
   end
   local s = p.summary
-  out[#out + 1] = string.format("\nPlan: %d to add, %d to change, %d to remove; %d conflict%s, %d pending, %d unmanaged, %d unreadable\n",
-    s.add, s.change, s.remove, s.conflict, s.conflict == 1 and "" or "s", s.pending, s.unmanaged, s.unreadable)
+  emit(string.format("\nPlan: %d to add, %d to change, %d to remove; %d conflict%s, %d pending, %d unmanaged, %d unreadable\n",
+    s.add, s.change, s.remove, s.conflict, s.conflict == 1 and "" or "s", s.pending, s.unmanaged, s.unreadable))
   return table.concat(out)
 end
 
@@ -209,6 +216,7 @@ end
 
 -- M.main(args, lib): args the words after "plan".
 function M.main(args)
+  collectgarbage("incremental", 100, 400)
   local opts, pos = M.parse(args, M.USAGE, SPEC)
   local detailed = opts and opts.detailed_exitcode
   if not opts then return usage_error(pos, false) end
@@ -224,12 +232,16 @@ function M.main(args)
     return detailed and 1 or status
   end
   for _, pr in ipairs(p.problems) do io.stderr:write("cdnctl plan: ", pos[1], ":", pr.message, "\n") end
-  local doc = M.json(p, pos[1])
+  local doc = (opts.json or outs["--out"]) and M.json(p, pos[1])
   if outs["--out"] then
     local ok, werr = outs["--out"]:replace(doc)
     if not ok then io.stderr:write("cdnctl plan: --out: ", tostring(werr), "\n"); return 1 end
   end
-  local ok, werr = script.write_stdout(opts.json and doc or M.text(p, pos[1]))
+  local ok, werr = true, nil
+  if opts.json then ok, werr = script.write_stdout(doc)
+  else
+    M.text(p, pos[1], function(t) if ok then ok, werr = script.write_stdout(t) end end)
+  end
   if not ok then io.stderr:write("cdnctl plan: ", werr, "\n"); return 1 end
   local incomplete = #p.problems > 0 or p.summary.unreadable > 0
   if incomplete then return 1 end
