@@ -6,7 +6,8 @@
 # wall time of ROUNDS runs (default 3) and its ratio to the floor
 # (reads x latency / concurrency, the reads counted from the sandbox's
 # --log; target <= 1.5); then the peak RSS of `plan` of 3,000 rows against
-# 300 rows (0 latency; target <= 1.5). Not a test: figures only.
+# 300 rows (0 latency; target <= 1.5), both before apply (every action to
+# make) and after. Not a test: figures only.
 # Needs GNU time (Debian package "time"). About a minute with the defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,13 +72,22 @@ for cmd in plan status; do
     "$(awk -v w="$wall" -v f="$floor" 'BEGIN { printf "%.2f", w / f }')"
 done
 
-sandbox fast 0
-config "$URL"
-inventory 300 "$T/small.csv"
-inventory 3000 "$T/large.csv"
-for n in small large; do
-  /usr/bin/time -f "%M" -o "$T/$n.rss" env -u CDNCTL_PROFILE HOME=$T XDG_CONFIG_HOME=$T/config "$BIN" --quiet plan \
-    "$T/$n.csv" </dev/null >/dev/null 2>&1 || true
+# rss N STATE -> peak RSS (KB) of `plan` of N rows, each size against a sandbox of its own
+declare -A RSS
+for n in 300 3000; do
+  sandbox "fast$n" 0
+  config "$URL"
+  inventory "$n" "$T/rows$n.csv"
+  for state in new synced; do
+    [ "$state" = synced ] && { go apply "$T/rows$n.csv" >/dev/null 2>&1 || { echo "apply of $n rows failed" >&2; exit 1; }; }
+    /usr/bin/time -f "%M" -o "$T/rss" env -u CDNCTL_PROFILE HOME=$T XDG_CONFIG_HOME=$T/config "$BIN" --quiet plan \
+      "$T/rows$n.csv" </dev/null >/dev/null 2>&1 || true
+    RSS[$n$state]=$(cat "$T/rss")
+  done
 done
-printf '\nplan peak RSS: 300 rows %s KB, 3000 rows %s KB, ratio %.2f (target <= 1.5)\n' "$(cat "$T/small.rss")" \
-  "$(cat "$T/large.rss")" "$(awk -v a="$(cat "$T/small.rss")" -v b="$(cat "$T/large.rss")" 'BEGIN { print b / a }')"
+echo
+for state in new synced; do
+  printf 'plan peak RSS, %-6s 300 rows %6s KB, 3000 rows %6s KB, ratio %.2f (target <= 1.5)\n' "$state:" "${RSS[300$state]}" \
+    "${RSS[3000$state]}" "$(awk -v a="${RSS[300$state]}" -v b="${RSS[3000$state]}" 'BEGIN { print b / a }')"
+done
+echo "(new: every client's hosts and site to add, 4 actions a client; synced: after apply, no actions)"

@@ -283,6 +283,22 @@ function M.use_source(g, own)
   return settings.change(cdnctl.settings, { profile = p })
 end
 
+-- The members of a site that plan and status read (an account of thousands
+-- of sites is held without the rest: report URLs, locations).
+local SITE_FIELDS = { "site_id", "site_url", "alias", "zone", "pending", "live", "bandwidth", "config" }
+local function slim(sites)
+  local out = {}
+  for i, s in ipairs(sites) do
+    if type(s) == "table" then
+      local t = {}
+      for _, f in ipairs(SITE_FIELDS) do t[f] = s[f] end
+      out[#out + 1] = t
+    end
+    sites[i] = nil
+  end
+  return out
+end
+
 -- The reads of one group: its hosts (in parallel), its account's sites
 -- (once) and, for status, its credits.
 local function read_group(g, opts)
@@ -304,7 +320,10 @@ local function read_group(g, opts)
       end })
   for _, h in ipairs(hosts) do if w.hosts[h] == true then w.hosts[h] = { err = "not read" } end end
   local r, err = easyio.show_sites()
-  if r then w.sites, w.easyio = require("cdnctl.ops").as_list(r.sites), r
+  if r then
+    w.sites = slim(require("cdnctl.ops").as_list(r.sites))
+    r.sites = nil
+    w.easyio = r
   elseif need_sites or err.kind ~= "invalid" then w.sites_err = "show_sites: " .. tostring(err.message) end
   if opts.account then
     local a, aerr = shortpixel.api_status()
