@@ -1,14 +1,16 @@
 -- cdnctl.client: turns the table of operations into bindings. One pipeline
--- serves every operation: check the arguments, find the key, build the URL
--- or the form body, send through the one C primitive, read the answer as
--- the table says, retry what is safe to retry, reconcile what is not.
+-- serves every operation: the request (cdnctl.request: arguments, key, URL
+-- and body, decided once), sent through the one primitive (sched.request),
+-- the answer read as the table says, a retry of what is safe to retry, and
+-- a check of what is not. It makes the reads a request depends on and runs
+-- an operation's own checks (cdnctl.ops) at their moments.
 
 local http = require "cdnctl.http"
 local json = require "cdnctl.json"
-local percent = require "cdnctl.percent"
 local check = require "cdnctl.check"
 local errors = require "cdnctl.errors"
 local config = require "cdnctl.config"
+local request = require "cdnctl.request"
 local ops = require "cdnctl.ops"
 local sched = require "cdnctl.sched"
 local retry = require "cdnctl.retry"
@@ -17,30 +19,6 @@ local host = require "cdnctl.host"
 local lock = require "cdnctl.lock"
 
 local M = {}
-
--- A path template, read once per template text ("{sp}/add-domain/{domain}/{key}"):
--- {base = the leading "{name}"'s name, parts = literal strings and {name}
--- placeholders in order ({name*}: rest = true, cdnctl.ops)}. Read per call, it was a gsub with a closure; the
--- parts are what that gsub scanned, in the same order, so a URL built from
--- them is the same. Keyed by the text, not the operation, so that a
--- template is never read stale.
-local TEMPLATES = {}
-local function template(path)
-  local t = TEMPLATES[path]
-  if t then return t end
-  t = { base = path:match("^{(%w+)}"), parts = {} }
-  local at = 1
-  while true do
-    local first, last, name, star = path:find("{(%w+)(%*?)}", at)
-    if not first then break end
-    if first > at then t.parts[#t.parts + 1] = path:sub(at, first - 1) end
-    t.parts[#t.parts + 1] = { name = name, rest = star == "*" or nil }
-    at = last + 1
-  end
-  if at <= #path then t.parts[#t.parts + 1] = path:sub(at) end
-  TEMPLATES[path] = t
-  return t
-end
 
 -- Every function here that reads a setting takes the settings value
 -- (cdnctl.settings) `s`: the retry policy (s.policy: attempts in all, first
@@ -63,142 +41,6 @@ local NO_RETRY_CURL = { [58] = true, [60] = true, [77] = true, [83] = true, [90]
 local function debug_log(fmt, ...)
   if http.debug() then io.stderr:write("cdnctl: ", string.format(fmt, ...), "\n") end
 end
-
-local function raise_arg(op, n, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", n, op.full, msg), 4)
-end
-
-local function invalid(op, message, key)
-  return nil, errors.new({ op = op.full, kind = "invalid", message = message }, key)
-end
-
--- A binding's arguments by the table's list: positional values (a fields
--- table where the operation has one, optional ones skipped by nil or by
--- the options table), then the options table.
--- -> values (unchecked), opts (nil when none), the options' position | nil, position, message
--- (Every call of every binding runs this and check.args: numeric loops and
--- select, not ipairs and a table of the arguments, spare calls into C.)
-local function split_args(op, ...)
-  local n, args = select("#", ...), op.args
-  local values, pos = {}, 1
-  for i = 1, #args do
-    local spec = args[i]
-    local v = (select(pos, ...)) -- past the end: nil
-    if spec.optional and (v == nil or type(v) == "table") then
-      if v == nil then pos = pos + 1 end
-    elseif spec.fields then
-      if type(v) ~= "table" then return nil, pos, "table of " .. spec.name .. " expected, got " .. type(v) end
-      values[spec.name] = v
-      pos = pos + 1
-    else
-      if v == nil then return nil, pos, (spec.label or spec.name) .. " expected, got no value" end
-      local tv = type(v)
-      if tv ~= "string" and not (tv == "number" and (spec.check == "site_id")) then
-        return nil, pos, (spec.label or spec.name) .. ": string expected, got " .. tv
-      end
-      values[spec.name] = v
-      pos = pos + 1
-    end
-  end
-  local opts = (select(pos, ...))
-  if opts ~= nil and type(opts) ~= "table" then return nil, pos, "options table expected, got " .. type(opts) end
-  if n > pos then return nil, pos + 1, "no value expected (too many arguments)" end
-  return values, opts, pos
-end
-
--- Split a binding's arguments into checked values and options (cdnctl.check:
--- check.option, check.args). Programming errors (types, unknown options)
--- raise; bad values return nil, message, opts.
-local function parse_args(op, ...)
-  local values, opts, pos = split_args(op, ...)
-  if not values then raise_arg(op, opts, pos) end
-  if opts == nil then
-    opts = {}
-  else
-    for k, v in pairs(opts) do
-      local problem = check.option(op, k, v)
-      if problem then raise_arg(op, pos, problem) end
-    end
-  end
-  local checked, err = check.args(op, values)
-  return checked, err, opts
-end
-
--- The form body, fields in a stable order (api_key first).
-local function form_encode(pairs_list)
-  local parts = {}
-  for _, p in ipairs(pairs_list) do
-    parts[#parts + 1] = percent.escape(p[1]) .. "=" .. percent.escape(tostring(p[2]))
-  end
-  return table.concat(parts, "&")
-end
-
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
-
--- The URL of op's request: its path template filled (the base URL, the
--- checked values and the key percent-encoded; a {name*} value as it is,
--- through op.rest[name]), then its path options.
-local function url_of(s, op, values, key, opts)
-  local parts, url = template(op.path).parts, ""
-  for i = 1, #parts do
-    local part = parts[i]
-    local name = part.name
-    if not name then url = url .. part
-    elseif ops.base_urls[name] then url = url .. config.url(s, name)
-    elseif name == "key" then url = url .. (key and percent.escape(key) or "")
-    elseif part.rest then url = url .. (op.rest and op.rest[name] or tostring)(values[name], opts)
-    else url = url .. percent.escape(tostring(values[name])) end
-  end
-  if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
-  if op.path_options then
-    for _, name in ipairs(sorted_keys(op.path_options)) do
-      if opts[name] then url = url .. op.path_options[name] end -- read_domain {refresh = true}
-    end
-  end
-  return url
-end
-
--- The form body of a POST: the key (unless it travels in the path), then
--- the values in the order of op.args, a fields table's fields sorted.
-local function form_body(op, values, key)
-  local fields = {}
-  if key and op.key_in ~= "path" then fields[#fields + 1] = { op.key_field or "api_key", key } end
-  for _, spec in ipairs(op.args) do
-    local v = values[spec.name]
-    if spec.fields and v then
-      for _, k in ipairs(sorted_keys(v)) do fields[#fields + 1] = { k, v[k] } end
-    elseif v ~= nil then
-      fields[#fields + 1] = { spec.name, v }
-    end
-  end
-  return form_encode(fields)
-end
-
--- The headers of a request: one table each for every request, which no one
--- changes (http.start, har and --dry-run read them).
-local GET_HEADERS = { "Accept: application/json" }
-local POST_HEADERS = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
-
--- Build {method, url, body, headers, secret} for op with checked values.
--- (Made whole in one constructor: a table that grows field by field is
--- rehashed on the way.)
-local function build_request(s, op, values, key, opts)
-  local post = op.method == "POST"
-  return {
-    method = op.method, secret = key, url = url_of(s, op, values, key, opts),
-    body = post and form_body(op, values, key) or nil,
-    headers = post and POST_HEADERS or GET_HEADERS,
-    timeout = opts.timeout or s.policy.timeout,
-    -- never let libcurl resend on its own what must not run twice
-    fresh_connect = (not op.idempotent) or op.reconcile ~= nil,
-  }
-end
-M.build_request = build_request
 
 -- What came back, in a few words, for messages about answers that are not
 -- what the operation expects: "[]", "an empty body", "an HTML page (text/html,
@@ -310,28 +152,6 @@ M.classify = classify
 
 -- Forward declaration: checks and preparations (cdnctl.ops) call other operations.
 local call
-
--- The key for op, checked, and where it came from (config.resolve):
--- key (or nil where none travels), nil, from | nil, err
-local function find_key(s, op, opts)
-  if op.key_in == "none" or (opts.key == false and op.key_optional) then return nil end
-  local key, from, why, src = config.key(s, op.service, opts.key)
-  if why then return nil, errors.new({ op = op.full, kind = "invalid", message = why }) end
-  if key == nil and op.key_in ~= "form_optional" then
-    return nil, errors.new({ op = op.full, kind = "invalid",
-      message = "no " .. ops.services[op.service].label .. " API key: " .. (src.missing or ("set "
-        .. ops.services[op.service].key_env .. ", pass opts.key, or select a profile")) })
-  end
-  -- check.key is a function of the key alone (its argname shows only in a
-  -- refusal), so a key it passed once passes again: the source's memo
-  -- (src.key_passed, in s.resolved) spares the check on later calls.
-  if key ~= nil and src.key_passed ~= key then
-    local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
-    if not ok then return nil, select(2, invalid(op, kerr)) end
-    src.key_passed = key
-  end
-  return key, nil, from
-end
 
 -- A failure that involves the key names it, masked, and its source
 -- (errors.name_key). Returns its arguments.
@@ -565,28 +385,30 @@ local function checked_call(run)
   return attempts_of(run)
 end
 
--- One operation, with retries. values are checked; opts validated.
-local call_keyed
-function call(s, op, values, opts)
-  local key, kerr, from = find_key(s, op, opts)
-  if kerr then return nil, kerr end
-  return with_key_source(key, from, call_keyed(s, op, values, opts, key))
-end
-
-function call_keyed(s, op, values, opts, key)
+-- A call of the request r (cdnctl.request): the values completed first
+-- when the operation says so (op.prepare, whose read this call makes),
+-- then the attempts; a create or remove with a check runs whole, the
+-- first stop signal not raising inside it (uninterrupted).
+local function call_made(r)
+  local s, op, opts = r.s, r.op, r.opts
+  local deadline = opts.deadline and (http.now() + opts.deadline)
   if op.prepare then
-    local ctx = context(s, op, key, opts, opts.deadline and (http.now() + opts.deadline))
-    local ok, err = op.prepare(ctx, values, opts)
+    local ok, err = op.prepare(context(s, op, r.key, opts, deadline), r.values, opts)
     if not ok then return nil, err end
+    request.build(r)
   end
-  local req = build_request(s, op, values, key, opts)
-  local base = config.url(s, template(op.path).base)
-  local tok, terr = config.transport_ok_on(s, base, req.url)
-  if not tok and key then return invalid(op, terr, key) end
-  local run = { s = s, op = op, values = values, key = key, opts = opts, req = req, started = http.now(),
-                deadline = opts.deadline and (http.now() + opts.deadline), budget = budget_for(s, base) }
+  local run = { s = s, op = op, values = r.values, key = r.key, opts = opts, req = r.req, started = http.now(),
+                deadline = deadline, budget = budget_for(s, r.base) }
   if not op.reconcile then return attempts_of(run) end
   return uninterrupted(checked_call, run)
+end
+
+-- One operation, with retries: the request of checked values, then its
+-- call; a failure that involves the key names it and its source.
+function call(s, op, values, opts)
+  local r, err = request.make(s, op, values, opts)
+  if not r then return nil, err end
+  return with_key_source(r.key, r.key_source, call_made(r))
 end
 M.call = call
 
@@ -594,12 +416,14 @@ M.call = call
 -- opts.both: the apex and www, separately. -> {[host] = result} | nil, err
 -- where err is the first host's error, with err.results the hosts that
 -- succeeded and err.failed {[host] = message} (no cycle: safe to encode).
-local function call_both(s, op, values, opts)
-  local hosts = check.hosts(values.domain)
+local function call_both(r)
+  local op, hosts = r.op, {}
   local out, failed, words, first_err = {}, {}, {}, nil
-  for _, h in ipairs(hosts) do
-    local r, err = call(s, op, { domain = h }, opts)
-    if r then out[h] = r
+  for i, one in ipairs(r.split) do
+    local h = one.values.domain
+    hosts[i] = h
+    local res, err = with_key_source(one.key, one.key_source, call_made(one))
+    if res then out[h] = res
     else
       failed[h] = tostring(err)
       first_err = first_err or err
@@ -629,15 +453,13 @@ end
 -- The Lua function for one operation, with the settings value s.
 function M.bind(s, op)
   return function(...)
-    local values, err, opts = parse_args(op, ...)
-    if not values then return invalid(op, err) end
-    if op.both_hosts and opts.both then
-      local o = {}
-      for k, v in pairs(opts) do if k ~= "both" then o[k] = v end end
-      return call_both(s, op, values, o)
-    end
+    local values, opts = request.checked(op, ...)
+    if not values then return nil, opts end
     config.note_secrets(values) -- sub-keys given and answered are masked from now on (cdnctl.config)
-    return config.note_secrets(call(s, op, values, opts))
+    local r, err = request.make(s, op, values, opts)
+    if not r then return nil, err end
+    if r.split then return call_both(r) end
+    return config.note_secrets(with_key_source(r.key, r.key_source, call_made(r)))
   end
 end
 
