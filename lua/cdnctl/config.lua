@@ -20,8 +20,8 @@
 -- Every function takes the settings value (cdnctl.settings) first: the
 -- sandbox's URLs and keys, the environment read at start, the profile, and
 -- what a run remembers (key commands run, notes said, keys warned about,
--- and in s.resolved the source chosen and each service's view of it, which
--- settings.change empties when the profile changes).
+-- and in s.resolved the source chosen, each service's view of it and its
+-- key once found, which settings.change empties whole).
 -- The services' names, variables and defaults are cdnctl.ops.services'.
 
 local redact = require "cdnctl.redact"
@@ -162,7 +162,7 @@ local function key_label(src, service)
   return src.name
 end
 
--- The source of every service for calls under s (memo in s.resolved).
+-- The source of every service for calls under s (chosen once, in s.resolved).
 local function choose(s)
   local choice = s.resolved.choice
   if not choice then
@@ -186,7 +186,7 @@ end
 -- stderr (cdnctl profiles).
 function M.resolve(s, service, quiet)
   local choice = choose(s)
-  local memo = s.resolved[service] -- cleared with s.resolved when the profile changes
+  local memo = s.resolved[service]
   if not memo then
     local src = choice.src
     local part = src.view(service)
@@ -201,17 +201,14 @@ function M.resolve(s, service, quiet)
       else view.urls[w], view.url_sources[w] = u.default, "built-in default" end
       view.urls[w] = view.urls[w]:gsub("/+$", "")
     end
-    memo = { src = view }
+    memo = view
     s.resolved[service] = memo
   end
-  -- once the notes have run for this memo they have nothing more to say
-  -- (said, or nothing to say): memo.said skips the calls
-  if not quiet and not memo.said then
-    memo.said = true
+  if not quiet then
     note_ignored(s, choice)
-    note_migration(s, choice, service, memo.src)
+    note_migration(s, choice, service, memo)
   end
-  return memo.src
+  return memo
 end
 
 -- M.url(s, which) -> the base URL named `which` in path templates (sp, api, ez).
@@ -252,7 +249,7 @@ function M.key(s, service, opts_key)
   if type(k) == "string" then
     redact.add(k)
     M.warn_shape(s, service, k, from)
-    if opts_key == nil then src.key_found = k end -- the source's key, checked once
+    if opts_key == nil then src.key_found = k end -- the source's key, found once
   end
   return k, from, nil, src
 end
@@ -318,30 +315,6 @@ function M.transport_ok(s, url)
   if scheme == "http" and s.allow_http then return true end
   return false, "refusing to send an API key over plain http to " .. host
     .. " (use https, or --allow-http for a host you trust)"
-end
-
--- M.transport_ok_on(s, base, url): M.transport_ok(s, url) for a URL that
--- starts with the base URL `base` (M.url) then "/" (every path template
--- is "{base}/..."). When base itself passes (so it is "scheme://host..."),
--- every such URL has base's scheme and host, which with s.allow_http are
--- all the rule reads: so "allowed" is remembered per base URL in
--- s.resolved.transport (which goes with the rest of s.resolved when the
--- sources change, and is dropped when s.allow_http is not the one it was
--- made under), and later calls skip parsing the URL. A refusal is never
--- remembered (its message may quote the whole URL): it is worked out again,
--- as is any URL not of that shape.
-function M.transport_ok_on(s, base, url)
-  local on_base = url:find(base, 1, true) == 1 and url:byte(#base + 1) == 47 -- "/"
-  local memo = s.resolved.transport
-  if not memo or memo.allow_http ~= s.allow_http then
-    memo = { allow_http = s.allow_http, ok = {} }
-    s.resolved.transport = memo
-  end
-  if on_base and memo.ok[base] then return true end
-  local ok, why = M.transport_ok(s, url)
-  if not ok then return ok, why end
-  if on_base and M.transport_ok(s, base) then memo.ok[base] = true end
-  return true
 end
 
 return M

@@ -91,6 +91,11 @@ function M.check(op, raw, opts)
   return values
 end
 
+-- The headers of a request: one table each for every request, which no one
+-- changes (http.start, har and --dry-run read them).
+local GET_HEADERS = { "Accept: application/json" }
+local POST_HEADERS = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
+
 local function sorted_keys(t)
   local ks = {}
   for k in pairs(t) do ks[#ks + 1] = k end
@@ -98,19 +103,53 @@ local function sorted_keys(t)
   return ks
 end
 
--- The URL: the path template filled ({sp}, {api}, {ez}: the source's base
--- URLs; {key} and {name}: percent-encoded; {name*}: the value as it is,
--- through op.rest[name]), then the path options that opts sets.
-local function url_of(s, op, values, key, opts)
-  local url = op.path:gsub("{(%w+)(%*?)}", function(name, star)
-    if ops.base_urls[name] then return config.url(s, name) end
-    if name == "key" then return key and percent.escape(key) or "" end
-    if star == "*" then return (op.rest and op.rest[name] or tostring)(values[name], opts) end
-    return percent.escape(tostring(values[name]))
-  end)
+-- The part of op's request that only the settings value decides, made
+-- once per operation and value: the base URL and its source, the path
+-- template read into literal strings and {name} places ({name*}: rest),
+-- and the transport verdict. Every template is "{base}/...", so a URL's
+-- scheme and host are its base URL's, which with s.allow_http is all the
+-- verdict reads. Kept in s.resolved.ops, the one memo of a request:
+-- settings.change empties s.resolved whole.
+local function part_of(s, op)
+  local memo = s.resolved.ops
+  if not memo then memo = {}; s.resolved.ops = memo end
+  local p = memo[op]
+  if p then return p end
+  local which = op.path:match("^{(%w+)}/")
+  local view = config.resolve(s, ops.base_urls[which].service)
+  p = { base = view.urls[which], base_source = view.url_sources[which], parts = { view.urls[which] } }
+  local at = #which + 3
+  for lit, name, star in op.path:gmatch("([^{]*){(%w+)(%*?)}", at) do
+    if lit ~= "" then p.parts[#p.parts + 1] = lit end
+    p.parts[#p.parts + 1] = { name = name, rest = star == "*" or nil }
+  end
+  local tail = op.path:match("[^}]*$")
+  if tail ~= "" then p.parts[#p.parts + 1] = tail end
+  p.transport_ok, p.transport_why = config.transport_ok(s, p.base .. "/")
+  p.headers = op.method == "POST" and POST_HEADERS or GET_HEADERS
+  memo[op] = p
+  return p
+end
+
+-- The URL: the template's parts filled ({key} and {name}: percent-encoded;
+-- {name*}: the value as it is, through op.rest[name]), then the path
+-- options that opts sets.
+local function url_of(op, part, values, key, opts)
+  local parts = part.parts
+  local url = parts[1]
+  for i = 2, #parts do
+    local x = parts[i]
+    local name = type(x) == "table" and x.name
+    if not name then url = url .. x
+    elseif name == "key" then url = url .. (key and percent.escape(key) or "")
+    elseif x.rest then url = url .. (op.rest and op.rest[name] or tostring)(values[name], opts)
+    else url = url .. percent.escape(tostring(values[name])) end
+  end
   if op.key_in == "path" and not key then url = url:gsub("/$", "") end -- add_domain without a key
-  for _, name in ipairs(op.path_options and sorted_keys(op.path_options) or {}) do
-    if opts[name] then url = url .. op.path_options[name] end -- read_domain {refresh = true}
+  if op.path_options then
+    for _, name in ipairs(sorted_keys(op.path_options)) do
+      if opts[name] then url = url .. op.path_options[name] end -- read_domain {refresh = true}
+    end
   end
   return url
 end
@@ -131,9 +170,6 @@ local function form_body(op, values, key)
   end
   return table.concat(parts, "&")
 end
-
-local GET_HEADERS = { "Accept: application/json" }
-local POST_HEADERS = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json" }
 
 -- The key for op (config.key) and where it came from, checked:
 -- key (nil where none travels), from | nil, nil, err
@@ -158,13 +194,13 @@ end
 -- with --allow-http). -> r | nil, err when a key would travel unsafely.
 function M.build(r)
   local s, op, values, key, opts = r.s, r.op, r.values, r.key, r.opts
-  local post = op.method == "POST"
-  r.req = { method = op.method, secret = key, url = url_of(s, op, values, key, opts),
-    body = post and form_body(op, values, key) or nil, headers = post and POST_HEADERS or GET_HEADERS,
+  local part = part_of(s, op)
+  r.base, r.base_source, r.transport_ok, r.transport_why = part.base, part.base_source, part.transport_ok, part.transport_why
+  r.req = { method = op.method, secret = key, url = url_of(op, part, values, key, opts),
+    body = op.method == "POST" and form_body(op, values, key) or nil, headers = part.headers,
     timeout = opts.timeout or s.policy.timeout,
     -- never let libcurl resend on its own what must not run twice
     fresh_connect = (not op.idempotent) or op.reconcile ~= nil }
-  r.transport_ok, r.transport_why = config.transport_ok(s, r.req.url)
   if not r.transport_ok and key then
     local err = errors.new({ op = op.full, kind = "invalid", message = r.transport_why }, key)
     return nil, errors.name_key(err, key, r.key_source)
@@ -190,11 +226,8 @@ function M.make(s, op, values, opts)
   end
   local key, from, kerr = key_of(s, op, opts)
   if kerr then return nil, kerr end
-  local which = op.path:match("^{(%w+)}")
-  local view = config.resolve(s, ops.base_urls[which].service)
   local rf = op.reads_first
   local r = { s = s, op = op, values = values, opts = opts, key = key, key_source = from,
-              base = view.urls[which], base_source = view.url_sources[which],
               reads_first = rf and not (rf.unless and opts[rf.unless]) and rf or nil }
   return M.build(r)
 end
