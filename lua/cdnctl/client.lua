@@ -308,10 +308,10 @@ local function attempt_once(run)
 end
 
 -- The attempts of one call, with one exit per outcome: answered; made
--- (found by the check); unknown; refused (the operation reads the
--- refusal); not made (a failure that proves it, or the check saw nothing
--- and nothing more is sent); the deadline passed before an attempt.
--- -> result | nil, err
+-- (the check found this call's work); unknown (the check cannot tell);
+-- refused (the operation reads the refusal); failed (a failure that proves
+-- nothing was made, or the check saw nothing, and no attempt follows); the
+-- deadline passed before an attempt. -> result | nil, err
 local function attempts_of(run)
   local op, s = run.op, run.s
   local attempts = run.opts.attempts or s.policy.attempts
@@ -326,25 +326,28 @@ local function attempts_of(run)
     if not err then break end
     err.attempts = attempt
     local delay = retryable and next_wait(run, attempt, attempts, err)
+    local outcome, v = "not_made", nil
     if op.reconcile and maybe_done then
-      local outcome, v = look(run, err, delay ~= nil)
-      if outcome == "made" then
-        debug_log("%s: %s; checked: it took effect", op.full, err.message)
-        s.meta[v] = meta_of(run, attempt, true, err.kind == "interrupted" or nil)
-        return v
-      end
-      if outcome == "unknown" then return nil, unknown_outcome(run, err, v) end
+      outcome, v = look(run, err, delay ~= nil)
       after_lost = true
     end
+    if outcome == "made" then
+      debug_log("%s: %s; checked: it took effect", op.full, err.message)
+      s.meta[v] = meta_of(run, attempt, true, err.kind == "interrupted" or nil)
+      return v
+    end
+    if outcome == "unknown" then return nil, unknown_outcome(run, err, v) end
     local refusal = err.code and op.on_refusal and op.on_refusal[err.code]
     if refusal then
       local found, ferr = refusal(ctx_of(run), run.values, err, after_lost)
       if found then s.meta[found] = meta_of(run, attempt, true) end
       return found, ferr
     end
+    if delay then
+      debug_log("%s: attempt %d of %d failed (%s); retrying in %.2f s", op.full, attempt, attempts, err.message, delay)
+      if not pause(delay) then err.message, delay = err.message .. "; not retried: stopping (Ctrl-C)", nil end
+    end
     if not delay then return nil, err end
-    debug_log("%s: attempt %d of %d failed (%s); retrying in %.2f s", op.full, attempt, attempts, err.message, delay)
-    if not pause(delay) then err.message = err.message .. "; not retried: stopping (Ctrl-C)"; return nil, err end
   end
   return nil, errors.new({ op = op.full, kind = "transport", code = "deadline", http_status = 0,
                            message = string.format("the deadline of %g s passed", run.opts.deadline) }, run.key)
