@@ -107,6 +107,7 @@ local function missing(src, service, part)
   local svc = SERVICES[service]
   if part and (part.key or part.key_cmd) then return nil end
   if src.kind == "profile" then
+    if src.profile.broken then return src.profile.broken end -- the config file's words (config_file.load)
     local label = "profile '" .. src.profile.name .. "'"
     if part then return string.format("%s sets URLs for %s but no %s or %s", label, svc.label, svc.key_field, svc.key_cmd_field) end
     return string.format("%s has no %s key (no %s or %s; keys never come from another source)", label, svc.label,

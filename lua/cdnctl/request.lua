@@ -108,7 +108,8 @@ end
 -- template read into literal strings and {name} places ({name*}: rest),
 -- and the transport verdict. Every template is "{base}/...", so a URL's
 -- scheme and host are its base URL's, which with s.allow_http is all the
--- verdict reads. Kept in s.resolved.ops, the one memo of a request:
+-- verdict reads. broken: the message of a profile with an error, which
+-- fails every call that uses it. Kept in s.resolved.ops, the one memo of a request:
 -- settings.change empties s.resolved whole.
 local function part_of(s, op)
   local memo = s.resolved.ops
@@ -126,6 +127,7 @@ local function part_of(s, op)
   local tail = op.path:match("[^}]*$")
   if tail ~= "" then p.parts[#p.parts + 1] = tail end
   p.transport_ok, p.transport_why = config.transport_ok(s, p.base .. "/")
+  p.broken = view.profile and view.profile.broken -- a profile with an error (config_file.load)
   p.headers = op.method == "POST" and POST_HEADERS or GET_HEADERS
   memo[op] = p
   return p
@@ -224,6 +226,8 @@ function M.make(s, op, values, opts)
     return { s = s, op = op, values = values, opts = opts, split = split, key = split[1].key,
              key_source = split[1].key_source, base = split[1].base, base_source = split[1].base_source }
   end
+  local broken = part_of(s, op).broken
+  if broken then return invalid(op, broken) end
   local key, from, kerr = key_of(s, op, opts)
   if kerr then return nil, kerr end
   local rf = op.reads_first
