@@ -91,25 +91,27 @@ function M.key(v, argname)
   return v
 end
 
+-- A whole number from a Lua integer, an integral float below 2^53 or a
+-- decimal string of at most 15 digits; nil for anything else.
+local function whole(v)
+  if math.type(v) == "integer" then return v end
+  if math.type(v) == "float" and v == math.floor(v) and v >= 0 and v < 2^53 then return math.tointeger(v) end
+  if type(v) == "string" and v:match("^%d+$") and #v <= 15 then return math.tointeger(tonumber(v)) end
+  return nil
+end
+
 -- A positive integer id (site_id), from a Lua integer or a decimal string.
 function M.site_id(v, argname)
-  argname = argname or "site_id"
-  local n
-  if math.type(v) == "integer" then n = v
-  elseif math.type(v) == "float" and v == math.floor(v) and v >= 1 and v < 2^53 then n = math.tointeger(v)
-  elseif type(v) == "string" and v:match("^%d+$") and #v <= 15 then n = math.tointeger(tonumber(v))
+  local n = whole(v)
+  if not n or n < 1 then
+    return fail(argname or "site_id", "must be a positive integer, got " .. (type(v) == "string" and ("'" .. v .. "'") or tostring(v)))
   end
-  if not n or n < 1 then return fail(argname, "must be a positive integer, got " .. (type(v) == "string" and ("'" .. v .. "'") or tostring(v))) end
   return n
 end
 
 -- A non-negative integer (limits, offsets).
 function M.count(v, argname)
-  local n
-  if math.type(v) == "integer" then n = v
-  elseif math.type(v) == "float" and v == math.floor(v) and v >= 0 and v < 2^53 then n = math.tointeger(v)
-  elseif type(v) == "string" and v:match("^%d+$") and #v <= 15 then n = math.tointeger(tonumber(v))
-  end
+  local n = whole(v)
   if not n or n < 0 then return fail(argname, "must be a non-negative integer, got " .. tostring(v)) end
   return n
 end

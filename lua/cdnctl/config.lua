@@ -1,28 +1,15 @@
--- cdnctl.config: where base URLs and keys come from, in one place.
--- One source gives every service's key and base URLs for a call, never
--- mixed: the first set of
---   1. --sandbox (settings.sandbox);
---   2. the profile the call runs under: --profile NAME or CDNCTL_PROFILE,
---      or a ready script's --profile (a row's profile);
---   3. the environment, when it sets any of its variables (SHORTPIXEL_API_KEY,
---      EASYIO_API_KEY, the CDNCTL_*_URL variables);
---   4. the config's default_profile.
--- A service that source does not configure has no key: its calls fail
--- naming the source ("profile 'shoponly' has no Easy IO key"), and nothing
--- is taken from a lower source; a source that sets a service's URLs without
--- its key is an error the same way. URLs a source does not give are the
--- built-in defaults. opts.key in a call replaces the key only: the URLs stay
--- the source's. Stderr says once per run and source, in one line, which
--- lower sources were set and ignored, and once, as a migration note, when
--- the per-service rule of earlier versions would have taken a service from
--- a lower source. M.resolve is the one function that decides, for the
--- bindings, `cdnctl whoami`, `cdnctl profiles` and the prompt.
--- Every function takes the settings value (cdnctl.settings) first: the
--- sandbox's URLs and keys, the environment read at start, the profile, and
--- what a run remembers (key commands run, notes said, keys warned about,
--- and in s.resolved the source chosen, each service's view of it and its
--- key once found, which settings.change empties whole).
--- The services' names, variables and defaults are cdnctl.ops.services'.
+-- cdnctl.config: where base URLs and keys come from, in one place. One
+-- source gives every service's key and base URLs, never mixed: the first
+-- set of --sandbox, the run's profile (--profile, CDNCTL_PROFILE, a ready
+-- script's --profile), the environment (when it sets any of its
+-- variables), the config's default_profile. A service that source does not
+-- configure has no key, and nothing is taken from a lower source; URLs it
+-- does not give are the built-in defaults; opts.key replaces the key only.
+-- Stderr names once per run the lower sources set and ignored. M.resolve
+-- decides, once per settings value (in s.resolved, which settings.change
+-- empties whole), for cdnctl.request, whoami, profiles and the prompt
+-- (docs/architecture.md, "Keys: where a call's key comes from"). The
+-- services' names, variables and defaults are cdnctl.ops.services'.
 
 local redact = require "cdnctl.redact"
 local check = require "cdnctl.check"
