@@ -65,6 +65,12 @@ function M.domain(v, argname)
   if #s > 253 then return fail(argname, "is longer than 253 characters") end
   if s:sub(1, 1) == "." then return fail(argname, "starts with a dot") end
   if not s:find(".", 1, true) then return fail(argname, "'" .. s .. "' has no dot: a domain such as example.com is needed") end
+  -- the labels are read one by one only when one of them breaks a rule,
+  -- to name the first that does
+  if #s <= 63 and not s:find("[^a-z0-9_.-]") and s:byte(1) ~= 45 and s:byte(-1) ~= 45
+    and not s:find(".-", 1, true) and not s:find("-.", 1, true) then
+    return s
+  end
   for label in s:gmatch("[^.]+") do
     if #label > 63 then return fail(argname, "label '" .. label:sub(1, 20) .. "...' is longer than 63 characters") end
     if label:sub(1, 1) == "-" or label:sub(-1) == "-" then
