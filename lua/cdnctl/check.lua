@@ -35,13 +35,9 @@ local function too_long(v, argname, max, what)
   return fail(argname, string.format("is %d bytes long, more than %d (%s %s)", #v, max, what, quote(v)))
 end
 
--- A bare hostname: "Example.COM" -> "example.com"; "https://x.com/shop" -> "x.com";
--- "bücher.de" -> "xn--bcher-kva.de". Refuses paths, ports, userinfo, bad labels.
-function M.domain(v, argname)
-  argname = argname or "domain"
-  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
-  if v == "" then return fail(argname, "is empty") end
-  if #v > 2048 then return too_long(v, argname, 2048, "a domain has at most 253 characters:") end
+-- The host a name written by a person stands for: a URL's host, no byte a
+-- hostname cannot have, IDNA's ASCII form, lower case. -> host | nil, message
+local function host_of(v, argname)
   local s = v
   local scheme_rest = s:match("^[Hh][Tt][Tt][Pp][Ss]?://(.*)$")
   if scheme_rest then
@@ -59,7 +55,25 @@ function M.domain(v, argname)
     if not ascii then return fail(argname, "is not a valid internationalised domain name (" .. err .. ")") end
     s = ascii
   end
-  s = s:lower()
+  return s:lower()
+end
+
+-- A bare hostname: "Example.COM" -> "example.com"; "https://x.com/shop" -> "x.com";
+-- "bücher.de" -> "xn--bcher-kva.de". Refuses paths, ports, userinfo, bad labels.
+-- A name of lower-case letters, digits, '_', '.' and '-' alone is its own
+-- host (no URL, nothing to encode or lower): host_of has nothing to do.
+function M.domain(v, argname)
+  argname = argname or "domain"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  if #v > 2048 then return too_long(v, argname, 2048, "a domain has at most 253 characters:") end
+  local s, err = v, nil
+  local plain = not v:find("[^a-z0-9_.-]")
+  if not plain then
+    s, err = host_of(v, argname)
+    if not s then return nil, err end
+    plain = not s:find("[^a-z0-9_.-]")
+  end
   if s:find("..", 1, true) then return fail(argname, "contains an empty label ('..')") end
   if s:sub(-1) == "." then s = s:sub(1, -2) end -- a fully qualified name's final dot
   if #s > 253 then return fail(argname, "is longer than 253 characters") end
@@ -67,7 +81,7 @@ function M.domain(v, argname)
   if not s:find(".", 1, true) then return fail(argname, "'" .. s .. "' has no dot: a domain such as example.com is needed") end
   -- the labels are read one by one only when one of them breaks a rule,
   -- to name the first that does
-  if #s <= 63 and not s:find("[^a-z0-9_.-]") and s:byte(1) ~= 45 and s:byte(-1) ~= 45
+  if #s <= 63 and plain and s:byte(1) ~= 45 and s:byte(-1) ~= 45
     and not s:find(".-", 1, true) and not s:find("-.", 1, true) then
     return s
   end

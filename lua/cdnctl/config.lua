@@ -222,7 +222,8 @@ end
 
 -- The key for a service, and where it came from ("opts.key", "--sandbox",
 -- "profile 'NAME'", "SHORTPIXEL_API_KEY"), or nil, where, and why (no key
--- from the source used, a failed *_key_cmd); the source is the fourth value.
+-- from the source used, a failed *_key_cmd, a key check.key refuses); the
+-- source is the fourth value.
 function M.key(s, service, opts_key)
   local src = M.resolve(s, service)
   if opts_key == nil and src.key_found then return src.key_found, src.key_source, nil, src end
@@ -234,11 +235,12 @@ function M.key(s, service, opts_key)
     k, err = key_from_cmd(s, src.profile, service)
     if not k then return nil, from, err, src end
   end
-  if type(k) == "string" then
-    redact.add(k)
-    M.warn_shape(s, service, k, from)
-    if opts_key == nil then src.key_found = k end -- the source's key, found once
-  end
+  if k == nil then return nil, from, nil, src end
+  if type(k) == "string" then redact.add(k) end
+  local ok, kerr = check.key(k, "key (from " .. tostring(from) .. ")")
+  if not ok then return nil, from, kerr, src end
+  M.warn_shape(s, service, k, from)
+  if opts_key == nil then src.key_found = k end -- the source's key, found and checked once
   return k, from, nil, src
 end
 

@@ -173,7 +173,7 @@ local function form_body(op, values, key)
   return table.concat(parts, "&")
 end
 
--- The key for op (config.key) and where it came from, checked:
+-- The key for op (config.key: checked, check.key) and where it came from:
 -- key (nil where none travels), from | nil, nil, err
 local function key_of(s, op, opts)
   if op.key_in == "none" or (opts.key == false and op.key_optional) then return nil end
@@ -185,8 +185,6 @@ local function key_of(s, op, opts)
     return nil, nil, select(2, invalid(op, "no " .. svc.label .. " API key: " .. (src.missing or ("set "
       .. svc.key_env .. ", pass opts.key, or select a profile"))))
   end
-  local ok, kerr = check.key(key, "key (from " .. tostring(from) .. ")")
-  if not ok then return nil, nil, select(2, invalid(op, kerr)) end
   return key, from
 end
 
