@@ -112,5 +112,21 @@ t.test("a key over plain http to another host: refused by request.of, naming the
   t.match(tostring(err), "refusing to send an API key over plain http to example.com")
 end)
 
+t.test("the source's key is checked once as it is resolved; opts.key at every call, refused in the same words", function()
+  local op = ops.by_name["shortpixel.add_domain"]
+  for _ = 1, 2 do
+    t.ok(request.of(s, op, "a.com"))
+    local r, err = request.of(s, op, "a.com", { key = "bad/key" })
+    t.eq(r, nil)
+    t.eq(err.message, "key (from opts.key): contains '/', which an API key cannot contain")
+  end
+  local lib = fx:library { keys = { shortpixel = "bad key" } }
+  for _ = 1, 2 do
+    local r, err = request.of(lib.settings, op, "a.com")
+    t.eq(r, nil)
+    t.eq(err.message, "key (from --sandbox): contains a space, which an API key cannot contain")
+  end
+end)
+
 fx:stop()
 t.done()
