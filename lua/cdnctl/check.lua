@@ -35,12 +35,9 @@ local function too_long(v, argname, max, what)
   return fail(argname, string.format("is %d bytes long, more than %d (%s %s)", #v, max, what, quote(v)))
 end
 
--- The whole check of a hostname (M.domain, below, is this with a fast path).
-local function full_domain(v, argname)
-  argname = argname or "domain"
-  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
-  if v == "" then return fail(argname, "is empty") end
-  if #v > 2048 then return too_long(v, argname, 2048, "a domain has at most 253 characters:") end
+-- The host a name written by a person stands for: a URL's host, no byte a
+-- hostname cannot have, IDNA's ASCII form, lower case. -> host | nil, message
+local function host_of(v, argname)
   local s = v
   local scheme_rest = s:match("^[Hh][Tt][Tt][Pp][Ss]?://(.*)$")
   if scheme_rest then
@@ -50,19 +47,44 @@ local function full_domain(v, argname)
     if s:find("@", 1, true) then return fail(argname, "URL has user information ('@'); give the host alone") end
     if s:find(":", 1, true) then return fail(argname, "URL has a port; give the host alone") end
   end
-  local bad = s:match("[%s/%?#%%@\\&:%c\"'<>|`{}%^%[%]=;,+*!$()~]")
+  -- every byte but letters, digits, '.', '_', '-' and non-ASCII (for IDNA)
+  local bad = s:match("[^%w._%-\128-\255]")
   if bad then return fail(argname, "contains " .. describe_char(bad) .. " in " .. quote(v)) end
   if s:find("[\128-\255]") then
     local ascii, err = codec.idna(s)
     if not ascii then return fail(argname, "is not a valid internationalised domain name (" .. err .. ")") end
     s = ascii
   end
-  s = s:lower()
+  return s:lower()
+end
+
+-- A bare hostname: "Example.COM" -> "example.com"; "https://x.com/shop" -> "x.com";
+-- "bücher.de" -> "xn--bcher-kva.de". Refuses paths, ports, userinfo, bad labels.
+-- A name of lower-case letters, digits, '_', '.' and '-' alone is its own
+-- host (no URL, nothing to encode or lower): host_of has nothing to do.
+function M.domain(v, argname)
+  argname = argname or "domain"
+  if type(v) ~= "string" then return fail(argname, "expected a string, got " .. type(v)) end
+  if v == "" then return fail(argname, "is empty") end
+  if #v > 2048 then return too_long(v, argname, 2048, "a domain has at most 253 characters:") end
+  local s, err = v, nil
+  local plain = not v:find("[^a-z0-9_.-]")
+  if not plain then
+    s, err = host_of(v, argname)
+    if not s then return nil, err end
+    plain = not s:find("[^a-z0-9_.-]")
+  end
   if s:find("..", 1, true) then return fail(argname, "contains an empty label ('..')") end
   if s:sub(-1) == "." then s = s:sub(1, -2) end -- a fully qualified name's final dot
   if #s > 253 then return fail(argname, "is longer than 253 characters") end
   if s:sub(1, 1) == "." then return fail(argname, "starts with a dot") end
   if not s:find(".", 1, true) then return fail(argname, "'" .. s .. "' has no dot: a domain such as example.com is needed") end
+  -- the labels are read one by one only when one of them breaks a rule,
+  -- to name the first that does
+  if #s <= 63 and plain and s:byte(1) ~= 45 and s:byte(-1) ~= 45
+    and not s:find(".-", 1, true) and not s:find("-.", 1, true) then
+    return s
+  end
   for label in s:gmatch("[^.]+") do
     if #label > 63 then return fail(argname, "label '" .. label:sub(1, 20) .. "...' is longer than 63 characters") end
     if label:sub(1, 1) == "-" or label:sub(-1) == "-" then
@@ -72,35 +94,6 @@ local function full_domain(v, argname)
   end
   return s
 end
-M.full_domain = full_domain -- for tests/lua/fast_paths.lua
-
--- Is v a hostname that full_domain would hand back unchanged, as most are
--- (a script's list, a journal's rerun, the www host of check.hosts)? It is
--- when it is at most 63 bytes (so no label is longer than 63, nor the name
--- longer than 253) of a-z 0-9 _ - and dots only (so: no URL, no upper case
--- to lower, no byte for IDNA, none of the characters refused), with a dot,
--- without an empty label ("..", a leading or final dot) and without a label
--- that starts or ends with '-': each a condition full_domain checks, so it
--- returns v itself. Only "yes" or "don't know", never a refusal;
--- tests/lua/fast_paths.lua compares the two over many generated names.
--- (Anchored and plain finds: an unanchored class scans from every position.)
--- The pattern reads: a first byte that is no dot or hyphen, the rest of the
--- first label, a dot, the rest, a last byte that is no dot or hyphen.
-local function clean_hostname(v)
-  return #v <= 63 and v:find("^[a-z0-9_][a-z0-9_-]*%.[a-z0-9_.-]*[a-z0-9_]$") ~= nil
-    and not v:find("..", 1, true) and not v:find(".-", 1, true) and not v:find("-.", 1, true)
-end
-M.clean_hostname = clean_hostname
-
--- A bare hostname: "Example.COM" -> "example.com"; "https://x.com/shop" -> "x.com";
--- "bücher.de" -> "xn--bcher-kva.de". Refuses paths, ports, userinfo, bad labels.
--- The fast path (clean_hostname) skips the whole check for a name that
--- would come back unchanged from it, as most names do.
-function M.domain(v, argname)
-  if type(v) == "string" and clean_hostname(v) then return v end
-  return full_domain(v, argname)
-end
-
 -- An API key: letters, digits and - _ . ~ only (RFC 3986's unreserved
 -- characters), so that it travels unchanged in a path segment, a query and
 -- a form. Anything else (URL or form metacharacters, space, control and
@@ -118,25 +111,27 @@ function M.key(v, argname)
   return v
 end
 
+-- A whole number from a Lua integer, an integral float below 2^53 or a
+-- decimal string of at most 15 digits; nil for anything else.
+local function whole(v)
+  if math.type(v) == "integer" then return v end
+  if math.type(v) == "float" and v == math.floor(v) and v >= 0 and v < 2^53 then return math.tointeger(v) end
+  if type(v) == "string" and v:match("^%d+$") and #v <= 15 then return math.tointeger(tonumber(v)) end
+  return nil
+end
+
 -- A positive integer id (site_id), from a Lua integer or a decimal string.
 function M.site_id(v, argname)
-  argname = argname or "site_id"
-  local n
-  if math.type(v) == "integer" then n = v
-  elseif math.type(v) == "float" and v == math.floor(v) and v >= 1 and v < 2^53 then n = math.tointeger(v)
-  elseif type(v) == "string" and v:match("^%d+$") and #v <= 15 then n = math.tointeger(tonumber(v))
+  local n = whole(v)
+  if not n or n < 1 then
+    return fail(argname or "site_id", "must be a positive integer, got " .. (type(v) == "string" and ("'" .. v .. "'") or tostring(v)))
   end
-  if not n or n < 1 then return fail(argname, "must be a positive integer, got " .. (type(v) == "string" and ("'" .. v .. "'") or tostring(v))) end
   return n
 end
 
 -- A non-negative integer (limits, offsets).
 function M.count(v, argname)
-  local n
-  if math.type(v) == "integer" then n = v
-  elseif math.type(v) == "float" and v == math.floor(v) and v >= 0 and v < 2^53 then n = math.tointeger(v)
-  elseif type(v) == "string" and v:match("^%d+$") and #v <= 15 then n = math.tointeger(tonumber(v))
-  end
+  local n = whole(v)
   if not n or n < 0 then return fail(argname, "must be a non-negative integer, got " .. tostring(v)) end
   return n
 end

@@ -1,28 +1,15 @@
--- cdnctl.config: where base URLs and keys come from, in one place.
--- One source gives every service's key and base URLs for a call, never
--- mixed: the first set of
---   1. --sandbox (settings.sandbox);
---   2. the profile the call runs under: --profile NAME or CDNCTL_PROFILE,
---      or a ready script's --profile (a row's profile);
---   3. the environment, when it sets any of its variables (SHORTPIXEL_API_KEY,
---      EASYIO_API_KEY, the CDNCTL_*_URL variables);
---   4. the config's default_profile.
--- A service that source does not configure has no key: its calls fail
--- naming the source ("profile 'shoponly' has no Easy IO key"), and nothing
--- is taken from a lower source; a source that sets a service's URLs without
--- its key is an error the same way. URLs a source does not give are the
--- built-in defaults. opts.key in a call replaces the key only: the URLs stay
--- the source's. Stderr says once per run and source, in one line, which
--- lower sources were set and ignored, and once, as a migration note, when
--- the per-service rule of earlier versions would have taken a service from
--- a lower source. M.resolve is the one function that decides, for the
--- bindings, `cdnctl whoami`, `cdnctl profiles` and the prompt.
--- Every function takes the settings value (cdnctl.settings) first: the
--- sandbox's URLs and keys, the environment read at start, the profile, and
--- what a run remembers (key commands run, notes said, keys warned about,
--- and in s.resolved the source chosen and each service's view of it, which
--- settings.change empties when the profile changes).
--- The services' names, variables and defaults are cdnctl.ops.services'.
+-- cdnctl.config: where base URLs and keys come from, in one place. One
+-- source gives every service's key and base URLs, never mixed: the first
+-- set of --sandbox, the run's profile (--profile, CDNCTL_PROFILE, a ready
+-- script's --profile), the environment (when it sets any of its
+-- variables), the config's default_profile. A service that source does not
+-- configure has no key, and nothing is taken from a lower source; URLs it
+-- does not give are the built-in defaults; opts.key replaces the key only.
+-- Stderr names once per run the lower sources set and ignored. M.resolve
+-- decides, once per settings value (in s.resolved, which settings.change
+-- empties whole), for cdnctl.request, whoami, profiles and the prompt
+-- (docs/architecture.md, "Keys: where a call's key comes from"). The
+-- services' names, variables and defaults are cdnctl.ops.services'.
 
 local redact = require "cdnctl.redact"
 local check = require "cdnctl.check"
@@ -107,6 +94,7 @@ local function missing(src, service, part)
   local svc = SERVICES[service]
   if part and (part.key or part.key_cmd) then return nil end
   if src.kind == "profile" then
+    if src.profile.broken then return src.profile.broken end -- the config file's words (config_file.load)
     local label = "profile '" .. src.profile.name .. "'"
     if part then return string.format("%s sets URLs for %s but no %s or %s", label, svc.label, svc.key_field, svc.key_cmd_field) end
     return string.format("%s has no %s key (no %s or %s; keys never come from another source)", label, svc.label,
@@ -162,7 +150,7 @@ local function key_label(src, service)
   return src.name
 end
 
--- The source of every service for calls under s (memo in s.resolved).
+-- The source of every service for calls under s (chosen once, in s.resolved).
 local function choose(s)
   local choice = s.resolved.choice
   if not choice then
@@ -186,7 +174,7 @@ end
 -- stderr (cdnctl profiles).
 function M.resolve(s, service, quiet)
   local choice = choose(s)
-  local memo = s.resolved[service] -- cleared with s.resolved when the profile changes
+  local memo = s.resolved[service]
   if not memo then
     local src = choice.src
     local part = src.view(service)
@@ -201,17 +189,14 @@ function M.resolve(s, service, quiet)
       else view.urls[w], view.url_sources[w] = u.default, "built-in default" end
       view.urls[w] = view.urls[w]:gsub("/+$", "")
     end
-    memo = { src = view }
+    memo = view
     s.resolved[service] = memo
   end
-  -- once the notes have run for this memo they have nothing more to say
-  -- (said, or nothing to say): memo.said skips the calls
-  if not quiet and not memo.said then
-    memo.said = true
+  if not quiet then
     note_ignored(s, choice)
-    note_migration(s, choice, service, memo.src)
+    note_migration(s, choice, service, memo)
   end
-  return memo.src
+  return memo
 end
 
 -- M.url(s, which) -> the base URL named `which` in path templates (sp, api, ez).
@@ -237,7 +222,8 @@ end
 
 -- The key for a service, and where it came from ("opts.key", "--sandbox",
 -- "profile 'NAME'", "SHORTPIXEL_API_KEY"), or nil, where, and why (no key
--- from the source used, a failed *_key_cmd); the source is the fourth value.
+-- from the source used, a failed *_key_cmd, a key check.key refuses); the
+-- source is the fourth value.
 function M.key(s, service, opts_key)
   local src = M.resolve(s, service)
   if opts_key == nil and src.key_found then return src.key_found, src.key_source, nil, src end
@@ -249,11 +235,12 @@ function M.key(s, service, opts_key)
     k, err = key_from_cmd(s, src.profile, service)
     if not k then return nil, from, err, src end
   end
-  if type(k) == "string" then
-    redact.add(k)
-    M.warn_shape(s, service, k, from)
-    if opts_key == nil then src.key_found = k end -- the source's key, checked once
-  end
+  if k == nil then return nil, from, nil, src end
+  if type(k) == "string" then redact.add(k) end
+  local ok, kerr = check.key(k, "key (from " .. tostring(from) .. ")")
+  if not ok then return nil, from, kerr, src end
+  M.warn_shape(s, service, k, from)
+  if opts_key == nil then src.key_found = k end -- the source's key, found and checked once
   return k, from, nil, src
 end
 
@@ -318,30 +305,6 @@ function M.transport_ok(s, url)
   if scheme == "http" and s.allow_http then return true end
   return false, "refusing to send an API key over plain http to " .. host
     .. " (use https, or --allow-http for a host you trust)"
-end
-
--- M.transport_ok_on(s, base, url): M.transport_ok(s, url) for a URL that
--- starts with the base URL `base` (M.url) then "/" (every path template
--- is "{base}/..."). When base itself passes (so it is "scheme://host..."),
--- every such URL has base's scheme and host, which with s.allow_http are
--- all the rule reads: so "allowed" is remembered per base URL in
--- s.resolved.transport (which goes with the rest of s.resolved when the
--- sources change, and is dropped when s.allow_http is not the one it was
--- made under), and later calls skip parsing the URL. A refusal is never
--- remembered (its message may quote the whole URL): it is worked out again,
--- as is any URL not of that shape.
-function M.transport_ok_on(s, base, url)
-  local on_base = url:find(base, 1, true) == 1 and url:byte(#base + 1) == 47 -- "/"
-  local memo = s.resolved.transport
-  if not memo or memo.allow_http ~= s.allow_http then
-    memo = { allow_http = s.allow_http, ok = {} }
-    s.resolved.transport = memo
-  end
-  if on_base and memo.ok[base] then return true end
-  local ok, why = M.transport_ok(s, url)
-  if not ok then return ok, why end
-  if on_base and M.transport_ok(s, base) then memo.ok[base] = true end
-  return true
 end
 
 return M

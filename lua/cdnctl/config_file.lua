@@ -36,7 +36,37 @@ function M.path()
   return base .. "/cdnctl/config.lua"
 end
 
--- M.load([path]) -> config table | nil (no file) | false, message
+-- What is wrong with profile p (named name) of the file at path, or nil.
+-- Its keys are registered for masking either way.
+local function profile_problem(path, name, p)
+  if type(p) ~= "table" then return string.format("%s: profile '%s' must be a table of fields", path, name) end
+  for _, k in ipairs(KEY_FIELDS) do
+    if type(p[k]) == "string" then redact.add(p[k]) end
+  end
+  for k, v in pairs(p) do
+    if not FIELDS[k] then
+      local known = {}
+      for f in pairs(FIELDS) do known[#known + 1] = f end
+      table.sort(known)
+      return string.format("%s: profile '%s' has an unknown field '%s'%s", path, name, tostring(k),
+        require("cdnctl.suggest").hint(tostring(k), known))
+    end
+    if type(v) ~= FIELDS[k] then return string.format("%s: profile '%s': %s must be a string", path, name, k) end
+  end
+  for _, k in ipairs(KEY_FIELDS) do
+    if p[k] and p[k .. "_cmd"] then
+      return string.format("%s: profile '%s' has both %s and %s: keep one (which one cdnctl should use is yours to say)",
+        path, name, k, k .. "_cmd")
+    end
+  end
+  return nil
+end
+
+-- M.load([path]) -> config table | nil (no file) | false, message. A file
+-- that does not run, or does not return {profiles = {NAME = {...}}}, is
+-- refused whole; a profile with an error is kept as {broken = message}
+-- (the file, the profile and the field named), so that it fails only the
+-- commands that use it (M.select) and the others work.
 function M.load(path)
   path = path or M.path()
   local f, kind = fs.open_read(path)
@@ -55,26 +85,10 @@ function M.load(path)
   cfg.profiles = cfg.profiles or {}
   local holds_key = false
   for name, p in pairs(cfg.profiles) do
-    if type(name) ~= "string" or type(p) ~= "table" then
-      return false, path .. ": profiles must map names to tables"
-    end
-    for k, v in pairs(p) do
-      if not FIELDS[k] then
-        local known = {}
-        for f in pairs(FIELDS) do known[#known + 1] = f end
-        table.sort(known)
-        return false, string.format("%s: profile '%s' has an unknown field '%s'%s", path, name, tostring(k),
-          require("cdnctl.suggest").hint(tostring(k), known))
-      end
-      if type(v) ~= FIELDS[k] then return false, string.format("%s: profile '%s': %s must be a string", path, name, k) end
-    end
-    for _, k in ipairs(KEY_FIELDS) do
-      if p[k] then holds_key = true; redact.add(p[k]) end
-      if p[k] and p[k .. "_cmd"] then
-        return false, string.format("%s: profile '%s' has both %s and %s: keep one (which one cdnctl should use is yours to say)",
-          path, name, k, k .. "_cmd")
-      end
-    end
+    if type(name) ~= "string" then return false, path .. ": profiles must map names to tables" end
+    local problem = profile_problem(path, name, p)
+    if problem then cfg.profiles[name] = { broken = problem } end
+    for _, k in ipairs(KEY_FIELDS) do holds_key = holds_key or (type(p) == "table" and p[k] ~= nil) end
   end
   local st = fs.stat(path)
   if holds_key and st and (st.mode & 63) ~= 0 then
@@ -86,7 +100,11 @@ function M.load(path)
 end
 
 -- The profile to use: name given, else CDNCTL_PROFILE, else default_profile.
--- -> profile table (with .name) | nil | false, message
+-- -> profile table (with .name) | nil | false, message. A broken profile
+-- named (--profile, CDNCTL_PROFILE) is false and its message; a broken
+-- default_profile is {name, via, broken = message}: it fails the calls
+-- that take their keys from it (cdnctl.config), not a run whose keys come
+-- from another source.
 function M.select(cfg, name)
   local via = name and "--profile"
   if not name then name, via = os.getenv("CDNCTL_PROFILE"), "CDNCTL_PROFILE" end
@@ -105,6 +123,7 @@ function M.select(cfg, name)
     return false, string.format("no profile '%s' in %s (profiles: %s)", name, cfg.path,
       #names > 0 and table.concat(names, ", ") or "none")
   end
+  if p.broken and via ~= "default_profile" then return false, p.broken end
   local prof = { name = name, via = via } -- via: how it was chosen (config.resolve's order)
   for k, v in pairs(p) do prof[k] = v end
   return prof

@@ -20,9 +20,9 @@
 -- remembers, which lives and dies with the value: key_cmds (each profile key
 -- command's result), noted (services whose choice of source was said),
 -- shape_warned (keys warned about), budgets (a retry budget per base URL),
--- resolved (config.resolve's source per service and its checked key, and
--- config.transport_ok_on's base URLs found allowed: emptied when the
--- profile or the sandbox changes), locks (cdnctl.lock's queues: the
+-- resolved (the source config.resolve chose, each service's view of it and
+-- its key once found, and each operation's base URL, path template and
+-- transport verdict, cdnctl.request: emptied whole by M.change), locks (cdnctl.lock's queues: the
 -- creates that must not overlap in this process), meta (cdnctl.meta: {op, attempts, retries, time} beside each result, weak).
 
 local retry = require "cdnctl.retry"
@@ -121,7 +121,8 @@ function M.change(s, changes)
     return nil, "debug: boolean or integer expected"
   end
   for k, v in pairs(changes.policy or {}) do s.policy[k] = v end
-  if changes.profile ~= nil then s.profile, s.resolved = changes.profile or nil, {} end
+  if changes.profile ~= nil then s.profile = changes.profile or nil end
+  s.resolved = {} -- what was resolved under the old value
   if changes.debug ~= nil then
     local level = changes.debug
     if level == true then level = 1 elseif level == false then level = 0 end

@@ -1,14 +1,14 @@
--- How an answer is read (client.classify): success, failure, whether a retry
+-- How an answer is read (answer.classify): success, failure, whether a retry
 -- is allowed and whether the request may have taken effect, from the status,
 -- the headers and the body alone, as plain function calls (no HTTP).
 local t = require "t"
 local ops = require "cdnctl.ops"
-local client = require "cdnctl.client"
+local answer = require "cdnctl.answer"
 
 local function resp(status, body, headers) return { status = status, body = body, headers = headers or {} } end
 local function classify(name, r, values, terr)
   local op = ops.by_name[name]
-  return client.classify(op, values or {}, { url = "https://example.invalid/x" }, r, terr, nil)
+  return answer.classify(op, values or {}, { url = "https://example.invalid/x" }, r, terr, nil)
 end
 
 t.test("a 2xx JSON object the operation accepts is the result", function()
@@ -129,7 +129,7 @@ end)
 
 t.test("a transport failure against a host known to have moved says where it went", function()
   local op = ops.by_name["easyio.remove_site"]
-  local _, err = client.classify(op, {}, { url = "https://optimize.exactlywww.com/exactdn/remove.php" }, nil,
+  local _, err = answer.classify(op, {}, { url = "https://optimize.exactlywww.com/exactdn/remove.php" }, nil,
     { code = "curl", curl_code = 6, message = "could not resolve" }, nil)
   t.match(err.message, "^could not resolve; EWWW's own plugin moved to https://api%.exactlywww%.net")
 end)

@@ -2,9 +2,7 @@
 -- scripts/*.lua (the first line of its signature to its last line), except
 -- those docs/architecture.md keeps whole under "## Functions kept whole"
 -- (one a line, "- `path:function`: the reason", three at most). The test
--- names every function over the limit. CDNCTL_LONGFN_PENDING may add
--- path:function names, comma-separated, while a split is under way
--- elsewhere: tests/CMakeLists.txt sets it, and it is to be emptied.
+-- names every function over the limit.
 local t = require "t"
 
 local LIMIT, KEPT_MAX = 60, 3
@@ -139,7 +137,7 @@ local function c_functions(src)
   return found
 end
 
--- The names docs/architecture.md keeps whole, and those pending in the environment.
+-- The names docs/architecture.md keeps whole.
 local function allowed()
   local doc = read("docs/architecture.md")
   local section = doc:match("\n## Functions kept whole\n(.-)\n## ") or doc:match("\n## Functions kept whole\n(.*)$")
@@ -148,7 +146,6 @@ local function allowed()
     local name = line:match("^%s*[-*]?%s*`?([%w_./%-]+%.%a+:[%w_.:]+)")
     if name then kept[name] = "kept whole"; n = n + 1 end
   end
-  for name in (os.getenv("CDNCTL_LONGFN_PENDING") or ""):gmatch("[^,%s]+") do kept[name] = kept[name] or "pending" end
   return kept, n, section ~= nil
 end
 

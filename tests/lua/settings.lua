@@ -172,4 +172,29 @@ t.test("the command line installed the masking of writes, once, before this scri
   t.eq(require("cdnctl.masking").installed(), true)
 end)
 
+-- The one memo of a request (s.resolved: the source, each service's view
+-- and key, each operation's base URL and transport verdict) is emptied
+-- whole by settings.change: a request made after a change is the new
+-- value's.
+t.test("settings.change empties the memo of requests whole: the next request is the new value's", function()
+  local request = require "cdnctl.request"
+  local op = ops.by_name["shortpixel.set_domain"]
+  local function profile(name, host)
+    return { name = name, via = "--profile", shortpixel_key = ("SPkeyProfile" .. name .. "0000000"):sub(1, 20),
+             shortpixel_url = "https://" .. host }
+  end
+  local s = settings.new { profile = profile("a", "a.test") }
+  local r = assert(request.of(s, op, "x.com"))
+  t.eq(r.req.url, "https://a.test/set-domain/x.com/" .. r.key)
+  t.eq(r.key_source, "profile 'a'")
+  t.ok(next(s.resolved), "something is remembered")
+  assert(settings.change(s, { profile = profile("b", "b.test") }))
+  r = assert(request.of(s, op, "x.com"))
+  t.eq(r.req.url, "https://b.test/set-domain/x.com/" .. r.key)
+  t.eq(r.base_source, "profile 'b'")
+  assert(settings.change(s, { policy = { attempts = 2 } }))
+  t.eq(next(s.resolved), nil, "a change of policy empties it too")
+  t.eq(request.of(s, op, "x.com").req.timeout, s.policy.timeout)
+end)
+
 t.done()

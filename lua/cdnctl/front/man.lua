@@ -126,7 +126,7 @@ end
 local function files_and_status(w)
   w(".SH FILES")
   w(".TP"); w("\\fI$XDG_CONFIG_HOME/cdnctl/config.lua\\fR (default \\fI~/.config/cdnctl/config.lua\\fR)")
-  w("Profiles: a Lua file returning { default_profile = \"name\", profiles = { name = { shortpixel_key = ..., easyio_key = ..., shortpixel_key_cmd = ..., easyio_key_cmd = ..., shortpixel_url = ..., easyio_url = ... } } }. It runs with no library at all. A file that others can read while it holds a key gets a warning.")
+  w("Profiles: a Lua file returning { default_profile = \"name\", profiles = { name = { shortpixel_key = ..., easyio_key = ..., shortpixel_key_cmd = ..., easyio_key_cmd = ..., shortpixel_url = ..., easyio_url = ... } } }. It runs with no library at all. A file that others can read while it holds a key gets a warning. A profile with an error fails only the commands that use it (exit 2, naming the file, the profile and the field); \\fBcdnctl profiles\\fR lists it as broken.")
   w(".TP"); w("\\fI$XDG_STATE_HOME/cdnctl/history\\fR (default \\fI~/.local/state/cdnctl/history\\fR)")
   w("The prompt's history, mode 0600, keys masked.")
   w(".SH EXIT STATUS")

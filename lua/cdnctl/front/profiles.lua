@@ -24,8 +24,10 @@ marked with *. Every service's key and URLs come from one source: the
 first of --sandbox; --profile or CDNCTL_PROFILE; the environment, when it
 sets any key or URL; the config's default_profile. A service that source
 does not configure has no key (none is taken from another source).
---json prints one JSON document instead. The last line says which source
-is in use and which services it has a key for (details: cdnctl whoami).]]
+A profile with an error is listed as broken, with the reason: it fails
+only the commands that use it. --json prints one JSON document instead.
+The last line says which source is in use and which services it has a
+key for (details: cdnctl whoami).]]
 
 local function key_shown(p, service)
   if p[service .. "_key"] then return redact.short(p[service .. "_key"]) end
@@ -84,7 +86,7 @@ local function print_json(cfg, active, s)
     for _, u in ipairs(urls_of(p)) do urls[u.json] = u.url or json.null end
     list[#list + 1] = { name = n, active = n == active, default = n == cfg.default_profile,
       shortpixel_key = key_shown(p, "shortpixel") or json.null, easyio_key = key_shown(p, "easyio") or json.null,
-      urls = urls }
+      urls = urls, broken = p.broken }
   end
   io.stdout:write(json.encode { path = cfg.path, active = active or json.null,
     default_profile = cfg.default_profile or json.null, profiles = #list > 0 and list or json.empty_array,
@@ -98,7 +100,7 @@ local function print_table(cfg, active, s)
     local p, urls = cfg.profiles[n], {}
     for _, u in ipairs(urls_of(p)) do urls[#urls + 1] = u.label .. " " .. (u.url or "none") end
     rows[#rows + 1] = { n == active and "*" or "", n, key_shown(p, "shortpixel") or "-", key_shown(p, "easyio") or "-",
-      table.concat(urls, ", ") .. (n == cfg.default_profile and "  (default)" or "") }
+      p.broken and ("broken: " .. p.broken) or table.concat(urls, ", ") .. (n == cfg.default_profile and "  (default)" or "") }
   end
   local w = {}
   for _, r in ipairs(rows) do for c = 1, 4 do w[c] = math.max(w[c] or 1, #r[c]) end end
