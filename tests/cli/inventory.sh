@@ -55,6 +55,16 @@ jq -e '.actions[2].op == "easyio.create_site" and .actions[3].args[0] == {"known
   && ! grep -q 'spDemo\|ez-demo\|ez-other\|spThree\|ez-three' plan1.json \
   && ok "plan --json: binding names, known_after, profiles by name, no key" || bad "plan --json" "$(cat plan1.json)"
 
+# --- apply --dry-run: the plan and each action's exact requests, keys masked; nothing sent
+before=$(wc -l <inv.log)
+go apply clients.csv --dry-run >dry.txt 2>dry.err; st=$?
+[ $st = 0 ] && grep -q '^GET .*/add-domain/www.bistro.example/\*\*\*\*0002$' dry.txt \
+  && grep -q '^api_key=\*\*\*\*0001&site_id=<id of action 8>&custom_cname=cdn.agency.example$\|custom_cname=cdn.agency.example.*site_id=<id of action 8>\|site_id=<id of action 8>.*cdn.agency.example' dry.txt \
+  && ! grep -q 'spDemo\|ez-demo\|ez-other\|spThree\|ez-three' dry.txt \
+  && ! tail -n +$((before + 1)) inv.log | grep -qE '"path":"/(add-domain|exactdn/create|exactdn/config-update|exactdn/cname)' \
+  && ok "apply --dry-run: each action's requests (an id to come named, keys masked); only the plan's reads sent" \
+  || bad "apply --dry-run" "exit $st; $(tail -6 dry.txt; cat dry.err; echo "log $before -> $(wc -l <inv.log)")"
+
 # --- apply: the plan's calls, each under its row's profile
 go apply clients.csv >apply1.txt 2>apply1.err; st=$?
 grep -q '^Apply: 11 made, 0 failed, 0 stale, 0 not made, 0 done before; 0 conflicts, 0 unreadable$' apply1.txt && [ $st = 0 ] \
