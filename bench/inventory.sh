@@ -91,3 +91,12 @@ for state in new synced; do
     "${RSS[3000$state]}" "$(awk -v a="${RSS[300$state]}" -v b="${RSS[3000$state]}" 'BEGIN { print b / a }')"
 done
 echo "(new: every client's hosts and site to add, 4 actions a client; synced: after apply, no actions)"
+# the reader alone (cdnctl.inventory), what every command and script shares
+for n in 300 3000; do
+  /usr/bin/time -f "%M" -o "$T/rss" "$BIN" -e "local f = assert(io.open('$T/rows$n.csv', 'rb'))
+    local inv = assert(require('cdnctl.inventory').read(require('cdnctl.kit.csv').blocks_of(f))); f:close()
+    assert(#inv.clients == $n)" </dev/null >/dev/null
+  RSS[read$n]=$(cat "$T/rss")
+done
+printf 'inventory reader peak RSS: 300 rows %s KB, 3000 rows %s KB, ratio %.2f (target <= 1.5)\n' "${RSS[read300]}" \
+  "${RSS[read3000]}" "$(awk -v a="${RSS[read300]}" -v b="${RSS[read3000]}" 'BEGIN { print b / a }')"
