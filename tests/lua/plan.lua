@@ -129,4 +129,25 @@ t.test("a profile that cannot be used makes its clients unreadable, naming why",
   t.match(p.findings[1].message, "no profile 'nosuch'")
 end)
 
+t.test("a saved plan's action is stale when what it read changed, and only then", function()
+  local add = { op = "shortpixel.add_domain", args = { "a.example" }, read = { owner = "none" } }
+  t.eq(plan.stale(add, { host = { owned = false, has_account = false } }), nil)
+  t.match(plan.stale(add, { host = { owned = true } }), "owner was none when planned and is this account now")
+  t.match(plan.stale(add, { host = { owned = false, has_account = true } }), "is another account now")
+  t.match(plan.stale(add, { host = { err = "HTTP 503" } }), "could not be read again: HTTP 503")
+  local create = { op = "easyio.create_site", args = { "https://www.a.example/" }, read = { site = "missing" } }
+  t.eq(plan.stale(create, { site = false }), nil)
+  t.match(plan.stale(create, { site = { site_id = 9 } }), "the site exists now %(site 9%)")
+  t.match(plan.stale(create, {}), "could not be read again")
+  local upd = { op = "easyio.update_site_config", args = { 5, { avif = 1 } }, read = { site_id = 5, config = { avif = 0 } } }
+  t.eq(plan.stale(upd, { site = { site_id = "5", config = { avif = "0", webp = 1 } } }), nil, "another field changed: not stale")
+  t.match(plan.stale(upd, { site = { site_id = "5", config = { avif = 1 } } }), "avif was 0 when planned and is 1 now")
+  t.match(plan.stale(upd, { site = false }), "the site 5 is no longer listed")
+  local cname = { op = "easyio.set_cname", args = { 5, "cdn.a.example" }, read = { site_id = 5, alias = "z.exactdn.com", zone = "z" } }
+  t.eq(plan.stale(cname, { site = { site_id = 5, alias = "z.exactdn.com" } }), nil)
+  t.match(plan.stale(cname, { site = { site_id = 5, alias = "cdn.other.example" } }), "alias was z.exactdn.com")
+  local after = { op = "easyio.update_site_config", args = { { known_after = 0, field = "id" }, {} }, read = { site = "created by this plan" } }
+  t.eq(plan.stale(after, {}), nil, "an action on a site the plan creates reads nothing")
+end)
+
 t.done()
