@@ -44,6 +44,11 @@ local HELP = USAGE .. [[
 A monitoring check (Nagios/Icinga plugin, cron, Prometheus textfile): exit 0
 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; the first line on stdout is the summary.
 
+The rows are read as every inventory is (docs/inventory.md): each row's
+calls run under its `profile` (empty: the run's own source) or its key
+columns; `service` is both by default, so a row's Easy IO site (`site_url`,
+default https://www.DOMAIN/) is checked too; a domain listed twice is one.
+
   --timeout SECONDS  the whole check's time (default 50, under Nagios' 60):
                      what is not read by then is UNKNOWN, said as "no answer
                      within --timeout". A binding's `timeout` bounds one
@@ -145,46 +150,49 @@ end
 
 local text, rerr = script.read_file(pos[1])
 if not text then unknown("cannot read " .. pos[1] .. ": " .. tostring(rerr)) end
-local rows, header = csv.parse_table(text)
-if not rows then unknown(pos[1] .. ": " .. header) end
+-- The rows through the inventory's reader (docs/inventory.md), keys read:
+-- a row's profile is its calls' source, its key columns too.
+local inv, ierr = require("cdnctl.inventory").parse(text, { keys = "rows" })
+if not inv then unknown(pos[1] .. ": " .. ierr) end
 local has = {}
-for _, h in ipairs(header) do has[h] = true end
-if not has.domain then unknown(pos[1] .. ": the header has no 'domain' column") end
+for _, h in ipairs(inv.header) do has[h] = true end
 if opts.all_profiles and not has.profile then unknown("--all-profiles needs a 'profile' column in " .. pos[1]) end
 
-local groups, notes = {}, {}
-for _, p in ipairs(PROFILES) do groups[#groups + 1] = { profile = p, hosts = {}, sites = {}, problems = {} } end
-local function group_of(row)
-  local name = row.profile ~= nil and row.profile ~= "" and row.profile or nil
-  if not name then return groups[1] end
-  for _, g in ipairs(groups) do if g.profile == name then return g end end
-  if not IS_SELECTED[name] and (opts.profile or opts.all_profiles) then
-    notes[#notes + 1] = pos[1] .. ":" .. row.line .. ": profile '" .. name .. "' not selected: skipped"
-    return nil
+-- Groups: one per source (a profile, or the run's own; a row's keys). With
+-- the script's --profile, rows of other profiles are skipped, and rows
+-- with an empty profile cell take the first one named.
+local groups, by_source, notes = {}, {}, {}
+local function group_of(c)
+  local name = c.profile
+  if opts.profile then
+    if name and not IS_SELECTED[name] then
+      notes[#notes + 1] = pos[1] .. ":" .. c.line .. ": profile '" .. name .. "' not selected: skipped"
+      return nil
+    end
+    name = name or PROFILES[1]
   end
-  return groups[1]
+  local k = table.concat({ name or "", c.keys.shortpixel or "", c.keys.easyio or "" }, "\0")
+  if not by_source[k] then
+    by_source[k] = { profile = name, keys = c.keys, hosts = {}, sites = {}, problems = {} }
+    groups[#groups + 1] = by_source[k]
+  end
+  return by_source[k]
 end
+if opts.profile then for _, p in ipairs(PROFILES) do group_of({ profile = p, keys = {}, line = 0 }) end end
 
 local bad_rows = {}
-for _, row in ipairs(rows) do
-  local domain, derr = check.domain(row.domain or "", "domain")
-  local service = (row.service or ""):lower()
-  if row.error then bad_rows[#bad_rows + 1] = row.error
-  elseif not domain then bad_rows[#bad_rows + 1] = "line " .. row.line .. ": " .. derr
-  else
-    local g = group_of(row)
-    if g then
-      local hosts = check.hosts(domain) -- apex, www
-      if service ~= "easyio" then
-        for _, h in ipairs(hosts) do g.hosts[#g.hosts + 1] = { domain = hosts[1], host = h } end
-      end
-      if service ~= "shortpixel" and (has.site_url or service == "easyio") then
-        local url = check.site_url((row.site_url or "") ~= "" and row.site_url or ("https://" .. hosts[2] .. "/"))
-        if url then g.sites[#g.sites + 1] = { site_url = url, domain = domain } end
-      end
+for _, pr in ipairs(inv.problems) do bad_rows[#bad_rows + 1] = pr.message end
+for _, c in ipairs(inv.clients) do
+  local g = group_of(c)
+  if g then
+    if c.shortpixel then
+      for _, h in ipairs(c.hosts) do g.hosts[#g.hosts + 1] = { domain = c.domain, host = h } end
     end
+    if c.easyio then g.sites[#g.sites + 1] = { site_url = c.site_url, domain = c.domain } end
   end
 end
+if #groups == 0 then groups[1] = { hosts = {}, sites = {}, problems = {}, keys = {} } end
+local current -- the group being read: its row keys go with each call
 
 -- Checking ----------------------------------------------------------------------
 
@@ -192,11 +200,11 @@ local function worse(a, b) return RANK[b] > RANK[a] and b or a end
 
 -- read(fn, ...) -> fn(..., {deadline = what is left of --timeout}) | nil, err
 -- Past the check's end nothing is sent; a read the end cut short says so.
-local function read(fn, ...)
+local function read(service, fn, ...)
   local left = ENDS - http.now()
   if left < 0.001 then return nil, { message = TIMED_OUT } end
   local args = table.pack(...)
-  args[args.n + 1] = { deadline = left }
+  args[args.n + 1] = { deadline = left, key = current and current.keys[service] or nil }
   local r, err = fn(table.unpack(args, 1, args.n + 1))
   if not r and type(err) == "table" and (err.code == "deadline" or err.code == "timeout")
     and ENDS - http.now() < 0.5 then
@@ -207,14 +215,14 @@ end
 
 -- One host: its status (read_domain) and whether the account's key owns it.
 local function check_host(h)
-  local r, err = read(shortpixel.read_domain, h.host)
+  local r, err = read("shortpixel", shortpixel.read_domain, h.host)
   if not r then h.state, h.reason = UNKNOWN, "status not read: " .. tostring(err.message); return true end
   h.status, h.status_name = cdnctl.ops.status_code(r.Status), r.status_name
   if h.status == -1 or h.status == -2 or h.status == -3 then h.state, h.reason = CRITICAL, r.status_name
   elseif h.status == 1 or h.status == 0 then h.state, h.reason = WARNING, r.status_name
   elseif h.status ~= 2 then h.state, h.reason = WARNING, r.status_name
   else h.state = OK end
-  local u, uerr = read(shortpixel.read_domain_cdn_usage, h.host)
+  local u, uerr = read("shortpixel", shortpixel.read_domain_cdn_usage, h.host)
   if not u and uerr.code == "not_owner" then
     h.state, h.reason = worse(h.state, WARNING), h.state == OK and "not associated with the account" or h.reason
     h.not_associated = true
@@ -226,7 +234,7 @@ end
 
 -- The account's credits: remaining = quota (monthly + one-time) - used.
 local function check_credits(g)
-  local r, err = read(shortpixel.api_status)
+  local r, err = read("shortpixel", shortpixel.api_status)
   if not r then
     g.problems[#g.problems + 1] = { state = UNKNOWN, text = "credits not read: " .. tostring(err.message) }
     return
@@ -247,7 +255,7 @@ end
 -- The CSV's Easy IO sites on the account: pending, and bandwidth against the quota.
 local function check_sites(g)
   if #g.sites == 0 then return end
-  local r, err = read(easyio.show_sites)
+  local r, err = read("easyio", easyio.show_sites)
   if not r then
     g.problems[#g.problems + 1] = { state = UNKNOWN, text = "Easy IO sites not read: " .. tostring(err.message) }
     return
@@ -302,24 +310,32 @@ local function check_group(g)
   if not ok then return signame end
 end
 
--- After a stop: what a group did not read is UNKNOWN, "not checked".
-local function not_checked(g, signame)
+-- After a stop, or when its profile cannot be used: what a group did not
+-- read is UNKNOWN, "not checked".
+local function not_checked(g, signame, why)
+  why = "not checked: " .. (why or ("stopped (" .. signame .. ")"))
   for _, h in ipairs(g.hosts) do
-    if not h.state then h.state, h.reason = UNKNOWN, "not checked: stopped (" .. signame .. ")" end
+    if not h.state then h.state, h.reason = UNKNOWN, why end
   end
   for _, site in ipairs(g.sites) do
-    if not site.state then site.state, site.reason = UNKNOWN, "not checked: stopped (" .. signame .. ")" end
+    if not site.state then site.state, site.reason = UNKNOWN, why end
   end
 end
 
 local stopped -- the name of the stop signal that ended the reads, or nil
+local own = cdnctl.settings.profile
 for _, g in ipairs(groups) do
-  if g.profile and not stopped then
-    local ok, perr = script.use_profile(g.profile, true)
-    if not ok then unknown(perr) end
+  local ok, perr = true, nil
+  if not stopped then ok, perr = require("cdnctl.plan").use_source(g, own) end
+  current = g
+  if not ok then
+    -- a profile that cannot be used: its rows are UNKNOWN, the others are read
+    g.problems[#g.problems + 1] = { state = UNKNOWN, text = tostring(perr) }
+    not_checked(g, nil, tostring(perr))
+  else
+    stopped = stopped or check_group(g)
+    if stopped then not_checked(g, stopped) end
   end
-  stopped = stopped or check_group(g)
-  if stopped then not_checked(g, stopped) end
 end
 
 -- The verdict ---------------------------------------------------------------------

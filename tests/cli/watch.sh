@@ -17,8 +17,8 @@ first() { head -1 "$T/out"; }
 
 "$BIN" -e "for _, h in ipairs{'a.example.com','www.a.example.com','b.example.com'} do assert(shortpixel.add_domain(h)) end
 assert(shortpixel.add_domain('www.b.example.com', { key = '$OT' }))" >/dev/null 2>&1 || { echo "setup failed"; exit 1; }
-printf 'domain\na.example.com\n' >"$T/a.csv"
-printf 'domain\na.example.com\nb.example.com\n' >"$T/ab.csv"
+printf 'domain,service\na.example.com,shortpixel\n' >"$T/a.csv"
+printf 'domain,service\na.example.com,shortpixel\nb.example.com,shortpixel\n' >"$T/ab.csv"
 
 st=$(run "$T/a.csv")
 [ "$st" = 0 ] && [ "$(first)" = "CDN OK - 2 hosts ok | ok=2 warn=0 crit=0 unknown=0" ] \
@@ -99,10 +99,10 @@ return { profiles = {
 } }
 LUA
 chmod 600 "$T/config/cdnctl/config.lua"
-printf 'domain,profile\na.example.com,agency\n' >"$T/p.csv"
+printf 'domain,profile,service\na.example.com,agency,shortpixel\n' >"$T/p.csv"
 "$BIN" -e "assert(shortpixel.add_domain('c.example.com', { key = '$OT' })); assert(shortpixel.add_domain('www.c.example.com', { key = '$OT' }))" --profile other >/dev/null 2>&1
 "$BIN" --profile other -e "assert(shortpixel.add_domain('c.example.com')); assert(shortpixel.add_domain('www.c.example.com'))" >/dev/null 2>&1
-printf 'c.example.com,other\n' >>"$T/p.csv"
+printf 'c.example.com,other,shortpixel\n' >>"$T/p.csv"
 st=$(run "$T/p.csv" --all-profiles --prometheus "$T/p.prom")
 [ "$st" = 0 ] && [ "$(first)" = "CDN OK - 4 hosts ok | ok=4 warn=0 crit=0 unknown=0" ] && grep -q 'profile="other"' "$T/p.prom" \
   && ok "--all-profiles: each domain checked with its profile's key" || bad "--all-profiles ($st)" "$(cat "$T/out" "$T/err")"
