@@ -5,7 +5,8 @@
 # with the bulk purge's confirmation, counts and exit statuses: bad URLs
 # reported with where they came from while the rest go on, images of
 # another user's host reported as not associated, --storage and domains
-# refused beside --url, --dry-run and --json, and no key in any output.
+# refused beside --url, --dry-run and --json, and no key in any output; the
+# columns of every mode take a host or a URL of any length.
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 command -v tmux >/dev/null || { echo "tmux is needed"; exit 1; }
 PURGE=$SRC/scripts/purge.lua
@@ -120,6 +121,13 @@ nothing_sent && ok "usage errors send nothing" || bad "a usage error sent" "$(se
 "$BIN" "$PURGE" --yes --url "https://img.example.com/a b.jpg" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 3 ] && grep -q "skipped argument 3: url: contains a space" "$T/err" && grep -qx "0 images: 0 purged, 0 not associated with the key, 0 failed; 1 bad inputs" "$T/out" \
   && nothing_sent && ok "only bad URLs: reported, nothing sent, exit 3" || bad "only bad ($st)" "$(cat "$T/out" "$T/err"; sent)"
+
+# --- columns wider than string.format pads (99): a long URL, a long domain
+long=$(python3 -c "print('a' * 60 + '.' + 'b' * 50 + '.com')")
+"$BIN" "$PURGE" --dry-run --url "https://img.example.com/$(printf 'c%.0s' $(seq 120)).jpg" --url "https://img.example.com/x.jpg" >"$T/out" 2>&1; st=$?
+"$BIN" "$PURGE" --dry-run "$long" >"$T/out2" 2>&1; st2=$?
+[ $st = 0 ] && [ $st2 = 0 ] && sq "$T/out2" | grep -qxF "would purge www.$long (argument 2)" \
+  && ok "a URL or a domain longer than 99 characters is listed in its column" || bad "long ($st, $st2)" "$(cat "$T/out" "$T/out2")"
 
 # --- --help says what each mode calls
 "$BIN" "$PURGE" --help >"$T/out" 2>&1
