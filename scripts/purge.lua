@@ -22,8 +22,8 @@
 -- --yes nothing is sent (exit 2). --dry-run lists what would be purged and
 -- sends nothing. After Ctrl-C the hosts or images not tried are counted
 -- apart from the failed. Exit: 0 everything purged, 3 some failed, were not
--- associated with the key, were bad input or were not tried, 2 bad usage or
--- not confirmed.
+-- associated with the key or were bad input, 2 bad usage or not confirmed;
+-- after a stop signal 130 (Ctrl-C), 143 (SIGTERM) or 129 (SIGHUP).
 
 local script = require "cdnctl.kit.script"
 local csv = require "cdnctl.kit.csv"
@@ -82,8 +82,8 @@ associated with the key. A URL that is not an https URL with a host and a
 path, or that has a space, '?', '#' or '%', is a bad input: reported, not
 sent. After Ctrl-C the hosts or images not tried are listed as "not tried"
 and counted apart from the failed. Exit status: 0 everything purged, 3 some
-failed, were not associated, were bad input or were not tried, 2 usage or
-not confirmed.
+failed, were not associated or were bad input, 2 usage or not confirmed;
+after a stop signal 130 (Ctrl-C), 143 (SIGTERM) or 129 (SIGHUP).
 
 ]] .. script.KEYS_HELP
 

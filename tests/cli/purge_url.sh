@@ -122,6 +122,22 @@ nothing_sent && ok "usage errors send nothing" || bad "a usage error sent" "$(se
 [ $st = 3 ] && grep -q "skipped argument 3: url: contains a space" "$T/err" && grep -qx "0 images: 0 purged, 0 not associated with the key, 0 failed; 1 bad inputs" "$T/out" \
   && nothing_sent && ok "only bad URLs: reported, nothing sent, exit 3" || bad "only bad ($st)" "$(cat "$T/out" "$T/err"; sent)"
 
+# --- Ctrl-C while purging: the images not tried are counted apart from the failed
+start_fixture
+curl -sf -X POST --data '[{"status":200,"body":"","delay":0.3,"repeat_all":true}]' "$URL/_fixture/queue" >/dev/null
+CDNCTL_SHORTPIXEL_URL=$URL "$BIN" "$PURGE" --yes --concurrency 1 --url https://a.example.com/1.jpg --url https://a.example.com/2.jpg \
+  --url https://a.example.com/3.jpg --url https://a.example.com/4.jpg >"$T/int.out" 2>"$T/int.err" &
+RUN_PID=$!
+cleanup_pid $RUN_PID
+for _ in $(seq 200); do [ "$(curl -sf "$URL/_fixture/count")" -ge 1 ] 2>/dev/null && break; sleep 0.05; done
+kill -INT $RUN_PID
+wait $RUN_PID; st=$?
+nt=$(grep -c '^not tried ' "$T/int.out")
+[ $st = 130 ] && [ "$nt" -ge 1 ] \
+  && grep -qE "^4 images: [0-9]+ purged, 0 not associated with the key, 0 failed, $nt not tried \(interrupted\); 0 bad inputs$" "$T/int.out" \
+  && ok "after Ctrl-C, $nt images not tried (interrupted), counted apart from the failed: exit 130" \
+  || bad "interrupted ($st)" "$(cat "$T/int.out" "$T/int.err")"
+
 # --- columns wider than string.format pads (99): a long URL, a long domain
 long=$(python3 -c "print('a' * 60 + '.' + 'b' * 50 + '.com')")
 "$BIN" "$PURGE" --dry-run --url "https://img.example.com/$(printf 'c%.0s' $(seq 120)).jpg" --url "https://img.example.com/x.jpg" >"$T/out" 2>&1; st=$?
