@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One image purged on ShortPixel's CDN: `cdnctl call shortpixel.purge_cdn_cache`
 # (asks first, --dry-run shows the exact request, bad URLs send nothing), its
-# place in help, the man page and completion; and scripts/purge.lua --url /
-# --urls with the bulk purge's confirmation, counts and exit statuses.
+# place in help, the man page and completion (scripts/purge.lua --url and
+# --urls: tests/cli/purge_url.sh).
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 export HOME=$T XDG_CONFIG_HOME=$T/config SHORTPIXEL_API_KEY=spDemoAgency00000001
 unset CDNCTL_HAR CDNCTL_DEBUG

@@ -323,7 +323,7 @@ function H.activate(sb, _, form)
   if not s and (form.home_url or "") ~= "" then s = site_by_url(sb, form.home_url) end
   if not s then return err(M.ERR.not_registered) end
   if sb:now() - s.created < sb.pending then return err(M.ERR.activate_pending) end
-  if not s.activated then s.activated = true; sb:changed() end
+  if not s.activated then s.activated = true end -- (a write only the first time: a repeat journals nothing)
   return { domain = s.alias, plan_id = M.PLAN_ID }
 end
 

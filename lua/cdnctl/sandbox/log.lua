@@ -19,15 +19,18 @@ function M.open(path)
   return setmetatable({ file = f, held = {} }, M)
 end
 
--- The path as logged: a route's key segment masked; what is not a route's
--- path is said in parentheses.
+-- The path as logged: its segments decoded, a route's key segment masked,
+-- its slashes as sent (purge-cdn-cache's rest is a URL: "https://...");
+-- what is not a route's path is said in parentheses.
 local function logged_path(req, route)
   if req.log_as then return req.log_as end
   if not route or not route.handler or not req.args then return "(unknown path)" end
   if not route.key_at then return req.path end
-  local masked, key_seg = {}, #req.segs - req.args.n + route.key_at
-  for i, s in ipairs(req.segs) do masked[i] = i == key_seg and redact.short(s) or s end
-  return "/" .. table.concat(masked, "/")
+  local n, key_seg = 0, #req.segs - req.args.n + route.key_at
+  return (req.path:gsub("[^/]+", function()
+    n = n + 1
+    return n == key_seg and redact.short(req.segs[n]) or req.segs[n]
+  end))
 end
 
 -- One request's line: the time, method, path, form fields (keys masked),

@@ -352,7 +352,6 @@ function H.purge_cdn_cache(sb, key, url)
     if cached:sub(1, #prefix) == prefix then d.cached[cached] = nil end
   end
   if not prefix and d.cached then d.cached[path] = nil end
-  sb:changed()
   return done("CDN cache purge of the image started.")
 end
 
