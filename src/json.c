@@ -17,6 +17,14 @@
  *    and the post-pass (json_plain).
  * On a decode error the original text is decoded again by cjson alone, so the
  * message's "at character N" points into the caller's text.
+ *
+ * cjson 2.1.0 also decodes [] and {} alike, as an empty table, so an answer's
+ * "sites":[] would be written back as {}. The pre-pass marks an empty array
+ * too ("\xFF[]"), and the walk turns it into an empty table whose metatable
+ * is json.array_mt (shared, in the registry): both encoders write an empty
+ * table with that metatable as []. Only empty arrays carry it (config.lua's
+ * note_secrets skips tables with a metatable; an empty one holds no key);
+ * once given a member, the table is encoded by its keys like any other.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +37,7 @@
 
 static const char json_key_decode = 'd'; /* registry: cjson instance's decode */
 static const char json_empty_array = 'a'; /* json.empty_array: encodes as [] */
+static const char json_key_array_mt = 'm'; /* registry: json.array_mt, of decoded empty arrays */
 
 /* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
 static size_t json_utf8_len(const unsigned char *s, size_t n) {
@@ -49,6 +58,12 @@ static size_t json_utf8_len(const unsigned char *s, size_t n) {
 }
 
 static int json_isdigit(char c) { return c >= '0' && c <= '9'; }
+
+/* The index of the first byte at or after j that is not JSON whitespace. */
+static size_t json_skip_space(const char *s, size_t j, size_t n) {
+  while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) j++;
+  return j;
+}
 
 /* Length of a JSON number token at s (grammar of RFC 8259), 0 if none. */
 static size_t json_number_len(const char *s, size_t n) {
@@ -86,11 +101,18 @@ static int json_number_overflows(const char *s, size_t k) {
   return inf;
 }
 
-/* The pre-pass: copy s into b with numbers marked. Returns 0, or the
- * 1-based position of the first invalid UTF-8 byte inside a string or of a
- * number that is malformed or out of range (*why says which). A number where
- * an object key belongs is copied as it is, for cjson to reject. */
-static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const char **why) {
+/* Length of an empty array ('[', whitespace, ']') at s[i], 0 if none. */
+static size_t json_empty_array_len(const char *s, size_t i, size_t n) {
+  size_t j = json_skip_space(s, i + 1, n);
+  return j < n && s[j] == ']' ? j + 1 - i : 0;
+}
+
+/* The pre-pass: copy s into b with numbers and empty arrays marked. Returns
+ * 0, or the 1-based position of the first invalid UTF-8 byte inside a
+ * string or of a number that is malformed or out of range (*why says which).
+ * A number where an object key belongs is copied as it is, for cjson to
+ * reject. */
+static size_t json_mark(luaL_Buffer *b, const char *s, size_t n, const char **why) {
   size_t i = 0;
   while (i < n) {
     char c = s[i];
@@ -107,8 +129,7 @@ static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const c
     } else if (c == '-' || json_isdigit(c)) {
       size_t k = json_number_len(s + i, n - i);
       if (k == 0) { *why = "invalid number"; return i + 1; } /* "1.", "-", ".5": cjson would guess */
-      size_t j = i + k;
-      while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) j++;
+      size_t j = json_skip_space(s, i + k, n);
       if (j < n && s[j] == ':') {         /* a number as an object key: cjson's to refuse */
         luaL_addlstring(b, s + i, k);
         i += k;
@@ -120,6 +141,11 @@ static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const c
       luaL_addlstring(b, s + i, k);
       luaL_addchar(b, '"');
       i += k;
+    } else if (c == '[' && json_empty_array_len(s, i, n)) {
+      luaL_addchar(b, '"');
+      luaL_addchar(b, JSON_MARK);
+      luaL_addstring(b, "[]\"");
+      i += json_empty_array_len(s, i, n);
     } else {
       luaL_addchar(b, c);
       i++;
@@ -128,14 +154,36 @@ static size_t json_mark_numbers(luaL_Buffer *b, const char *s, size_t n, const c
   return 0;
 }
 
-/* Turn a marked string at the top of the stack into its number in place. */
+/* Turn a marked string at the top of the stack into its value in place: a
+ * number, or an empty table with json.array_mt. Pushes two values at most. */
 static void json_unmark_top(lua_State *L) {
   size_t len;
   const char *s = lua_tolstring(L, -1, &len);
   if (len > 1 && s[0] == JSON_MARK) {
-    if (lua_stringtonumber(L, s + 1) == 0) lua_pushnumber(L, strtod(s + 1, NULL));
+    if (s[1] == '[') {
+      lua_createtable(L, 0, 0);
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &json_key_array_mt);
+      lua_setmetatable(L, -2);
+    } else if (lua_stringtonumber(L, s + 1) == 0) {
+      lua_pushnumber(L, strtod(s + 1, NULL));
+    }
     lua_replace(L, -2);
   }
+}
+
+/* Whether the value at idx is an empty table with json.array_mt. Needs
+ * two free stack slots. */
+static int json_is_empty_array(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx)) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &json_key_array_mt);
+  int marked = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  if (!marked) return 0;
+  lua_pushnil(L);
+  if (!lua_next(L, idx)) return 1;
+  lua_pop(L, 2);
+  return 0;
 }
 
 /* Walk a decoded value (at the top) and unmark every number in it. cjson
@@ -175,7 +223,7 @@ int json_decode_exact(lua_State *L, const char *s, size_t len) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   const char *why = NULL;
-  size_t bad = json_mark_numbers(&b, s, len, &why);
+  size_t bad = json_mark(&b, s, len, &why);
   if (bad) {
     luaL_pushresult(&b);
     lua_pop(L, 1);
@@ -247,6 +295,10 @@ static void json_copy_marked_table(lua_State *L, int idx, int depth) {
   if (depth >= JSON_MAX_DEPTH)
     luaL_error(L, "json.encode: tables nested deeper than %d (a cycle?)", JSON_MAX_DEPTH);
   luaL_checkstack(L, 4, "json.encode");
+  if (json_is_empty_array(L, idx)) {       /* a decoded [] */
+    lua_pushfstring(L, "%c[]", JSON_MARK);
+    return;
+  }
   lua_newtable(L);                         /* copy */
   lua_pushnil(L);
   while (lua_next(L, idx)) {               /* copy k v */
@@ -300,8 +352,9 @@ static void json_copy_marked(lua_State *L, int idx, int depth) {
 
 /* Whether cjson can encode the value at idx exactly as it is: every number
  * an integer of at most 14 digits (cjson's %.14g writes those exactly), no
- * float, no 0xFF byte, no empty_array, not too deep. Then encode skips the
- * marked copy and the post-pass: the common case (API answers) costs half. */
+ * float, no 0xFF byte, no empty_array nor decoded [], not too deep. Then
+ * encode skips the marked copy and the post-pass: the common case (API
+ * answers) costs half. */
 static int json_plain(lua_State *L, int idx, int depth) {
   switch (lua_type(L, idx)) {
   case LUA_TNUMBER: {
@@ -317,7 +370,7 @@ static int json_plain(lua_State *L, int idx, int depth) {
   case LUA_TNIL: case LUA_TBOOLEAN: return 1;
   case LUA_TLIGHTUSERDATA: return lua_touserdata(L, idx) == NULL; /* cjson's null */
   case LUA_TTABLE: {
-    if (depth >= JSON_MAX_DEPTH || !lua_checkstack(L, 3)) return 0;
+    if (depth >= JSON_MAX_DEPTH || !lua_checkstack(L, 3) || json_is_empty_array(L, idx)) return 0;
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {             /* k v */
@@ -529,7 +582,7 @@ static void json_write_table(struct json_out *o, int idx, int depth) {
   size_t count;
   lua_Integer n = json_array_length(L, idx, &count);
   if (n < 0) {
-    if (count == 0) json_out_add(o, "{}", 2);
+    if (count == 0) json_out_add(o, json_is_empty_array(L, idx) ? "[]" : "{}", 2);
     else json_write_object(o, idx, count, depth);
     return;
   }
@@ -624,5 +677,15 @@ int luaopen_cdnctl_json(lua_State *L) {
   lua_setfield(L, -2, "null");
   lua_pushlightuserdata(L, (void *)&json_empty_array);
   lua_setfield(L, -2, "empty_array");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &json_key_array_mt); /* one per state, whoever opens the module first */
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushliteral(L, "cdnctl.json.array");
+    lua_setfield(L, -2, "__name");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &json_key_array_mt);
+  }
+  lua_setfield(L, -2, "array_mt");
   return 1;
 }

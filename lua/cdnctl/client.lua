@@ -111,21 +111,26 @@ end
 -- hands: after a signal only "made" counts; an operation with a guard (a
 -- refusal a resend meets when the first try did the work) may send again
 -- when it will (resend); any other looks again after the settle time
--- (opts.settle, within the deadline; a stop signal ends the wait), and what
--- it still cannot see is unknown.
+-- (opts.settle; a stop signal ends the wait), and what it still cannot see
+-- is unknown. The wait counts against the deadline and ends early enough
+-- to leave the second look twice the time the first one took.
 local function look(run, err, resend)
+  local t0 = http.now()
   local outcome, v = run.op.reconcile(ctx_of(run), run.values, run.before)
   if outcome ~= "not_made" then return outcome, v end
   if err.kind == "interrupted" then return "unknown", "not seen yet" end
   if resend and run.op.guard then return "not_made" end
-  local wait = run.opts.settle or run.s.policy.settle
-  if run.deadline then wait = math.min(wait, run.deadline - http.now()) end
-  if wait <= 0 then return "unknown", "not seen, and the deadline leaves no time to look again" end
-  debug_log("%s: not seen yet; looking again in %g s", run.op.full, wait)
+  local wait, cut = run.opts.settle or run.s.policy.settle, ""
+  local room = run.deadline and run.deadline - http.now() - 2 * (http.now() - t0)
+  if room and room < wait then
+    wait, cut = room, string.format(", all the deadline of %g s allows", run.opts.deadline)
+  end
+  if wait <= 0 then return "unknown", "not seen, and the deadline leaves no time to wait and look again" end
+  debug_log("%s: not seen yet; looking again in %.3g s", run.op.full, wait)
   local calm = pause(wait)
   outcome, v = run.op.reconcile(ctx_of(run), run.values, run.before)
   if outcome ~= "not_made" then return outcome, v end
-  return "unknown", calm and string.format("not seen after waiting %g s", wait)
+  return "unknown", calm and string.format("not seen after waiting %.3g s%s", wait, cut)
     or "not seen, and a stop signal ended the wait before it could settle"
 end
 

@@ -125,6 +125,10 @@ static const char *const round_trips[] = {
   "{\"a\":[1,2,{\"b\":[0.1,-0.0,12345678901234567]}]}",
   "[[[[[[[[[[9007199254740993]]]]]]]]]]",
   "[\"caf\\u00e9 9007199254740993\",\"\xE2\x82\xAC\",true,false,null]",
+  "[]",
+  "{\"sites\":[]}",
+  "[[],{},[[]],{\"a\":[],\"b\":{}}]",
+  "[\"[]\",\"{}\"]",
 };
 
 static void test_round_trips(lua_State *L) {
@@ -156,6 +160,19 @@ static const struct lua_case lua_cases[] = {
   {"encode(0.1)", "return require('cdnctl.json').encode(0.1)", "0.1"},
   {"encode(1e300)", "return require('cdnctl.json').encode(1e300)", "1e+300"},
   {"encode(empty_array) is []", "local j = require('cdnctl.json') return j.encode({a = j.empty_array})", "{\"a\":[]}"},
+  {"an empty array decoded with spaces in it encodes as []",
+   "local j = require('cdnctl.json') return j.encode(j.decode(' { \"sites\" : [ \\n\\t ] } '))", "{\"sites\":[]}"},
+  {"encode_php keeps a decoded empty array an array",
+   "local j = require('cdnctl.json') local s = j.encode_php(j.decode('{\"sites\":[],\"n\":{}}')) "
+   "return tostring(s:find('\"sites\":[]', 1, true) ~= nil) .. ' ' .. tostring(s:find('\"n\":{}', 1, true) ~= nil) .. ' ' .. #s",
+   "true true 19"},
+  {"a decoded empty array is an empty table that ipairs, # and table.insert take",
+   "local j = require('cdnctl.json') local v = j.decode('{\"sites\":[]}') local n = 0 "
+   "for _ in ipairs(v.sites) do n = n + 1 end table.insert(v.sites, 7) "
+   "return type(v.sites) .. ' ' .. n .. ' ' .. #v.sites .. ' ' .. j.encode(v)", "table 0 1 {\"sites\":[7]}"},
+  {"a decoded empty array given a member becomes an object",
+   "local j = require('cdnctl.json') local v = j.decode('[]') v.x = 1 return j.encode(v) .. ' ' .. j.encode_php(v)",
+   "{\"x\":1} {\"x\":1}"},
   {"decode keeps integer and float apart",
    "local v = require('cdnctl.json').decode('[9007199254740993,1.0,1]') "
    "return math.type(v[1]) .. ' ' .. math.type(v[2]) .. ' ' .. math.type(v[3]) .. ' ' .. tostring(v[1] == 9007199254740993)",

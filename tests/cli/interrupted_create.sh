@@ -20,7 +20,7 @@ subkeys() {
   curl -sf "$SURL/_sandbox/state" | python3 -c '
 import json, sys
 for k, v in sorted(json.load(sys.stdin)["easyio"]["sub_keys"].items()):
-    print("%s|%s|%s|%s" % (k, v["label"], v["allowed"], v["site_limit"]))'
+    print("%s|%s|%s|%s" % (v["key"], v["label"], v["allowed"], v["site_limit"]))'
 }
 sites() {
   curl -sf "$SURL/_sandbox/state" | python3 -c '

@@ -148,7 +148,7 @@ local function faulty(spec, seed)
   return srv, require("cdnctl").new(s), base
 end
 
--- The sandbox's sub-keys, masked as its state shows them (no faults there).
+-- The sandbox's sub-keys, by the fingerprints its state names them by (no faults there).
 local function state_keys(base)
   local sched = require "cdnctl.sched"
   local r = assert(sched.request { method = "GET", url = base .. "/_sandbox/state" })

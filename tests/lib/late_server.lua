@@ -3,13 +3,15 @@
 -- so the client gives up) and carries the create out `late` seconds after
 -- it arrived, as a server busy with its database would: until then neither
 -- show.php shows it. A create of a site URL already there, when carried
--- out, does nothing (its held answer says "duplicate site url").
---   local late = require("late_server").start { late = 2, hold = 10 }
+-- out, does nothing (its held answer says "duplicate site url"). With
+-- show_delay, each show.php answer is held that many seconds too (a slow
+-- read, for the checks that must leave it time).
+--   local late = require("late_server").start { late = 2, hold = 10 [, show_delay = 0.5] }
 --   late.url, late.lib (a library pointed at it), late:count() -> {create_key = n, create_site = n}
 --   late:stop()
 -- As a process of its own (tests/cli): prints its base URL on the first
 -- line, serves until SIGINT/SIGTERM:
---   cdnctl -e "package.path=..." tests/lib/late_server.lua LATE HOLD
+--   cdnctl -e "package.path=..." tests/lib/late_server.lua LATE HOLD [SHOW_DELAY]
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
 
@@ -19,7 +21,7 @@ local http = require "cdnctl.http"
 local M = {}
 function M.new(config)
   local cfg = json.decode(config)
-  local late, hold = cfg.late or 2, cfg.hold or 10
+  local late, hold, show_delay = cfg.late or 2, cfg.hold or 10, cfg.show_delay
   local keys, sites, pending, count, n = { "sub-key-existing-0001" }, {}, {}, { create_key = 0, create_site = 0 }, 0
   local function answer(body, delay)
     return { status = 200, body = json.encode(body), headers = { ["Content-Type"] = "application/json" }, delay = delay }
@@ -48,11 +50,11 @@ function M.new(config)
     settle()
     local uri, f = req.uri, form(req.body)
     if uri == "/_late/count" then return answer(count) end
-    if uri == "/api_key/show.php" then return answer { keys = #keys > 0 and keys or json.empty_array } end
+    if uri == "/api_key/show.php" then return answer({ keys = #keys > 0 and keys or json.empty_array }, show_delay) end
     if uri == "/exactdn/show.php" then
       local out = {}
       for _, s in ipairs(sites) do if not f.site_url or s.site_url == f.site_url then out[#out + 1] = s end end
-      return answer { sites = #out > 0 and out or json.empty_array }
+      return answer({ sites = #out > 0 and out or json.empty_array }, show_delay)
     end
     n = n + 1
     if uri == "/api_key/create.php" then
@@ -91,7 +93,7 @@ local M = { SOURCE = SOURCE, EZ_KEY = "EZKEYlate0000000000001" }
 -- M.start{late =, hold =, policy =} -> a late server, with .lib pointed at it
 function M.start(t)
   local srv = assert(server.start { host = "127.0.0.1", port = 0, source = SOURCE,
-    config = json.encode { late = t.late, hold = t.hold } })
+    config = json.encode { late = t.late, hold = t.hold, show_delay = t.show_delay } })
   local url = "http://127.0.0.1:" .. srv:port()
   local s = require("cdnctl.settings").new { sandbox = { urls = { sp = url, api = url, ez = url },
     keys = { shortpixel = "SPKEYlate000000000001", easyio = M.EZ_KEY } }, policy = t.policy }
@@ -101,7 +103,7 @@ end
 -- Run as a process (arg[1], arg[2]: late and hold seconds).
 if arg and arg[0] and arg[0]:find("late_server%.lua$") then
   local srv = assert(server.start { host = "127.0.0.1", port = 0, source = SOURCE,
-    config = json.encode { late = tonumber(arg[1]) or 2, hold = tonumber(arg[2]) or 10 } })
+    config = json.encode { late = tonumber(arg[1]) or 2, hold = tonumber(arg[2]) or 10, show_delay = tonumber(arg[3]) } })
   io.stdout:write("http://127.0.0.1:", srv:port(), "\n")
   io.stdout:flush()
   server.wait_signal()

@@ -35,7 +35,7 @@ function M.json(v, indent)
     if depth > 100 then error("output: tables nested too deeply") end
     local pad = indent and indent:rep(depth + 1) or ""
     local close = indent and indent:rep(depth) or ""
-    if next(x) == nil then out[#out + 1] = "{}"; return end
+    if next(x) == nil then out[#out + 1] = json.encode(x); return end -- {}, or [] for a decoded empty array
     if is_array(x) then
       out[#out + 1] = "[" .. nl
       for i = 1, #x do

@@ -5,6 +5,7 @@
 -- object) or (sb, segments...) for a GET, and return body[, status].
 
 local json = require "cdnctl.json"
+local codec = require "cdnctl.codec"
 local state = require "cdnctl.sandbox.state"
 local sp = require "cdnctl.sandbox.shortpixel"
 local ez = require "cdnctl.sandbox.easyio"
@@ -13,9 +14,37 @@ local M = {}
 
 local function refuse(message) return { error = message } end
 
--- GET /_sandbox/state: the whole state, every key masked.
+-- The tables of the state named by a key, each record in its own copy.
+local KEYED = { { "shortpixel", "users" }, { "easyio", "accounts" }, { "easyio", "sub_keys" } }
+
+-- A key-named table renamed: each member by the key's fingerprint (the first
+-- 16 hex digits of its SHA-256, as journals name a key: script.fingerprint),
+-- each record with key = the key (masked with the rest of the text). Two
+-- keys that end in the same four characters stay two members.
+local function by_fingerprint(map)
+  local out = {}
+  for k, rec in pairs(map) do
+    local copy = { key = k }
+    for f, v in pairs(rec) do copy[f] = v end
+    out[codec.sha256_hex(k):sub(1, 16)] = copy
+  end
+  return out
+end
+
+-- GET /_sandbox/state: the whole state, accounts and sub-keys named by
+-- fingerprint, every key masked. The state itself is left as it is (plain
+-- gives the live tables when there is no --state file).
 local function show_state(sb)
-  return sb:mask(json.encode(sb:plain(sb.state)))
+  local st = sb:plain(sb.state)
+  local view = {}
+  for k, v in pairs(st) do view[k] = v end
+  for _, service in ipairs { "shortpixel", "easyio" } do
+    local copy = {}
+    for k, v in pairs(st[service]) do copy[k] = v end
+    view[service] = copy
+  end
+  for _, at in ipairs(KEYED) do view[at[1]][at[2]] = by_fingerprint(st[at[1]][at[2]]) end
+  return sb:mask(json.encode(view))
 end
 
 -- POST /_sandbox/reset: back to the configured accounts and nothing else.

@@ -5,9 +5,13 @@
 -- rule (cdnctl.shape: recorded = expected, the sandbox's = actual, extra
 -- members reported too), and where the status code differs.
 --
--- Masked keys ("****" and the last 4) become the demo keys; values the
--- recording's answers created (sub-keys, site ids, aliases) become the ones
--- the replay's answers created. A recorded success that the sandbox refuses
+-- The positions the operation table (ops.lua) marks as a key ({key} in a
+-- path template; key, api_key, sub_key in a query or a form) hold keys
+-- whether or not they look masked: on the replay they become the demo keys
+-- (as does any "****" path segment), and the report shows them masked
+-- ("****" and the last 4), as --log does, and masks their values wherever
+-- else they appear. Values the recording's answers created (sub-keys, site
+-- ids, aliases) become the ones the replay's answers created. A recorded success that the sandbox refuses
 -- is "state, not comparable" (it lacks what production had) and does not
 -- count; recorded 429s, 5xx and transport failures are skipped.
 -- Exit: 0 no shape differs, 1 one does, 2 the file is unreadable or not HAR.
@@ -20,6 +24,7 @@ local shape = require "cdnctl.shape"
 local har = require "cdnctl.har"
 local accounts = require "cdnctl.sandbox.accounts"
 local redact = require "cdnctl.redact"
+local ops = require "cdnctl.ops"
 
 local M = {}
 
@@ -29,6 +34,50 @@ M.CREATED = { id = true, site_id = true, alias = true, sub_key = true }
 -- Request headers libcurl sets itself on the replay.
 local OWN_HEADERS = { ["user-agent"] = true, host = true, ["content-length"] = true, expect = true,
                       ["accept-encoding"] = true, connection = true }
+
+-- For each operation whose key travels in its path: the template's first
+-- fixed segment (its name) -> how many segments after it the key is.
+local function key_offsets()
+  local at = {}
+  for _, op in ipairs(ops.list) do
+    local segs = {}
+    for seg in op.path:gmatch("[^/]+") do segs[#segs + 1] = seg end
+    local first, key
+    for i = 2, #segs do -- segs[1] is the base URL ({sp})
+      if not first and not segs[i]:find("^{") then first = i end
+      if segs[i] == "{key}" then key = i end
+    end
+    if op.key_in == "path" and first and key then at[segs[first]] = key - first end
+  end
+  return at
+end
+M.KEY_OFFSETS = key_offsets()
+
+-- M.key_segment(segs) -> which of a path's segments (decoded) is a key by
+-- the operation table, or nil: the first segment that names an operation
+-- with a key in its path, plus that key's offset (a base URL's own path in
+-- front counts for nothing).
+function M.key_segment(segs)
+  for i, seg in ipairs(segs) do
+    local off = M.KEY_OFFSETS[seg]
+    if off then return segs[i + off] and i + off or nil end
+  end
+end
+
+-- The path and query of a URL (what follows its host).
+local function path_of(url)
+  return url:match("^%a[%w+.-]*://[^/?#]*(.*)$") or url
+end
+
+-- The decoded segments of a path, and the raw ones.
+local function segments(path)
+  local raw, decoded = {}, {}
+  for seg in path:gmatch("[^/]+") do
+    raw[#raw + 1] = seg
+    decoded[#decoded + 1] = percent.unescape(seg) or seg
+  end
+  return decoded, raw
+end
 
 -- The entries of a HAR file, or nil, message.
 function M.load(path)
@@ -55,7 +104,7 @@ end
 -- replay did not create: then the demo sub-key (sub-keys see less).
 local function replay_value(ctx, name, value)
   if ctx.map[value] then return ctx.map[value] end
-  if value:find("^%*%*%*%*") and har.KEY_FIELDS[name] and name ~= "sub_key" then
+  if value ~= "" and har.KEY_FIELDS[name] and name ~= "sub_key" then
     if name ~= "api_key" then return ctx.sp_key end
     if ctx.subkeys[value] and not ctx.accounts[value] then return ctx.ez_sub end
     return ctx.ez_key
@@ -79,14 +128,17 @@ local function replay_pairs(ctx, text)
 end
 
 -- The recorded URL on the sandbox: its path and query, keys and created
--- values replaced (a masked path segment is a ShortPixel key).
+-- values replaced (a path's key segment, or any masked one, is a ShortPixel
+-- key).
 local function replay_url(ctx, url)
-  local rest = url:match("^%a[%w+.-]*://[^/?#]*(.*)$") or url
+  local rest = path_of(url)
   local path, query = rest:match("^([^?#]*)%??([^#]*)")
+  local key_at, n = M.key_segment((segments(path))), 0
   path = path:gsub("[^/]+", function(seg)
+    n = n + 1
     local v = percent.unescape(seg) or seg
     if ctx.map[v] then return percent.escape(ctx.map[v]) end
-    if v:find("^%*%*%*%*") then return ctx.sp_key end
+    if n == key_at or v:find("^%*%*%*%*") then return ctx.sp_key end
   end)
   if query ~= "" then path = path .. "?" .. replay_pairs(ctx, query) end
   return ctx.base .. path, rest
@@ -185,26 +237,77 @@ local function compare_one(ctx, e)
   return #lines == 0 and "same" or "differ", lines
 end
 
+-- A key as the report shows it: "****" and its last 4 (a masked one as it is).
+local function masked(v)
+  if v:find("^%*%*%*%*") then return v end
+  return redact.short(v)
+end
+
+-- "a=1&b=2" with the values of key fields masked.
+local function masked_pairs(text)
+  return (text:gsub("[^&]+", function(pair)
+    local rname, eq, rvalue = pair:match("^([^=]*)(=?)(.*)$")
+    local value = percent.unescape(rvalue, true) or rvalue
+    if har.KEY_FIELDS[percent.unescape(rname, true) or rname] and value ~= "" then
+      return rname .. eq .. masked(value)
+    end
+  end))
+end
+
+-- The recorded path and query as the report shows them: the path's key
+-- segment and the query's key fields masked, by position.
+local function shown_path(url)
+  local path, q, query, rest = path_of(url):match("^([^?#]*)(%??)([^#]*)(.*)$")
+  local key_at, n = M.key_segment((segments(path))), 0
+  path = path:gsub("[^/]+", function(seg)
+    n = n + 1
+    if n == key_at then return masked(percent.unescape(seg) or seg) end
+  end)
+  local shown = path .. q .. masked_pairs(query) .. rest
+  return shown ~= "" and shown or "/"
+end
+
+-- The values at a recorded request's key positions that are not masked
+-- (its path's key segment, key fields in its query or its body), added to
+-- the set keys: the report masks them wherever they appear.
+local function recorded_keys(e, keys)
+  local path, query = path_of(e.request.url):match("^([^?#]*)%??([^#]*)")
+  local decoded = segments(path)
+  local at = M.key_segment(decoded)
+  local found = { at and decoded[at] }
+  local body = type(e.request.postData) == "table" and har.content_text(e.request.postData) or ""
+  for _, text in ipairs { query, body } do
+    for rname, rvalue in (text .. "&"):gmatch("([^&=]*)=([^&]*)&") do
+      if har.KEY_FIELDS[percent.unescape(rname, true) or rname] then
+        found[#found + 1] = percent.unescape(rvalue, true) or rvalue
+      end
+    end
+  end
+  for _, k in ipairs(found) do
+    if #k >= 4 and not k:find("^%*%*%*%*") then keys[k] = true end
+  end
+end
+
 -- A line with the replay's own values (its sub-keys in a map's path) shown
--- as the recording's, and the demo keys masked as the recording's are.
+-- as the recording's, and the demo keys and the recording's keys masked.
 local function as_recorded(ctx, line)
   for rec, rep in pairs(ctx.map) do
     line = line:gsub(rep:gsub("%W", "%%%0"), (rec:gsub("%%", "%%%%")))
   end
   for _, k in ipairs({ ctx.sp_key, ctx.ez_key, ctx.ez_sub }) do line = redact.mask(line, k) end
+  for k in pairs(ctx.keys) do line = redact.mask(line, k) end
   return line
 end
 
 local function report(ctx, i, e, verdict, detail)
-  local rest = e.request.url:match("^%a[%w+.-]*://[^/?#]*(.*)$") or e.request.url
-  local head = ("#%d %s %s: "):format(i, tostring(e.request.method), rest ~= "" and rest or "/")
+  local head = ("#%d %s %s: "):format(i, tostring(e.request.method), shown_path(e.request.url))
   if verdict == "same" then
     io.stdout:write(head, "same shape\n")
   elseif verdict == "differ" then
     io.stdout:write(head, #detail, #detail == 1 and " difference\n" or " differences\n")
     for _, l in ipairs(detail) do io.stdout:write("  ", as_recorded(ctx, l), "\n") end
   elseif verdict == "state" then
-    io.stdout:write(head, detail, "\n")
+    io.stdout:write(head, as_recorded(ctx, detail), "\n")
   else
     io.stdout:write(head, "skipped (", detail, ")\n")
   end
@@ -227,7 +330,8 @@ function M.main(cfg)
   end
   local ez = accounts.demo.easyio[1]
   local ctx = { base = "http://127.0.0.1:" .. srv:port(), map = {}, subkeys = {}, accounts = {},
-                sp_key = accounts.demo.shortpixel[1].key, ez_key = ez.key, ez_sub = ez.sub_keys[1] }
+                sp_key = accounts.demo.shortpixel[1].key, ez_key = ez.key, ez_sub = ez.sub_keys[1], keys = {} }
+  for _, e in ipairs(entries) do recorded_keys(e, ctx.keys) end
   local count = { same = 0, differ = 0, state = 0, skip = 0 }
   for i, e in ipairs(entries) do
     local verdict, detail = compare_one(ctx, e)

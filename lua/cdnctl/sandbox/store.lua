@@ -92,7 +92,8 @@ local function tracker(log)
     data[k] = v
   end
   function wrap(t)
-    if getmetatable(t) then return t end -- a proxy already, or a table of its own kind
+    local mt = getmetatable(t)
+    if mt and mt ~= json.array_mt then return t end -- a proxy already, or a kind of its own (a decoded [] is data)
     local data = {}
     for k, v in next, t do data[k] = type(v) == "table" and wrap(v) or v end
     for k in next, data do rawset(t, k, nil) end
