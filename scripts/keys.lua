@@ -17,7 +17,8 @@
 -- and its label; --yes skips the question; without a terminal and without
 -- --yes nothing is sent (exit 2). Exit: 0 done, 3 the API refused or
 -- failed, 2 usage or not confirmed, 1 a create not sent because the read
--- that checks it (show_keys) failed.
+-- that checks it (show_keys) failed, or a change lost: the read-back
+-- shows another value for a field given (another change landed meanwhile).
 
 local script = require "cdnctl.kit.script"
 local check = require "cdnctl.check"
@@ -43,7 +44,10 @@ source below; a sub-key cannot manage sub-keys).
             printed once, alone on standard output (KEY=$(... create ...)):
             this is the only place this script prints a key in full, so keep
             it then. The rest goes to standard error.
-  change    changes the label or limits given and keeps the others
+  change    changes the label or limits given and keeps the others, then
+            reads the sub-key back: change.php has no compare-and-set, so
+            when a field given reads back with another value (another
+            change landed meanwhile) it says which and exits 1
   remove    removes the sub-key. On a terminal it asks first, naming the key
             (masked) and its label; --yes removes without asking; without a
             terminal (cron, a pipe) it removes nothing and exits 2 unless
@@ -52,7 +56,8 @@ source below; a sub-key cannot manage sub-keys).
 SUBKEY is the full sub-key or its masked form as list shows it (****abcd),
 which keeps the key out of ps and the shell's history. Limits are whole
 numbers; 0 means no limit. Exit status: 0 done, 3 the API refused or failed,
-2 usage or not confirmed.
+2 usage or not confirmed, 1 a change lost to another one, or a create not
+sent because the read that checks it failed.
 
 ]] .. script.KEYS_HELP
 
@@ -118,6 +123,7 @@ do
 end
 
 local short = redact.short
+local EXIT_LOST = 1 -- change: the read-back shows a field given with another value
 local function describe(r)
   return string.format("label '%s', allowed %s, site limit %s", tostring(r.label or ""),
     tostring(r.allowed or 0), tostring(r.site_limit or 0))
@@ -274,15 +280,27 @@ elseif cmd == "change" then
       tostring(aerr), "\n")
     cdnctl.exit(script.EXIT_OK)
   end
-  local now = current(after)
+  -- A field given that reads back otherwise is this run's change lost
+  -- (exit 1, naming it); another field that does is another change, said.
+  local now, lost = current(after), {}
   for _, f in ipairs({ "label", "allowed", "site_limit" }) do
     if now[f] ~= sent[f] then
       local q = f == "label" and "'" or ""
-      io.stderr:write(string.format("warning: %s's %s is now %s%s%s, not %s%s%s as sent%s: another change landed "
-        .. "meanwhile; change.php has no compare-and-set, so one of the two changes is lost (check with: "
-        .. "cdnctl scripts/keys.lua list)\n", short(key), f, q, tostring(now[f]), q, q, tostring(sent[f]), q,
-        fields[f] ~= nil and " (the value you gave)" or ""))
+      local was = string.format("%s's %s is now %s%s%s, not %s%s%s as sent", short(key), f, q, tostring(now[f]), q, q,
+        tostring(sent[f]), q)
+      if fields[f] ~= nil then
+        lost[#lost + 1] = string.format("keys.lua change: your change of %s to %s%s%s is lost: %s; another change "
+          .. "landed meanwhile and change.php has no compare-and-set (check with: cdnctl scripts/keys.lua list, "
+          .. "then change it again)\n", f, q, tostring(sent[f]), q, was)
+      else
+        io.stderr:write("note: ", was, ": another change landed meanwhile (change.php has no compare-and-set); "
+          .. "the fields you gave hold\n")
+      end
     end
+  end
+  if #lost > 0 then
+    io.stderr:write(table.concat(lost), "keys.lua change: ", short(key), " reads back as ", describe(now), "\n")
+    cdnctl.exit(EXIT_LOST)
   end
   io.stdout:write("changed ", short(key), ": ", describe(now), "\n")
   cdnctl.exit(script.EXIT_OK)

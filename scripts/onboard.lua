@@ -12,7 +12,9 @@
 -- running the same command again after a crash, Ctrl-C or kill -9 redoes
 -- nothing that is done. The journal records its target (base URLs) and a
 -- fingerprint of the key of each step, and is locked while a run uses it.
--- The CSV is read and the results written as a stream.
+-- The CSV is read and the results written as a stream, one row per input
+-- row however the run ends: the summary counts every row (ok, failed,
+-- skipped, not tried).
 -- Exit: 0 all ok, 1 a journal that cannot be written or a dry run without a
 -- plan, 2 bad usage or a journal of another target or in use, 3 some failed.
 
@@ -196,18 +198,26 @@ end
 local ROWS = count_rows(pos[1])
 
 -- The rows, classified, one at a time (nil at the end, or once `stop` says so).
+-- pulled counts the rows handed out, last_item is the latest: a run that
+-- stops counts the rows it did not reach from there (not_tried_rows).
 local stop -- set when the journal cannot be written: no new work
+local pulled, last_item = 0, nil
 local function each_item()
   if stop then return nil end
   local row = next_row()
-  return row and classify(row)
+  last_item = row and classify(row)
+  if last_item then pulled = pulled + 1 end
+  return last_item
 end
 
 -- In-order output of results that finish in any order: add(i, v) holds v
--- until every earlier index has come, then emit(v) in order.
+-- until every earlier index has come, then emit(v) in order. finish(n,
+-- fill) emits what is held up to index n, fill(i) standing in for an index
+-- that never came (an item abandoned after a stop), so that no result
+-- waits for one that will not come.
 local function in_order(emit)
   local pending, nexti = {}, 1
-  return function(i, v)
+  local function add(i, v)
     pending[i] = v
     while pending[nexti] ~= nil do
       emit(pending[nexti])
@@ -215,6 +225,10 @@ local function in_order(emit)
       nexti = nexti + 1
     end
   end
+  local function finish(n, fill)
+    while nexti <= n do add(nexti, pending[nexti] or fill(nexti)) end
+  end
+  return add, finish
 end
 
 -- The fingerprint of the key a step uses (the default keys' computed once).
@@ -501,8 +515,12 @@ local function onboard(item)
   local res = { domain = c.domain, status = "ok", line = c.line }
   local steps = steps_of(c)
   counts.steps = counts.steps + #steps
-  for _, st in ipairs(steps) do
-    if stop then res.status, res.error = "failed", "not done: the journal could not be written; run again once it can"; break end
+  for k, st in ipairs(steps) do
+    if stop then
+      res.status = k == 1 and "not tried" or "failed"
+      res.error = (k == 1 and "not tried" or "not done") .. ": the journal could not be written; run again once it can"
+      break
+    end
     local service = st.host and "shortpixel" or "easyio"
     local fp = key_fp(service, st.host and c.shortpixel_key or c.easyio_key)
     local entry, err
@@ -537,9 +555,9 @@ do
   put(csv.format_row(head, COLUMNS))
 end
 
-local tally = { total = 0, ok = 0, failed = 0, skipped = 0 }
+local tally = { total = 0, ok = 0, failed = 0, skipped = 0, ["not tried"] = 0 }
 local failures, failed_rows = {}, {}
-local emit = in_order(function(r)
+local emit, emit_held = in_order(function(r)
   tally.total = tally.total + 1
   tally[r.status] = (tally[r.status] or 0) + 1
   if r.status == "failed" then
@@ -565,6 +583,25 @@ end, {
     if i % 64 == 0 then collectgarbage() end
   end,
 })
+-- Every row accounted for, however the run stopped: a row whose step was
+-- abandoned after the drain (SIGTERM, SIGHUP) is failed, the rows after it
+-- are written in order, and every row not reached is "not tried".
+local function stop_words()
+  local sig, name = require("cdnctl.host").stop_signal()
+  if stop then return "the journal could not be written" end
+  return "the run stopped" .. (sig ~= 0 and (" (" .. name .. ")") or "")
+end
+emit_held(summary.total, function(i)
+  return { domain = names[i], status = "failed", error = "abandoned: a step was still in flight when "
+    .. stop_words() .. " and the drain ended; its outcome is unknown: run the same command again to go on" }
+end)
+local function not_tried_rows()
+  local why = "not tried: " .. stop_words() .. " before this row; run the same command again to go on"
+  local function put_row(domain) emit(tally.total + 1, { domain = domain, status = "not tried", error = why }) end
+  if pulled > summary.total and last_item then put_row(last_item.domain) end
+  for row in next_row do put_row(row.domain) end
+end
+if summary.interrupted or stop then not_tried_rows() end
 journal:close()
 if input then input:close() end
 
@@ -583,7 +620,8 @@ end
 if counts.rekeyed > 0 then
   out:write(string.format("%d steps done with another key were done again with this one\n", counts.rekeyed))
 end
-local extra = tally.skipped > 0 and string.format(", %d skipped", tally.skipped) or ""
+local extra = (tally.skipped > 0 and string.format(", %d skipped", tally.skipped) or "")
+  .. (tally["not tried"] > 0 and string.format(", %d not tried", tally["not tried"]) or "")
 out:write(string.format("%d clients: %d ok, %d failed%s%s; results in %s\n", tally.total, tally.ok, tally.failed, extra,
   summary.interrupted and " (interrupted: run the same command again to go on)" or "",
   write_err and "none (they could not be written)" or out_path))
@@ -594,6 +632,7 @@ if stop_message then
 end
 if write_err then io.stderr:write("cannot write the results ", out_path, ": ", tostring(write_err), "\n") end
 json_doc { clients = tally.total, ok = tally.ok, failed = tally.failed, skipped = tally.skipped,
+  not_tried = tally["not tried"],
   interrupted = summary.interrupted or false, steps = counts.steps, resumed = counts.resumed,
   redone_with_another_key = counts.rekeyed, results = not write_err and out_path or require("cdnctl.json").null,
   journal = journal_path, failures = failed_rows, error = stop_message }

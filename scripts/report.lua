@@ -204,6 +204,42 @@ local function sum_days(days, keep)
   return traffic, paid, free
 end
 
+-- Whether date is a day of the calendar written YYYY-MM-DD (2026-02-30 is not).
+local function is_day(date)
+  local y, m, d = date:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if not y then return false end
+  local t = os.time { year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = 12 }
+  return os.date("%Y-%m-%d", t) == date
+end
+
+-- The days of a usage answer u: {[YYYY-MM-DD] = {traffic, paid, free}}; a
+-- key that is not such a day is skipped, and said once for the host on stderr.
+local function usage_days(hr, u)
+  local days, skipped = {}, {}
+  local function day(date)
+    if type(date) ~= "string" or not is_day(date) then
+      skipped[#skipped + 1] = "'" .. tostring(date) .. "'"
+      return nil
+    end
+    days[date] = days[date] or { traffic = 0, paid = 0, free = 0 }
+    return days[date]
+  end
+  for date, v in pairs(type(u.UsedCDN) == "table" and u.UsedCDN or {}) do
+    local dv = day(date)
+    if dv then dv.traffic = int(type(v) == "table" and v.Traf or v) end
+  end
+  for date, v in pairs(type(u.UsedCredits) == "table" and u.UsedCredits or {}) do
+    local dv = type(v) == "table" and day(date)
+    if dv then dv.paid, dv.free = int(v.Paid), int(v.Free) end
+  end
+  if #skipped > 0 then
+    table.sort(skipped)
+    io.stderr:write(string.format("report.lua: %s: usage dates that are not YYYY-MM-DD, skipped: %s\n", hr.host,
+      table.concat(skipped, ", ", 1, math.min(#skipped, 10)) .. (#skipped > 10 and (" and " .. #skipped - 10 .. " more") or "")))
+  end
+  return days
+end
+
 local function read_host(hr)
   local st, serr = shortpixel.read_domain(hr.host)
   if st then hr.status, hr.status_name = cdnctl.ops.status_code(st.Status), st.status_name end
@@ -215,19 +251,7 @@ local function read_host(hr)
   if not st then problems[#problems + 1] = "status: " .. reason(serr) end
   if u then
     note_account(hr, u)
-    local days = {}
-    for date, v in pairs(type(u.UsedCDN) == "table" and u.UsedCDN or {}) do
-      if type(date) == "string" then
-        days[date] = days[date] or { traffic = 0, paid = 0, free = 0 }
-        days[date].traffic = int(type(v) == "table" and v.Traf or v)
-      end
-    end
-    for date, v in pairs(type(u.UsedCredits) == "table" and u.UsedCredits or {}) do
-      if type(date) == "string" and type(v) == "table" then
-        days[date] = days[date] or { traffic = 0, paid = 0, free = 0 }
-        days[date].paid, days[date].free = int(v.Paid), int(v.Free)
-      end
-    end
+    local days = usage_days(hr, u)
     hr.days = days
     hr.traffic_month, hr.credits_paid_month, hr.credits_free_month =
       sum_days(days, function(date) return date:sub(1, 7) == MONTH end)

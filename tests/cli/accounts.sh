@@ -166,9 +166,20 @@ SHOW_AFTER='{"keys":["'$SUB'"],"labels":{"'$SUB'":"new label"},"limits":{"'$SUB'
 j() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 queue "$C_URL" "[{\"status\":200,\"body\":$(j "$SHOW_BEFORE")},{\"status\":200,\"body\":\"{\\\"success\\\":1}\"},{\"status\":200,\"body\":$(j "$SHOW_AFTER")}]"
 go EASYIO_API_KEY=$ENV_EZ CDNCTL_EASYIO_URL=$C_URL "$SRC/scripts/keys.lua" change $SUB --allowed 3000 >"$T/out" 2>"$T/err"; st=$?
-grep -q "warning: .*label is now 'new label', not 'old label' as sent" "$T/err" \
+grep -q "label is now 'new label', not 'old label' as sent" "$T/err" \
   && grep -q "site_limit is now 5, not 2 as sent" "$T/err" && grep -q "no compare-and-set" "$T/err" \
-  && ok "keys.lua change reads the sub-key back and warns of a field changed meanwhile" || bad "change read-back ($st)" "$(cat "$T/out" "$T/err")"
+  && ok "keys.lua change reads the sub-key back and says which fields changed meanwhile" || bad "change read-back ($st)" "$(cat "$T/out" "$T/err")"
+# its own change (--allowed 3000) read back as 2000: lost, exit 1, the field named
+[ $st = 1 ] && grep -q "^keys.lua change: your change of allowed to 3000 is lost" "$T/err" \
+  && ! grep -q "^changed " "$T/out" \
+  && ok "keys.lua change exits 1 naming the field when the read-back shows its own change lost" \
+  || bad "change lost exit ($st)" "$(cat "$T/out" "$T/err")"
+# another field changed meanwhile, its own change kept: said, exit 0
+queue "$C_URL" "[{\"status\":200,\"body\":$(j "$SHOW_BEFORE")},{\"status\":200,\"body\":\"{\\\"success\\\":1}\"},{\"status\":200,\"body\":$(j "${SHOW_AFTER/\"2000\"/\"3000\"}")}]"
+go EASYIO_API_KEY=$ENV_EZ CDNCTL_EASYIO_URL=$C_URL "$SRC/scripts/keys.lua" change $SUB --allowed 3000 >"$T/out" 2>"$T/err"; st=$?
+[ $st = 0 ] && grep -q "label is now 'new label'" "$T/err" && ! grep -q "is lost" "$T/err" && grep -q "^changed " "$T/out" \
+  && ok "keys.lua change: another field changed meanwhile while its own change holds is said, exit 0" \
+  || bad "change other field ($st)" "$(cat "$T/out" "$T/err")"
 go EASYIO_API_KEY=$ENV_EZ CDNCTL_EASYIO_URL=$C_URL "$SRC/scripts/keys.lua" change $SUB --label "old label" >"$T/out" 2>"$T/err"; st=$?
 [ $st = 0 ] && ! grep -q "warning" "$T/err" && ok "keys.lua change: no warning when nothing else changed" || bad "change quiet ($st)" "$(cat "$T/out" "$T/err")"
 

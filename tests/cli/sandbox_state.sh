@@ -12,11 +12,11 @@ SPK=spDemoAgency00000001
 
 # --- a state file that cannot be written: refused at start, in one line
 timeout 10 "$BIN" sandbox --state "$T/no/such/folder/state.json" >"$T/out" 2>"$T/err"; st=$?
-[ $st = 1 ] && [ ! -s "$T/out" ] && grep -q "no/such/folder/state.json" "$T/err" \
-  && ok "an unwritable --state: refused at start, exit 1, no URL printed" || bad "unwritable state ($st)" "$(cat "$T/out" "$T/err")"
+[ $st = 2 ] && [ ! -s "$T/out" ] && grep -q "no/such/folder/state.json" "$T/err" \
+  && ok "an unwritable --state: refused at start, exit 2 (a refused path), no URL printed" || bad "unwritable state ($st)" "$(cat "$T/out" "$T/err")"
 mkdir "$T/adir"
 timeout 10 "$BIN" sandbox --state "$T/adir" >"$T/out" 2>"$T/err"; st=$?
-[ $st = 1 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "is a directory" "$T/err" && ! grep -q traceback "$T/err" \
+[ $st = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "is a directory" "$T/err" && ! grep -q traceback "$T/err" \
   && ok "a --state that is a directory: one line, no traceback" || bad "directory state ($st)" "$(cat "$T/err")"
 
 # --- a change that cannot be saved: 503, never 200; a stop that cannot save says so

@@ -1,8 +1,8 @@
 -- cdnctl.sandbox.cli: `cdnctl sandbox [options]`, the emulator as a server of
 -- its own. Prints the base URL on the first line of standard output, serves
 -- until SIGINT or SIGTERM, then saves the state and stops (exit status 1
--- when it could not be saved or could not start, 2 for a usage error or a
--- --state another sandbox holds).
+-- when it could not be saved or could not start, 2 for a usage error, a
+-- refused --state or --log path, or a --state another sandbox holds).
 
 local server = require "cdnctl.server"
 local json = require "cdnctl.json"
@@ -193,10 +193,33 @@ function M.env_lines(url)
   }, "\n")
 end
 
+-- The sandbox's files by the one check of a run's files
+-- (cdnctl.kit.files.check), before it serves: --state and its journal
+-- (FILE.journal, a regular file or a new path) and --log are outputs that
+-- must be distinct files, none of them --compare's recording (an input);
+-- standard output carries the URL (or the comparison), so `--log -` is
+-- refused. The log is appended to, the state replaced atomically (0600).
+-- -> nil | message
+local function check_files(cfg)
+  local files = require "cdnctl.kit.files"
+  local outputs = {}
+  if cfg.state then
+    outputs["--state"] = { path = cfg.state, mode = 384 }
+    outputs["--state's journal"] = { path = cfg.state .. ".journal", journal = true, mode = 384 }
+  end
+  if cfg.log then outputs["--log"] = cfg.log end
+  local checked, err = files.check(outputs, { cfg.compare }, cfg.compare and "the comparison" or "the sandbox's URL", {})
+  if not checked then return err end
+  for _, out in pairs(checked) do out:close() end
+  if cfg.log then cfg.log = files.output_path(cfg.log) end
+end
+
 function M.main(argv, first)
   local cfg, host, port = M.parse(argv, first)
   if cfg == "help" then io.stdout:write(usage(), "\n"); return 0 end
   if not cfg then return fail(host) end
+  local ferr = check_files(cfg)
+  if ferr then io.stderr:write("cdnctl sandbox: ", ferr, "\n"); return 2 end
   if cfg.compare then
     if cfg.state then return fail("--compare replays against a fresh sandbox: --state does not apply") end
     return require("cdnctl.sandbox.compare").main(cfg)
