@@ -26,7 +26,7 @@ local config = require "cdnctl.config"
 local codec = require "cdnctl.codec"
 
 local USAGE = "usage: cdnctl scripts/onboard.lua CLIENTS.csv [--concurrency N] [--out RESULTS.csv] "
-  .. "[--journal FILE] [--fresh] [--dry-run] [--profile NAME] [--json]"
+  .. "[--journal FILE] [--fresh] [--dry-run] [--keep-going] [--profile NAME] [--json]"
 local EXIT_ERROR = 1
 local COLUMNS = { "domain", "status", "shortpixel_apex", "shortpixel_www", "easyio_site", "easyio_site_id",
   "easyio_alias", "error" }
@@ -37,7 +37,12 @@ end
 local opts, pos = script.args({ ... }, {
   ["--concurrency"] = "integer", ["--out"] = "value", ["--journal"] = "value",
   ["--dry-run"] = "flag", ["--profile"] = "value", ["--fresh"] = "flag", ["--json"] = "flag",
+  ["--keep-going"] = "flag",
 }, USAGE)
+-- Failures grouped by reason for the summary; the brake that stops an
+-- operation for a key after 5 refusals in a row with one message.
+local failures = require "cdnctl.kit.failures"
+local brake = failures.brake { keep_going = opts.keep_going }
 -- With --json, stdout is one JSON document; the lines for people go to stderr.
 local human = opts.json and io.stderr or io.stdout
 local function json_doc(doc)
@@ -433,18 +438,33 @@ local function find_site(c)
 end
 
 -- perform(c, st) -> the entry of a step just done | nil, err
-local function perform(c, st)
+-- braked(name, fp, f, ...) -> f(...), unless the brake stops operation
+-- `name` for the key fp (5 refusals in a row with one message; --keep-going
+-- sends them all): then nil and why, said once on stderr.
+local function braked(name, fp, f, ...)
+  local go, why = brake:check(name, fp)
+  if not go then
+    if brake.announce then io.stderr:write(brake.announce, "\n") end
+    return nil, why
+  end
+  local r, err = f(...)
+  brake:record(name, fp, not r and (err or "refused") or nil)
+  return r, err
+end
+
+local function perform(c, st, fp)
   if st.host then
-    local r, err = shortpixel.add_domain(st.host, { key = c.shortpixel_key })
+    local r, err = braked("shortpixel.add_domain", fp, shortpixel.add_domain, st.host, { key = c.shortpixel_key })
     if not r then return nil, err end
     return { message = r.Message }
   end
   local s, err = find_site(c)
   if s == nil then return nil, err end
   if s then return { site_id = tostring(s.site_id), alias = s.alias, existing = true } end
-  local r, cerr = easyio.create_site(c.site_url, { key = c.easyio_key })
-  if not r and cerr.code == "duplicate" and cerr.site then
+  local r, cerr = braked("easyio.create_site", fp, easyio.create_site, c.site_url, { key = c.easyio_key })
+  if not r and type(cerr) == "table" and cerr.code == "duplicate" and cerr.site then
     -- registered meanwhile (another run, the console): this account's, so done
+    brake:record("easyio.create_site", fp, nil)
     return { site_id = tostring(cerr.site.site_id), alias = cerr.site.alias, existing = true }
   elseif not r then return nil, cerr end
   return { site_id = tostring(r.id), alias = r.alias }
@@ -475,7 +495,7 @@ local function do_step(c, st, fp)
     io.stderr:write(c.domain, " (line ", c.line, "): the outcome of ", st.id, " was unknown on an earlier run; checking first\n")
   end
   local err
-  entry, err = perform(c, st)
+  entry, err = perform(c, st, fp)
   if not entry and type(err) == "table" and err.code == "unknown_outcome" then
     -- recorded as unknown: the next run is told, and checks before it acts
     journal:write { domain = c.domain, step = st.id, ok = false, unknown = true, key = fp, message = err.message }
@@ -556,12 +576,12 @@ do
 end
 
 local tally = { total = 0, ok = 0, failed = 0, skipped = 0, ["not tried"] = 0 }
-local failures, failed_rows = {}, {}
+local groups, failed_rows = failures.groups(), {}
 local emit, emit_held = in_order(function(r)
   tally.total = tally.total + 1
   tally[r.status] = (tally[r.status] or 0) + 1
   if r.status == "failed" then
-    failures[#failures + 1] = "  failed " .. tostring(r.domain) .. ": " .. tostring(r.error)
+    groups:add(r.error, r.domain)
     if opts.json then failed_rows[#failed_rows + 1] = { domain = r.domain, error = r.error } end
   end
   put(csv.format_row(r, COLUMNS))
@@ -620,12 +640,13 @@ end
 if counts.rekeyed > 0 then
   out:write(string.format("%d steps done with another key were done again with this one\n", counts.rekeyed))
 end
+-- the failures grouped by reason, then the summary: the last line
+for _, line in ipairs(groups:lines(not write_err and out_path or nil)) do out:write(line, "\n") end
 local extra = (tally.skipped > 0 and string.format(", %d skipped", tally.skipped) or "")
   .. (tally["not tried"] > 0 and string.format(", %d not tried", tally["not tried"]) or "")
 out:write(string.format("%d clients: %d ok, %d failed%s%s; results in %s\n", tally.total, tally.ok, tally.failed, extra,
   summary.interrupted and " (interrupted: run the same command again to go on)" or "",
   write_err and "none (they could not be written)" or out_path))
-for _, line in ipairs(failures) do out:write(line, "\n") end
 if stop_message then
   io.stderr:write(string.format("%s; no new work was started after it; %d clients done but not journaled "
     .. "(run the same command again once it can be written: it finds what they did)\n", stop_message, counts.unjournaled))

@@ -294,6 +294,7 @@ void host_preload_all(lua_State *L) {
   host_preload(L, "cdnctl.fs", luaopen_cdnctl_fs);
   host_preload(L, "cdnctl.server", luaopen_cdnctl_server);
   host_preload(L, "cdnctl.readline", luaopen_cdnctl_readline);
+  host_preload(L, "cdnctl.jq", luaopen_cdnctl_jq);
   for (const struct host_module *m = host_modules; m->name; m++) {
     lua_pushinteger(L, (lua_Integer)(m - host_modules));
     lua_pushcclosure(L, host_load_embedded, 1);

@@ -41,6 +41,7 @@ int luaopen_cdnctl_redact(lua_State *L);  /* redact.c: masking of secrets */
 int luaopen_cdnctl_fs(lua_State *L);      /* fs.c: the output rules, capped reads, locks, journals */
 int luaopen_cdnctl_server(lua_State *L);  /* server.c: the sandbox's HTTP server */
 int luaopen_cdnctl_readline(lua_State *L);/* repl.c: readline, history, completion */
+int luaopen_cdnctl_jq(lua_State *L);      /* jq.c: jq filters (libjq) for --jq */
 
 /* json.c, for C callers (the server). Push the decoded value or return 0
  * with an error message pushed. */

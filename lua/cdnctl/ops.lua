@@ -13,6 +13,9 @@
 -- ({arg} an argument, {hosts} the hosts a purge reaches); bindings called
 -- from a script never ask.
 --
+-- columns: the default columns of `cdnctl call OP --output table|csv` (a
+-- list's fields that fit 120 columns; --fields chooses others).
+--
 -- Path templates: {sp}, {api} and {ez} are the base URLs; {name} is an
 -- argument, already validated, percent-encoded when substituted; {name*}
 -- takes the rest of the path: the argument (checked to hold nothing a path
@@ -551,6 +554,7 @@ M.list = {
     service = "easyio", name = "show_sites", method = "POST", path = "{ez}/exactdn/show.php",
     args = { { name = "site_url", check = "site_url", optional = true } },
     accept = ez_accept, idempotent = true, lists = { "sites" },
+    columns = { "site_id", "site_url", "alias", "live", "pending", "bandwidth" },
     doc = "List the account's CDN sites (a sub-key sees its own), optionally one site_url.",
     returns = "{live_sites, licensed, interval, quota, sites = {{site_id, zone, alias, site_url, location, pending, live, purgeable, bandwidth, beforet, aftert, config}}}",
     rules = { "live_sites counts only sites with live = 1; dev sites do not count against licensed." },

@@ -9,14 +9,16 @@
 --   settings.change(s, changes) -> s | nil, message
 --                            the one way to change s at run time:
 --                            cdnctl.retry{} (policy), a ready script's
---                            --profile (profile), cdnctl.debug (debug)
+--                            --profile (profile), cdnctl.debug (debug),
+--                            cdnctl.confirmations at the prompt (confirm)
 --
 -- The value: sandbox = {urls = {sp=, api=, ez=}, keys = {shortpixel=,
 -- easyio=}} (--sandbox or a test's fixture); env = {NAME = value} (the
 -- environment's keys and URLs, read once); profile (config_file.select's,
 -- or nil); allow_http; quiet (no progress lines); debug (0, 1 or 2);
 -- policy (cdnctl.retry's numbers over retry.DEFAULTS); har (the --har
--- recorder, cdnctl.har, or nil). And what a run
+-- recorder, cdnctl.har, or nil); confirm (the prompt's destructive
+-- bindings ask first: cdnctl.front.guard). And what a run
 -- remembers, which lives and dies with the value: key_cmds (each profile key
 -- command's result), noted (services whose choice of source was said),
 -- shape_warned (keys warned about), budgets (a retry budget per base URL),
@@ -72,7 +74,7 @@ function M.new(t)
   local s = {
     sandbox = { urls = copy(sandbox.urls), keys = copy(sandbox.keys) },
     env = nonempty(t.env), profile = t.profile, allow_http = t.allow_http or false,
-    quiet = t.quiet or false, debug = t.debug or 0, har = t.har,
+    quiet = t.quiet or false, debug = t.debug or 0, har = t.har, confirm = t.confirm or false,
     policy = copy(retry.DEFAULTS),
     key_cmds = {}, noted = {}, shape_warned = {}, budgets = {}, resolved = {}, locks = {},
     meta = setmetatable({}, { __mode = "k" }),
@@ -109,8 +111,8 @@ function M.from_environment(t)
 end
 
 -- M.change(s, changes) -> s | nil, message: changes = {policy = {...}
--- (checked, merged), profile = p | false (none), debug = level}. Nothing
--- changes unless everything is valid.
+-- (checked, merged), profile = p | false (none), debug = level, confirm =
+-- boolean}. Nothing changes unless everything is valid.
 function M.change(s, changes)
   if changes.policy ~= nil then
     local ok, err = M.check_policy(changes.policy)
@@ -120,7 +122,11 @@ function M.change(s, changes)
     and math.type(changes.debug) ~= "integer" then
     return nil, "debug: boolean or integer expected"
   end
+  if changes.confirm ~= nil and type(changes.confirm) ~= "boolean" then
+    return nil, "confirm: boolean expected"
+  end
   for k, v in pairs(changes.policy or {}) do s.policy[k] = v end
+  if changes.confirm ~= nil then s.confirm = changes.confirm end
   if changes.profile ~= nil then s.profile = changes.profile or nil end
   s.resolved = {} -- what was resolved under the old value
   if changes.debug ~= nil then

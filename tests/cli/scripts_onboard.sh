@@ -99,7 +99,7 @@ rm -f "$T/eta.journal"
 grep -q '^duplicate	[0-9]' "$T/out" && ok "create_site of an existing site: code duplicate with the site" || bad "duplicate" "$(cat "$T/out")"
 printf 'domain,service,site_url,easyio_key\ntheta.example.com,easyio,https://www.theta.example.com/,ez-demo-subkey-0001\n' >"$T/theta.csv"
 "$BIN" "$ONBOARD" "$T/theta.csv" --out "$T/theta-results.csv" --journal "$T/theta.journal" >"$T/out" 2>&1; st=$?
-[ $st = 3 ] && grep -q 'theta.example.com: .*already registered, but not on this account' "$T/out" \
+[ $st = 3 ] && grep -q 'already registered, but not on this account.*: theta.example.com$' "$T/out" \
   && ok "a site registered on another account fails, saying so" || bad "site of another account ($st)" "$(cat "$T/out")"
 
 # --- usage errors

@@ -1,5 +1,6 @@
 -- cdnctl.front.call: one-shot commands generated from the table of operations.
---   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua | --json] [--yes] [--dry-run]
+--   cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua | --json] [--jq EXPR]
+--               [--fields a,b,c] [--yes] [--dry-run]
 --   cdnctl call --list
 -- An operation the table marks destructive asks first on a terminal
 -- (cdnctl.kit.script.confirm); --yes skips the question; without a terminal and
@@ -74,7 +75,8 @@ function M.list()
   return 0
 end
 
-local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua | --json] [--yes] [--dry-run]\n"
+local USAGE = "usage: cdnctl call OP [ARG...] [name=value...] [--output json|table|csv|lua | --json] [--jq EXPR]\n"
+  .. "                   [--fields a,b,c] [--yes] [--dry-run]\n"
   .. "       cdnctl call --list\n"
   .. "       cdnctl call OP --help\n"
 
@@ -96,7 +98,13 @@ Examples:
   cdnctl call shortpixel.purge_cdn_cache_bulk example.com both=true --yes
   cdnctl call --dry-run easyio.remove_site 17
 Output: --output json (default; indented on a terminal; --json says the
-same), table (columns), csv, or lua (the prompt's form). A word that starts
+same), table (columns), csv, or lua (the prompt's form). --jq EXPR filters
+the whole JSON result through libjq (as gh --jq does): each output on a
+line, strings as text; libjq computes with doubles, so numbers above 2^53
+lose precision inside a filter (byte counts and ids are far below it).
+--fields a,b,c chooses the columns of table and csv (a nested field as
+JSON); without it a table of sites shows site_id, site_url, alias, live,
+pending and bandwidth, csv every field, and show_keys one row per sub-key. A word that starts
 with -- is an option, never an ARG; after -- every word is an ARG or a
 name=value. cdnctl's options (--profile, -v...) go before or after OP. Operations that destroy or cost ask first
 on a terminal (--yes skips the question); --dry-run prints the requests and
@@ -134,7 +142,7 @@ local function call_option(flags, args, i)
   local a = args[i]
   local name, inline = a:match("^(%-%-[^=]+)=(.*)$")
   name = name or a
-  if inline and name ~= "--output" then return nil, nil, name .. " takes no value" end
+  if inline and name ~= "--output" and name ~= "--jq" and name ~= "--fields" then return nil, nil, name .. " takes no value" end
   if a == "--list" then return nil, M.list()
   elseif a == "--names" then -- for shell completion
     for _, op in ipairs(ops.list) do io.stdout:write(op.full, "\n") end
@@ -142,6 +150,11 @@ local function call_option(flags, args, i)
   elseif name == "--output" or name == "-o" then
     local _, err = set_output(flags, inline or args[i + 1], "--output")
     if err then return nil, nil, err end
+    return inline and i + 1 or i + 2
+  elseif name == "--jq" or name == "--fields" then
+    local v = inline or args[i + 1]
+    if v == nil or v == "" then return nil, nil, name .. (name == "--jq" and " needs an expression" or " needs a,b,c") end
+    flags[name:sub(3)] = v
     return inline and i + 1 or i + 2
   elseif a == "--json" then
     local _, err = set_output(flags, "json", "--json")
@@ -180,6 +193,15 @@ local function parse_flags(args)
   local f = flags.output
   if f and f ~= "json" and f ~= "table" and f ~= "csv" and f ~= "lua" then
     return nil, fail("--output must be json, table, csv or lua, not '" .. tostring(f) .. "'")
+  end
+  if flags.jq and f and f ~= "json" then return nil, fail("--jq filters JSON: it does not go with " .. flags.output_how) end
+  if flags.fields and f ~= "table" and f ~= "csv" then
+    return nil, fail("--fields chooses the columns of --output table or csv")
+  end
+  if flags.fields then
+    local list = {}
+    for name in flags.fields:gmatch("[^,]+") do list[#list + 1] = name:match("^%s*(.-)%s*$") end
+    flags.fields = list
   end
   return flags, words
 end
@@ -251,8 +273,18 @@ local function confirm(op, raw, opts, yes)
   return nil
 end
 
+-- The text of a result in the format flags ask for. -> text | nil, message
+local function format(op, result, flags)
+  local fmt = flags.output or "json"
+  if flags.jq_filter then return output.jq(result, flags.jq_filter, flags.jq, fs.isatty(1)) end
+  if fmt == "json" then return output.json(result, fs.isatty(1) and "  " or nil) .. "\n" end
+  if fmt == "lua" then return output.lua(result) end
+  if fmt == "csv" then return output.csv(result, { fields = flags.fields }) end
+  return output.table(result, { fields = flags.fields, columns = op.columns, flat = true })
+end
+
 -- Call the binding and print its result. -> exit status
-local function run(lib, op, raw, opts, out_format)
+local function run(lib, op, raw, opts, flags)
   local argv = {}
   for _, spec in ipairs(op.args) do
     if raw[spec.name] ~= nil then argv[#argv + 1] = raw[spec.name] end
@@ -268,12 +300,11 @@ local function run(lib, op, raw, opts, out_format)
     end
     result, status = cerr.results, 1 -- both = true: print what succeeded
   end
-  local fmt = out_format or "json"
-  local text
-  if fmt == "json" then text = output.json(result, fs.isatty(1) and "  " or nil) .. "\n"
-  elseif fmt == "csv" then text = output.csv(result)
-  elseif fmt == "lua" then text = output.lua(result)
-  else text = output.table(result) end
+  local text, ferr = format(op, result, flags)
+  if not text then
+    io.stderr:write("cdnctl call: ", redact.mask(ferr), "\n")
+    return ferr:match("^%-%-fields") and 2 or 1
+  end
   local new_key = SHOW_ONCE[op.full] and result[SHOW_ONCE[op.full]]
   if type(new_key) == "string" and check.key(new_key) then
     require("cdnctl.masking").write_unmasked(io.stdout, mask_except(text, new_key))
@@ -300,12 +331,17 @@ function M.main(args, lib)
   if flags.help then help.help(op.name == words[1] and op.name or op.full); return 0 end
   local raw, opts = parse_words(op, words)
   if not raw then return opts end
+  if flags.jq then
+    local filter, jerr = output.jq_filter(flags.jq)
+    if not filter then return fail(jerr) end
+    flags.jq_filter = filter
+  end
   if flags.dry_run then return dryrun.run(op, raw, opts, lib.settings) end
   if op.destructive then
     local status = confirm(op, raw, opts, flags.yes)
     if status then return status end
   end
-  return run(lib, op, raw, opts, flags.output)
+  return run(lib, op, raw, opts, flags)
 end
 
 return M

@@ -15,7 +15,8 @@ local M = {}
 -- (main(args, lib)), "script" for run (NAME is a ready script, then as
 -- if its path had been given), "help" for help. options: the command's own
 -- options, for did-you-mean, help and completion; closed: those are all
--- its options and none takes a value, so any other word starting with -
+-- its options and none takes a value but those in values (the word after
+-- one is its value), so any other word starting with -
 -- is refused here with the closest of them and of the global options
 -- (internal: options for completion scripts, accepted, never suggested).
 -- mode: how main's caller treats a signal ("server": cdnctl sandbox stops
@@ -24,13 +25,13 @@ local M = {}
 M.COMMANDS = {
   { name = "call", phase = "library", module = "cdnctl.front.call",
     synopsis = "call OP [ARG...] [name=value...]", summary = "call one binding and print its result",
-    options = { "--output", "-o", "--json", "--yes", "--dry-run", "--list", "--help", "-h" } },
+    options = { "--output", "-o", "--json", "--jq", "--fields", "--yes", "--dry-run", "--list", "--help", "-h" } },
   { name = "whoami", phase = "library", module = "cdnctl.front.whoami",
     synopsis = "whoami [--offline]", summary = "per service: base URLs, key (masked), where each came from",
     options = { "--offline", "--help", "-h" }, closed = true },
   { name = "profiles", phase = "config", module = "cdnctl.front.profiles",
-    synopsis = "profiles [--json]", summary = "the profiles of the config file",
-    options = { "--json", "--help", "-h" }, closed = true, internal = { "--names" } },
+    synopsis = "profiles [--json] [--jq EXPR]", summary = "the profiles of the config file",
+    options = { "--json", "--jq", "--help", "-h" }, closed = true, values = { "--jq" }, internal = { "--names" } },
   { name = "plan", phase = "library", module = "cdnctl.front.plan",
     synopsis = "plan INVENTORY.csv [--json] [--out PLAN.json] [--detailed-exitcode] [--target KIND:NAME...]",
     summary = "what apply would do to bring the accounts to the inventory",
@@ -163,13 +164,21 @@ local function closed_unknown(c, a)
     if opt == a then return nil end
   end
   for _, opt in ipairs(c.options) do
-    if opt == a then return nil end
+    if opt == a or (a:match("^[^=]*") == opt and takes_value(c, opt)) then return nil end
     names[#names + 1] = opt
   end
   for _, g in ipairs(M.GLOBALS) do
     if not g.before then names[#names + 1] = g.name end
   end
   return "unknown option '" .. a .. "'" .. suggest.hint(a:match("^[^=]*"), names)
+end
+
+-- Does option a of the closed subcommand c take the next word as its value?
+local function takes_value(c, a)
+  for _, v in ipairs(c.values or {}) do
+    if v == a then return true end
+  end
+  return false
 end
 
 local function unknown_command(word)
@@ -214,10 +223,12 @@ local function sub_words(o, argv, first)
       table.move(argv, i, #argv, #o.args + 1, o.args)
       break
     else
-      local unknown = M.command(o.sub).closed and a:match("^%-.") and closed_unknown(M.command(o.sub), a)
+      local c = M.command(o.sub)
+      local unknown = c.closed and a:match("^%-.") and closed_unknown(c, a)
       if unknown then return nil, o.sub .. ": " .. unknown end
       o.args[#o.args + 1] = a
       i = i + 1
+      if c.closed and argv[i] ~= nil and takes_value(c, a) then o.args[#o.args + 1] = argv[i]; i = i + 1 end
     end
   end
   return o

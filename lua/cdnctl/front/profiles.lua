@@ -1,4 +1,4 @@
--- cdnctl.front.profiles: `cdnctl profiles [--json]` lists the config file's
+-- cdnctl.front.profiles: `cdnctl profiles [--json] [--jq EXPR]` lists the config file's
 -- profiles: keys masked (key commands named, not run), each profile's base
 -- URLs (its own or the built-in defaults; "none" for a service it does not
 -- name), the active one marked: the one every service's key and URLs come
@@ -15,7 +15,7 @@ local ops = require "cdnctl.ops"
 
 local M = {}
 
-local USAGE = [[usage: cdnctl [--profile NAME] profiles [--json]
+local USAGE = [[usage: cdnctl [--profile NAME] profiles [--json] [--jq EXPR]
 
 Lists the profiles of ]] .. "%s" .. [[ with their keys masked (a
 key command is named, not run), their base URLs ("none" for a service a
@@ -25,9 +25,10 @@ first of --sandbox; --profile or CDNCTL_PROFILE; the environment, when it
 sets any key or URL; the config's default_profile. A service that source
 does not configure has no key (none is taken from another source).
 A profile with an error is listed as broken, with the reason: it fails
-only the commands that use it. --json prints one JSON document instead.
-The last line says which source is in use and which services it has a
-key for (details: cdnctl whoami).]]
+only the commands that use it. --json prints one JSON document instead;
+--jq EXPR filters it through libjq (each output on a line, strings as
+text). The last line says which source is in use and which services it
+has a key for (details: cdnctl whoami).]]
 
 local function key_shown(p, service)
   if p[service .. "_key"] then return redact.short(p[service .. "_key"]) end
@@ -79,7 +80,17 @@ local function sorted_names(cfg)
   return names
 end
 
-local function print_json(cfg, active, s)
+-- Write the JSON document doc, through the --jq filter when there is one.
+-- -> exit status
+local function write_json(doc, jq)
+  if not jq then io.stdout:write(json.encode(doc), "\n"); return 0 end
+  local text, err = require("cdnctl.front.output").jq(doc, jq.filter, jq.expr, require("cdnctl.fs").isatty(1))
+  if not text then io.stderr:write("cdnctl profiles: ", err, "\n"); return 1 end
+  io.stdout:write(text)
+  return 0
+end
+
+local function print_json(cfg, active, s, jq)
   local list = {}
   for _, n in ipairs(sorted_names(cfg)) do
     local p, urls = cfg.profiles[n], {}
@@ -88,10 +99,9 @@ local function print_json(cfg, active, s)
       shortpixel_key = key_shown(p, "shortpixel") or json.null, easyio_key = key_shown(p, "easyio") or json.null,
       urls = urls, broken = p.broken }
   end
-  io.stdout:write(json.encode { path = cfg.path, active = active or json.null,
+  return write_json({ path = cfg.path, active = active or json.null,
     default_profile = cfg.default_profile or json.null, profiles = #list > 0 and list or json.empty_array,
-    in_use = in_use(s) }, "\n")
-  return 0
+    in_use = in_use(s) }, jq)
 end
 
 local function print_table(cfg, active, s)
@@ -118,14 +128,25 @@ end
 -- M.main(cfg, args, s): args are the words after "profiles"; s the settings
 -- value (cdnctl.settings) whose sources are shown.
 function M.main(cfg, args, s)
-  local as_json, names_only = false, false
-  for _, a in ipairs(args or {}) do
+  local as_json, names_only, jq = false, false, nil
+  local i = 0
+  while i < #(args or {}) do
+    i = i + 1
+    local a = args[i]
+    local inline = a:match("^%-%-jq=(.*)$")
     if a == "--names" then names_only = true -- for shell completion
     elseif a == "--json" then as_json = true
+    elseif a == "--jq" or inline then
+      local expr = inline or args[i + 1]
+      if not inline then i = i + 1 end
+      if expr == nil or expr == "" then io.stderr:write("cdnctl profiles: --jq needs an expression\n"); return 2 end
+      local filter, jerr = require("cdnctl.front.output").jq_filter(expr)
+      if not filter then io.stderr:write("cdnctl profiles: ", jerr, "\n"); return 2 end
+      jq, as_json = { filter = filter, expr = expr }, true
     elseif a == "--help" or a == "-h" then io.stdout:write(USAGE:format(profiles.path()), "\n"); return 0
     else
-      io.stderr:write("cdnctl profiles: unknown argument '", a, "'", require("cdnctl.suggest").hint(a, { "--json", "--help" }),
-        "\nusage: cdnctl [--profile NAME] profiles [--json]\n")
+      io.stderr:write("cdnctl profiles: unknown argument '", a, "'", require("cdnctl.suggest").hint(a, { "--json", "--jq", "--help" }),
+        "\nusage: cdnctl [--profile NAME] profiles [--json] [--jq EXPR]\n")
       return 2
     end
   end
@@ -134,7 +155,7 @@ function M.main(cfg, args, s)
     return 0
   end
   if not cfg then
-    if as_json then io.stdout:write(json.encode { path = profiles.path(), profiles = json.empty_array }, "\n")
+    if as_json then return write_json({ path = profiles.path(), profiles = json.empty_array }, jq)
     else io.stdout:write("no config file (", profiles.path(), ")\n") end
     return 0
   end
@@ -142,7 +163,7 @@ function M.main(cfg, args, s)
   -- --profile wins over the environment; default_profile comes after it)
   local source = config.source(s)
   local active = source.kind == "profile" and source.profile.name or nil
-  if as_json then return print_json(cfg, active, s) end
+  if as_json then return print_json(cfg, active, s, jq) end
   return print_table(cfg, active, s)
 end
 

@@ -219,7 +219,10 @@ function M.complete(text, line, start)
   return out
 end
 
+-- The values a line returned, side by side; trailing nils after the first
+-- value dropped (a binding's `result, nil` shows as its result).
 local function print_results(res)
+  while res.n > 1 and res[res.n] == nil do res.n = res.n - 1 end
   if res.n == 0 then return end
   local parts = {}
   for i = 1, res.n do parts[i] = pretty.format(res[i]) end
@@ -264,8 +267,16 @@ function M.error_text(msg, debugging)
   return msg
 end
 
+-- M.run{lib =, sandbox =}: the prompt until Ctrl-D or os.exit. The globals
+-- are the prompt's library (cdnctl.front.guard): destructive bindings ask
+-- first while stdin and stderr are terminals. -> 0
 function M.run(opts)
   opts = opts or {}
+  if opts.lib then
+    local s = opts.lib.settings
+    require("cdnctl.settings").change(s, { confirm = fs.isatty(0) and fs.isatty(2) })
+    require("cdnctl").install_globals(require("cdnctl.front.guard").wrap(opts.lib))
+  end
   rl.set_completer(function(text, line, start) return M.complete(text, line, start) end)
   local dir, hist = M.history_path()
   fs.mkdir_p(dir, 448) -- 0700
