@@ -67,13 +67,6 @@ if not ok then die(script.EXIT_USAGE, perr) end
 
 -- A sandbox that lives as long as this process is a new target every run.
 local in_process_sandbox = config.resolve(cdnctl.settings, "shortpixel", true).kind == "sandbox"
--- The run's source: a row whose profile cell names another is not sent.
-local RUN_PROFILE, RUN_SOURCE
-do
-  local view = config.resolve(cdnctl.settings, "shortpixel", true)
-  RUN_PROFILE = view.profile and view.profile.name or nil
-  RUN_SOURCE = RUN_PROFILE and ("profile '" .. RUN_PROFILE .. "'") or tostring(view.name or view.kind)
-end
 
 -- Default names from the input: STEM.results.csv here (STEM.results.sandbox.csv
 -- for an in-process sandbox, so that a rehearsal never replaces the real
@@ -160,12 +153,8 @@ local function classify(row)
   local function bad(msg) return { line = line, domain = row.domain, status = "failed", error = "line " .. line .. ": " .. msg } end
   local problem = csv.problem(row)
   if problem then return bad((problem:gsub("^line %d+: ", ""))) end
-  local named = (row.profile or ""):match("^%s*(.-)%s*$")
-  if named ~= "" and named ~= RUN_PROFILE and not in_process_sandbox then
-    return bad("profile: the row names profile '" .. named .. "', and this run's source is " .. RUN_SOURCE
-      .. ": onboard runs under one source, so the row is not sent; `cdnctl apply " .. pos[1]
-      .. "` runs each row under its profile, or run onboard with --profile " .. named)
-  end
+  local other = script.other_profile(row.profile, pos[1])
+  if other then return bad(other) end
   local service = row.service ~= "" and row.service and row.service:lower() or "both"
   local domain, derr = check.domain(row.domain or "", "domain")
   if not domain then return bad(derr) end

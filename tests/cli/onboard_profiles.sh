@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# onboard.lua and a row's profile: a row never goes to an account its
-# profile cell does not name. onboard runs under one source; a row that
-# names another profile is a failed row that says how to run it (cdnctl
-# apply runs each row under its profile), and nothing is sent for it.
+# onboard.lua, purge.lua and report.lua and a row's profile: a row never
+# goes to an account its profile cell does not name. These scripts run
+# under one source; a row that names another profile is a failed row that
+# says how to run it (cdnctl apply runs each row under its profile), and
+# nothing is sent for it.
 . "${CDNCTL_SOURCE_DIR:?}/tests/lib/harness.sh"
 
 start_sandbox ob --pending 0 --log "$T/ob.log"
@@ -36,4 +37,14 @@ grep -q '^bistro2.example,ok,' prof.results.csv \
   && go --profile bistro call shortpixel.read_domain_cdn_usage bistro2.example >/dev/null 2>&1 \
   && ok "with --profile bistro the row runs under bistro's account" \
   || bad "--profile bistro" "exit $st; $(cat out2 err2 prof.results.csv)"
+before=$(wc -l <ob.log)
+go run purge --from prof.csv --yes >out3 2>err3; st=$?
+grep -q "names profile 'bistro'" out3 err3 && ! tail -n +$((before + 1)) ob.log | grep -q 'bistro2' \
+  && tail -n +$((before + 1)) ob.log | grep -q 'agency2' \
+  && ok "purge --from: the other profile's row is refused and not purged, the others are (exit $st)" \
+  || bad "purge" "exit $st; $(cat out3 err3)"
+before=$(wc -l <ob.log)
+go run report prof.csv --csv rep.csv >out4 2>err4; st=$?
+grep -q "names profile 'bistro'" err4 && ! tail -n +$((before + 1)) ob.log | grep -q 'bistro2' \
+  && ok "report: the other profile's row is said and not read with this account (exit $st)" || bad "report" "exit $st; $(cat out4 err4)"
 finish
