@@ -5,7 +5,9 @@
 --
 -- CSV with a header; `domain` required; optional `service` (shortpixel,
 -- easyio or both; default both), `site_url` (default https://www.DOMAIN/),
--- `shortpixel_key`, `easyio_key` (per-client keys; else the default ones).
+-- `shortpixel_key`, `easyio_key` (per-client keys; else the default ones),
+-- `profile` (a row that names another profile than the run's source is
+-- failed and not sent: `cdnctl apply` runs each row under its profile).
 -- For each client: ShortPixel add_domain for the apex and for www (separate
 -- domains to ShortPixel), and Easy IO create_site unless a site with that
 -- URL exists. Every completed step goes to the journal (fsync'd) first, so
@@ -151,6 +153,8 @@ local function classify(row)
   local function bad(msg) return { line = line, domain = row.domain, status = "failed", error = "line " .. line .. ": " .. msg } end
   local problem = csv.problem(row)
   if problem then return bad((problem:gsub("^line %d+: ", ""))) end
+  local other = script.other_profile(row.profile, pos[1])
+  if other then return bad(other) end
   local service = row.service ~= "" and row.service and row.service:lower() or "both"
   local domain, derr = check.domain(row.domain or "", "domain")
   if not domain then return bad(derr) end

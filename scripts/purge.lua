@@ -171,7 +171,9 @@ local function read_csv(path, text)
     local service = (row.service or ""):lower()
     local key, kerr
     if row.shortpixel_key and row.shortpixel_key ~= "" then key, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
+    local other = script.other_profile(row.profile, path)
     if csv.problem(row) then bad[#bad + 1] = { source = src, message = (csv.problem(row):gsub("^line %d+: ", "")) }
+    elseif other then bad[#bad + 1] = { source = src, message = other }
     elseif service == "easyio" then notes[#notes + 1] = "skipped " .. src .. ": service is easyio (no ShortPixel domain)"
     elseif service ~= "" and service ~= "shortpixel" and service ~= "both" then
       bad[#bad + 1] = { source = src, message = "service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)" }

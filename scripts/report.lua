@@ -128,8 +128,10 @@ for _, row in ipairs(rows) do
   local name, derr = check.domain(row.domain or "", "domain")
   local key, kerr
   if row.shortpixel_key and row.shortpixel_key ~= "" then key, kerr = check.key(row.shortpixel_key, "shortpixel_key") end
-  if not csv.problem(row) and name then want_sites_of(row, name) end
+  if not csv.problem(row) and name and not script.other_profile(row.profile, pos[1]) then want_sites_of(row, name) end
+  local other = script.other_profile(row.profile, pos[1])
   if csv.problem(row) then d.error = csv.problem(row)
+  elseif other then d.error = "line " .. csv.line(row) .. ": " .. other
   elseif not name then d.error = "line " .. csv.line(row) .. ": " .. derr
   elseif service ~= "" and service ~= "shortpixel" and service ~= "easyio" and service ~= "both" then
     d.error = "line " .. csv.line(row) .. ": service: unknown service '" .. row.service .. "' (shortpixel, easyio or both)"

@@ -107,6 +107,24 @@ function M.use_profile(name, row)
   return true
 end
 
+-- M.other_profile(cell, input) -> nil | why a row whose `profile` cell is
+-- cell is not run: onboard, purge and report run under one source (the
+-- run's), so a row naming another profile is not sent (cdnctl apply runs
+-- each row under its profile). An empty cell is the run's source; against
+-- an in-process sandbox (--sandbox) every profile is the sandbox.
+function M.other_profile(cell, input)
+  local named = (cell or ""):match("^%s*(.-)%s*$")
+  if named == "" then return nil end
+  local view = require("cdnctl.config").resolve(cdnctl.settings, "shortpixel", true)
+  if view.kind == "sandbox" then return nil end
+  local run = view.profile and view.profile.name
+  if named == run then return nil end
+  return "profile: the row names profile '" .. named .. "', and this run's source is "
+    .. (run and ("profile '" .. run .. "'") or tostring(view.name or view.kind))
+    .. ": this script runs under one source, so the row is not sent; `cdnctl apply " .. tostring(input)
+    .. "` runs each row under its profile, or run the script with --profile " .. named
+end
+
 -- M.read_file(path) -> text | nil, "PATH: why": a whole file, any bytes,
 -- at most M.INPUT_CAP (see M.read_input for inputs a user gives).
 function M.read_file(path)
