@@ -33,7 +33,7 @@ local sched = require "cdnctl.sched"
 host.arm(false)
 
 local USAGE = "usage: cdnctl scripts/report.lua DOMAINS.csv [--csv FILE] [--html FILE] [--json FILE] "
-  .. "[--title TEXT] [--all-sites] [--concurrency N] [--profile NAME]"
+  .. "[--title TEXT] [--all-sites] [--concurrency N] [--profile NAME] [--per-client DIR] [--client-view]"
 
 local HELP = USAGE .. [[
 
@@ -56,6 +56,14 @@ its note and in --json.
                    domain, credits per day, savings per site, the statuses
   --title TEXT     the page's heading and <title> (default "CDN report")
   --all-sites      every Easy IO site of the account, not only the client's
+  --per-client DIR one client-ready page per client (the CSV's 'client'
+                   column, else the domain) into DIR (created if missing),
+                   named after the client (ASCII letters, digits, - and .;
+                   names that clean up alike get -2, -3), each written
+                   atomically, with the client view on
+  --client-view    the pages leave out the agency's e-mail, the shared credit
+                   pool and error text: a host that cannot be read is "not
+                   available" (the reason stays in --csv and --json)
   --concurrency N  requests in flight at most (default 8)
   --profile NAME   use this profile's keys
 
@@ -74,7 +82,7 @@ for _, a in ipairs(argv) do
 end
 local opts, pos = script.args(argv, {
   ["--csv"] = "value", ["--html"] = "value", ["--json"] = "value", ["--title"] = "value", ["--all-sites"] = "flag",
-  ["--concurrency"] = "integer", ["--profile"] = "value",
+  ["--concurrency"] = "integer", ["--profile"] = "value", ["--per-client"] = "value", ["--client-view"] = "flag",
 }, USAGE)
 
 local function usage_error(msg)
@@ -88,6 +96,18 @@ if not ok then io.stderr:write(perr, "\n"); cdnctl.exit(script.EXIT_USAGE) end
 -- The outputs, checked before anything is read or sent (script.outputs).
 local outs, oerr = script.outputs({ ["--csv"] = opts.csv, ["--json"] = opts.json, ["--html"] = opts.html }, { pos[1] })
 if not outs then script.refuse(oerr) end
+-- --per-client DIR: a folder (made if missing), never a file or the input.
+if opts.per_client then
+  local fs = require "cdnctl.fs"
+  local st, in_st = fs.stat(opts.per_client), fs.stat(pos[1])
+  if st and st.type ~= "dir" then script.refuse("--per-client " .. opts.per_client .. ": is not a folder (the pages go into a folder)") end
+  if st and in_st and st.id == in_st.id then script.refuse("--per-client " .. opts.per_client .. ": is the input") end
+  if not st then
+    local made, merr = fs.mkdir_p(opts.per_client)
+    if not made then script.refuse("--per-client " .. opts.per_client .. ": cannot make the folder: " .. tostring(merr)) end
+  end
+end
+local CLIENT_VIEW = opts.client_view or opts.per_client ~= nil
 
 -- Reading the CSV ------------------------------------------------------------
 
@@ -114,10 +134,21 @@ end
 
 -- The client's Easy IO sites: by the CSV's site_url, else by host (apex or www).
 local wanted_sites, wanted_hosts = {}, {}
+-- The client each wanted site belongs to (the row's 'client', else its domain).
+local client_of_site, client_of_host, client_order, client_seen = {}, {}, {}, {}
+local function client_name(row, name)
+  local c = row.client and row.client:match("^%s*(.-)%s*$") or ""
+  c = c ~= "" and c or check.hosts(name)[1]
+  if not client_seen[c] then client_seen[c] = true; client_order[#client_order + 1] = c end
+  return c
+end
 local function want_sites_of(row, name)
   local url = row.site_url and row.site_url ~= "" and check.site_key(row.site_url)
-  if url then wanted_sites[url] = true
-  elseif name then for _, h in ipairs(check.hosts(name)) do wanted_hosts[h] = true end end
+  local client = client_name(row, name)
+  if url then wanted_sites[url], client_of_site[url] = true, client_of_site[url] or client
+  elseif name then
+    for _, h in ipairs(check.hosts(name)) do wanted_hosts[h], client_of_host[h] = true, client_of_host[h] or client end
+  end
 end
 
 -- domains: {domain =, line =, hosts = {{host =, ...}}, error =}
@@ -144,7 +175,7 @@ for _, row in ipairs(rows) do
       d = nil
     else
       seen[apex] = csv.line(row)
-      d.domain, d.domain_unicode = apex, unicode(apex)
+      d.domain, d.domain_unicode, d.client = apex, unicode(apex), client_name(row, name)
       for _, h in ipairs(check.hosts(apex)) do
         local hr = { host = h, host_unicode = unicode(h), domain = apex, line = csv.line(row), key = key }
         d.hosts[#d.hosts + 1] = hr
@@ -696,9 +727,16 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 .card p.why { margin: 6px 0 0; font-size: 12px; color: #744210; }
 ]]
 
+-- An error as a page shows it: in the client view, "not available" (the
+-- reason is the agency's: --csv and --json keep it).
+local function shown_error(text)
+  return CLIENT_VIEW and "not available" or text
+end
+
 local function badge(hr)
   local cls = hr.status == 2 and "s2" or hr.status == 1 and "s1" or hr.status == nil and "snone" or "sneg"
-  return string.format('<span class="badge %s" data-status="%s">%s</span>', cls, tostring(hr.status or ""), esc(status_words(hr)))
+  return string.format('<span class="badge %s" data-status="%s">%s</span>', cls, tostring(hr.status or ""),
+    esc(hr.status == nil and shown_error("not read") or status_words(hr)))
 end
 
 -- A domain or host as the page shows it: Unicode, with the punycode beside.
@@ -722,7 +760,7 @@ local function shared_pool_note()
         human_int(a.credits_quota), a.days_to_reset and (", renewed in " .. a.days_to_reset .. " days") or "")
     end
   end
-  if #low == 0 then return nil end
+  if #low == 0 or CLIENT_VIEW then return nil end
   return "Credits are shared by every domain of the account: " .. table.concat(low, "; ")
     .. ". The statuses are the account's, not these domains'."
 end
@@ -756,7 +794,7 @@ end
 local function status_counts_html(w)
   local counts, order = {}, {}
   for _, hr in ipairs(hosts) do
-    local wd = status_words(hr)
+    local wd = hr.status == nil and shown_error("not read") or status_words(hr)
     if not counts[wd] then counts[wd] = 0; order[#order + 1] = { wd, hr } end
     counts[wd] = counts[wd] + 1
   end
@@ -771,7 +809,7 @@ end
 -- The accounts: credits left of the quota, days to the monthly reset, CDN
 -- traffic this billing month; Easy IO's bandwidth quota.
 local function accounts_html(w)
-  if #account_order == 0 and not ez.quota then return end
+  if CLIENT_VIEW or (#account_order == 0 and not ez.quota) then return end
   w('<section id="account">\n<h2>Account</h2>\n<table>\n<thead><tr><th>Account</th><th class="num">Credits left</th>',
     '<th class="num">Days to the monthly reset</th><th class="num">CDN traffic this month</th></tr></thead>\n<tbody>\n')
   for _, email in ipairs(account_order) do
@@ -795,14 +833,14 @@ local function statuses_html(w)
     if d.error then
       w('<tr class="has-note"><td class="host">', esc(d.domain ~= "" and d.domain or "(empty)"),
         '</td><td></td><td><span class="badge sneg">not read</span></td><td></td><td></td><td></td></tr>\n',
-        '<tr class="note"><td></td><td colspan="5" class="err">', esc(d.error), '</td></tr>\n')
+        '<tr class="note"><td></td><td colspan="5" class="err">', esc(shown_error(d.error)), '</td></tr>\n')
     end
     for i, hr in ipairs(d.hosts) do
       w('<tr', hr.error and ' class="has-note"' or "", '><td class="host">', i == 1 and name_html(d.domain_unicode, d.domain) or "",
         '</td><td class="host">', name_html(hr.host_unicode, hr.host), '</td><td>', badge(hr), '</td><td class="num">',
         esc(human_bytes(hr.traffic_period)), '</td><td class="num">', esc(human_int(hr.credits_paid_period)),
         '</td><td class="num">', esc(human_int(hr.credits_free_period)), '</td></tr>\n')
-      if hr.error then w('<tr class="note"><td></td><td colspan="5" class="err">', esc(hr.error), '</td></tr>\n') end
+      if hr.error then w('<tr class="note"><td></td><td colspan="5" class="err">', esc(shown_error(hr.error)), '</td></tr>\n') end
     end
   end
   if #domains == 0 then w('<tr><td colspan="6">no ShortPixel domains</td></tr>\n') end
@@ -845,7 +883,7 @@ end
 
 local function easyio_html(w)
   w('<h2 id="savings">Easy IO: savings per site</h2>\n')
-  if ez.skipped or ez.error then w('<p class="err">', esc(ez.skipped or ez.error), '</p>\n'); return end
+  if ez.skipped or ez.error then w('<p class="err">', esc(ez.skipped or shown_error(ez.error)), '</p>\n'); return end
   w('<div class="legend"><span><i style="background:#38a169"></i>saved</span><span><i style="background:#a0aec0"></i>delivered</span>',
     '<span>bars: original size of the images served</span></div>\n', savings_chart(ez.sites), '\n')
   w('<table>\n<thead><tr><th class="num">ID</th><th>Site</th><th>Alias</th><th class="num">Bandwidth</th>',
@@ -854,7 +892,7 @@ local function easyio_html(w)
     w('<tr><td class="num">', tostring(s.site_id), '</td><td>', esc(site_url_shown(s.site_url)), '</td><td>', esc(s.alias),
       '</td><td class="num">', esc(human_bytes(s.bandwidth)), '</td><td class="num">', esc(human_bytes(s.original)),
       '</td><td class="num">', esc(human_bytes(s.savings)), '</td><td class="num">', esc(pct(s.saved_percent)),
-      '</td><td class="err">', esc(s.error or ""), '</td></tr>\n')
+      '</td><td class="err">', esc(s.error and shown_error(s.error) or ""), '</td></tr>\n')
   end
   if #ez.sites == 0 then w('<tr><td colspan="8">no sites</td></tr>\n') end
   w('</tbody>\n</table>\n')
@@ -893,10 +931,66 @@ for _, o in ipairs(outputs) do
   end
 end
 
+-- One page per client (--per-client DIR) ------------------------------------
+
+-- A client's name as a file name: ASCII letters, digits, - and . (others
+-- become -); "client" when nothing is left.
+local function safe_name(name)
+  local n = name:gsub("[^%w%-%.]+", "-"):gsub("^[-.]+", ""):gsub("-+$", "")
+  return n ~= "" and n or "client"
+end
+
+-- The sites of ez.sites that are the client's (by site_url, else by host).
+local function sites_of_client(all, client)
+  local out = {}
+  for _, site in ipairs(all) do
+    local host = tostring(site.site_url):match("^%a+://([^/:]+)")
+    if client_of_site[check.site_key(site.site_url) or ""] == client or (host and client_of_host[host] == client) then
+      out[#out + 1] = site
+    end
+  end
+  return out
+end
+
+-- Writes a page per client into opts.per_client -> the files written | nil, message
+local function per_client_pages()
+  local fs = require "cdnctl.fs"
+  local all_domains, all_ez, all_title, taken, written = domains, ez, TITLE, {}, {}
+  for _, client in ipairs(client_order) do
+    domains, hosts = {}, {}
+    for _, d in ipairs(all_domains) do
+      if d.client == client then
+        domains[#domains + 1] = d
+        for _, hr in ipairs(d.hosts) do hosts[#hosts + 1] = hr end
+      end
+    end
+    ez = setmetatable({ sites = sites_of_client(all_ez.sites, client) }, { __index = all_ez })
+    TITLE = all_title .. ": " .. client
+    local base, n = safe_name(client), 1
+    while taken[base .. (n > 1 and ("-" .. n) or "")] do n = n + 1 end
+    local file = base .. (n > 1 and ("-" .. n) or "")
+    taken[file] = true
+    local path = opts.per_client:gsub("/+$", "") .. "/" .. file .. ".html"
+    local out, oerr = fs.check_output(path)
+    if not out then return nil, path .. ": " .. tostring(oerr) end
+    local okw, werr = out:replace(html_text())
+    if not okw then return nil, path .. ": " .. tostring(werr) end
+    written[#written + 1] = path
+  end
+  return written
+end
+local pages
+if opts.per_client then
+  local perr2
+  pages, perr2 = per_client_pages()
+  if not pages then io.stderr:write("--per-client: ", perr2, "\n"); cdnctl.exit(1) end
+end
+
 io.stdout:write(string.format("\n%d domains (%d hosts): %d hosts not read, %d bad rows; Easy IO: %s\n",
   #domains, #hosts, failed_hosts, failed_rows,
   ez.skipped and "skipped" or ez.error and "not read" or (#ez.sites .. " sites, " .. failed_sites .. " not read")))
 local written = {}
 for _, o in ipairs(outputs) do if o[2] then written[#written + 1] = o[2] end end
 if #written > 0 then io.stdout:write("written: ", table.concat(written, ", "), "\n") end
+if pages then io.stdout:write(string.format("%d client pages in %s\n", #pages, opts.per_client)) end
 cdnctl.exit(any_failed and script.EXIT_FAILED or script.EXIT_OK)
