@@ -60,7 +60,7 @@ not tried are listed as "not tried" and counted apart from the failed. Exit
 status: 0 every host purged, 3 some failed, were not associated, were bad
 input or were not tried, 2 usage or not confirmed.
 
-]] .. script.KEYS_HELP
+]] .. script.KEYS_HELP .. "\n\n" .. script.OUTPUTS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do
