@@ -59,7 +59,7 @@ numbers; 0 means no limit. Exit status: 0 done, 3 the API refused or failed,
 2 usage or not confirmed, 1 a change lost to another one, or a create not
 sent because the read that checks it failed.
 
-]] .. script.KEYS_HELP
+]] .. script.KEYS_HELP .. "\n\n" .. script.OUTPUTS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do

@@ -34,7 +34,7 @@ local COLUMNS = { "domain", "status", "shortpixel_apex", "shortpixel_www", "easy
   "easyio_alias", "error" }
 
 for _, a in ipairs({ ... }) do
-  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n\n", script.KEYS_HELP, "\n"); cdnctl.exit(0) end
+  if a == "--help" or a == "-h" then io.stdout:write(USAGE, "\n\n", script.KEYS_HELP, "\n\n", script.OUTPUTS_HELP, "\n"); cdnctl.exit(0) end
 end
 local opts, pos = script.args({ ... }, {
   ["--concurrency"] = "integer", ["--out"] = "value", ["--journal"] = "value",

@@ -85,7 +85,7 @@ and counted apart from the failed. Exit status: 0 everything purged, 3 some
 failed, were not associated or were bad input, 2 usage or not confirmed;
 after a stop signal 130 (Ctrl-C), 143 (SIGTERM) or 129 (SIGHUP).
 
-]] .. script.KEYS_HELP
+]] .. script.KEYS_HELP .. "\n\n" .. script.OUTPUTS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do

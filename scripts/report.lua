@@ -74,7 +74,7 @@ on the terminal and the page are decimal (1 GB = 10^9 bytes). NO_COLOR turns
 colours off. Exit status: 0 everything read, 3 some hosts, rows or sites could
 not be read (listed with the reason), 2 usage.
 
-]] .. script.KEYS_HELP
+]] .. script.KEYS_HELP .. "\n\n" .. script.OUTPUTS_HELP
 
 local argv = { ... }
 for _, a in ipairs(argv) do

@@ -71,7 +71,7 @@ end
 local argv = { ... }
 for _, a in ipairs(argv) do
   if a == "--help" or a == "-h" then
-    io.stdout:write(HELP, "\n\n", script.KEYS_HELP, "\n",
+    io.stdout:write(HELP, "\n\n", script.KEYS_HELP, "\n\n", script.OUTPUTS_HELP, "\n",
       "--profile selects the rows of its profile (the CSV's 'profile' column): each row's calls run under it.\n")
     cdnctl.exit(0)
   end

@@ -20,6 +20,16 @@ script, or CDNCTL_PROFILE); the environment (SHORTPIXEL_API_KEY,
 EASYIO_API_KEY, CDNCTL_*_URL), when it sets any of them; the config's
 default_profile. A service that source does not configure has no key: none
 is taken from another source. A per-row key column of the CSV is that row's.]]
+-- The output rules (cdnctl.kit.files, fs.check_output), for every script's --help.
+M.OUTPUTS_HELP = [[
+Outputs: every output is checked before any request, against every input
+and every other output (through symbolic and hard links): one file given
+twice, an output that is an input, a FIFO nobody reads, a directory or a
+folder that does not exist is refused (exit 2). A regular file is replaced
+atomically and keeps its mode; a symbolic link is followed and stays; a
+character device (/dev/null) is written in place and may be shared. '-' is
+standard output (standard input for an input), which carries one output at
+most. A write that fails is exit 1. (docs/scripts.md, "Files")]]
 -- The most an input file may hold (docs/scripts.md): 64 MiB.
 M.INPUT_CAP = 64 * 1024 * 1024
 
