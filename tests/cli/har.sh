@@ -104,7 +104,7 @@ n0=$(wc -l <"$T/sblog")
   && ok "a directory is refused before any request (exit 2, one line)" || bad "directory ($st)" "$(cat "$T/err")"
 "$BIN" --har 2>"$T/err" >/dev/null; st=$?
 [ $st = 2 ] && ok "--har without a file is a usage error" || bad "--har alone ($st)"
-"$BIN" --help | grep -q -- '--har FILE' && ok "--help documents --har" || bad "--help lacks --har"
+"$BIN" --help >"$T/help.txt" 2>&1; grep -q -- '--har FILE' "$T/help.txt" && ok "--help documents --har" || bad "--help lacks --har" "$(cat "$T/help.txt")"
 
 # a retried attempt is recorded as often as it was sent
 start_sandbox faulty --faults 500:0.5 --seed 3 --log "$T/faultlog"
