@@ -13,21 +13,8 @@ start_sandbox inv --pending 0 --log "$T/inv.log" \
   --account shortpixel:spThreeAccount000003:three@example.com \
   --account easyio:ez-three-account-0003:20 --account easyio:ez-other-account-0002:20
 U=$SURL
-mkdir -p "$T/config/cdnctl"
-cat >"$T/config/cdnctl/config.lua" <<LUA
-local u = "$U"
-local function p(sp, ez) return { shortpixel_key = sp, easyio_key = ez, shortpixel_url = u, shortpixel_api_url = u, easyio_url = u } end
-return { profiles = {
-  agency = p("spDemoAgency00000001", "ez-demo-account-0001"),
-  other = p("spDemoOther000000002", "ez-other-account-0002"),
-  three = p("spThreeAccount000003", "ez-three-account-0003"),
-}, default_profile = "agency" }
-LUA
-chmod 600 "$T/config/cdnctl/config.lua"
-go() {
-  env -u CDNCTL_PROFILE -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY -u CDNCTL_SHORTPIXEL_URL -u CDNCTL_SHORTPIXEL_API_URL \
-    -u CDNCTL_EASYIO_URL -u CDNCTL_HAR HOME=$T XDG_CONFIG_HOME=$T/config "$BIN" "$@" </dev/null
-}
+write_profiles "$U" agency agency=spDemoAgency00000001:ez-demo-account-0001 \
+  other=spDemoOther000000002:ez-other-account-0002 three=spThreeAccount000003:ez-three-account-0003
 cd "$T" || exit 1
 
 cat >clients.csv <<'CSV'

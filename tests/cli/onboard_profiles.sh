@@ -8,20 +8,8 @@
 
 start_sandbox ob --pending 0 --log "$T/ob.log"
 U=$SURL
-mkdir -p "$T/config/cdnctl"
-cat >"$T/config/cdnctl/config.lua" <<LUA
-local u = "$U"
-local function p(sp, ez) return { shortpixel_key = sp, easyio_key = ez, shortpixel_url = u, shortpixel_api_url = u, easyio_url = u } end
-return { profiles = {
-  agency = p("spDemoAgency00000001", "ez-demo-account-0001"),
-  bistro = p("spDemoOther000000002", "ez-demo-account-0001"),
-}, default_profile = "agency" }
-LUA
-chmod 600 "$T/config/cdnctl/config.lua"
-go() {
-  env -u CDNCTL_PROFILE -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY -u CDNCTL_SHORTPIXEL_URL -u CDNCTL_SHORTPIXEL_API_URL \
-    -u CDNCTL_EASYIO_URL HOME=$T XDG_CONFIG_HOME=$T/config "$BIN" "$@" </dev/null
-}
+write_profiles "$U" agency agency=spDemoAgency00000001:ez-demo-account-0001 \
+  bistro=spDemoOther000000002:ez-demo-account-0001
 cd "$T" || exit 1
 printf 'domain,service,profile\nbistro2.example,shortpixel,bistro\nagency2.example,shortpixel,\n' >prof.csv
 go run onboard prof.csv >out1 2>err1; st=$?

@@ -10,20 +10,8 @@
 
 start_sandbox w --pending 0 --account easyio:ez-other-account-0002:20
 U=$SURL
-mkdir -p "$T/config/cdnctl"
-cat >"$T/config/cdnctl/config.lua" <<LUA
-local u = "$U"
-local function p(sp, ez) return { shortpixel_key = sp, easyio_key = ez, shortpixel_url = u, shortpixel_api_url = u, easyio_url = u } end
-return { profiles = {
-  agency = p("spDemoAgency00000001", "ez-demo-account-0001"),
-  zother = p("spDemoOther000000002", "ez-other-account-0002"),
-}, default_profile = "zother" }
-LUA
-chmod 600 "$T/config/cdnctl/config.lua"
-go() {
-  env -u CDNCTL_PROFILE -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY -u CDNCTL_SHORTPIXEL_URL -u CDNCTL_SHORTPIXEL_API_URL \
-    -u CDNCTL_EASYIO_URL HOME=$T XDG_CONFIG_HOME=$T/config "$BIN" "$@" </dev/null
-}
+write_profiles "$U" zother agency=spDemoAgency00000001:ez-demo-account-0001 \
+  zother=spDemoOther000000002:ez-other-account-0002
 cd "$T" || exit 1
 # bistro.example and its site belong to zother (the default profile); agency.example to agency
 go --profile zother -e 'for _, h in ipairs(shortpixel.hosts("bistro.example")) do assert(shortpixel.add_domain(h)) end

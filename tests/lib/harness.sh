@@ -42,3 +42,25 @@ start_fixture() {
   wait_file "$T/fixture.url" || { echo "the fixture server did not start: $(cat "$T/fixture.err")"; exit 1; }
   URL=$(head -1 "$T/fixture.url")
 }
+
+# write_profiles URL DEFAULT NAME=SHORTPIXEL_KEY:EASYIO_KEY...: the config
+# file $T/config/cdnctl/config.lua (mode 0600) with these profiles, every
+# base URL at URL, DEFAULT its default_profile ("" for none).
+write_profiles() {
+  local u=$1 def=$2 a; shift 2
+  mkdir -p "$T/config/cdnctl"
+  { printf 'local u = "%s"\n' "$u"
+    echo 'local function p(sp, ez) return { shortpixel_key = sp, easyio_key = ez, shortpixel_url = u, shortpixel_api_url = u, easyio_url = u } end'
+    echo 'return { profiles = {'
+    for a in "$@"; do local k=${a#*=}; printf '  %s = p("%s", "%s"),\n' "${a%%=*}" "${k%%:*}" "${k#*:}"; done
+    printf '}, default_profile = %s }\n' "$([ -n "$def" ] && printf '"%s"' "$def" || echo nil)"
+  } >"$T/config/cdnctl/config.lua"
+  chmod 600 "$T/config/cdnctl/config.lua"
+}
+
+# go ARGS...: cdnctl with the config of write_profiles as its only source
+# (no key, URL or profile from the environment), standard input closed.
+go() {
+  env -u CDNCTL_PROFILE -u SHORTPIXEL_API_KEY -u EASYIO_API_KEY -u CDNCTL_SHORTPIXEL_URL -u CDNCTL_SHORTPIXEL_API_URL \
+    -u CDNCTL_EASYIO_URL -u CDNCTL_HAR HOME=$T XDG_CONFIG_HOME=$T/config "$BIN" "$@" </dev/null
+}
